@@ -1,0 +1,124 @@
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { errnoCode } from '../errors.js';
+import type { HashJob, HashResult } from './types.js';
+
+const PROC_FD = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
+// O_NONBLOCK: a FIFO planted where a file was must not hang the open.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+/** From this size on, and with a core to spare, the next chunk is read while this one is hashed. */
+export const OVERLAP_MIN_BYTES = 16 * 1024 * 1024;
+
+/** Sequential reads stay small enough for the chunk to be hashed while still in the core's cache. */
+const SEQUENTIAL_READ_BYTES = 512 * 1024;
+
+/** Two equal read buffers, reused for every file: memory stays constant whatever the size. */
+export type ReadBuffers = readonly [Buffer, Buffer];
+
+/**
+ * Hashes one file. The digest is of exactly the bytes read; a file whose size or times move while
+ * it is read is reported as FILE_CHANGED rather than trusted. With `overlap`, a big file's next
+ * chunk is read on another thread while this one is hashed, so one file can keep two cores busy.
+ */
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap = false): Promise<HashResult> {
+  let fd: number;
+  try {
+    fd = openSync(job.path, job.followSymlinks ? OPEN_FLAGS : OPEN_FLAGS | constants.O_NOFOLLOW);
+  } catch (error) {
+    return toOpenFailure(error);
+  }
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    if (!before.isFile()) return { ok: false, code: 'NOT_A_FILE', message: `expected a regular file, got ${describeType(before)}` };
+    const escape = getContainmentProblem(fd, job);
+    if (escape) return escape;
+    const size = Number(before.size);
+    if (job.expectedSize !== undefined && size !== job.expectedSize) {
+      return { ok: false, code: 'SIZE_MISMATCH', message: 'size differs from the lockfile (not hashed)', size };
+    }
+    const hash = createHash('sha256');
+    const total = overlap && size >= OVERLAP_MIN_BYTES ? await readOverlapped(fd, hash, buffers, onBytes) : readSequential(fd, hash, buffers[0], onBytes);
+    const after = fstatSync(fd, { bigint: true });
+    if (total !== size || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
+      return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
+    }
+    return { ok: true, sha256: hash.digest('hex'), size: total };
+  } catch (error) {
+    return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readSequential(fd: number, hash: Hash, buffer: Buffer, onBytes: (n: number) => void): number {
+  const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) return total;
+    hash.update(n === chunk.length ? chunk : chunk.subarray(0, n));
+    total += n;
+    onBytes(n);
+  }
+}
+
+function readInto(fd: number, buffer: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, 0, buffer.length, null, (error, n) => (error ? reject(error) : resolve(n)));
+  });
+}
+
+/** Double buffering: one read in flight at a time, so the file position stays sequential. */
+async function readOverlapped(fd: number, hash: Hash, buffers: ReadBuffers, onBytes: (n: number) => void): Promise<number> {
+  let total = 0;
+  let [full, spare] = buffers;
+  let pending = readInto(fd, full);
+  for (;;) {
+    const n = await pending;
+    if (n === 0) return total;
+    pending = readInto(fd, spare);
+    hash.update(n === full.length ? full : full.subarray(0, n));
+    [full, spare] = [spare, full];
+    total += n;
+    onBytes(n);
+  }
+}
+
+/** Where the kernel says the open file is: it must be the path we meant, or inside the root. */
+function getContainmentProblem(fd: number, job: HashJob): HashResult | undefined {
+  if (!PROC_FD) return undefined;
+  let actual: string;
+  try {
+    actual = readlinkSync(`${PROC_FD}${fd}`);
+  } catch {
+    return undefined;
+  }
+  if (job.followSymlinks) {
+    if (actual === job.root || actual.startsWith(`${job.root}/`)) return undefined;
+    return { ok: false, code: 'SYMLINK_OUTSIDE_ROOT', message: `resolves outside the artifact root, to ${actual}` };
+  }
+  if (actual === job.path) return undefined;
+  return { ok: false, code: 'SYMLINK_REFUSED', message: `a folder on its path is a symlink (resolves to ${actual}); pass --allow-symlinks to follow links inside the root` };
+}
+
+function toOpenFailure(error: unknown): HashResult {
+  const code = errnoCode(error);
+  switch (code) {
+    case 'ENOENT':
+      return { ok: false, code: 'MISSING_FILE', message: 'no such file' };
+    case 'ELOOP':
+      return { ok: false, code: 'SYMLINK_REFUSED', message: 'is a symlink; pass --allow-symlinks to follow links inside the root' };
+    case 'ENOTDIR':
+      return { ok: false, code: 'NOT_A_FILE', message: 'a folder on its path is not a folder' };
+    default:
+      return { ok: false, code: 'UNREADABLE_FILE', message: `cannot open (${code ?? String(error)})` };
+  }
+}
+
+function describeType(stats: BigIntStats): string {
+  if (stats.isDirectory()) return 'a folder';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'something else';
+}

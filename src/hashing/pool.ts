@@ -1,0 +1,163 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { resolveBuilt } from '../built.js';
+import { AiscError } from '../errors.js';
+import type { HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
+
+/** Each worker's two read buffers: big sequential reads, reused for every file. */
+export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Files smaller than this travel in batches so 10,000 tiny files are not 10,000 round trips. */
+const SMALL_FILE_BYTES = 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_FILES = 256;
+/** A worker's heap holds only small result objects (read buffers live outside it): keep it small. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 };
+
+export interface ProgressSource {
+  bytesDone(): number;
+}
+
+interface PlannedTask {
+  id: number;
+  indexes: number[];
+}
+
+/**
+ * Worker threads that hash files, started as soon as the pool is made so that they boot while
+ * the caller lists files. Big files go first and alone (longest first keeps every core busy to the
+ * end); small files go in batches.
+ */
+export class HashPool implements ProgressSource {
+  private readonly workers: Worker[];
+  private readonly counters: Float64Array[];
+  private busy = false;
+
+  constructor(options: { jobs?: number } = {}) {
+    const count = Math.max(1, options.jobs ?? availableParallelism());
+    const url = resolveBuilt('./worker.js', import.meta.url);
+    this.counters = [];
+    this.workers = Array.from({ length: count }, () => {
+      const progress = new SharedArrayBuffer(8);
+      this.counters.push(new Float64Array(progress));
+      const worker = new Worker(url, { workerData: { bufferSize: READ_BUFFER_BYTES, progress }, resourceLimits: WORKER_LIMITS });
+      worker.unref();
+      return worker;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  bytesDone(): number {
+    return this.counters.reduce((sum, counter) => sum + (counter[0] ?? 0), 0);
+  }
+
+  /** Results in the order of `jobs`. `sizes` (default: each job's expectedSize) guide the plan. */
+  async hash(jobs: readonly HashJob[], sizes: readonly number[] = jobs.map((job) => job.expectedSize ?? 0)): Promise<HashResult[]> {
+    if (this.busy) throw new AiscError('INTERNAL', 'HashPool.hash is already running');
+    this.busy = true;
+    try {
+      const tasks = planTasks(sizes);
+      const results = new Array<HashResult | undefined>(jobs.length);
+      if (tasks.length > 0) await this.run(jobs, tasks, results);
+      return results.map((result, i) => result ?? { ok: false, code: 'UNREADABLE_FILE', message: `not hashed: ${jobs[i]?.path ?? '?'}` });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private run(jobs: readonly HashJob[], tasks: PlannedTask[], results: (HashResult | undefined)[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let finished = 0;
+      let active = 0;
+      const cleanups: (() => void)[] = [];
+      const settle = (error?: AiscError): void => {
+        cleanups.forEach((cleanup) => cleanup());
+        if (error) reject(error);
+        else resolve();
+      };
+      const feed = (worker: Worker): void => {
+        const task = tasks[next++];
+        if (!task) return;
+        active++;
+        // Only the last task, with a core idle, reads ahead on another thread.
+        const overlap = next === tasks.length && active < this.workers.length;
+        worker.postMessage({ id: task.id, overlap, jobs: task.indexes.map((i) => jobs[i] as HashJob) } satisfies HashTask);
+      };
+      for (const worker of this.workers) {
+        const onMessage = (reply: HashTaskResult): void => {
+          active--;
+          tasks[reply.id]?.indexes.forEach((jobIndex, k) => (results[jobIndex] = reply.results[k]));
+          if (++finished === tasks.length) settle();
+          else feed(worker);
+        };
+        const onError = (error: Error): void => settle(new AiscError('INTERNAL', `hashing worker failed: ${error.message}`, { cause: error }));
+        const onExit = (code: number): void => settle(new AiscError('INTERNAL', `hashing worker exited early with code ${code}`));
+        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+        cleanups.push(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
+        worker.ref();
+        cleanups.push(() => worker.unref());
+      }
+      for (const worker of this.workers) feed(worker);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+let prestarted: HashPool | undefined;
+
+/**
+ * Starts the pool before the CLI has even loaded (bin/aisc.js), so that the workers' boot (about
+ * 60 ms for two) overlaps with loading and listing rather than delaying the first hash.
+ */
+export function prestartHashPool(jobs?: number): void {
+  prestarted ??= new HashPool({ jobs });
+}
+
+/** The prestarted pool when it has the size asked for, else a new one. */
+export function acquireHashPool(options: { jobs?: number } = {}): HashPool {
+  const pool = prestarted;
+  prestarted = undefined;
+  if (pool && pool.size === Math.max(1, options.jobs ?? availableParallelism())) return pool;
+  void pool?.close();
+  return new HashPool(options);
+}
+
+/** Hashes on a pool of its own: for callers with nothing to overlap with the workers' boot. */
+export async function hashFiles(jobs: readonly HashJob[], options: { jobs?: number } = {}): Promise<HashResult[]> {
+  const pool = new HashPool(options);
+  try {
+    return await pool.hash(jobs);
+  } finally {
+    await pool.close();
+  }
+}
+
+function planTasks(sizes: readonly number[]): PlannedTask[] {
+  const order = sizes.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+  const tasks: PlannedTask[] = [];
+  let batch: number[] = [];
+  let batchBytes = 0;
+  for (const index of order) {
+    const size = sizes[index] ?? 0;
+    if (size >= SMALL_FILE_BYTES) {
+      tasks.push({ id: tasks.length, indexes: [index] });
+      continue;
+    }
+    batch.push(index);
+    batchBytes += size;
+    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
+      tasks.push({ id: tasks.length, indexes: batch });
+      batch = [];
+      batchBytes = 0;
+    }
+  }
+  if (batch.length > 0) tasks.push({ id: tasks.length, indexes: batch });
+  return tasks;
+}
+

@@ -1,0 +1,36 @@
+/** One file for a hashing worker. */
+export interface HashJob {
+  /** Absolute path to open: the artifact root's real path joined with the file's relative path. */
+  path: string;
+  /** The artifact root's real path: the opened file must resolve inside it. */
+  root: string;
+  /** When given, a file of another size is reported as SIZE_MISMATCH without being hashed. */
+  expectedSize?: number;
+  /** Open through symlinks (never outside `root`); otherwise a symlink anywhere is refused. */
+  followSymlinks: boolean;
+}
+
+export type HashFailureCode =
+  | 'MISSING_FILE'
+  | 'UNREADABLE_FILE'
+  | 'NOT_A_FILE'
+  | 'SYMLINK_REFUSED'
+  | 'SYMLINK_OUTSIDE_ROOT'
+  | 'SIZE_MISMATCH'
+  | 'FILE_CHANGED';
+
+export type HashResult =
+  | { ok: true; sha256: string; size: number }
+  | { ok: false; code: HashFailureCode; message: string; size?: number };
+
+export interface HashTask {
+  id: number;
+  jobs: HashJob[];
+  /** A core is idle: read ahead on libuv's pool while hashing (pays off only with a spare core). */
+  overlap: boolean;
+}
+
+export interface HashTaskResult {
+  id: number;
+  results: HashResult[];
+}

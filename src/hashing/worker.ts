@@ -1,0 +1,36 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { hashFile, type ReadBuffers } from './hash-file.js';
+import type { HashResult, HashTask, HashTaskResult } from './types.js';
+
+interface WorkerData {
+  bufferSize: number;
+  /** This worker's own byte counter, read by the pool for progress: no message per chunk. */
+  progress: SharedArrayBuffer;
+}
+
+const FLUSH_BYTES = 4 * 1024 * 1024;
+const { bufferSize, progress } = workerData as WorkerData;
+const done = new Float64Array(progress);
+const buffers: ReadBuffers = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)];
+let pending = 0;
+
+function onBytes(n: number): void {
+  pending += n;
+  if (pending >= FLUSH_BYTES) flush();
+}
+
+// Single writer per counter, and the reader only shows progress: plain stores are enough.
+function flush(): void {
+  done[0] = (done[0] ?? 0) + pending;
+  pending = 0;
+}
+
+parentPort?.on('message', (task: HashTask) => {
+  void (async () => {
+    const results: HashResult[] = [];
+    for (const job of task.jobs) results.push(await hashFile(job, buffers, onBytes, task.overlap));
+    flush();
+    const reply: HashTaskResult = { id: task.id, results };
+    parentPort?.postMessage(reply);
+  })();
+});
