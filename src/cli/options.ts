@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from 'commander';
+import { ARTIFACT_KINDS, type ArtifactKind } from '../lockfile/types.js';
+import { VERIFY_FORMATS, type VerifyFormat } from '../report/index.js';
+
+export const DEFAULT_LOCKFILE = 'aisc.lock.json';
+export const DEFAULT_POLICY = 'aisc.policy.yaml';
+
+export function parseJobs(value: string): number {
+  const jobs = Number(value);
+  if (!/^\d+$/.test(value) || jobs < 1 || jobs > 256) throw new InvalidArgumentError(`expected a whole number from 1 to 256, got ${JSON.stringify(value)}`);
+  return jobs;
+}
+
+export function parseKind(value: string): ArtifactKind {
+  if (!(ARTIFACT_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ARTIFACT_KINDS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as ArtifactKind;
+}
+
+export function parseVerifyFormat(value: string): VerifyFormat {
+  if (!(VERIFY_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${VERIFY_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as VerifyFormat;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--artifact NAME=PATH`, repeatable; a name given twice is a usage error. */
+export function collectArtifactPath(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`expected NAME=PATH, got ${JSON.stringify(value)}`);
+  const name = value.slice(0, at);
+  if (Object.hasOwn(previous, name)) throw new InvalidArgumentError(`${JSON.stringify(name)} given twice`);
+  return { ...previous, [name]: value.slice(at + 1) };
+}

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { renderVerifyReport, startProgress, type ProgressLine, type VerifyFormat } from '../report/index.js';
+import { verifyLockfile } from '../verify/index.js';
+import type { CliContext } from './context.js';
+import { collectArtifactPath, DEFAULT_LOCKFILE, parseJobs, parseVerifyFormat } from './options.js';
+
+interface VerifyFlags {
+  lockfile: string;
+  artifact?: Record<string, string>;
+  format: VerifyFormat;
+  allowSymlinks?: boolean;
+  jobs?: number;
+}
+
+export function registerVerify(program: Command, context: CliContext): void {
+  program
+    .command('verify')
+    .description('re-hash every locked artifact offline; exit 0 when all match, 1 naming every finding')
+    .option('--lockfile <file>', 'lockfile to verify', DEFAULT_LOCKFILE)
+    .option('--artifact <name=path>', 'verify artifact NAME at PATH instead of its locked source (repeatable)', collectArtifactPath)
+    .option('--format <format>', 'human | json', parseVerifyFormat, 'human')
+    .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
+    .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
+    .action(async (flags: VerifyFlags) => {
+      let progress: ProgressLine | undefined;
+      try {
+        const report = await verifyLockfile({
+          lockfile: flags.lockfile,
+          artifactPaths: flags.artifact,
+          allowSymlinks: flags.allowSymlinks,
+          jobs: flags.jobs,
+          onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
+        });
+        progress?.stop();
+        context.stdout.write(renderVerifyReport(report, flags.format));
+        context.exitCode = report.ok ? 0 : 1;
+      } finally {
+        progress?.stop();
+      }
+    });
+}

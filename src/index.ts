@@ -1,0 +1,10 @@
+/** aisc's library API: the CLI is a thin skin over these. */
+export { AiscError, type AiscErrorCode } from './errors.js';
+export { getFileRole, getFormatFacts, getWeightFormat, inferKind, readSafetensorsFacts, type FileRole } from './formats/index.js';
+export { hashFile, hashFiles, HashPool, type HashJob, type HashResult } from './hashing/index.js';
+export { initProject } from './init.js';
+export { lockArtifacts, type LockOptions, type LockResult } from './lock/index.js';
+export * from './lockfile/index.js';
+export { renderVerifyReport, type VerifyFormat } from './report/index.js';
+export { DEFAULT_IGNORED, toIgnoreMatcher, walkTree } from './sources/index.js';
+export { verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';

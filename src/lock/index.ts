@@ -1,0 +1,1 @@
+export { lockArtifacts, type LockOptions, type LockResult } from './lock-artifacts.js';

@@ -1,0 +1,161 @@
+import { basename, join, resolve } from 'node:path';
+import { AiscError } from '../errors.js';
+import { getFormatFacts, inferKind } from '../formats/index.js';
+import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
+import type { HashJob } from '../hashing/types.js';
+import { compareCodePoints, computeRootDigest, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
+import type { Artifact, ArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
+import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLocalSource, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
+
+export interface LockOptions {
+  lockfile: string;
+  kind?: ArtifactKind;
+  name?: string;
+  ignore?: string[];
+  dependsOn?: string[];
+  allowSymlinks?: boolean;
+  jobs?: number;
+  onWait?: (message: string) => void;
+  onHashing?: (progress: ProgressSource, totalBytes: number) => void;
+}
+
+export interface LockResult {
+  lockfile: Lockfile;
+  locked: { name: string; artifact: Artifact }[];
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9@_][A-Za-z0-9._@/+:-]{0,213}$/;
+
+interface Planned {
+  name: string;
+  kind: ArtifactKind;
+  path: string;
+  target: LocalTarget;
+  entries: WalkEntry[];
+  jobs: HashJob[];
+}
+
+/**
+ * Locks local artifacts: list (refusing what cannot be recorded safely), hash on the worker pool,
+ * read format facts, then insert under the lockfile lock. Nothing is written unless all succeed.
+ */
+export async function lockArtifacts(sources: readonly string[], options: LockOptions): Promise<LockResult> {
+  if (sources.length === 0) throw new AiscError('USAGE', 'aisc lock: expected at least one source');
+  if (options.name !== undefined && sources.length > 1) throw new AiscError('USAGE', '--name: expected one source, got ' + sources.length);
+  const ignore = options.ignore ?? [];
+  const matcher = toIgnoreMatcher(ignore);
+  const pool = acquireHashPool({ jobs: options.jobs });
+  try {
+    // Fail before hashing gigabytes if the lockfile we would write into is unusable.
+    const before = await readLockfileSnapshot(options.lockfile);
+    const planned = sources.map((path) => planSource(path, options, matcher));
+    const names = new Set<string>();
+    for (const { name } of planned) {
+      if (names.has(name)) throw new AiscError('USAGE', `two sources would both be named ${JSON.stringify(name)}; lock them one at a time with --name`);
+      names.add(name);
+    }
+    const jobs = planned.flatMap((p) => p.jobs);
+    options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
+    const results = await pool.hash(jobs);
+    return await record(planned, results, options, ignore, before);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function record(planned: Planned[], results: HashResult[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined): Promise<LockResult> {
+  let offset = 0;
+  const locked = planned.map((plan) => {
+    const files: FileEntry[] = plan.entries.map((entry, i) => {
+      const result = results[offset + i];
+      if (!result?.ok) {
+        throw new AiscError(result?.code ?? 'INTERNAL', `${join(plan.path, plan.target.layout === 'file' ? '' : entry.path)}: ${result?.message ?? 'not hashed'}`);
+      }
+      return { path: entry.path, size: result.size, sha256: result.sha256 };
+    });
+    offset += plan.entries.length;
+    return { name: plan.name, artifact: toArtifact(plan, files, options, ignore) };
+  });
+
+  const lockfile = await updateLockfile(
+    options.lockfile,
+    (current) => {
+      const artifacts = { ...current.artifacts };
+      for (const { name, artifact } of locked) artifacts[name] = artifact;
+      for (const { name, artifact } of locked) {
+        const unknown = (artifact.dependsOn ?? []).filter((dep) => !artifacts[dep]);
+        if (unknown.length > 0) {
+          throw new AiscError('UNKNOWN_DEPENDENCY', `--depends-on: expected a locked artifact, got ${unknown.map((u) => JSON.stringify(u)).join(', ')} (lock it first, then ${name})`);
+        }
+      }
+      return { ...current, artifacts };
+    },
+    { onWait: options.onWait, reuse: before },
+  );
+  return { lockfile, locked };
+}
+
+function planSource(path: string, options: LockOptions, ignore: ReturnType<typeof toIgnoreMatcher>): Planned {
+  const target = resolveLocalTarget(path);
+  const name = options.name ?? basename(resolve(path));
+  if (!NAME_PATTERN.test(name)) {
+    throw new AiscError('USAGE', `${path}: expected an artifact name of letters, digits and ._@/+:-, got ${JSON.stringify(name)}; pass --name`);
+  }
+  const entries = listTarget(target, { ignore, skip: toLockfileSkipper(options.lockfile, target.realRoot) }).filter((entry) => entry.type !== 'folder');
+  const problems = entries.map((entry) => getEntryProblem(entry, options.allowSymlinks ?? false)).filter((p): p is [string, string] => p !== undefined);
+  if (problems.length > 0) {
+    const [[code = 'SOURCE_UNREADABLE', first = ''] = [], ...rest] = problems;
+    throw new AiscError(code as 'SOURCE_UNREADABLE', `${path}: ${first}`, { problems: rest.map(([, message]) => `${path}: ${message}`) });
+  }
+  if (entries.length === 0) throw new AiscError('SOURCE_EMPTY', `${path}: expected at least one file to lock, got none`);
+  const kind = options.kind ?? inferKind(entries.map((entry) => entry.path));
+  if (!kind) throw new AiscError('KIND_REQUIRED', `${path}: cannot tell what kind of artifact this is; pass --kind model|adapter|tokenizer|dataset`);
+  const jobs = entries.map((entry) => ({
+    path: join(target.realRoot, entry.path),
+    root: target.realRoot,
+    expectedSize: entry.size,
+    followSymlinks: options.allowSymlinks ?? false,
+  }));
+  return { name, kind, path, target, entries, jobs };
+}
+
+/** [code, message] for an entry that cannot be locked as it is. */
+function getEntryProblem(entry: WalkEntry, allowSymlinks: boolean): [string, string] | undefined {
+  const where = JSON.stringify(entry.path);
+  const pathProblem = getPathProblem(entry.path);
+  if (pathProblem) return ['PATH_INVALID', `${where}: cannot be recorded in a lockfile (${pathProblem})`];
+  switch (entry.type) {
+    case 'file':
+    case 'folder':
+      return undefined;
+    case 'unreadable':
+      return ['SOURCE_UNREADABLE', `${entry.path || '.'}: cannot list the folder`];
+    case 'other':
+      return ['NOT_A_FILE', `${where}: expected a regular file, folder or symlink`];
+    case 'symlink':
+      if (!allowSymlinks) return ['SYMLINK_REFUSED', `${where}: is a symlink; pass --allow-symlinks to follow links that stay inside the artifact`];
+      if (entry.target === 'file-inside') return undefined;
+      if (entry.target === 'outside') return ['SYMLINK_OUTSIDE_ROOT', `${where}: is a symlink that leaves the artifact root`];
+      return ['NOT_A_FILE', `${where}: is a symlink to ${entry.target === 'folder' ? 'a folder (not supported)' : 'nothing'}`];
+    default: {
+      const never: never = entry.type;
+      return never;
+    }
+  }
+}
+
+function toArtifact(plan: Planned, files: FileEntry[], options: LockOptions, ignore: string[]): Artifact {
+  const sorted = sortFiles(files);
+  const artifact: Artifact = {
+    kind: plan.kind,
+    layout: plan.target.layout,
+    source: toLocalSource(plan.path, options.lockfile),
+    files: sorted,
+    digest: computeRootDigest(sorted),
+  };
+  if (ignore.length > 0) artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
+  if (options.dependsOn && options.dependsOn.length > 0) artifact.dependsOn = [...new Set(options.dependsOn)].sort(compareCodePoints);
+  const format = getFormatFacts(plan.target.layout === 'file' ? join(plan.target.realRoot, plan.target.fileName ?? '') : plan.target.realRoot, sorted.map((f) => f.path), plan.target.layout === 'file');
+  if (format) artifact.format = format;
+  return artifact;
+}

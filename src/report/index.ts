@@ -1,0 +1,3 @@
+export { formatBytes, formatDuration } from './format.js';
+export { startProgress, type ProgressLine } from './progress.js';
+export { describeFinding, renderVerifyReport, VERIFY_FORMATS, type VerifyFormat } from './verify-report.js';

@@ -1,0 +1,43 @@
+import type { Finding, VerifyReport } from '../verify/findings.js';
+import { formatBytes } from './format.js';
+
+export type VerifyFormat = 'human' | 'json';
+
+export const VERIFY_FORMATS: readonly VerifyFormat[] = ['human', 'json'];
+
+/** The report on stdout. JSON is versioned and documented in README ("verify --format json"). */
+export function renderVerifyReport(report: VerifyReport, format: VerifyFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ reportVersion: 1, ...report }, null, 2)}\n`;
+    case 'human':
+      return renderHuman(report);
+    default: {
+      const never: never = format;
+      return never;
+    }
+  }
+}
+
+function renderHuman(report: VerifyReport): string {
+  const lines: string[] = [];
+  for (const artifact of report.artifacts) {
+    const status = artifact.ok ? 'ok  ' : 'FAIL';
+    lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} at ${artifact.root}`);
+    for (const finding of artifact.findings) lines.push(`       ${describeFinding(finding)}`);
+  }
+  const { summary } = report;
+  const failed = report.artifacts.filter((a) => !a.ok).length;
+  lines.push(
+    report.ok
+      ? `verified ${summary.artifacts} artifact${summary.artifacts === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}: all match ${report.lockfile}`
+      : `FAILED: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} in ${failed} of ${summary.artifacts} artifacts (${report.lockfile})`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeFinding(finding: Finding): string {
+  const where = finding.path === undefined ? '' : ` ${finding.path}`;
+  const values = finding.expected !== undefined && finding.actual !== undefined ? ` (expected ${String(finding.expected)}, got ${String(finding.actual)})` : '';
+  return `${finding.code}${where}: ${finding.message}${values}`;
+}

@@ -1,0 +1,3 @@
+export { DEFAULT_IGNORED, getGlobProblem, toIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
+export { fromLocalSource, resolveLocalTarget, toLocalSource, toLockfileSkipper, type LocalTarget } from './local.js';
+export { listTarget, walkTree, type WalkEntry, type WalkEntryType, type WalkOptions } from './walk.js';

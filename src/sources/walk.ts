@@ -1,0 +1,83 @@
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join } from 'node:path';
+import { compareCodePoints } from '../lockfile/canonical-json.js';
+import type { IgnoreMatcher } from './ignore.js';
+
+export type WalkEntryType = 'file' | 'folder' | 'symlink' | 'other' | 'unreadable';
+
+export interface WalkEntry {
+  /** Relative to the root, '/'-separated. */
+  path: string;
+  type: WalkEntryType;
+  /** For files (and allowed symlinks to files inside the root): the size seen now. */
+  size?: number;
+  /** For symlinks: where it resolves, when it resolves to a file inside the root. */
+  target?: 'file-inside' | 'outside' | 'folder' | 'dangling';
+}
+
+export interface WalkOptions {
+  ignore: IgnoreMatcher;
+  /** Also skip these (the lockfile and its temp files when they sit inside the root). */
+  skip?: (relativePath: string) => boolean;
+}
+
+/**
+ * Lists everything under `root` without following any symlink: files with their sizes, folders,
+ * and the symlinks and special files that the caller must refuse or report.
+ */
+export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
+  const realRoot = realpathSync(root);
+  const entries: WalkEntry[] = [];
+  const stack: string[] = [''];
+  while (stack.length > 0) {
+    const folder = stack.pop() ?? '';
+    let children: Dirent[];
+    try {
+      children = readdirSync(join(realRoot, folder), { withFileTypes: true });
+    } catch {
+      entries.push({ path: folder, type: 'unreadable' });
+      continue;
+    }
+    for (const child of children) {
+      const path = folder === '' ? child.name : `${folder}/${child.name}`;
+      if (options.ignore(path) || options.skip?.(path)) continue;
+      if (child.isDirectory()) {
+        entries.push({ path, type: 'folder' });
+        stack.push(path);
+      } else if (child.isFile()) {
+        const stats = lstatSync(join(realRoot, path), { throwIfNoEntry: false });
+        entries.push(stats?.isFile() ? { path, type: 'file', size: stats.size } : { path, type: 'other' });
+      } else if (child.isSymbolicLink()) {
+        entries.push({ path, type: 'symlink', ...describeLink(realRoot, path) });
+      } else {
+        entries.push({ path, type: 'other' });
+      }
+    }
+  }
+  return entries.sort((a, b) => compareCodePoints(a.path, b.path));
+}
+
+function describeLink(realRoot: string, path: string): Pick<WalkEntry, 'target' | 'size'> {
+  let resolved: string;
+  try {
+    resolved = realpathSync(join(realRoot, path));
+  } catch {
+    return { target: 'dangling' };
+  }
+  if (!resolved.startsWith(`${realRoot}/`)) return { target: 'outside' };
+  const stats = statSync(resolved, { throwIfNoEntry: false });
+  if (stats?.isFile()) return { target: 'file-inside', size: stats.size };
+  return { target: 'folder' };
+}
+
+
+/** The entries of a resolved target: the walk of a folder, or the one file. */
+export function listTarget(target: { layout: 'directory' | 'file'; realRoot: string; fileName?: string }, options: WalkOptions): WalkEntry[] {
+  if (target.layout === 'directory') return walkTree(target.realRoot, options);
+  const name = target.fileName ?? '';
+  const stats = lstatSync(join(target.realRoot, name), { throwIfNoEntry: false });
+  if (!stats) return [];
+  if (stats.isFile()) return [{ path: name, type: 'file', size: stats.size }];
+  if (stats.isSymbolicLink()) return [{ path: name, type: 'symlink', ...describeLink(target.realRoot, name) }];
+  return [{ path: name, type: 'other' }];
+}

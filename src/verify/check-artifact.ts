@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { AiscError, isAiscError } from '../errors.js';
+import type { HashJob, HashResult } from '../hashing/types.js';
+import { computeRootDigest } from '../lockfile/index.js';
+import type { Artifact } from '../lockfile/types.js';
+import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
+import type { Finding } from './findings.js';
+
+export interface ArtifactCheck {
+  name: string;
+  artifact: Artifact;
+  root: string;
+  findings: Finding[];
+  /** Locked files still to hash, with their index in artifact.files. */
+  jobs: { job: HashJob; fileIndex: number }[];
+}
+
+/**
+ * Everything about one artifact that needs no hashing: the root is there and of the same layout,
+ * no file is missing, extra, a symlink or a folder, and the locked digest matches the locked files.
+ */
+export function checkPaths(name: string, artifact: Artifact, root: string, options: { allowSymlinks: boolean; lockfile?: string }): ArtifactCheck {
+  const check: ArtifactCheck = { name, artifact, root, findings: [], jobs: [] };
+  const add = (finding: Omit<Finding, 'artifact'>): void => {
+    check.findings.push({ artifact: name, ...finding });
+  };
+
+  const rootDigest = computeRootDigest(artifact.files);
+  if (rootDigest !== artifact.digest) {
+    add({ code: 'ROOT_DIGEST_MISMATCH', message: 'the lockfile digest does not match its own file list (edited by hand?)', expected: artifact.digest, actual: rootDigest });
+  }
+
+  let target: LocalTarget;
+  try {
+    target = resolveLocalTarget(root);
+  } catch (error) {
+    if (!isAiscError(error)) throw error;
+    add({ code: 'ARTIFACT_MISSING', message: error.message });
+    return check;
+  }
+  if (target.layout !== artifact.layout) {
+    add({ code: 'LAYOUT_CHANGED', message: `expected a ${artifact.layout === 'file' ? 'file' : 'folder'}, got a ${target.layout === 'file' ? 'file' : 'folder'}`, expected: artifact.layout, actual: target.layout });
+    return check;
+  }
+
+  let entries: WalkEntry[];
+  try {
+    const skip = options.lockfile === undefined ? undefined : toLockfileSkipper(options.lockfile, target.realRoot);
+    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip });
+  } catch (error) {
+    if (isAiscError(error)) throw new AiscError('LOCKFILE_INVALID', `artifacts.${name}.ignore: ${error.message}`, { cause: error });
+    throw error;
+  }
+  const present = new Map(entries.map((entry) => [entry.path, entry]));
+  const locked = new Set<string>();
+
+  artifact.files.forEach((file, fileIndex) => {
+    // A single-file artifact is listed under its base name but verified wherever it is now.
+    const path = artifact.layout === 'file' ? (target.fileName ?? file.path) : file.path;
+    locked.add(path);
+    const entry = present.get(path);
+    const finding = getEntryFinding(entry, options.allowSymlinks);
+    if (finding) {
+      add({ path: file.path, ...finding });
+      return;
+    }
+    check.jobs.push({
+      fileIndex,
+      job: { path: join(target.realRoot, path), root: target.realRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks },
+    });
+  });
+
+  for (const entry of entries) {
+    if (locked.has(entry.path) || entry.type === 'folder') continue;
+    if (entry.type === 'unreadable') add({ code: 'UNREADABLE_FILE', path: entry.path || '.', message: 'cannot list this folder' });
+    else add({ code: 'EXTRA_FILE', path: entry.path, message: `not in the lockfile${entry.type === 'file' ? '' : ` (a ${entry.type === 'symlink' ? 'symlink' : 'special file'})`}` });
+  }
+  return check;
+}
+
+function getEntryFinding(entry: WalkEntry | undefined, allowSymlinks: boolean): Omit<Finding, 'artifact' | 'path'> | undefined {
+  if (!entry) return { code: 'MISSING_FILE', message: 'locked but not found' };
+  switch (entry.type) {
+    case 'file':
+      return undefined;
+    case 'folder':
+      return { code: 'NOT_A_FILE', message: 'expected a file, got a folder' };
+    case 'symlink':
+      if (!allowSymlinks) return { code: 'SYMLINK_REFUSED', message: 'is now a symlink; pass --allow-symlinks to follow links that stay inside the artifact' };
+      if (entry.target === 'file-inside') return undefined;
+      if (entry.target === 'outside') return { code: 'SYMLINK_OUTSIDE_ROOT', message: 'is now a symlink that leaves the artifact root' };
+      return { code: 'NOT_A_FILE', message: `is now a symlink to ${entry.target === 'folder' ? 'a folder' : 'nothing'}` };
+    case 'other':
+      return { code: 'NOT_A_FILE', message: 'expected a regular file, got something else (a folder, FIFO, socket or device)' };
+    case 'unreadable':
+      return { code: 'UNREADABLE_FILE', message: 'cannot list it' };
+    default: {
+      const never: never = entry.type;
+      return never;
+    }
+  }
+}
+
+/** Compares what the workers read with what is locked. */
+export function checkDigests(check: ArtifactCheck, results: readonly HashResult[]): void {
+  check.jobs.forEach(({ fileIndex }, k) => {
+    const file = check.artifact.files[fileIndex];
+    const result = results[k];
+    if (!file || !result) return;
+    if (!result.ok) {
+      check.findings.push({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size });
+    } else if (result.sha256 !== file.sha256) {
+      check.findings.push({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 });
+    }
+  });
+}

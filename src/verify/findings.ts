@@ -1,0 +1,40 @@
+import type { HashFailureCode } from '../hashing/types.js';
+import type { ArtifactKind } from '../lockfile/types.js';
+
+/** What verify can find wrong; each is a failure (exit 1). Stable: part of the JSON report. */
+export type FindingCode =
+  | HashFailureCode
+  | 'DIGEST_MISMATCH'
+  | 'EXTRA_FILE'
+  | 'ARTIFACT_MISSING'
+  | 'LAYOUT_CHANGED'
+  | 'ROOT_DIGEST_MISMATCH'
+  | 'DEPENDENCY_MISSING';
+
+export interface Finding {
+  code: FindingCode;
+  artifact: string;
+  /** The file, relative to the artifact root, when the finding is about one file. */
+  path?: string;
+  message: string;
+  expected?: string | number;
+  actual?: string | number;
+}
+
+export interface ArtifactReport {
+  name: string;
+  kind: ArtifactKind;
+  /** Where it was verified. */
+  root: string;
+  ok: boolean;
+  files: number;
+  bytes: number;
+  findings: Finding[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  lockfile: string;
+  artifacts: ArtifactReport[];
+  summary: { artifacts: number; files: number; bytes: number; findings: number };
+}

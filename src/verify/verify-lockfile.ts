@@ -1,0 +1,95 @@
+import { AiscError } from '../errors.js';
+import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
+import { compareCodePoints, readLockfile } from '../lockfile/index.js';
+import type { Lockfile } from '../lockfile/types.js';
+import { fromLocalSource } from '../sources/index.js';
+import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
+import type { ArtifactReport, Finding, VerifyReport } from './findings.js';
+
+export interface VerifyOptions {
+  lockfile: string;
+  /** NAME → PATH: verify that artifact where it is mounted now rather than at its locked source. */
+  artifactPaths?: Record<string, string>;
+  allowSymlinks?: boolean;
+  jobs?: number;
+  onHashing?: (progress: ProgressSource, totalBytes: number) => void;
+}
+
+/**
+ * Verifies every artifact of a lockfile and reports every finding (never only the first):
+ * checkPaths → hashFiles → checkDigests → checkDependencies.
+ */
+export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
+  const pool = acquireHashPool({ jobs: options.jobs });
+  try {
+    return await verifyWith(pool, options);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
+  const lockfile = await readLockfile(options.lockfile);
+  const overrides = options.artifactPaths ?? {};
+  const unknown = Object.keys(overrides).filter((name) => !lockfile.artifacts[name]);
+  if (unknown.length > 0) {
+    throw new AiscError('UNKNOWN_ARTIFACT', `--artifact: expected a locked artifact name, got ${unknown.map((n) => JSON.stringify(n)).join(', ')}`);
+  }
+
+  const checks: ArtifactCheck[] = Object.entries(lockfile.artifacts).map(([name, artifact]) => {
+    const root = overrides[name] ?? fromLocalSource(artifact.source, options.lockfile);
+    return checkPaths(name, artifact, root, { allowSymlinks: options.allowSymlinks ?? false, lockfile: options.lockfile });
+  });
+
+  const jobs = checks.flatMap((check) => check.jobs.map(({ job }) => job));
+  options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
+  const results = await pool.hash(jobs);
+  let offset = 0;
+  for (const check of checks) {
+    checkDigests(check, results.slice(offset, offset + check.jobs.length));
+    offset += check.jobs.length;
+  }
+  checkDependencies(lockfile, checks);
+  return toReport(options.lockfile, checks);
+}
+
+function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {
+  for (const check of checks) {
+    for (const dependency of check.artifact.dependsOn ?? []) {
+      if (!lockfile.artifacts[dependency]) {
+        check.findings.push({ artifact: check.name, code: 'DEPENDENCY_MISSING', message: `depends on ${JSON.stringify(dependency)}, which is not locked`, expected: dependency });
+      }
+    }
+  }
+}
+
+function toReport(lockfile: string, checks: ArtifactCheck[]): VerifyReport {
+  const artifacts: ArtifactReport[] = checks.map((check) => ({
+    name: check.name,
+    kind: check.artifact.kind,
+    root: check.root,
+    ok: check.findings.length === 0,
+    files: check.artifact.files.length,
+    bytes: check.artifact.files.reduce((sum, file) => sum + file.size, 0),
+    findings: sortFindings(check.findings),
+  }));
+  const findings = artifacts.reduce((sum, a) => sum + a.findings.length, 0);
+  return {
+    ok: findings === 0,
+    lockfile,
+    artifacts,
+    summary: {
+      artifacts: artifacts.length,
+      files: artifacts.reduce((sum, a) => sum + a.files, 0),
+      bytes: artifacts.reduce((sum, a) => sum + a.bytes, 0),
+      findings,
+    },
+  };
+}
+
+/** Findings in path order, each with its keys in one order, so JSON reports diff cleanly. */
+function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings]
+    .sort((a, b) => compareCodePoints(a.path ?? '', b.path ?? '') || compareCodePoints(a.code, b.code))
+    .map(({ code, artifact, path, message, expected, actual }) => ({ code, artifact, path, message, expected, actual }));
+}
