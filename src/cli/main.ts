@@ -4,6 +4,7 @@ import type { CliContext } from './context.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
 import { registerVerify } from './verify.js';
+import { registerVerifySignature } from './verify-signature.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,6 +21,7 @@ export function buildProgram(context: CliContext): Command {
   registerInit(program, context);
   registerLock(program, context);
   registerVerify(program, context);
+  registerVerifySignature(program, context);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

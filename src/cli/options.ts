@@ -33,3 +33,11 @@ export function collectArtifactPath(value: string, previous: Record<string, stri
   if (Object.hasOwn(previous, name)) throw new InvalidArgumentError(`${JSON.stringify(name)} given twice`);
   return { ...previous, [name]: value.slice(at + 1) };
 }
+
+/** A parser for a flag that takes one of a few words. */
+export function parseChoice<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    return value as T;
+  };
+}

@@ -1,0 +1,66 @@
+import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { readBounded } from '../lockfile/read.js';
+import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { signatureInputError } from './errors.js';
+
+export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+
+/** Bundle media types aisc knows how to verify (Sigstore bundle v0.1 to v0.3); nothing else. */
+export const BUNDLE_MEDIA_TYPES = [
+  'application/vnd.dev.sigstore.bundle+json;version=0.1',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  'application/vnd.dev.sigstore.bundle.v0.3+json',
+] as const;
+
+export interface ReadBundle {
+  bundle: Bundle;
+  /** The bytes as read: their SHA-256 pins the bundle in a lockfile. */
+  bytes: Buffer;
+}
+
+export async function readBundle(path: string): Promise<ReadBundle> {
+  let text: string;
+  try {
+    text = await readBounded(path, MAX_BUNDLE_BYTES);
+  } catch (error) {
+    throw signatureInputError('BUNDLE_INVALID', `${path}: cannot read the bundle (${(error as Error).message})`, error);
+  }
+  return { bundle: parseBundle(text, path), bytes: Buffer.from(text, 'utf8') };
+}
+
+/**
+ * Strict JSON, a known media type, then @sigstore/bundle's validation. Whatever a malformed
+ * bundle makes the library throw (TypeErrors included) becomes BUNDLE_INVALID.
+ */
+export function parseBundle(text: string, where: string): Bundle {
+  let json: unknown;
+  try {
+    json = parseJsonStrict(text, where);
+  } catch (error) {
+    throw signatureInputError('BUNDLE_INVALID', (error as Error).message, error);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw signatureInputError('BUNDLE_INVALID', `${where}: expected a JSON object`);
+  const mediaType = (json as { mediaType?: unknown }).mediaType;
+  if (typeof mediaType !== 'string' || !(BUNDLE_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
+    throw signatureInputError('BUNDLE_UNSUPPORTED', `${where}: expected a Sigstore bundle media type (v0.1 to v0.3), got ${JSON.stringify(mediaType) ?? 'none'}`);
+  }
+  try {
+    return bundleFromJSON(normalizeModelSigning(json as Record<string, unknown>));
+  } catch (error) {
+    throw signatureInputError('BUNDLE_INVALID', `${where}: not a valid Sigstore bundle (${(error as Error).message})`, error);
+  }
+}
+
+/**
+ * What the Python model_signing tool writes and the bundle schema reads differently: a public
+ * key given by rawBytes with no hint. The hint only names a key; aisc verifies with --key.
+ */
+function normalizeModelSigning(json: Record<string, unknown>): Record<string, unknown> {
+  const material = json.verificationMaterial as Record<string, unknown> | undefined;
+  const publicKey = material?.publicKey as Record<string, unknown> | undefined;
+  if (publicKey && typeof publicKey.hint !== 'string') {
+    return { ...json, verificationMaterial: { ...material, publicKey: { ...publicKey, hint: '' } } };
+  }
+  return json;
+}
