@@ -3,6 +3,7 @@ import { exitCodeFor, isAiscError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
+import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
 import { registerVerifySignature } from './verify-signature.js';
 
@@ -22,6 +23,7 @@ export function buildProgram(context: CliContext): Command {
   registerLock(program, context);
   registerVerify(program, context);
   registerVerifySignature(program, context);
+  registerSign(program, context);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

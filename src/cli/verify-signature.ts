@@ -1,33 +1,28 @@
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AiscError } from '../errors.js';
 import { renderSignatureReport, type SignatureFormat } from '../report/signature-report.js';
-import { toSignerPolicy, verifyFileSignature, type SignerFlags } from '../signing/index.js';
+import { toSignerPolicy, verifySignature, type SignerFlags } from '../signing/index.js';
 import type { CliContext } from './context.js';
-import { parseChoice } from './options.js';
+import { parseChoice, parseJobs } from './options.js';
 import { addSignerOptions } from './signer-options.js';
 
 interface Flags extends SignerFlags {
   bundle: string;
   format: SignatureFormat;
+  jobs?: number;
 }
 
 export function registerVerifySignature(program: Command, context: CliContext): void {
   addSignerOptions(
     program
       .command('verify-signature')
-      .description('verify a Sigstore bundle over a file, offline: exit 0 when it verifies for the signer named, 1 when not')
-      .argument('<path>', 'the signed file')
+      .description('verify a Sigstore bundle over a file, or an OpenSSF Model Signing bundle over a model folder, offline')
+      .argument('<path>', 'the signed file or model folder')
       .requiredOption('--bundle <file>', 'the Sigstore bundle (.sigstore.json)'),
   )
     .option('--format <format>', 'human | json', parseChoice(['human', 'json']), 'human')
+    .option('--jobs <n>', 'hashing threads for a model folder (default: the number of cores)', parseJobs)
     .action(async (path: string, flags: Flags) => {
-      const policy = await toSignerPolicy(flags);
-      const stats = await stat(path).catch((error: unknown) => {
-        throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });
-      });
-      if (!stats.isFile()) throw new AiscError('NOT_A_FILE', `${path}: expected a file`);
-      const report = await verifyFileSignature(path, flags.bundle, policy);
+      const report = await verifySignature(path, flags.bundle, await toSignerPolicy(flags), { jobs: flags.jobs });
       context.stdout.write(renderSignatureReport(report, flags.format));
       context.exitCode = report.ok ? 0 : 1;
     });

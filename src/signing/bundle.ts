@@ -19,21 +19,26 @@ export interface ReadBundle {
   bytes: Buffer;
 }
 
-export async function readBundle(path: string): Promise<ReadBundle> {
+export interface BundleOptions {
+  /** model_signing's certificate mode writes v0.3 bundles with a full chain, which v0.3 does not allow. */
+  allowV03CertificateChain?: boolean;
+}
+
+export async function readBundle(path: string, options: BundleOptions = {}): Promise<ReadBundle> {
   let text: string;
   try {
     text = await readBounded(path, MAX_BUNDLE_BYTES);
   } catch (error) {
     throw signatureInputError('BUNDLE_INVALID', `${path}: cannot read the bundle (${(error as Error).message})`, error);
   }
-  return { bundle: parseBundle(text, path), bytes: Buffer.from(text, 'utf8') };
+  return { bundle: parseBundle(text, path, options), bytes: Buffer.from(text, 'utf8') };
 }
 
 /**
  * Strict JSON, a known media type, then @sigstore/bundle's validation. Whatever a malformed
  * bundle makes the library throw (TypeErrors included) becomes BUNDLE_INVALID.
  */
-export function parseBundle(text: string, where: string): Bundle {
+export function parseBundle(text: string, where: string, options: BundleOptions = {}): Bundle {
   let json: unknown;
   try {
     json = parseJsonStrict(text, where);
@@ -46,7 +51,7 @@ export function parseBundle(text: string, where: string): Bundle {
     throw signatureInputError('BUNDLE_UNSUPPORTED', `${where}: expected a Sigstore bundle media type (v0.1 to v0.3), got ${JSON.stringify(mediaType) ?? 'none'}`);
   }
   try {
-    return bundleFromJSON(normalizeModelSigning(json as Record<string, unknown>));
+    return bundleFromJSON(normalizeModelSigning(json as Record<string, unknown>, options));
   } catch (error) {
     throw signatureInputError('BUNDLE_INVALID', `${where}: not a valid Sigstore bundle (${(error as Error).message})`, error);
   }
@@ -54,13 +59,20 @@ export function parseBundle(text: string, where: string): Bundle {
 
 /**
  * What the Python model_signing tool writes and the bundle schema reads differently: a public
- * key given by rawBytes with no hint. The hint only names a key; aisc verifies with --key.
+ * key given by rawBytes with no hint (the hint only names a key; aisc verifies with --key), and,
+ * in certificate mode only, a v0.3 bundle carrying the whole chain (validated with v0.2's rules,
+ * which allow a chain; the chain is then checked against the CA the user gives).
  */
-function normalizeModelSigning(json: Record<string, unknown>): Record<string, unknown> {
+function normalizeModelSigning(json: Record<string, unknown>, options: BundleOptions): Record<string, unknown> {
   const material = json.verificationMaterial as Record<string, unknown> | undefined;
   const publicKey = material?.publicKey as Record<string, unknown> | undefined;
   if (publicKey && typeof publicKey.hint !== 'string') {
     return { ...json, verificationMaterial: { ...material, publicKey: { ...publicKey, hint: '' } } };
+  }
+  const v03 = json.mediaType === BUNDLE_MEDIA_TYPES[3] || json.mediaType === BUNDLE_MEDIA_TYPES[2];
+  const tlogEntries = material?.tlogEntries;
+  if (options.allowV03CertificateChain && v03 && material?.x509CertificateChain && (!Array.isArray(tlogEntries) || tlogEntries.length === 0)) {
+    return { ...json, mediaType: BUNDLE_MEDIA_TYPES[1] };
   }
   return json;
 }

@@ -6,3 +6,7 @@ export { toSignerPolicy, type SignerFlags } from './policy.js';
 export { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
 export { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
 export { verifyFileSignature, type SignatureReport } from './verify-file.js';
+export { OMS_PREDICATE_TYPE, toOmsManifest, type OmsManifest } from './oms.js';
+export { readPrivateKey, signFile, signModel, toDsseBundle } from './sign.js';
+export { verifyModelSignature } from './verify-model.js';
+export { verifySignature } from './verify-signature.js';

@@ -46,7 +46,10 @@ export function getLeafCertificate(bundle: Bundle): X509Certificate | undefined 
 
 function toX509(raw: Buffer): X509Certificate {
   try {
-    return new X509Certificate(raw);
+    const certificate = new X509Certificate(raw);
+    // A certificate can parse while its key does not: touch it here, where it is caught.
+    void certificate.publicKey;
+    return certificate;
   } catch (error) {
     throw signatureInputError('BUNDLE_INVALID', `the bundle's certificate does not parse (${(error as Error).message})`, error);
   }
@@ -64,6 +67,7 @@ export function verifyBundle(bundle: Bundle, content: SignatureContent, policy: 
     throw new SignatureFinding('SIGNER_MISMATCH', 'the bundle is certificate-based; expected a key bundle for --key (use identity flags or --certificate-chain)');
   }
   if (policy.kind === 'keyless') rejectEmbeddedRoot(bundle);
+  checkProofsMatchCheckpoints(bundle);
   let signer: Signer;
   try {
     const entity = { ...toSignedEntity(bundle, Buffer.alloc(0)), signature: content };
@@ -90,6 +94,22 @@ function rejectEmbeddedRoot(bundle: Bundle): void {
   for (const { rawBytes } of material.x509CertificateChain.certificates) {
     const certificate = toX509(rawBytes);
     if (isSelfSigned(certificate)) throw new SignatureFinding('CERTIFICATE_INVALID', `the bundle's certificate chain contains a root certificate (${certificate.subject.replaceAll('\n', ', ')}); roots come from the trusted root only`);
+  }
+}
+
+/**
+ * sigstore-js proves inclusion against the checkpoint's signed root hash but never compares it
+ * with the proof's own rootHash and treeSize, so those fields could say anything. They must agree.
+ */
+function checkProofsMatchCheckpoints(bundle: Bundle): void {
+  for (const entry of bundle.verificationMaterial.tlogEntries) {
+    const proof = entry.inclusionProof;
+    const envelope = proof?.checkpoint?.envelope;
+    if (!proof || !envelope) continue;
+    const [, size, rootHash] = envelope.split('\n');
+    if (rootHash === undefined || !Buffer.from(rootHash, 'base64').equals(proof.rootHash) || size !== proof.treeSize) {
+      throw new SignatureFinding('TLOG_INVALID', `the inclusion proof (tree size ${proof.treeSize}, root ${proof.rootHash.toString('base64')}) does not match its signed checkpoint`);
+    }
   }
 }
 

@@ -20,10 +20,11 @@ export interface SignatureReport {
   bundle: string;
   /** SHA-256 of the bundle file as read. */
   bundleSha256: string;
-  content: 'message-signature' | 'dsse';
+  content: 'message-signature' | 'dsse' | 'model-signing';
+  /** The file's SHA-256, or the model's root digest. */
   sha256?: string;
   signer?: VerifiedSigner;
-  finding?: { code: string; message: string };
+  findings: { code: string; message: string; path?: string }[];
 }
 
 const DIGESTS: Partial<Record<HashAlgorithm, DigestName>> = {
@@ -37,7 +38,7 @@ const DIGESTS: Partial<Record<HashAlgorithm, DigestName>> = {
  * statement whose subject is the file. The file is read once, as a stream.
  */
 export async function verifyFileSignature(path: string, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
-  const { bundle, bytes } = await readBundle(bundlePath);
+  const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
   const base = { path, bundle: bundlePath, bundleSha256: createHash('sha256').update(bytes).digest('hex') };
   const contentKind = bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature';
   let sha256: string | undefined;
@@ -45,10 +46,10 @@ export async function verifyFileSignature(path: string, bundlePath: string, poli
     const { content, digest } = await toFileContent(path, bundle, policy);
     sha256 = digest;
     const signer = verifyBundle(bundle, content, policy);
-    return { ok: true, ...base, content: contentKind, sha256, signer };
+    return { ok: true, ...base, content: contentKind, sha256, signer, findings: [] };
   } catch (error) {
     if (!isSignatureFinding(error)) throw error;
-    return { ok: false, ...base, content: contentKind, sha256, finding: { code: error.code, message: error.message } };
+    return { ok: false, ...base, content: contentKind, sha256, findings: [{ code: error.code, message: error.message }] };
   }
 }
 

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { compareCodePoints } from '../lockfile/canonical-json.js';
+import { getPathProblem } from '../lockfile/paths.js';
+import { SignatureFinding, signatureInputError } from './errors.js';
+import type { InTotoStatement } from './statement.js';
+
+export const OMS_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+
+export interface OmsResource {
+  name: string;
+  digest: string;
+}
+
+/** What an OpenSSF Model Signing v1.0 statement signs: the files of a model and how they were listed. */
+export interface OmsManifest {
+  subjectName: string;
+  rootDigest: string;
+  resources: OmsResource[];
+  ignorePaths: string[];
+  allowSymlinks: boolean;
+}
+
+/**
+ * Reads the OMS predicate, accepting what the Python model_signing tool writes (a float
+ * shard_size such as 1000000.0, `sha256-sharded-N` algorithm names), and checks that the subject
+ * digest is the root digest of the resources.
+ */
+export function toOmsManifest(statement: InTotoStatement): OmsManifest {
+  if (statement.predicateType !== OMS_PREDICATE_TYPE) {
+    throw signatureInputError('PAYLOAD_INVALID', `expected predicateType ${OMS_PREDICATE_TYPE}, got ${JSON.stringify(statement.predicateType)}`);
+  }
+  if (statement._type !== IN_TOTO_STATEMENT_V1) throw signatureInputError('PAYLOAD_INVALID', `expected _type ${IN_TOTO_STATEMENT_V1}, got ${JSON.stringify(statement._type)}`);
+  const [subject, ...more] = statement.subject;
+  const rootDigest = subject?.digest.sha256;
+  if (!subject || more.length > 0 || !rootDigest) throw signatureInputError('PAYLOAD_INVALID', 'expected exactly one subject with a sha256 digest');
+  const predicate = statement.predicate as { resources?: unknown; serialization?: Record<string, unknown> } | null;
+  const serialization = predicate?.serialization;
+  if (!predicate || !Array.isArray(predicate.resources) || typeof serialization !== 'object' || serialization === null) {
+    throw signatureInputError('PAYLOAD_INVALID', 'expected a predicate with resources[] and serialization');
+  }
+  const method = serialization.method;
+  const hashType = serialization.hash_type;
+  if (method === 'shards') {
+    const size = Number(serialization.shard_size);
+    if (!Number.isInteger(size) || size <= 0) throw signatureInputError('PAYLOAD_INVALID', `expected a positive whole shard_size, got ${JSON.stringify(serialization.shard_size)}`);
+    throw signatureInputError('BUNDLE_UNSUPPORTED', "serialization method 'shards' is not verified yet; sign with the 'files' method");
+  }
+  if (method !== 'files') throw signatureInputError('PAYLOAD_INVALID', `expected serialization method files or shards, got ${JSON.stringify(method)}`);
+  if (hashType !== 'sha256') throw signatureInputError('BUNDLE_UNSUPPORTED', `expected hash_type sha256, got ${JSON.stringify(hashType)}`);
+  if (typeof serialization.allow_symlinks !== 'boolean') throw signatureInputError('PAYLOAD_INVALID', 'expected a boolean allow_symlinks');
+  const ignorePaths = serialization.ignore_paths ?? [];
+  if (!Array.isArray(ignorePaths) || !ignorePaths.every((p) => typeof p === 'string')) throw signatureInputError('PAYLOAD_INVALID', 'expected ignore_paths to be strings');
+
+  const resources = predicate.resources.map((entry: unknown, i): OmsResource => {
+    const { name, digest, algorithm } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) {
+      throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: expected a name and a 64-hex sha256 digest`);
+    }
+    if (algorithm !== 'sha256') throw signatureInputError('BUNDLE_UNSUPPORTED', `resources[${i}]: expected algorithm sha256, got ${JSON.stringify(algorithm)}`);
+    const problem = name === '.' ? undefined : getPathProblem(name);
+    if (problem) throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: ${JSON.stringify(name)} ${problem}`);
+    return { name, digest };
+  });
+  const names = new Set(resources.map((r) => r.name));
+  if (names.size !== resources.length) throw signatureInputError('PAYLOAD_INVALID', 'resources name the same file twice');
+  const sorted = [...resources].sort((a, b) => compareCodePoints(a.name, b.name));
+  const computed = createHash('sha256');
+  for (const resource of sorted) computed.update(Buffer.from(resource.digest, 'hex'));
+  if (computed.digest('hex') !== rootDigest) {
+    throw new SignatureFinding('MANIFEST_MISMATCH', `the subject digest ${rootDigest} is not the root digest of the signed resources`);
+  }
+  return { subjectName: subject.name, rootDigest, resources: sorted, ignorePaths, allowSymlinks: serialization.allow_symlinks };
+}
+
+/** The statement aisc signs for a folder: resources in code-point order, ignore_paths signed. */
+export function toOmsStatement(name: string, files: readonly { path: string; sha256: string }[], ignorePaths: readonly string[], rootDigest: string): object {
+  const resources = [...files].sort((a, b) => compareCodePoints(a.path, b.path)).map((f) => ({ digest: f.sha256, algorithm: 'sha256', name: f.path }));
+  return {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ name, digest: { sha256: rootDigest } }],
+    predicateType: OMS_PREDICATE_TYPE,
+    predicate: {
+      resources,
+      serialization: { method: 'files', ignore_paths: [...ignorePaths], hash_type: 'sha256', allow_symlinks: false },
+    },
+  };
+}
+
+/** OMS ignore_paths are paths from the model root: the path itself and everything under it. */
+export function toOmsIgnore(ignorePaths: readonly string[]): (path: string) => boolean {
+  const cleaned = ignorePaths.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
+  return (path) => cleaned.some((p) => path === p || path.startsWith(`${p}/`));
+}

@@ -1,0 +1,121 @@
+import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { dsse } from '@sigstore/core';
+import { AiscError } from '../errors.js';
+import { acquireHashPool } from '../hashing/index.js';
+import { computeRootDigest, getPathProblem } from '../lockfile/index.js';
+import { readBounded } from '../lockfile/read.js';
+import { DEFAULT_IGNORED, listTarget, resolveLocalTarget } from '../sources/index.js';
+import { signatureInputError } from './errors.js';
+import { assertSupportedKey, getKeyFingerprint, getKeyHash } from './keys.js';
+import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
+import { toOmsStatement } from './oms.js';
+
+const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+const HASH_ENUM = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const;
+
+/** A PEM private key (PKCS#8 or SEC1), ECDSA P-256/P-384/P-521 or Ed25519; encrypted keys are refused. */
+export async function readPrivateKey(path: string): Promise<KeyObject> {
+  const text = await readBounded(path, 64 * 1024).catch((error: unknown) => {
+    throw signatureInputError('KEY_INVALID', `${path}: cannot read the key (${(error as Error).message})`, error);
+  });
+  if (/ENCRYPTED/.test(text)) throw signatureInputError('KEY_UNSUPPORTED', `${path}: encrypted private keys are not supported; give an unencrypted PEM (from a secret store)`);
+  const begin = text.indexOf('-----BEGIN');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text.slice(Math.max(0, begin)));
+  } catch (error) {
+    throw signatureInputError('KEY_INVALID', `${path}: expected a PEM private key (${(error as Error).message})`, error);
+  }
+  assertSupportedKey(createPublicKey(key), path);
+  return key;
+}
+
+/** ECDSA with the curve's own hash (P-384 → SHA-384, as model_signing signs), Ed25519 pure. */
+function signBytes(data: Buffer, key: KeyObject): Buffer {
+  return cryptoSign(getKeyHash(createPublicKey(key)) ?? null, data, key);
+}
+
+function keyMaterial(key: KeyObject): object {
+  return { publicKey: { hint: getKeyFingerprint(createPublicKey(key)) }, tlogEntries: [] };
+}
+
+/**
+ * Signs a model folder in the OpenSSF Model Signing v1.0 format: an in-toto statement over every
+ * file (sha256, 'files' method, resources in code-point order, ignore_paths signed), in a DSSE
+ * envelope, in a Sigstore bundle v0.3 with the key's fingerprint as hint and no log entries.
+ */
+export async function signModel(folder: string, key: KeyObject, options: { output: string; jobs?: number }): Promise<object> {
+  const target = resolveLocalTarget(folder);
+  const outputRel = relative(target.realRoot, resolve(options.output)).split(sep).join('/');
+  const inside = !outputRel.startsWith('..') && !outputRel.startsWith('/') && outputRel !== '';
+  const ignorePaths = [...DEFAULT_IGNORED, ...(inside ? [outputRel] : [])];
+  const ignored = (p: string): boolean => ignorePaths.some((i) => p === i || p.startsWith(`${i}/`));
+  const entries = listTarget(target, { ignore: () => false, skip: ignored }).filter((e) => e.type !== 'folder');
+  const refused = entries.filter((e) => e.type !== 'file' || getPathProblem(e.path));
+  if (refused.length > 0) throw new AiscError('NOT_A_FILE', `${folder}: cannot sign ${refused.map((e) => JSON.stringify(e.path)).join(', ')} (symlinks and special files are not signed)`);
+  if (entries.length === 0) throw new AiscError('SOURCE_EMPTY', `${folder}: nothing to sign`);
+  const pool = acquireHashPool({ jobs: options.jobs });
+  let files: { path: string; sha256: string }[];
+  try {
+    const results = await pool.hash(entries.map((e) => ({ path: join(target.realRoot, e.path), root: target.realRoot, followSymlinks: false, expectedSize: e.size })));
+    files = results.map((result, i) => {
+      const entry = entries[i];
+      if (!result.ok || !entry) throw new AiscError(result.ok ? 'INTERNAL' : result.code, `${folder}: ${entry?.path ?? '?'}: ${result.ok ? 'not hashed' : result.message}`);
+      return { path: entry.path, sha256: result.sha256 };
+    });
+  } finally {
+    await pool.close();
+  }
+  const name = target.layout === 'file' ? (target.fileName ?? basename(folder)) : basename(target.realRoot);
+  const statement = toOmsStatement(name, target.layout === 'file' ? files.map((f) => ({ ...f, path: '.' })) : files, ignorePaths, computeRootDigest(files));
+  return toDsseBundle(Buffer.from(JSON.stringify(statement)), key);
+}
+
+export function toDsseBundle(payload: Buffer, key: KeyObject): object {
+  const signature = signBytes(dsse.preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload), key);
+  return {
+    mediaType: BUNDLE_V03,
+    verificationMaterial: keyMaterial(key),
+    dsseEnvelope: { payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: signature.toString('base64'), keyid: '' }] },
+  };
+}
+
+/**
+ * A message-signature bundle over one file (what `cosign sign-blob --bundle` writes, key mode).
+ * ECDSA streams the file through the signer; Ed25519 signs the whole message, so it is read
+ * whole (up to 256 MiB).
+ */
+export async function signFile(path: string, key: KeyObject): Promise<object> {
+  const hash = getKeyHash(createPublicKey(key));
+  const digest = createHash(hash ?? 'sha256');
+  const signer = hash ? createSign(hash) : undefined;
+  const whole: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+      const data = chunk as Buffer;
+      digest.update(data);
+      signer?.update(data);
+      size += data.length;
+      if (!signer) {
+        if (size > MAX_MESSAGE_BYTES) throw new AiscError('USAGE', `${path}: Ed25519 signs the whole message; sign files over ${MAX_MESSAGE_BYTES} bytes with an ECDSA key`);
+        whole.push(data);
+      }
+    }
+  } catch (error) {
+    if (error instanceof AiscError) throw error;
+    throw new AiscError('SOURCE_NOT_FOUND', `${path}: cannot read (${(error as Error).message})`, { cause: error });
+  }
+  const signature = signer ? signer.sign(key) : cryptoSign(null, Buffer.concat(whole), key);
+  return {
+    mediaType: BUNDLE_V03,
+    verificationMaterial: keyMaterial(key),
+    messageSignature: {
+      messageDigest: { algorithm: HASH_ENUM[hash ?? 'sha256'], digest: digest.digest('base64') },
+      signature: signature.toString('base64'),
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { acquireHashPool } from '../hashing/index.js';
+import { listTarget, resolveLocalTarget } from '../sources/index.js';
+import { readBundle } from './bundle.js';
+import { DsseContent } from './content.js';
+import { isSignatureFinding, signatureInputError } from './errors.js';
+import { toOmsIgnore, toOmsManifest, type OmsManifest } from './oms.js';
+import { parseStatement } from './statement.js';
+import { verifyBundle, type SignerPolicy } from './verify-bundle.js';
+import type { SignatureReport } from './verify-file.js';
+
+type Finding = SignatureReport['findings'][number];
+
+/**
+ * Verifies an OpenSSF Model Signing v1.0 bundle over a model folder (or a single-file model):
+ * the DSSE signature for the signer named, then that the signed resources are exactly the files
+ * there now — none missing, none extra, none changed — honouring the signed ignore_paths and
+ * skipping the bundle itself.
+ */
+export async function verifyModelSignature(path: string, bundlePath: string, policy: SignerPolicy, options: { jobs?: number } = {}): Promise<SignatureReport> {
+  const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
+  const base = { path, bundle: bundlePath, bundleSha256: createHash('sha256').update(bytes).digest('hex'), content: 'model-signing' as const };
+  if (bundle.content.$case !== 'dsseEnvelope') throw signatureInputError('BUNDLE_INVALID', `${bundlePath}: expected a DSSE envelope (OpenSSF Model Signing), got a message signature`);
+  const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
+  let signer;
+  try {
+    signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
+  } catch (error) {
+    if (!isSignatureFinding(error)) throw error;
+    return { ok: false, ...base, sha256: manifest.rootDigest, findings: [{ code: error.code, message: error.message }] };
+  }
+  const findings = await compareFiles(path, bundlePath, manifest, options);
+  return { ok: findings.length === 0, ...base, sha256: manifest.rootDigest, signer, findings };
+}
+
+async function compareFiles(path: string, bundlePath: string, manifest: OmsManifest, options: { jobs?: number }): Promise<Finding[]> {
+  const target = resolveLocalTarget(path);
+  const ignored = toOmsIgnore(manifest.ignorePaths);
+  const bundleRel = relative(target.realRoot, resolve(bundlePath)).split(sep).join('/');
+  const entries = listTarget(target, { ignore: () => false, skip: (p) => ignored(p) || p === bundleRel }).filter((e) => e.type !== 'folder');
+  const findings: Finding[] = [];
+  const expected = new Map<string, string>();
+  for (const resource of manifest.resources) {
+    // A single-file model is one resource, named '.' by model_signing (or by its base name).
+    const name = target.layout === 'file' && (resource.name === '.' || resource.name === basename(path)) ? (target.fileName ?? resource.name) : resource.name;
+    expected.set(name, resource.digest);
+  }
+  const files = entries.filter((entry) => {
+    if (entry.type === 'file') return true;
+    findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: entry.type === 'symlink' ? 'is a symlink (not followed)' : 'is not a regular file' });
+    return false;
+  });
+  for (const entry of files) if (!expected.has(entry.path)) findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: 'is not in the signed manifest (extra file)' });
+  const present = new Set(entries.map((e) => e.path));
+  for (const name of expected.keys()) if (!present.has(name)) findings.push({ code: 'MANIFEST_MISMATCH', path: name, message: 'is signed but missing' });
+
+  const toHash = files.filter((entry) => expected.has(entry.path));
+  const pool = acquireHashPool(options);
+  try {
+    const results = await pool.hash(toHash.map((entry) => ({ path: join(target.realRoot, entry.path), root: target.realRoot, followSymlinks: false, expectedSize: undefined })), toHash.map((e) => e.size ?? 0));
+    results.forEach((result, i) => {
+      const entry = toHash[i];
+      if (!entry) return;
+      if (!result.ok) findings.push({ code: result.code, path: entry.path, message: result.message });
+      else if (result.sha256 !== expected.get(entry.path)) findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: `content differs from the signed digest (signed ${expected.get(entry.path) ?? '?'}, got ${result.sha256})` });
+    });
+  } finally {
+    await pool.close();
+  }
+  return findings;
+}
