@@ -7,4 +7,17 @@ export { lockArtifacts, type LockOptions, type LockResult } from './lock/index.j
 export * from './lockfile/index.js';
 export { renderVerifyReport, type VerifyFormat } from './report/index.js';
 export { DEFAULT_IGNORED, toIgnoreMatcher, walkTree } from './sources/index.js';
+export {
+  getPublicGoodTrustedRoot,
+  readBundle,
+  readPrivateKey,
+  signFile,
+  signModel,
+  toSignerPolicy,
+  verifyModelSignature,
+  verifySignature,
+  type SignatureReport,
+  type SignerPolicy,
+  type VerifiedSigner,
+} from './signing/index.js';
 export { verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';

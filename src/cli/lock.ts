@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
-import { lockArtifacts } from '../lock/index.js';
+import { AiscError } from '../errors.js';
+import { lockArtifacts, type LockOptions } from '../lock/index.js';
+import { describeSigner } from '../report/signature-report.js';
+import type { SignerFlags } from '../signing/index.js';
+import { addSignerOptions } from './signer-options.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
 import { log, type CliContext } from './context.js';
 import { collect, DEFAULT_LOCKFILE, parseJobs, parseKind } from './options.js';
 
-interface LockFlags {
+interface LockFlags extends SignerFlags {
+  signature?: string;
   kind?: ArtifactKind;
   name?: string;
   lockfile: string;
@@ -16,7 +21,7 @@ interface LockFlags {
 }
 
 export function registerLock(program: Command, context: CliContext): void {
-  program
+  const command = program
     .command('lock')
     .description('record artifacts (a folder or a file) in the lockfile: every file hashed, format facts read')
     .argument('<source...>', 'folder or file to lock')
@@ -27,11 +32,14 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--ignore <glob>', 'also ignore files matching this glob; recorded so verify ignores the same (repeatable)', collect)
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
-    .action(async (sources: string[], flags: LockFlags) => {
+    .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer');
+  addSignerOptions(command).action(async (sources: string[], flags: LockFlags) => {
+      const signature = await toSignatureOption(flags);
       let progress: ProgressLine | undefined;
       try {
         const result = await lockArtifacts(sources, {
           ...flags,
+          signature,
           onWait: (message) => log(context, message),
           onHashing: (source, total) => (progress = startProgress(context.stderr, 'hashing', source, total)),
         });
@@ -39,9 +47,21 @@ export function registerLock(program: Command, context: CliContext): void {
         for (const { name, artifact } of result.locked) {
           const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
           context.stdout.write(`locked ${name} (${artifact.kind}): ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
+          if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
         }
       } finally {
         progress?.stop();
       }
     });
+}
+
+async function toSignatureOption(flags: LockFlags): Promise<LockOptions['signature']> {
+  const signerGiven = [flags.certificateIdentity, flags.certificateIdentityRegexp, flags.certificateOidcIssuer, flags.certificateOidcIssuerRegexp, flags.key, flags.certificateChain].some((f) => f !== undefined);
+  if (!flags.signature) {
+    if (signerGiven) throw new AiscError('USAGE', 'identity flags, --key and --certificate-chain go with --signature BUNDLE');
+    return undefined;
+  }
+  // Loaded on demand: Sigstore's libraries cost ~40 ms of start-up that plain locks need not pay.
+  const { toSignerPolicy } = await import('../signing/policy.js');
+  return { bundle: flags.signature, policy: await toSignerPolicy(flags), trustedRoot: flags.trustedRoot };
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isAiscError } from '../errors.js';
+import { isSignatureFinding } from '../signing/errors.js';
 import type { CliContext } from './context.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
@@ -48,6 +49,11 @@ function reportError(error: unknown, context: CliContext): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
     context.stderr.write(`aisc: USAGE ${error.message.replace(/^error: /, '')}\n`);
     return 2;
+  }
+  if (isSignatureFinding(error)) {
+    // A signature that does not verify is a finding (exit 1), even where it stops a command.
+    context.stderr.write(`aisc: ${error.code} ${error.message}\n`);
+    return 1;
   }
   if (isAiscError(error)) {
     for (const line of [error.message, ...error.problems]) context.stderr.write(`aisc: ${error.code} ${line}\n`);

@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AiscError } from '../errors.js';
 import { writeFileAtomic } from '../lockfile/index.js';
-import { readPrivateKey, signFile, signModel } from '../signing/sign.js';
 import { log, type CliContext } from './context.js';
 import { parseJobs } from './options.js';
 
@@ -21,6 +20,7 @@ export function registerSign(program: Command, context: CliContext): void {
     .option('--output <file>', 'where to write the bundle (default: <path>.sigstore.json beside it)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .action(async (path: string, flags: Flags) => {
+      const { readPrivateKey, signFile, signModel } = await import('../signing/sign.js');
       const key = await readPrivateKey(flags.key);
       const stats = await stat(path).catch((error: unknown) => {
         throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });

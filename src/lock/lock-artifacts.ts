@@ -1,10 +1,11 @@
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, inferKind } from '../formats/index.js';
 import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import type { HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
 import type { Artifact, ArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
+import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLocalSource, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
 
 export interface LockOptions {
@@ -17,6 +18,8 @@ export interface LockOptions {
   jobs?: number;
   onWait?: (message: string) => void;
   onHashing?: (progress: ProgressSource, totalBytes: number) => void;
+  /** Verify this bundle over the artifact and pin its signer in the lockfile. */
+  signature?: { bundle: string; policy: SignerPolicy; trustedRoot?: string };
 }
 
 export interface LockResult {
@@ -42,7 +45,9 @@ interface Planned {
 export async function lockArtifacts(sources: readonly string[], options: LockOptions): Promise<LockResult> {
   if (sources.length === 0) throw new AiscError('USAGE', 'aisc lock: expected at least one source');
   if (options.name !== undefined && sources.length > 1) throw new AiscError('USAGE', '--name: expected one source, got ' + sources.length);
-  const ignore = options.ignore ?? [];
+  if (options.signature && sources.length !== 1) throw new AiscError('USAGE', `--signature: expected one source, got ${sources.length}`);
+  // A bundle kept inside the model folder is not part of what it signs.
+  const ignore = [...(options.ignore ?? []), ...getBundleInside(sources[0], options.signature?.bundle)];
   const matcher = toIgnoreMatcher(ignore);
   const pool = acquireHashPool({ jobs: options.jobs });
   try {
@@ -76,6 +81,14 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
     offset += plan.entries.length;
     return { name: plan.name, artifact: toArtifact(plan, files, options, ignore) };
   });
+  if (options.signature) {
+    const { bundle, policy, trustedRoot } = options.signature;
+    const { verifyArtifactSignature } = await import('../signing/artifact-signature.js');
+    for (const { artifact } of locked) {
+      const path = planned[0]?.path ?? '';
+      artifact.signature = await verifyArtifactSignature({ layout: artifact.layout, path, files: artifact.files }, bundle, policy, options.lockfile, trustedRoot);
+    }
+  }
 
   const lockfile = await updateLockfile(
     options.lockfile,
@@ -93,6 +106,13 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
     { onWait: options.onWait, reuse: before },
   );
   return { lockfile, locked };
+}
+
+function getBundleInside(source: string | undefined, bundle: string | undefined): string[] {
+  if (source === undefined || bundle === undefined) return [];
+  const rel = relative(resolve(source), resolve(bundle));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return [];
+  return [rel.split(sep).join('/')];
 }
 
 function planSource(path: string, options: LockOptions, ignore: ReturnType<typeof toIgnoreMatcher>): Planned {

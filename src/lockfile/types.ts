@@ -26,6 +26,22 @@ export interface FormatFacts {
   dtypes?: string[];
 }
 
+/** Who signed an artifact, as verified at lock time; verify requires the same signer again. */
+export type RecordedSigner =
+  | { kind: 'keyless'; identity: string; issuer: string }
+  | { kind: 'key'; keyFingerprint: string; publicKey: string }
+  | { kind: 'certificate'; subject: string; certificateFingerprint: string; anchors: string[] };
+
+export interface ArtifactSignature {
+  /** The bundle, relative to the lockfile's folder. */
+  bundle: string;
+  bundleSha256: string;
+  format: 'model-signing' | 'message-signature' | 'dsse';
+  signer: RecordedSigner;
+  /** A custom trusted root used at lock time (relative to the lockfile's folder). */
+  trustedRoot?: string;
+}
+
 export interface Artifact {
   kind: ArtifactKind;
   layout: Layout;
@@ -35,6 +51,7 @@ export interface Artifact {
   ignore?: string[];
   dependsOn?: string[];
   format?: FormatFacts;
+  signature?: ArtifactSignature;
 }
 
 export interface Lockfile {

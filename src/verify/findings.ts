@@ -1,4 +1,5 @@
 import type { HashFailureCode } from '../hashing/types.js';
+import type { SignatureFindingCode } from '../signing/errors.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 
 /** What verify can find wrong; each is a failure (exit 1). Stable: part of the JSON report. */
@@ -9,7 +10,10 @@ export type FindingCode =
   | 'ARTIFACT_MISSING'
   | 'LAYOUT_CHANGED'
   | 'ROOT_DIGEST_MISMATCH'
-  | 'DEPENDENCY_MISSING';
+  | 'DEPENDENCY_MISSING'
+  | 'SIGNATURE_MISSING'
+  | 'SIGNATURE_CHANGED'
+  | SignatureFindingCode;
 
 export interface Finding {
   code: FindingCode;

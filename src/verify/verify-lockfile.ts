@@ -4,6 +4,7 @@ import { compareCodePoints, readLockfile } from '../lockfile/index.js';
 import type { Lockfile } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
 import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
+import { checkSignatures } from './check-signature.js';
 import type { ArtifactReport, Finding, VerifyReport } from './findings.js';
 
 export interface VerifyOptions {
@@ -17,7 +18,7 @@ export interface VerifyOptions {
 
 /**
  * Verifies every artifact of a lockfile and reports every finding (never only the first):
- * checkPaths → hashFiles → checkDigests → checkDependencies.
+ * checkPaths → hashFiles → checkDigests → checkDependencies → checkSignatures.
  */
 export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
   const pool = acquireHashPool({ jobs: options.jobs });
@@ -50,6 +51,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
     offset += check.jobs.length;
   }
   checkDependencies(lockfile, checks);
+  await checkSignatures(checks, options.lockfile);
   return toReport(options.lockfile, checks);
 }
 

@@ -1,0 +1,124 @@
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Bundle } from '@sigstore/bundle';
+import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lockfile/types.js';
+import { readBundle } from './bundle.js';
+import { DsseContent } from './content.js';
+import { SignatureFinding } from './errors.js';
+import { OMS_PREDICATE_TYPE, toOmsManifest } from './oms.js';
+import { parseStatement } from './statement.js';
+import { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
+import { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
+import { verifyFileSignature } from './verify-file.js';
+
+export interface SignedArtifact {
+  layout: Layout;
+  /** Where the artifact is: the folder, or the one file. */
+  path: string;
+  /** The files as hashed for the lockfile (verified against the signed manifest, not re-read). */
+  files: readonly FileEntry[];
+}
+
+/**
+ * Verifies `bundlePath` over an artifact whose files were just hashed, and returns what the lockfile
+ * records: the bundle (path relative to the lockfile, SHA-256), its format and the signer. An OMS
+ * manifest must name exactly the artifact's files with the same digests. Throws SignatureFinding.
+ */
+export async function verifyArtifactSignature(
+  artifact: SignedArtifact,
+  bundlePath: string,
+  policy: SignerPolicy,
+  lockfilePath: string,
+  trustedRootPath?: string,
+): Promise<ArtifactSignature> {
+  const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
+  const format = getFormat(bundle);
+  let signer: VerifiedSigner;
+  if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
+    const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
+    signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
+    compareManifest(manifest.resources, artifact);
+  } else {
+    if (artifact.layout !== 'file') throw new SignatureFinding('MANIFEST_MISMATCH', `a ${format} bundle signs one file; ${artifact.path} is a folder (sign folders with OpenSSF Model Signing)`);
+    const report = await verifyFileSignature(artifact.path, bundlePath, policy);
+    const [finding] = report.findings;
+    if (!report.ok || !report.signer) throw new SignatureFinding((finding?.code ?? 'SIGNATURE_INVALID') as 'SIGNATURE_INVALID', finding?.message ?? 'does not verify');
+    if (report.sha256 !== artifact.files[0]?.sha256) throw new SignatureFinding('DIGEST_MISMATCH', `the signed file is sha256:${report.sha256 ?? '?'}; the locked one is sha256:${artifact.files[0]?.sha256 ?? '?'}`);
+    signer = report.signer;
+  }
+  const recorded: ArtifactSignature = {
+    bundle: toLockfileRelative(bundlePath, lockfilePath),
+    bundleSha256: createHash('sha256').update(bytes).digest('hex'),
+    format,
+    signer: toRecordedSigner(signer, policy),
+  };
+  if (trustedRootPath) recorded.trustedRoot = toLockfileRelative(trustedRootPath, lockfilePath);
+  return recorded;
+}
+
+function getFormat(bundle: Bundle): ArtifactSignature['format'] {
+  if (bundle.content.$case === 'messageSignature') return 'message-signature';
+  try {
+    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
+    return type === OMS_PREDICATE_TYPE ? 'model-signing' : 'dsse';
+  } catch {
+    return 'dsse';
+  }
+}
+
+function compareManifest(resources: readonly { name: string; digest: string }[], artifact: SignedArtifact): void {
+  const signed = new Map(resources.map((r) => [artifact.layout === 'file' && resources.length === 1 ? (artifact.files[0]?.path ?? r.name) : r.name, r.digest]));
+  const problems: string[] = [];
+  for (const file of artifact.files) {
+    const digest = signed.get(file.path);
+    if (digest === undefined) problems.push(`${file.path} is locked but not signed`);
+    else if (digest !== file.sha256) problems.push(`${file.path} differs from its signed digest`);
+    signed.delete(file.path);
+  }
+  for (const name of signed.keys()) problems.push(`${name} is signed but not locked`);
+  if (problems.length > 0) throw new SignatureFinding('MANIFEST_MISMATCH', `the signed manifest is not the locked files: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
+}
+
+function toRecordedSigner(signer: VerifiedSigner, policy: SignerPolicy): RecordedSigner {
+  switch (signer.kind) {
+    case 'keyless':
+      return signer;
+    case 'key':
+      if (policy.kind !== 'key') throw new SignatureFinding('SIGNER_MISMATCH', 'a key signer without a key policy');
+      return { ...signer, publicKey: policy.key.export({ type: 'spki', format: 'pem' }).toString() };
+    case 'certificate':
+      if (policy.kind !== 'certificate') throw new SignatureFinding('SIGNER_MISMATCH', 'a certificate signer without a CA');
+      return { ...signer, anchors: policy.anchors.map((anchor) => anchor.toString()) };
+    default: {
+      const never: never = signer;
+      return never;
+    }
+  }
+}
+
+/** The policy that re-verifies a recorded signature: the same signer exactly, nobody else. */
+export async function toRecordedPolicy(signature: ArtifactSignature, lockfilePath: string): Promise<SignerPolicy> {
+  const trustedRoot = signature.trustedRoot ? await readTrustedRoot(fromLockfileRelative(signature.trustedRoot, lockfilePath)) : getPublicGoodTrustedRoot();
+  const signer = signature.signer;
+  switch (signer.kind) {
+    case 'keyless':
+      return { kind: 'keyless', trustedRoot, identity: { identity: { exact: signer.identity }, issuer: { exact: signer.issuer } } };
+    case 'key':
+      return { kind: 'key', trustedRoot, key: createPublicKey(signer.publicKey) };
+    case 'certificate':
+      return { kind: 'certificate', anchors: signer.anchors.map((pem) => new X509Certificate(pem)) };
+    default: {
+      const never: never = signer;
+      return never;
+    }
+  }
+}
+
+export function toLockfileRelative(path: string, lockfilePath: string): string {
+  const rel = relative(dirname(resolve(lockfilePath)), resolve(path));
+  return isAbsolute(rel) ? resolve(path).split(sep).join('/') : rel.split(sep).join('/');
+}
+
+export function fromLockfileRelative(path: string, lockfilePath: string): string {
+  return path.startsWith('/') ? path : join(dirname(resolve(lockfilePath)), ...path.split('/'));
+}

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAiscError } from '../errors.js';
+import { isSignatureFinding } from '../signing/errors.js';
+import type { ArtifactCheck } from './check-artifact.js';
+import type { FindingCode } from './findings.js';
+
+/**
+ * Re-verifies each signature pinned at lock time, offline: the bundle is still there and is the
+ * one recorded (same SHA-256), it still verifies for the recorded signer and nobody else, and its
+ * manifest is the locked file list. Sigstore's libraries load only when something is signed.
+ */
+export async function checkSignatures(checks: readonly ArtifactCheck[], lockfilePath: string): Promise<void> {
+  const signed = checks.filter((check) => check.artifact.signature);
+  if (signed.length === 0) return;
+  const { fromLockfileRelative, toRecordedPolicy, verifyArtifactSignature } = await import('../signing/artifact-signature.js');
+  for (const check of signed) {
+    const signature = check.artifact.signature;
+    if (!signature) continue;
+    const add = (code: FindingCode, message: string): void => {
+      check.findings.push({ artifact: check.name, code, message });
+    };
+    const bundlePath = fromLockfileRelative(signature.bundle, lockfilePath);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(bundlePath);
+    } catch {
+      add('SIGNATURE_MISSING', `the signature bundle ${signature.bundle} is gone; the artifact was locked as signed`);
+      continue;
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (sha256 !== signature.bundleSha256) {
+      add('SIGNATURE_CHANGED', `the bundle ${signature.bundle} is not the one locked (sha256 ${sha256}, locked ${signature.bundleSha256})`);
+      continue;
+    }
+    try {
+      const policy = await toRecordedPolicy(signature, lockfilePath);
+      await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files }, bundlePath, policy, lockfilePath);
+    } catch (error) {
+      if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
+      // Findings keep their code; a bundle or key that no longer reads is a failed signature too.
+      add(isSignatureFinding(error) ? error.code : 'SIGNATURE_INVALID', `${signature.bundle}: ${error.message}`);
+    }
+  }
+}
