@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { AiscError } from '../errors.js';
-import { lockArtifacts, type LockOptions } from '../lock/index.js';
+import { lockArtifacts } from '../lock/index.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
-import { addSignerOptions } from './signer-options.js';
+import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
 import { log, type CliContext } from './context.js';
@@ -34,7 +33,7 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer');
   addSignerOptions(command).action(async (sources: string[], flags: LockFlags) => {
-      const signature = await toSignatureOption(flags);
+      const signature = await toSignatureRequest(flags.signature, flags, '--signature');
       let progress: ProgressLine | undefined;
       try {
         const result = await lockArtifacts(sources, {
@@ -53,15 +52,4 @@ export function registerLock(program: Command, context: CliContext): void {
         progress?.stop();
       }
     });
-}
-
-async function toSignatureOption(flags: LockFlags): Promise<LockOptions['signature']> {
-  const signerGiven = [flags.certificateIdentity, flags.certificateIdentityRegexp, flags.certificateOidcIssuer, flags.certificateOidcIssuerRegexp, flags.key, flags.certificateChain].some((f) => f !== undefined);
-  if (!flags.signature) {
-    if (signerGiven) throw new AiscError('USAGE', 'identity flags, --key and --certificate-chain go with --signature BUNDLE');
-    return undefined;
-  }
-  // Loaded on demand: Sigstore's libraries cost ~40 ms of start-up that plain locks need not pay.
-  const { toSignerPolicy } = await import('../signing/policy.js');
-  return { bundle: flags.signature, policy: await toSignerPolicy(flags), trustedRoot: flags.trustedRoot };
 }

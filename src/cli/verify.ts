@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { renderVerifyReport, startProgress, type ProgressLine, type VerifyFormat } from '../report/index.js';
+import type { SignerFlags } from '../signing/index.js';
 import { verifyLockfile } from '../verify/index.js';
+import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import type { CliContext } from './context.js';
 import { collectArtifactPath, DEFAULT_LOCKFILE, parseJobs, parseVerifyFormat } from './options.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends SignerFlags {
+  lockfileSignature?: string;
   lockfile: string;
   artifact?: Record<string, string>;
   format: VerifyFormat;
@@ -13,7 +16,7 @@ interface VerifyFlags {
 }
 
 export function registerVerify(program: Command, context: CliContext): void {
-  program
+  const command = program
     .command('verify')
     .description('re-hash every locked artifact offline; exit 0 when all match, 1 naming every finding')
     .option('--lockfile <file>', 'lockfile to verify', DEFAULT_LOCKFILE)
@@ -21,14 +24,17 @@ export function registerVerify(program: Command, context: CliContext): void {
     .option('--format <format>', 'human | json', parseVerifyFormat, 'human')
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
-    .action(async (flags: VerifyFlags) => {
+    .option('--lockfile-signature <bundle>', 'first verify the lockfile itself against this bundle, for the signer named');
+  addSignerOptions(command).action(async (flags: VerifyFlags) => {
       let progress: ProgressLine | undefined;
+      const lockfileSignature = await toSignatureRequest(flags.lockfileSignature, flags, '--lockfile-signature');
       try {
         const report = await verifyLockfile({
           lockfile: flags.lockfile,
           artifactPaths: flags.artifact,
           allowSymlinks: flags.allowSymlinks,
           jobs: flags.jobs,
+          lockfileSignature,
           onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
         });
         progress?.stop();

@@ -35,6 +35,19 @@ export async function readLockfileSnapshot(path: string, reuse?: LockfileSnapsho
 }
 
 export async function readBounded(path: string, limit: number): Promise<string> {
+  return decodeUtf8(await readBoundedBytes(path, limit), path);
+}
+
+export function decodeUtf8(bytes: Buffer, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new AiscError('LOCKFILE_UNREADABLE', `${path}: expected UTF-8 text`, { cause: error });
+  }
+}
+
+/** A regular file's bytes, refusing more than `limit`: untrusted input is read bounded. */
+export async function readBoundedBytes(path: string, limit: number): Promise<Buffer> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -56,10 +69,9 @@ export async function readBounded(path: string, limit: number): Promise<string> 
       length += bytesRead;
       if (length === buffer.length) throw new AiscError('LOCKFILE_UNREADABLE', `${path}: grew while it was read`);
     }
-    return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+    return buffer.subarray(0, length);
   } catch (error) {
     if (error instanceof AiscError) throw error;
-    if (error instanceof TypeError) throw new AiscError('LOCKFILE_UNREADABLE', `${path}: expected UTF-8 text`, { cause: error });
     throw new AiscError('LOCKFILE_UNREADABLE', `${path}: cannot read (${errnoCode(error) ?? String(error)})`, { cause: error });
   } finally {
     await handle.close();

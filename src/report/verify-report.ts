@@ -1,5 +1,7 @@
 import type { Finding, VerifyReport } from '../verify/findings.js';
+import type { VerifiedSigner } from '../signing/verify-bundle.js';
 import { formatBytes } from './format.js';
+import { describeSigner } from './signature-report.js';
 
 export type VerifyFormat = 'human' | 'json';
 
@@ -21,6 +23,12 @@ export function renderVerifyReport(report: VerifyReport, format: VerifyFormat): 
 
 function renderHuman(report: VerifyReport): string {
   const lines: string[] = [];
+  const signed = report.lockfileSignature;
+  if (signed?.ok) lines.push(`ok   ${report.lockfile}: ${describeSigner(signed.signer as VerifiedSigner)} (bundle ${signed.bundle})`);
+  else if (signed) {
+    lines.push(`FAIL ${report.lockfile}: its signature (bundle ${signed.bundle}) does not verify`);
+    for (const finding of signed.findings) lines.push(`       ${finding.code}: ${finding.message}`);
+  }
   for (const artifact of report.artifacts) {
     const status = artifact.ok ? 'ok  ' : 'FAIL';
     lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} at ${artifact.root}`);
@@ -28,6 +36,10 @@ function renderHuman(report: VerifyReport): string {
   }
   const { summary } = report;
   const failed = report.artifacts.filter((a) => !a.ok).length;
+  if (!report.ok && summary.findings === 0) {
+    lines.push(`FAILED: the lockfile's signature does not verify (${report.lockfile})`);
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(
     report.ok
       ? `verified ${summary.artifacts} artifact${summary.artifacts === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}: all match ${report.lockfile}`

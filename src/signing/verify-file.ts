@@ -38,12 +38,31 @@ const DIGESTS: Partial<Record<HashAlgorithm, DigestName>> = {
  * statement whose subject is the file. The file is read once, as a stream.
  */
 export async function verifyFileSignature(path: string, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
+  return verifyChunksSignature(path, (size) => Promise.resolve(readFileChunks(path, size)), bundlePath, policy);
+}
+
+/**
+ * The same over bytes already in memory (a lockfile read once, so that what is verified is what
+ * is then parsed).
+ */
+export async function verifyBytesSignature(data: Buffer, where: string, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
+  return verifyChunksSignature(where, async (size) => {
+    size(data.length);
+    await Promise.resolve();
+    return [data];
+  }, bundlePath, policy);
+}
+
+/** Yields a file's bytes in order; `size` is told the total first. */
+type ChunkSource = (size: (bytes: number) => void) => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;
+
+async function verifyChunksSignature(path: string, source: ChunkSource, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
   const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
   const base = { path, bundle: bundlePath, bundleSha256: createHash('sha256').update(bytes).digest('hex') };
   const contentKind = bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature';
   let sha256: string | undefined;
   try {
-    const { content, digest } = await toFileContent(path, bundle, policy);
+    const { content, digest } = await toFileContent(source, bundle, policy);
     sha256 = digest;
     const signer = verifyBundle(bundle, content, policy);
     return { ok: true, ...base, content: contentKind, sha256, signer, findings: [] };
@@ -53,10 +72,10 @@ export async function verifyFileSignature(path: string, bundlePath: string, poli
   }
 }
 
-async function toFileContent(path: string, bundle: Bundle, policy: SignerPolicy): Promise<{ content: SignatureContent; digest: string }> {
+async function toFileContent(source: ChunkSource, bundle: Bundle, policy: SignerPolicy): Promise<{ content: SignatureContent; digest: string }> {
   switch (bundle.content.$case) {
     case 'dsseEnvelope': {
-      const digest = (await streamFile(path, [])).sha256;
+      const digest = (await streamChunks(source, [])).sha256;
       checkSubject(parseStatement(bundle.content.dsseEnvelope), digest);
       return { content: new DsseContent(bundle.content.dsseEnvelope), digest };
     }
@@ -65,7 +84,7 @@ async function toFileContent(path: string, bundle: Bundle, policy: SignerPolicy)
       const algorithm = DIGESTS[messageDigest?.algorithm ?? HashAlgorithm.SHA2_256];
       if (!algorithm || !messageDigest) throw signatureInputError('BUNDLE_UNSUPPORTED', `message digest algorithm ${messageDigest?.algorithm ?? 'none'} is not supported`);
       const key = getSigningKey(bundle, policy);
-      const streamed = await streamFile(path, [algorithm], { key, signature });
+      const streamed = await streamChunks(source, [algorithm], { key, signature });
       const digest = streamed.digests[algorithm] ?? Buffer.alloc(0);
       if (!digest.equals(messageDigest.digest)) {
         throw new SignatureFinding('DIGEST_MISMATCH', `the bundle signs ${algorithm}:${messageDigest.digest.toString('hex')}; the file is ${algorithm}:${digest.toString('hex')}`);
@@ -92,8 +111,7 @@ interface Streamed {
   valid: boolean;
 }
 
-/** One pass over the file: SHA-256, any other digest asked, and the signature check if a key is given. */
-async function streamFile(path: string, algorithms: DigestName[], check?: { key: KeyObject; signature: Buffer }): Promise<Streamed> {
+async function* readFileChunks(path: string, size: (bytes: number) => void): AsyncIterable<Buffer> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -103,37 +121,46 @@ async function streamFile(path: string, algorithms: DigestName[], check?: { key:
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new AiscError('NOT_A_FILE', `${path}: expected a file`);
-    const sha256 = createHash('sha256');
-    const others = algorithms.filter((a) => a !== 'sha256').map((a) => [a, createHash(a)] as const);
-    const keyHash = check ? getKeyHash(check.key) : undefined;
-    const ed25519 = check !== undefined && keyHash === undefined;
-    if (ed25519 && stats.size > MAX_ED25519_MESSAGE_BYTES) {
-      throw signatureInputError('KEY_UNSUPPORTED', `${path}: Ed25519 signs the whole message; files over ${MAX_ED25519_MESSAGE_BYTES} bytes are not loaded to check it`);
-    }
-    const verifier = check && !ed25519 ? createVerify(algorithms[0] ?? 'sha256') : undefined;
-    const whole: Buffer[] = [];
+    size(stats.size);
     const buffer = Buffer.allocUnsafe(READ_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      sha256.update(chunk);
-      for (const [, hash] of others) hash.update(chunk);
-      verifier?.update(chunk);
-      if (ed25519) whole.push(Buffer.from(chunk));
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
     }
-    const digests: Partial<Record<DigestName, Buffer>> = { sha256: sha256.digest() };
-    for (const [name, hash] of others) digests[name] = hash.digest();
-    let valid = false;
-    if (check) {
-      try {
-        valid = verifier ? verifier.verify(check.key, check.signature) : cryptoVerify(null, Buffer.concat(whole), check.key, check.signature);
-      } catch {
-        valid = false;
-      }
-    }
-    return { sha256: (digests.sha256 ?? Buffer.alloc(0)).toString('hex'), digests, valid };
   } finally {
     await handle.close();
   }
+}
+
+/** One pass over the bytes: SHA-256, any other digest asked, and the signature check if a key is given. */
+async function streamChunks(source: ChunkSource, algorithms: DigestName[], check?: { key: KeyObject; signature: Buffer }): Promise<Streamed> {
+  const sha256 = createHash('sha256');
+  const others = algorithms.filter((a) => a !== 'sha256').map((a) => [a, createHash(a)] as const);
+  const keyHash = check ? getKeyHash(check.key) : undefined;
+  const ed25519 = check !== undefined && keyHash === undefined;
+  const verifier = check && !ed25519 ? createVerify(algorithms[0] ?? 'sha256') : undefined;
+  const whole: Buffer[] = [];
+  const chunks = await source((bytes) => {
+    if (ed25519 && bytes > MAX_ED25519_MESSAGE_BYTES) {
+      throw signatureInputError('KEY_UNSUPPORTED', `Ed25519 signs the whole message; files over ${MAX_ED25519_MESSAGE_BYTES} bytes are not loaded to check it`);
+    }
+  });
+  for await (const chunk of chunks) {
+    sha256.update(chunk);
+    for (const [, hash] of others) hash.update(chunk);
+    verifier?.update(chunk);
+    if (ed25519) whole.push(Buffer.from(chunk));
+  }
+  const digests: Partial<Record<DigestName, Buffer>> = { sha256: sha256.digest() };
+  for (const [name, hash] of others) digests[name] = hash.digest();
+  let valid = false;
+  if (check) {
+    try {
+      valid = verifier ? verifier.verify(check.key, check.signature) : cryptoVerify(null, Buffer.concat(whole), check.key, check.signature);
+    } catch {
+      valid = false;
+    }
+  }
+  return { sha256: (digests.sha256 ?? Buffer.alloc(0)).toString('hex'), digests, valid };
 }

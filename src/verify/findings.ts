@@ -36,9 +36,18 @@ export interface ArtifactReport {
   findings: Finding[];
 }
 
+export interface LockfileSignatureReport {
+  ok: boolean;
+  bundle: string;
+  signer?: unknown;
+  findings: { code: string; message: string }[];
+}
+
 export interface VerifyReport {
   ok: boolean;
   lockfile: string;
+  /** With --lockfile-signature: whether the lockfile's bytes are signed by the signer named. */
+  lockfileSignature?: LockfileSignatureReport;
   artifacts: ArtifactReport[];
   summary: { artifacts: number; files: number; bytes: number; findings: number };
 }

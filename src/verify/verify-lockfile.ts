@@ -1,11 +1,12 @@
 import { AiscError } from '../errors.js';
 import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
-import { compareCodePoints, readLockfile } from '../lockfile/index.js';
+import { compareCodePoints, decodeUtf8, MAX_LOCKFILE_BYTES, parseLockfile, readBoundedBytes } from '../lockfile/index.js';
+import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { Lockfile } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
 import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
-import type { ArtifactReport, Finding, VerifyReport } from './findings.js';
+import type { ArtifactReport, Finding, LockfileSignatureReport, VerifyReport } from './findings.js';
 
 export interface VerifyOptions {
   lockfile: string;
@@ -14,6 +15,8 @@ export interface VerifyOptions {
   allowSymlinks?: boolean;
   jobs?: number;
   onHashing?: (progress: ProgressSource, totalBytes: number) => void;
+  /** Verify the lockfile's own bytes against this bundle first (signed by the release job). */
+  lockfileSignature?: { bundle: string; policy: SignerPolicy };
 }
 
 /**
@@ -30,7 +33,10 @@ export async function verifyLockfile(options: VerifyOptions): Promise<VerifyRepo
 }
 
 async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
-  const lockfile = await readLockfile(options.lockfile);
+  // Read once: the bytes whose signature is checked are the bytes parsed.
+  const bytes = await readBoundedBytes(options.lockfile, MAX_LOCKFILE_BYTES);
+  const lockfile = await parseLockfile(decodeUtf8(bytes, options.lockfile), options.lockfile);
+  const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
   const overrides = options.artifactPaths ?? {};
   const unknown = Object.keys(overrides).filter((name) => !lockfile.artifacts[name]);
   if (unknown.length > 0) {
@@ -52,7 +58,15 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   }
   checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
-  return toReport(options.lockfile, checks);
+  const report = toReport(options.lockfile, checks);
+  if (!lockfileSignature) return report;
+  return { ...report, ok: report.ok && lockfileSignature.ok, lockfileSignature };
+}
+
+async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, policy }: { bundle: string; policy: SignerPolicy }): Promise<LockfileSignatureReport> {
+  const { verifyBytesSignature } = await import('../signing/verify-file.js');
+  const report = await verifyBytesSignature(bytes, where, bundle, policy);
+  return { ok: report.ok, bundle, signer: report.signer, findings: report.findings };
 }
 
 function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {

@@ -87,3 +87,26 @@ describe('signers pinned in the lockfile', () => {
     expect(run('verify').status).toBe(0);
   });
 });
+
+describe('a signed lockfile', () => {
+  it('verifies the lockfile came from the release key before trusting it', () => {
+    const { dir, run } = setup();
+    expect(run('lock', 'tiny', '--kind', 'model').status).toBe(0);
+    expect(run('sign', 'aisc.lock.json', '--key', 'alice.pem', '--output', 'aisc.lock.sig').status).toBe(0);
+    const ok = run('verify', '--lockfile-signature', 'aisc.lock.sig', '--key', 'alice.pub');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^ok {3}aisc\.lock\.json: signed by key sha256:/);
+
+    const other = run('verify', '--lockfile-signature', 'aisc.lock.sig', '--key', 'mallory.pub', '--format', 'json');
+    expect(other.status).toBe(1);
+    expect(JSON.parse(other.stdout)).toMatchObject({ ok: false, lockfileSignature: { ok: false, findings: [{ code: 'SIGNATURE_INVALID' }] } });
+
+    // An edit to the lockfile (re-locking here) breaks its signature even though every file matches.
+    writeFileSync(join(dir, 'tiny', 'new.txt'), 'x\n');
+    expect(run('lock', 'tiny', '--kind', 'model').status).toBe(0);
+    const edited = run('verify', '--lockfile-signature', 'aisc.lock.sig', '--key', 'alice.pub');
+    expect(edited.status).toBe(1);
+    expect(edited.stdout).toContain('DIGEST_MISMATCH');
+    expect(errorLines(run('verify', '--key', 'alice.pub'))[0]).toMatch(/^aisc: USAGE .*--lockfile-signature/);
+  });
+});
