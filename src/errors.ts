@@ -24,6 +24,7 @@ export type AiscErrorCode =
   | 'UNKNOWN_ARTIFACT'
   | 'GLOB_INVALID'
   | 'FORMAT_INVALID'
+  | 'SIGNING_FAILED'
   | 'WRITE_FAILED'
   | 'INTERNAL';
 

@@ -6,7 +6,11 @@ import { log, type CliContext } from './context.js';
 import { parseJobs } from './options.js';
 
 interface Flags {
-  key: string;
+  key?: string;
+  keyless?: boolean;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
   output?: string;
   jobs?: number;
 }
@@ -16,18 +20,36 @@ export function registerSign(program: Command, context: CliContext): void {
     .command('sign')
     .description('sign a model folder (OpenSSF Model Signing v1.0 bundle) or a file (message-signature bundle) with a private key')
     .argument('<path>', 'model folder or file')
-    .requiredOption('--key <pem>', 'private key, PEM: ECDSA P-256/P-384/P-521 or Ed25519')
+    .option('--key <pem>', 'private key, PEM: ECDSA P-256/P-384/P-521 or Ed25519')
+    .option('--keyless', "sign through Sigstore (Fulcio + Rekor) with the ambient OIDC identity (SIGSTORE_ID_TOKEN or GitHub Actions')")
+    .option('--fulcio-url <url>', 'keyless: the Fulcio instance (default: public good)')
+    .option('--rekor-url <url>', 'keyless: the Rekor instance (default: public good)')
+    .option('--tsa-url <url>', 'keyless: also timestamp with this RFC 3161 authority')
     .option('--output <file>', 'where to write the bundle (default: <path>.sigstore.json beside it)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .action(async (path: string, flags: Flags) => {
-      const { readPrivateKey, signFile, signModel } = await import('../signing/sign.js');
-      const key = await readPrivateKey(flags.key);
+      if (Boolean(flags.key) === Boolean(flags.keyless)) throw new AiscError('USAGE', 'expected one of --key or --keyless');
+      if (!flags.keyless && (flags.fulcioUrl ?? flags.rekorUrl ?? flags.tsaUrl)) throw new AiscError('USAGE', '--fulcio-url, --rekor-url and --tsa-url go with --keyless');
       const stats = await stat(path).catch((error: unknown) => {
         throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });
       });
       const output = flags.output ?? `${path.replace(/\/+$/, '')}.sigstore.json`;
-      const bundle = stats.isDirectory() ? await signModel(path, key, { output, jobs: flags.jobs }) : await signFile(path, key);
+      const bundle = flags.key ? await signWithKey(path, flags.key, stats.isDirectory(), output, flags.jobs) : await signKeyless(path, stats.isDirectory(), output, flags);
       await writeFileAtomic(output, `${JSON.stringify(bundle, null, 2)}\n`);
       log(context, `wrote ${output}`);
     });
+}
+
+async function signWithKey(path: string, keyPath: string, folder: boolean, output: string, jobs?: number): Promise<object> {
+  const { readPrivateKey, signFile, signModel } = await import('../signing/sign.js');
+  const key = await readPrivateKey(keyPath);
+  return folder ? signModel(path, key, { output, jobs }) : signFile(path, key);
+}
+
+async function signKeyless(path: string, folder: boolean, output: string, flags: Flags): Promise<object> {
+  const { signFileKeyless, signPayloadKeyless } = await import('../signing/keyless.js');
+  const options = { fulcioUrl: flags.fulcioUrl, rekorUrl: flags.rekorUrl, tsaUrl: flags.tsaUrl };
+  if (!folder) return signFileKeyless(path, options);
+  const { toModelStatement } = await import('../signing/sign.js');
+  return signPayloadKeyless(await toModelStatement(path, { output, jobs: flags.jobs }), options);
 }

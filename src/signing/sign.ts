@@ -48,6 +48,11 @@ function keyMaterial(key: KeyObject): object {
  * envelope, in a Sigstore bundle v0.3 with the key's fingerprint as hint and no log entries.
  */
 export async function signModel(folder: string, key: KeyObject, options: { output: string; jobs?: number }): Promise<object> {
+  return toDsseBundle(await toModelStatement(folder, options), key);
+}
+
+/** The OMS statement for a folder (or a single-file model), as the bytes to put in the envelope. */
+export async function toModelStatement(folder: string, options: { output: string; jobs?: number }): Promise<Buffer> {
   const target = resolveLocalTarget(folder);
   const outputRel = relative(target.realRoot, resolve(options.output)).split(sep).join('/');
   const inside = !outputRel.startsWith('..') && !outputRel.startsWith('/') && outputRel !== '';
@@ -71,7 +76,7 @@ export async function signModel(folder: string, key: KeyObject, options: { outpu
   }
   const name = target.layout === 'file' ? (target.fileName ?? basename(folder)) : basename(target.realRoot);
   const statement = toOmsStatement(name, target.layout === 'file' ? files.map((f) => ({ ...f, path: '.' })) : files, ignorePaths, computeRootDigest(files));
-  return toDsseBundle(Buffer.from(JSON.stringify(statement)), key);
+  return Buffer.from(JSON.stringify(statement));
 }
 
 export function toDsseBundle(payload: Buffer, key: KeyObject): object {

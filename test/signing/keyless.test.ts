@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AISC_BIN, runAisc } from '../helpers/cli.js';
+import { makeModel } from '../helpers/model.js';
+import { makeIdentityToken, startSigstoreInstance, type SigstoreInstance } from '../helpers/sigstore-instance.js';
+import { makeTempDir } from '../helpers/temp.js';
+
+const ISSUER = 'https://oidc.example.test';
+const IDENTITY = 'release@acme.test';
+
+/** Runs the CLI asynchronously: the loopback Sigstore lives in this process and must keep answering. */
+function runAsync(args: string[], cwd: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [AISC_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('aisc sign --keyless against a Sigstore on loopback', () => {
+  let sigstore: SigstoreInstance;
+  beforeAll(async () => {
+    sigstore = await startSigstoreInstance();
+  });
+  afterAll(async () => {
+    await sigstore.close();
+  });
+
+  function setup(): { dir: string; env: Record<string, string>; urls: string[] } {
+    const dir = makeTempDir();
+    makeModel(dir);
+    writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+    const env = { SIGSTORE_ID_TOKEN: makeIdentityToken({ iss: ISSUER, sub: 'release-job', email: IDENTITY, email_verified: true }) };
+    // No --tsa-url here: @sigstore/core parses only 3-digit fractions of a second, so the mock
+    // TSA's DER times (trailing zeros dropped) fail one run in ten. The log's time suffices.
+    return { dir, env, urls: ['--fulcio-url', sigstore.url, '--rekor-url', sigstore.url] };
+  }
+
+  it('signs a model folder (OMS, DSSE) and a file, each verifying offline for that identity only', async () => {
+    const { dir, env, urls } = setup();
+    const before = { ...sigstore.requests };
+    const folder = await runAsync(['sign', 'tiny', '--keyless', ...urls, '--output', 'model.sig'], dir, env);
+    expect(folder.status, folder.stderr).toBe(0);
+    writeFileSync(join(dir, 'data.jsonl'), '{"x": 1}\n');
+    const file = await runAsync(['sign', 'data.jsonl', '--keyless', ...urls], dir, env);
+    expect(file.status, file.stderr).toBe(0);
+    expect(sigstore.requests.fulcio).toBe((before.fulcio ?? 0) + 2);
+    expect(sigstore.requests.rekor).toBe((before.rekor ?? 0) + 2);
+
+    const identity = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', 'trusted_root.json'];
+    const verified = runAisc(['verify-signature', 'tiny', '--bundle', 'model.sig', ...identity], dir);
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    expect(runAisc(['verify-signature', 'data.jsonl', '--bundle', 'data.jsonl.sigstore.json', ...identity], dir).status).toBe(0);
+    const other = runAisc(['verify-signature', 'tiny', '--bundle', 'model.sig', '--certificate-identity', 'mallory@acme.test', '--certificate-oidc-issuer', ISSUER, '--trusted-root', 'trusted_root.json'], dir);
+    expect(other.status).toBe(1);
+    expect(other.stdout).toContain('SIGNER_MISMATCH');
+    // Against the public-good root, the throwaway CA is nobody.
+    expect(runAisc(['verify-signature', 'tiny', '--bundle', 'model.sig', '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER], dir).status).toBe(1);
+    // And the pinned keyless signer survives a lock/verify round trip with the private root.
+    expect(runAisc(['lock', 'tiny', '--kind', 'model', '--signature', 'model.sig', ...identity], dir).status).toBe(0);
+    expect(runAisc(['verify'], dir).status).toBe(0);
+  });
+
+  it('says so when there is no identity token', async () => {
+    const { dir, urls } = setup();
+    const result = await runAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^aisc: USAGE --keyless: no OIDC identity token/);
+  });
+
+  it('fails with a coded line when Fulcio refuses, never printing the token', async () => {
+    const { dir, urls } = setup();
+    const token = makeIdentityToken({ iss: ISSUER, sub: 'x', email: IDENTITY });
+    const result = await runAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: token });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^aisc: SIGNING_FAILED /);
+    expect(result.stderr).not.toContain(token.split('.')[1]);
+  });
+});
