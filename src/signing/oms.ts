@@ -64,9 +64,10 @@ export function toOmsManifest(statement: InTotoStatement): OmsManifest {
   });
   const names = new Set(resources.map((r) => r.name));
   if (names.size !== resources.length) throw signatureInputError('PAYLOAD_INVALID', 'resources name the same file twice');
-  const sorted = [...resources].sort((a, b) => compareCodePoints(a.name, b.name));
+  // In the order listed, as model_signing verifies (its signer lists them sorted).
   const computed = createHash('sha256');
-  for (const resource of sorted) computed.update(Buffer.from(resource.digest, 'hex'));
+  for (const resource of resources) computed.update(Buffer.from(resource.digest, 'hex'));
+  const sorted = [...resources].sort((a, b) => compareCodePoints(a.name, b.name));
   if (computed.digest('hex') !== rootDigest) {
     throw new SignatureFinding('MANIFEST_MISMATCH', `the subject digest ${rootDigest} is not the root digest of the signed resources`);
   }

@@ -8,7 +8,7 @@ import { computeRootDigest, getPathProblem } from '../lockfile/index.js';
 import { readBounded } from '../lockfile/read.js';
 import { DEFAULT_IGNORED, listTarget, resolveLocalTarget } from '../sources/index.js';
 import { signatureInputError } from './errors.js';
-import { assertSupportedKey, getKeyFingerprint, getKeyHash } from './keys.js';
+import { assertSupportedKey, getKeyHash } from './keys.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
 import { toOmsStatement } from './oms.js';
 
@@ -38,14 +38,22 @@ function signBytes(data: Buffer, key: KeyObject): Buffer {
   return cryptoSign(getKeyHash(createPublicKey(key)) ?? null, data, key);
 }
 
+/**
+ * The key hint model_signing writes and checks: the hex SHA-256 of the public key's PEM
+ * SubjectPublicKeyInfo text (its verifier refuses a bundle whose hint is anything else).
+ */
+export function getModelSigningKeyHint(key: KeyObject): string {
+  return createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'pem' })).digest('hex');
+}
+
 function keyMaterial(key: KeyObject): object {
-  return { publicKey: { hint: getKeyFingerprint(createPublicKey(key)) }, tlogEntries: [] };
+  return { publicKey: { hint: getModelSigningKeyHint(key) }, tlogEntries: [] };
 }
 
 /**
  * Signs a model folder in the OpenSSF Model Signing v1.0 format: an in-toto statement over every
  * file (sha256, 'files' method, resources in code-point order, ignore_paths signed), in a DSSE
- * envelope, in a Sigstore bundle v0.3 with the key's fingerprint as hint and no log entries.
+ * envelope, in a Sigstore bundle v0.3 with model_signing's key hint and no log entries.
  */
 export async function signModel(folder: string, key: KeyObject, options: { output: string; jobs?: number }): Promise<object> {
   return toDsseBundle(await toModelStatement(folder, options), key);

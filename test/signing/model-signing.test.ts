@@ -129,3 +129,17 @@ describe('aisc sign → verify-signature on a model folder', () => {
     await expect(verifyModelSignature(model, output, other)).resolves.toMatchObject({ ok: false, findings: [{ code: 'SIGNATURE_INVALID' }] });
   });
 });
+
+describe('what model_signing checks in a key bundle', () => {
+  it('writes the key hint model_signing expects: SHA-256 of the PEM public key', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const root = makeTempDir();
+    const model = makeModel(root);
+    const bundle = (await signModel(model, privateKey, { output: join(root, 'model.sig') })) as { verificationMaterial: { publicKey: { hint: string } } };
+    // What Python's cryptography writes for public_bytes(PEM, SubjectPublicKeyInfo), hashed.
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n([A-Za-z0-9+/=]{1,64}\n)+-----END PUBLIC KEY-----\n$/);
+    const { createHash } = await import('node:crypto');
+    expect(bundle.verificationMaterial.publicKey.hint).toBe(createHash('sha256').update(pem).digest('hex'));
+  });
+});
