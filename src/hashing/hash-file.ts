@@ -37,9 +37,17 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
       return { ok: false, code: 'SIZE_MISMATCH', message: 'size differs from the lockfile (not hashed)', size };
     }
     const hash = createHash('sha256');
-    const total = overlap && size >= OVERLAP_MIN_BYTES ? await readOverlapped(fd, hash, buffers, onBytes) : readSequential(fd, hash, buffers[0], onBytes);
+    if (job.range && (job.range.start < 0 || job.range.end > size || job.range.start > job.range.end)) {
+      return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
+    }
+    const expected = job.range ? job.range.end - job.range.start : size;
+    const total = job.range
+      ? readRange(fd, hash, buffers[0], job.range.start, job.range.end, onBytes)
+      : overlap && size >= OVERLAP_MIN_BYTES
+        ? await readOverlapped(fd, hash, buffers, onBytes)
+        : readSequential(fd, hash, buffers[0], onBytes);
     const after = fstatSync(fd, { bigint: true });
-    if (total !== size || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
+    if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
     return { ok: true, sha256: hash.digest('hex'), size: total };
@@ -60,6 +68,19 @@ function readSequential(fd: number, hash: Hash, buffer: Buffer, onBytes: (n: num
     total += n;
     onBytes(n);
   }
+}
+
+function readRange(fd: number, hash: Hash, buffer: Buffer, start: number, end: number, onBytes: (n: number) => void): number {
+  const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
+  let position = start;
+  while (position < end) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, end - position), position);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    position += n;
+    onBytes(n);
+  }
+  return position - start;
 }
 
 function readInto(fd: number, buffer: Buffer): Promise<number> {

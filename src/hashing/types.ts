@@ -8,6 +8,8 @@ export interface HashJob {
   expectedSize?: number;
   /** Open through symlinks (never outside `root`); otherwise a symlink anywhere is refused. */
   followSymlinks: boolean;
+  /** Hash only bytes [start, end) (an OpenSSF Model Signing shard); the whole file otherwise. */
+  range?: { start: number; end: number };
 }
 
 export type HashFailureCode =

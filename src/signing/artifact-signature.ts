@@ -5,11 +5,12 @@ import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lo
 import { readBundle } from './bundle.js';
 import { DsseContent } from './content.js';
 import { SignatureFinding } from './errors.js';
-import { OMS_PREDICATE_TYPE, toOmsManifest } from './oms.js';
+import { OMS_PREDICATE_TYPE, toOmsManifest, type OmsResource } from './oms.js';
 import { parseStatement } from './statement.js';
 import { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
 import { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
 import { verifyFileSignature } from './verify-file.js';
+import { verifyModelSignature } from './verify-model.js';
 
 export interface SignedArtifact {
   layout: Layout;
@@ -36,8 +37,13 @@ export async function verifyArtifactSignature(
   let signer: VerifiedSigner;
   if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
     const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
-    signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
-    compareManifest(manifest.resources, artifact);
+    if (manifest.method === 'shards') {
+      // Shard digests cannot be derived from whole-file ones: the files are read again, by range.
+      signer = await verifyShardedModel(artifact, bundlePath, policy, manifest.resources);
+    } else {
+      signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
+      compareManifest(manifest.resources, artifact);
+    }
   } else {
     if (artifact.layout !== 'file') throw new SignatureFinding('MANIFEST_MISMATCH', `a ${format} bundle signs one file; ${artifact.path} is a folder (sign folders with OpenSSF Model Signing)`);
     const report = await verifyFileSignature(artifact.path, bundlePath, policy);
@@ -64,6 +70,19 @@ function getFormat(bundle: Bundle): ArtifactSignature['format'] {
   } catch {
     return 'dsse';
   }
+}
+
+async function verifyShardedModel(artifact: SignedArtifact, bundlePath: string, policy: SignerPolicy, resources: readonly OmsResource[]): Promise<VerifiedSigner> {
+  const report = await verifyModelSignature(artifact.path, bundlePath, policy);
+  const [finding] = report.findings;
+  if (!report.ok || !report.signer) {
+    throw new SignatureFinding((finding?.code ?? 'SIGNATURE_INVALID') as 'SIGNATURE_INVALID', `${finding?.path === undefined ? '' : `${finding.path}: `}${finding?.message ?? 'does not verify'}`);
+  }
+  const signedPaths = new Set(resources.map((r) => (artifact.layout === 'file' ? (artifact.files[0]?.path ?? '') : (r.shard?.path ?? r.name))));
+  const lockedPaths = new Set(artifact.files.map((f) => f.path));
+  const differ = [...lockedPaths].filter((p) => !signedPaths.has(p)).concat([...signedPaths].filter((p) => !lockedPaths.has(p)));
+  if (differ.length > 0) throw new SignatureFinding('MANIFEST_MISMATCH', `the signed manifest is not the locked files: ${differ.slice(0, 5).join(', ')}`);
+  return report.signer;
 }
 
 function compareManifest(resources: readonly { name: string; digest: string }[], artifact: SignedArtifact): void {

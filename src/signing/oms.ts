@@ -10,10 +10,15 @@ export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export interface OmsResource {
   name: string;
   digest: string;
+  /** shards method: the file and the byte range [start, end) this digest covers. */
+  shard?: { path: string; start: number; end: number };
 }
 
 /** What an OpenSSF Model Signing v1.0 statement signs: the files of a model and how they were listed. */
 export interface OmsManifest {
+  method: 'files' | 'shards';
+  /** shards method: every file is cut at multiples of this size. */
+  shardSize?: number;
   subjectName: string;
   rootDigest: string;
   resources: OmsResource[];
@@ -41,26 +46,31 @@ export function toOmsManifest(statement: InTotoStatement): OmsManifest {
   }
   const method = serialization.method;
   const hashType = serialization.hash_type;
-  if (method === 'shards') {
-    const size = Number(serialization.shard_size);
-    if (!Number.isInteger(size) || size <= 0) throw signatureInputError('PAYLOAD_INVALID', `expected a positive whole shard_size, got ${JSON.stringify(serialization.shard_size)}`);
-    throw signatureInputError('BUNDLE_UNSUPPORTED', "serialization method 'shards' is not verified yet; sign with the 'files' method");
+  if (method !== 'files' && method !== 'shards') throw signatureInputError('PAYLOAD_INVALID', `expected serialization method files or shards, got ${JSON.stringify(method)}`);
+  // model_signing writes shard_size as a float (1000000.0) once JSON has been through protobuf.
+  const shardSize = method === 'shards' ? Number(serialization.shard_size) : undefined;
+  if (shardSize !== undefined && (!Number.isSafeInteger(shardSize) || shardSize <= 0)) {
+    throw signatureInputError('PAYLOAD_INVALID', `expected a positive whole shard_size, got ${JSON.stringify(serialization.shard_size)}`);
   }
-  if (method !== 'files') throw signatureInputError('PAYLOAD_INVALID', `expected serialization method files or shards, got ${JSON.stringify(method)}`);
   if (hashType !== 'sha256') throw signatureInputError('BUNDLE_UNSUPPORTED', `expected hash_type sha256, got ${JSON.stringify(hashType)}`);
   if (typeof serialization.allow_symlinks !== 'boolean') throw signatureInputError('PAYLOAD_INVALID', 'expected a boolean allow_symlinks');
-  const ignorePaths = serialization.ignore_paths ?? [];
+  const ignorePaths: unknown = serialization.ignore_paths ?? [];
   if (!Array.isArray(ignorePaths) || !ignorePaths.every((p) => typeof p === 'string')) throw signatureInputError('PAYLOAD_INVALID', 'expected ignore_paths to be strings');
+  const algorithms = shardSize === undefined ? ['sha256'] : ['sha256', `sha256-sharded-${shardSize}`];
 
   const resources = predicate.resources.map((entry: unknown, i): OmsResource => {
     const { name, digest, algorithm } = (entry ?? {}) as Record<string, unknown>;
     if (typeof name !== 'string' || typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) {
       throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: expected a name and a 64-hex sha256 digest`);
     }
-    if (algorithm !== 'sha256') throw signatureInputError('BUNDLE_UNSUPPORTED', `resources[${i}]: expected algorithm sha256, got ${JSON.stringify(algorithm)}`);
-    const problem = name === '.' ? undefined : getPathProblem(name);
-    if (problem) throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: ${JSON.stringify(name)} ${problem}`);
-    return { name, digest };
+    if (typeof algorithm !== 'string' || !algorithms.includes(algorithm)) {
+      throw signatureInputError('BUNDLE_UNSUPPORTED', `resources[${i}]: expected algorithm ${algorithms.join(' or ')}, got ${JSON.stringify(algorithm)}`);
+    }
+    const shard = shardSize === undefined ? undefined : toShard(name, shardSize, i);
+    const path = shard ? shard.path : name;
+    const problem = path === '.' ? undefined : getPathProblem(path);
+    if (problem) throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: ${JSON.stringify(path)} ${problem}`);
+    return shard ? { name, digest, shard } : { name, digest };
   });
   const names = new Set(resources.map((r) => r.name));
   if (names.size !== resources.length) throw signatureInputError('PAYLOAD_INVALID', 'resources name the same file twice');
@@ -71,7 +81,25 @@ export function toOmsManifest(statement: InTotoStatement): OmsManifest {
   if (computed.digest('hex') !== rootDigest) {
     throw new SignatureFinding('MANIFEST_MISMATCH', `the subject digest ${rootDigest} is not the root digest of the signed resources`);
   }
-  return { subjectName: subject.name, rootDigest, resources: sorted, ignorePaths, allowSymlinks: serialization.allow_symlinks };
+  return { method, shardSize, subjectName: subject.name, rootDigest, resources: sorted, ignorePaths: ignorePaths, allowSymlinks: serialization.allow_symlinks };
+}
+
+/** `path:start:end`, a shard of `size` bytes at a multiple of it (the last one may be shorter). */
+function toShard(name: string, size: number, index: number): { path: string; start: number; end: number } {
+  const match = /^(.+):(\d+):(\d+)$/.exec(name);
+  const start = Number(match?.[2]);
+  const end = Number(match?.[3]);
+  if (!match?.[1] || !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start % size !== 0 || end <= start || end - start > size) {
+    throw signatureInputError('PAYLOAD_INVALID', `resources[${index}]: expected path:start:end for a shard of ${size} bytes, got ${JSON.stringify(name)}`);
+  }
+  return { path: match[1], start, end };
+}
+
+/** The shards model_signing cuts a file of `size` bytes into: [0, s), [s, 2s), …, up to size. */
+export function toShardRanges(size: number, shardSize: number): { start: number; end: number }[] {
+  const ranges: { start: number; end: number }[] = [];
+  for (let start = 0; start < size; start += shardSize) ranges.push({ start, end: Math.min(size, start + shardSize) });
+  return ranges;
 }
 
 /** The statement aisc signs for a folder: resources in code-point order, ignore_paths signed. */

@@ -5,7 +5,9 @@ import { listTarget, resolveLocalTarget } from '../sources/index.js';
 import { readBundle } from './bundle.js';
 import { DsseContent } from './content.js';
 import { isSignatureFinding, signatureInputError } from './errors.js';
-import { toOmsIgnore, toOmsManifest, type OmsManifest } from './oms.js';
+import type { HashJob } from '../hashing/types.js';
+import type { WalkEntry } from '../sources/index.js';
+import { toOmsIgnore, toOmsManifest, toShardRanges, type OmsManifest } from './oms.js';
 import { parseStatement } from './statement.js';
 import { verifyBundle, type SignerPolicy } from './verify-bundle.js';
 import type { SignatureReport } from './verify-file.js';
@@ -40,11 +42,15 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
   const bundleRel = relative(target.realRoot, resolve(bundlePath)).split(sep).join('/');
   const entries = listTarget(target, { ignore: () => false, skip: (p) => ignored(p) || p === bundleRel }).filter((e) => e.type !== 'folder');
   const findings: Finding[] = [];
-  const expected = new Map<string, string>();
+  // What is signed, per file: one digest for the whole file, or one per shard ('start:end').
+  const expected = new Map<string, Map<string, string>>();
   for (const resource of manifest.resources) {
-    // A single-file model is one resource, named '.' by model_signing (or by its base name).
-    const name = target.layout === 'file' && (resource.name === '.' || resource.name === basename(path)) ? (target.fileName ?? resource.name) : resource.name;
-    expected.set(name, resource.digest);
+    const signedPath = resource.shard?.path ?? resource.name;
+    // A single-file model is named '.' by model_signing (or by its base name).
+    const name = target.layout === 'file' && (signedPath === '.' || signedPath === basename(path)) ? (target.fileName ?? signedPath) : signedPath;
+    const parts = expected.get(name) ?? new Map<string, string>();
+    parts.set(resource.shard ? `${resource.shard.start}:${resource.shard.end}` : '', resource.digest);
+    expected.set(name, parts);
   }
   const files = entries.filter((entry) => {
     if (entry.type === 'file') return true;
@@ -55,15 +61,35 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
   const present = new Set(entries.map((e) => e.path));
   for (const name of expected.keys()) if (!present.has(name)) findings.push({ code: 'MANIFEST_MISMATCH', path: name, message: 'is signed but missing' });
 
-  const toHash = files.filter((entry) => expected.has(entry.path));
+  const jobs: { entry: WalkEntry; part: string; job: HashJob }[] = [];
+  for (const entry of files) {
+    const parts = expected.get(entry.path);
+    if (!parts) continue;
+    const base = { path: join(target.realRoot, entry.path), root: target.realRoot, followSymlinks: false };
+    if (manifest.shardSize === undefined) {
+      jobs.push({ entry, part: '', job: base });
+      continue;
+    }
+    const ranges = toShardRanges(entry.size ?? 0, manifest.shardSize);
+    const keys = ranges.map((r) => `${r.start}:${r.end}`);
+    if (keys.length !== parts.size || keys.some((key) => !parts.has(key))) {
+      findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: `its ${entry.size ?? 0} bytes do not cut into the signed shards (size changed)` });
+      continue;
+    }
+    ranges.forEach((range, i) => jobs.push({ entry, part: keys[i] ?? '', job: { ...base, range } }));
+  }
   const pool = acquireHashPool(options);
   try {
-    const results = await pool.hash(toHash.map((entry) => ({ path: join(target.realRoot, entry.path), root: target.realRoot, followSymlinks: false, expectedSize: undefined })), toHash.map((e) => e.size ?? 0));
+    const results = await pool.hash(jobs.map((j) => j.job), jobs.map((j) => (j.job.range ? j.job.range.end - j.job.range.start : (j.entry.size ?? 0))));
+    const reported = new Set<string>();
     results.forEach((result, i) => {
-      const entry = toHash[i];
-      if (!entry) return;
-      if (!result.ok) findings.push({ code: result.code, path: entry.path, message: result.message });
-      else if (result.sha256 !== expected.get(entry.path)) findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: `content differs from the signed digest (signed ${expected.get(entry.path) ?? '?'}, got ${result.sha256})` });
+      const item = jobs[i];
+      if (!item || reported.has(item.entry.path)) return;
+      const signed = expected.get(item.entry.path)?.get(item.part);
+      if (!result.ok) findings.push({ code: result.code, path: item.entry.path, message: result.message });
+      else if (result.sha256 !== signed) findings.push({ code: 'MANIFEST_MISMATCH', path: item.entry.path, message: `content differs from the signed digest${item.part ? ` of shard ${item.part}` : ''} (signed ${signed ?? '?'}, got ${result.sha256})` });
+      else return;
+      reported.add(item.entry.path);
     });
   } finally {
     await pool.close();

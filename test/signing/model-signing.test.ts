@@ -143,3 +143,57 @@ describe('what model_signing checks in a key bundle', () => {
     expect(bundle.verificationMaterial.publicKey.hint).toBe(createHash('sha256').update(pem).digest('hex'));
   });
 });
+
+describe("OpenSSF Model Signing 'shards' serialization", () => {
+  /** A shards statement as model_signing writes it: path:start:end names, a float shard_size. */
+  async function signShards(model: string, privateKey: KeyObject, shardSize: number, output: string): Promise<void> {
+    const { createHash } = await import('node:crypto');
+    const { readdirSync, statSync } = await import('node:fs');
+    const files = readdirSync(model, { recursive: true, encoding: 'utf8' })
+      .filter((name) => statSync(join(model, name)).isFile() && join(model, name) !== output)
+      .sort();
+    const resources = files.flatMap((name) => {
+      const data = readFileSync(join(model, name));
+      const shards = [];
+      for (let start = 0; start < data.length; start += shardSize) {
+        const end = Math.min(data.length, start + shardSize);
+        shards.push({ name: `${name}:${start}:${end}`, algorithm: `sha256-sharded-${shardSize}`, digest: createHash('sha256').update(data.subarray(start, end)).digest('hex') });
+      }
+      return shards;
+    });
+    const root = createHash('sha256');
+    for (const r of resources) root.update(Buffer.from(r.digest, 'hex'));
+    const statement = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"tiny","digest":{"sha256":"${root.digest('hex')}"}}],"predicateType":"https://model_signing/signature/v1.0","predicate":{"serialization":{"method":"shards","hash_type":"sha256","shard_size":${shardSize}.0,"allow_symlinks":false,"ignore_paths":["model.sig"]},"resources":${JSON.stringify(resources)}}}`;
+    const { toDsseBundle } = await import('../../src/signing/sign.js');
+    writeFileSync(output, JSON.stringify(toDsseBundle(Buffer.from(statement), privateKey)));
+  }
+
+  it('verifies every shard, names the one that changed, and catches a size change', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const root = makeTempDir();
+    const model = makeModel(root);
+    const output = join(model, 'model.sig');
+    await signShards(model, privateKey, 256, output);
+    const policy: SignerPolicy = { kind: 'key', key: publicKey, trustedRoot: getPublicGoodTrustedRoot() };
+    await expect(verifyModelSignature(model, output, policy)).resolves.toMatchObject({ ok: true });
+    // Pinned through lock: the shards are read again by range and the signed paths must be the locked ones.
+    const { lockArtifacts } = await import('../../src/lock/index.js');
+    const lockfile = join(root, 'aisc.lock.json');
+    const { locked } = await lockArtifacts([model], { lockfile, kind: 'model', signature: { bundle: output, policy } });
+    expect(locked[0]?.artifact.signature).toMatchObject({ format: 'model-signing', signer: { kind: 'key' } });
+    writeFileSync(join(model, 'unsigned.txt'), 'x');
+    await expect(lockArtifacts([model], { lockfile, kind: 'model', signature: { bundle: output, policy } })).rejects.toMatchObject({ code: 'MANIFEST_MISMATCH' });
+    rmSync(join(model, 'unsigned.txt'));
+
+    const shard = join(model, 'model-00001-of-00002.safetensors');
+    const bytes = readFileSync(shard);
+    bytes[600] = (bytes[600] ?? 0) ^ 1;
+    writeFileSync(shard, bytes);
+    const changed = await verifyModelSignature(model, output, policy);
+    expect(changed.findings).toEqual([expect.objectContaining({ code: 'MANIFEST_MISMATCH', path: 'model-00001-of-00002.safetensors', message: expect.stringContaining('shard 512:768') as unknown })]);
+
+    writeFileSync(join(model, 'config.json'), '{}');
+    const resized = await verifyModelSignature(model, output, policy);
+    expect(resized.findings).toContainEqual(expect.objectContaining({ path: 'config.json', message: expect.stringContaining('size changed') as unknown }));
+  });
+});
