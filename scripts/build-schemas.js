@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
-const schemas = { lockfile: '../lockfiles/aisc.lock.schema.json' };
+const schemas = { lockfile: '../lockfiles/aisc.lock.schema.json', policy: '../policies/aisc.policy.schema.json' };
 const out = new URL('../dist/schemas/', import.meta.url);
 mkdirSync(out, { recursive: true });
 for (const [name, path] of Object.entries(schemas)) {

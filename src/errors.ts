@@ -25,11 +25,18 @@ export type AiscErrorCode =
   | 'GLOB_INVALID'
   | 'FORMAT_INVALID'
   | 'SIGNING_FAILED'
+  | 'POLICY_NOT_FOUND'
+  | 'POLICY_INVALID'
+  | 'BASE_INVALID'
+  | 'BASE_NOT_FOUND'
+  | 'APPROVAL_INVALID'
+  | 'POLICY_VIOLATION'
   | 'WRITE_FAILED'
   | 'INTERNAL';
 
-/** Codes that mean "unusable input": everything but INTERNAL. */
-export function exitCodeFor(code: string): 2 | 3 {
+/** Exit code for a code: a policy violation is a finding (1), INTERNAL a bug (3), the rest unusable input (2). */
+export function exitCodeFor(code: string): 1 | 2 | 3 {
+  if (code === 'POLICY_VIOLATION') return 1;
   return code === 'INTERNAL' ? 3 : 2;
 }
 

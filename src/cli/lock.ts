@@ -10,6 +10,8 @@ import { collect, DEFAULT_LOCKFILE, parseJobs, parseKind } from './options.js';
 
 interface LockFlags extends SignerFlags {
   signature?: string;
+  policy?: string;
+  force?: boolean;
   kind?: ArtifactKind;
   name?: string;
   lockfile: string;
@@ -27,6 +29,8 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--kind <kind>', 'model | adapter | tokenizer | dataset (inferred from the files when not given)', parseKind)
     .option('--name <name>', 'artifact name (default: the base name of the source)')
     .option('--lockfile <file>', 'lockfile to update (created when missing)', DEFAULT_LOCKFILE)
+    .option('--policy <file>', 'policy whose rules the artifact must meet (default: aisc.policy.yaml when present)')
+    .option('--force', 'record even what the policy forbids (verify will still fail on it)')
     .option('--depends-on <name>', "a locked artifact this one needs, e.g. an adapter's base model (repeatable)", collect)
     .option('--ignore <glob>', 'also ignore files matching this glob; recorded so verify ignores the same (repeatable)', collect)
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
@@ -39,6 +43,8 @@ export function registerLock(program: Command, context: CliContext): void {
         const result = await lockArtifacts(sources, {
           ...flags,
           signature,
+          policy: flags.policy,
+          policyRequired: flags.policy !== undefined,
           onWait: (message) => log(context, message),
           onHashing: (source, total) => (progress = startProgress(context.stderr, 'hashing', source, total)),
         });

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isAiscError } from '../errors.js';
 import { isSignatureFinding } from '../signing/errors.js';
 import type { CliContext } from './context.js';
+import { registerApprove } from './approve.js';
+import { registerDiff } from './diff.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
 import { registerSign } from './sign.js';
@@ -25,6 +27,8 @@ export function buildProgram(context: CliContext): Command {
   registerVerify(program, context);
   registerVerifySignature(program, context);
   registerSign(program, context);
+  registerDiff(program, context);
+  registerApprove(program, context);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }

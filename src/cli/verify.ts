@@ -4,10 +4,13 @@ import type { SignerFlags } from '../signing/index.js';
 import { verifyLockfile } from '../verify/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import type { CliContext } from './context.js';
-import { collectArtifactPath, DEFAULT_LOCKFILE, parseJobs, parseVerifyFormat } from './options.js';
+import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseJobs, parseVerifyFormat } from './options.js';
 
 interface VerifyFlags extends SignerFlags {
   lockfileSignature?: string;
+  policy?: string;
+  base?: string;
+  approvals?: string;
   lockfile: string;
   artifact?: Record<string, string>;
   format: VerifyFormat;
@@ -20,6 +23,9 @@ export function registerVerify(program: Command, context: CliContext): void {
     .command('verify')
     .description('re-hash every locked artifact offline; exit 0 when all match, 1 naming every finding')
     .option('--lockfile <file>', 'lockfile to verify', DEFAULT_LOCKFILE)
+    .option('--policy <file>', `policy to apply (default: ${DEFAULT_POLICY} when present)`)
+    .option('--base <lockfile|git:ref>', 'judge the changes since this base by the base policy, and require its approvals')
+    .option('--approvals <dir>', 'where approvals are (default: .aisc/approvals)')
     .option('--artifact <name=path>', 'verify artifact NAME at PATH instead of its locked source (repeatable)', collectArtifactPath)
     .option('--format <format>', 'human | json', parseVerifyFormat, 'human')
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
@@ -35,6 +41,10 @@ export function registerVerify(program: Command, context: CliContext): void {
           allowSymlinks: flags.allowSymlinks,
           jobs: flags.jobs,
           lockfileSignature,
+          policy: flags.policy ?? DEFAULT_POLICY,
+          policyRequired: flags.policy !== undefined,
+          base: flags.base,
+          approvalsDir: flags.approvals,
           onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
         });
         progress?.stop();

@@ -5,6 +5,7 @@ import { acquireHashPool, type HashResult, type ProgressSource } from '../hashin
 import type { HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
 import type { Artifact, ArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
+import type { LoadedPolicy } from '../policy/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLocalSource, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
 
@@ -20,6 +21,11 @@ export interface LockOptions {
   onHashing?: (progress: ProgressSource, totalBytes: number) => void;
   /** Verify this bundle over the artifact and pin its signer in the lockfile. */
   signature?: { bundle: string; policy: SignerPolicy; trustedRoot?: string };
+  /** The policy whose rules the new entries must meet (a missing default file means none). */
+  policy?: string;
+  policyRequired?: boolean;
+  /** Record even what the policy forbids (verify still fails on it). */
+  force?: boolean;
 }
 
 export interface LockResult {
@@ -53,6 +59,7 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
   try {
     // Fail before hashing gigabytes if the lockfile we would write into is unusable.
     const before = await readLockfileSnapshot(options.lockfile);
+    const rules = await loadRules(options);
     const planned = sources.map((path) => planSource(path, options, matcher));
     const names = new Set<string>();
     for (const { name } of planned) {
@@ -62,13 +69,15 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
     const jobs = planned.flatMap((p) => p.jobs);
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
     const results = await pool.hash(jobs);
-    return await record(planned, results, options, ignore, before);
+    return await record(planned, results, options, ignore, before, rules);
   } finally {
     await pool.close();
   }
 }
 
-async function record(planned: Planned[], results: HashResult[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined): Promise<LockResult> {
+type Rules = Awaited<ReturnType<typeof loadRules>>;
+
+async function record(planned: Planned[], results: HashResult[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   let offset = 0;
   const locked = planned.map((plan) => {
     const files: FileEntry[] = plan.entries.map((entry, i) => {
@@ -95,17 +104,36 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
     (current) => {
       const artifacts = { ...current.artifacts };
       for (const { name, artifact } of locked) artifacts[name] = artifact;
+      const next = { ...current, artifacts };
+      if (rules && !options.force) {
+        const names = new Set(locked.map((l) => l.name));
+        const violations = rules.evaluate(rules.policy, next).filter((finding) => names.has(finding.artifact));
+        if (violations.length > 0) {
+          const [first, ...rest] = violations.map((v) => `${v.artifact}: ${v.message}`);
+          throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; --force records it anyway, verify will still fail)`, { problems: rest });
+        }
+      }
       for (const { name, artifact } of locked) {
         const unknown = (artifact.dependsOn ?? []).filter((dep) => !artifacts[dep]);
         if (unknown.length > 0) {
           throw new AiscError('UNKNOWN_DEPENDENCY', `--depends-on: expected a locked artifact, got ${unknown.map((u) => JSON.stringify(u)).join(', ')} (lock it first, then ${name})`);
         }
       }
-      return { ...current, artifacts };
+      return next;
     },
     { onWait: options.onWait, reuse: before },
   );
   return { lockfile, locked };
+}
+
+async function loadRules(options: LockOptions): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules } | undefined> {
+  const path = options.policy ?? 'aisc.policy.yaml';
+  const { loadOptionalPolicy } = await import('../policy/change-set.js');
+  const { loadPolicy } = await import('../policy/read.js');
+  const policy = options.policyRequired ? await loadPolicy(path) : await loadOptionalPolicy(path);
+  if (!policy) return undefined;
+  const { evaluateRules } = await import('../policy/evaluate.js');
+  return { policy, evaluate: evaluateRules };
 }
 
 function getBundleInside(source: string | undefined, bundle: string | undefined): string[] {

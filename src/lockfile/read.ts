@@ -9,7 +9,16 @@ export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
 
 /** Reads and fully validates a lockfile; throws an AiscError (exit 2) listing every problem. */
 export async function readLockfile(path: string): Promise<Lockfile> {
-  return parseLockfile(await readBounded(path, MAX_LOCKFILE_BYTES), path);
+  return parseLockfile(await readLockfileText(path), path);
+}
+
+async function readLockfileText(path: string): Promise<string> {
+  try {
+    return await readBounded(path, MAX_LOCKFILE_BYTES);
+  } catch (error) {
+    if (error instanceof AiscError && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('LOCKFILE_NOT_FOUND', `${path}: no such file (run 'aisc init' or 'aisc lock' first)`, { cause: error });
+    throw error;
+  }
 }
 
 export interface LockfileSnapshot {
@@ -53,7 +62,7 @@ export async function readBoundedBytes(path: string, limit: number): Promise<Buf
     handle = await open(path, 'r');
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT') throw new AiscError('LOCKFILE_NOT_FOUND', `${path}: no such file (run 'aisc init' or 'aisc lock' first)`, { cause: error });
+    if (code === 'ENOENT') throw new AiscError('LOCKFILE_NOT_FOUND', `${path}: no such file`, { cause: error });
     throw new AiscError('LOCKFILE_UNREADABLE', `${path}: cannot open (${code ?? String(error)})`, { cause: error });
   }
   try {

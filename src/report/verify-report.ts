@@ -1,4 +1,4 @@
-import type { Finding, VerifyReport } from '../verify/findings.js';
+import type { Finding, GateReport, VerifyReport } from '../verify/findings.js';
 import type { VerifiedSigner } from '../signing/verify-bundle.js';
 import { formatBytes } from './format.js';
 import { describeSigner } from './signature-report.js';
@@ -36,8 +36,10 @@ function renderHuman(report: VerifyReport): string {
   }
   const { summary } = report;
   const failed = report.artifacts.filter((a) => !a.ok).length;
+  if (report.gate) lines.push(...renderGate(report.gate));
+  const gateMissing = report.gate?.findings.length ?? 0;
   if (!report.ok && summary.findings === 0) {
-    lines.push(`FAILED: the lockfile's signature does not verify (${report.lockfile})`);
+    lines.push(gateMissing > 0 ? `FAILED: ${gateMissing} change${gateMissing === 1 ? '' : 's'} lack the approvals the base policy requires (${report.lockfile})` : `FAILED: the lockfile's signature does not verify (${report.lockfile})`);
     return `${lines.join('\n')}\n`;
   }
   lines.push(
@@ -46,6 +48,15 @@ function renderHuman(report: VerifyReport): string {
       : `FAILED: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} in ${failed} of ${summary.artifacts} artifacts (${report.lockfile})`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function renderGate(gate: GateReport): string[] {
+  const lines = [`${gate.findings.length === 0 ? 'ok  ' : 'FAIL'} ${gate.changes.length} change${gate.changes.length === 1 ? '' : 's'} since ${gate.base}, judged by ${gate.basePolicy ?? 'no base policy'}`];
+  for (const change of gate.changes) lines.push(`       ${change.class} ${change.artifact ?? '(policy)'}: ${change.summary}`);
+  if (gate.approvals.length > 0) lines.push(`       approved by ${[...new Set(gate.approvals.map((a) => a.reviewer))].sort().join(', ')}`);
+  for (const finding of gate.findings) lines.push(`       ${finding.code}: ${finding.message}`);
+  for (const ignored of gate.ignored) lines.push(`       ignored approval ${ignored.file}: ${ignored.reason}`);
+  return lines;
 }
 
 export function describeFinding(finding: Finding): string {

@@ -1,5 +1,8 @@
 import type { HashFailureCode } from '../hashing/types.js';
+import type { PolicyFindingCode } from '../policy/evaluate.js';
 import type { SignatureFindingCode } from '../signing/errors.js';
+import type { Change } from '../diff/types.js';
+import type { GateFinding } from '../policy/gate.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 
 /** What verify can find wrong; each is a failure (exit 1). Stable: part of the JSON report. */
@@ -13,7 +16,8 @@ export type FindingCode =
   | 'DEPENDENCY_MISSING'
   | 'SIGNATURE_MISSING'
   | 'SIGNATURE_CHANGED'
-  | SignatureFindingCode;
+  | SignatureFindingCode
+  | PolicyFindingCode;
 
 export interface Finding {
   code: FindingCode;
@@ -43,9 +47,23 @@ export interface LockfileSignatureReport {
   findings: { code: string; message: string }[];
 }
 
+/** With --base: the changes since the base, the approvals that count, and what is still missing. */
+export interface GateReport {
+  base: string;
+  basePolicy?: string;
+  changeDigest: string;
+  changes: Change[];
+  approvals: { reviewer: string; file: string; approvedAt: string }[];
+  ignored: { file: string; reviewer?: string; reason: string }[];
+  findings: GateFinding[];
+}
+
 export interface VerifyReport {
   ok: boolean;
   lockfile: string;
+  /** The policy whose rules were applied (the base policy with --base). */
+  policy?: string;
+  gate?: GateReport;
   /** With --lockfile-signature: whether the lockfile's bytes are signed by the signer named. */
   lockfileSignature?: LockfileSignatureReport;
   artifacts: ArtifactReport[];

@@ -6,7 +6,10 @@ import type { Lockfile } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
 import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
-import type { ArtifactReport, Finding, LockfileSignatureReport, VerifyReport } from './findings.js';
+import type { ArtifactReport, Finding, GateReport, LockfileSignatureReport, VerifyReport } from './findings.js';
+
+export const DEFAULT_POLICY = 'aisc.policy.yaml';
+export const DEFAULT_APPROVALS = '.aisc/approvals';
 
 export interface VerifyOptions {
   lockfile: string;
@@ -17,11 +20,19 @@ export interface VerifyOptions {
   onHashing?: (progress: ProgressSource, totalBytes: number) => void;
   /** Verify the lockfile's own bytes against this bundle first (signed by the release job). */
   lockfileSignature?: { bundle: string; policy: SignerPolicy };
+  /** The policy file; without `policyRequired`, a missing one means no policy. */
+  policy?: string;
+  policyRequired?: boolean;
+  /** LOCKFILE path or git:REF: judge the changes since then by the base policy and its approvals. */
+  base?: string;
+  approvalsDir?: string;
+  now?: Date;
 }
 
 /**
  * Verifies every artifact of a lockfile and reports every finding (never only the first):
- * checkPaths → hashFiles → checkDigests → checkDependencies → checkSignatures.
+ * checkPaths → hashFiles → checkDigests → checkDependencies → checkSignatures → evaluatePolicy
+ * → checkApprovals.
  */
 export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
   const pool = acquireHashPool({ jobs: options.jobs });
@@ -34,7 +45,10 @@ export async function verifyLockfile(options: VerifyOptions): Promise<VerifyRepo
 
 async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
   // Read once: the bytes whose signature is checked are the bytes parsed.
-  const bytes = await readBoundedBytes(options.lockfile, MAX_LOCKFILE_BYTES);
+  const bytes = await readBoundedBytes(options.lockfile, MAX_LOCKFILE_BYTES).catch((error: unknown) => {
+    if (error instanceof AiscError && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('LOCKFILE_NOT_FOUND', `${options.lockfile}: no such file (run 'aisc init' or 'aisc lock' first)`, { cause: error });
+    throw error;
+  });
   const lockfile = await parseLockfile(decodeUtf8(bytes, options.lockfile), options.lockfile);
   const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
   const overrides = options.artifactPaths ?? {};
@@ -58,15 +72,55 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   }
   checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
+  const { policyWhere, gate } = await checkPolicy(lockfile, checks, options);
   const report = toReport(options.lockfile, checks);
-  if (!lockfileSignature) return report;
-  return { ...report, ok: report.ok && lockfileSignature.ok, lockfileSignature };
+  const ok = report.ok && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
+  return { ...report, ok, ...(policyWhere ? { policy: policyWhere } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(gate ? { gate } : {}) };
 }
 
 async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, policy }: { bundle: string; policy: SignerPolicy }): Promise<LockfileSignatureReport> {
   const { verifyBytesSignature } = await import('../signing/verify-file.js');
   const report = await verifyBytesSignature(bytes, where, bundle, policy);
   return { ok: report.ok, bundle, signer: report.signer, findings: report.findings };
+}
+
+/**
+ * evaluatePolicy → checkApprovals. With --base, the rules and the approval requirements are the
+ * base policy's: a change that edits the policy is judged by the policy it replaces.
+ */
+async function checkPolicy(lockfile: Lockfile, checks: ArtifactCheck[], options: VerifyOptions): Promise<{ policyWhere?: string; gate?: GateReport }> {
+  const policyPath = options.policy ?? DEFAULT_POLICY;
+  // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
+  const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
+  const { loadPolicy } = await import('../policy/read.js');
+  const { evaluateRules } = await import('../policy/evaluate.js');
+  const current = options.policyRequired ? await loadPolicy(policyPath) : await loadOptionalPolicy(policyPath);
+  let effective = current;
+  let gate: GateReport | undefined;
+  if (options.base !== undefined) {
+    const now = options.now ?? new Date();
+    const { checkApprovals, parseDuration } = await import('../policy/approval.js');
+    const { evaluateApprovals } = await import('../policy/gate.js');
+    const base = await loadBase(options.base, { lockfile: options.lockfile, policy: policyPath });
+    const changeSet = toChangeSet(base, { where: options.lockfile, lockfile, lockfileDigest: getLockfileDigest(lockfile), policy: current });
+    effective = base.policy;
+    const approvals = base.policy ? await checkApprovals(options.approvalsDir ?? DEFAULT_APPROVALS, changeSet, base.policy, now, parseDuration(base.policy.policy.maxAge)) : { valid: [], ignored: [] };
+    gate = {
+      base: base.where,
+      ...(base.policy ? { basePolicy: base.policy.where } : {}),
+      changeDigest: changeSet.diff.changeDigest,
+      changes: changeSet.diff.changes,
+      approvals: approvals.valid,
+      ignored: approvals.ignored,
+      findings: base.policy ? evaluateApprovals(changeSet.diff.changes, base.policy, approvals.valid, now) : [],
+    };
+  }
+  if (effective) {
+    for (const finding of evaluateRules(effective, lockfile)) {
+      checks.find((check) => check.name === finding.artifact)?.findings.push({ code: finding.code, artifact: finding.artifact, message: finding.message });
+    }
+  }
+  return { policyWhere: effective?.where, gate };
 }
 
 function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { getFileRole, type FileRole } from '../formats/classify.js';
+import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
+import type { Artifact, Lockfile } from '../lockfile/types.js';
+import type { ChangeClass } from '../policy/types.js';
+import type { Change, FileChange, LockfileDiff } from './types.js';
+
+const ROLE_CLASS: Record<FileRole, ChangeClass> = {
+  weights: 'weights-changed',
+  tokenizer: 'tokenizer-changed',
+  config: 'config-changed',
+  data: 'files-changed',
+  other: 'files-changed',
+};
+
+const same = (a: unknown, b: unknown): boolean => toCanonicalJson(a ?? null) === toCanonicalJson(b ?? null);
+
+/**
+ * What changed between two lockfiles, in reviewer terms: artifacts added, removed or renamed (the
+ * same digest under another name); per artifact, weight / tokenizer / config / other files added,
+ * removed or modified, and source, signer, kind and dependency changes. Pure and deterministic.
+ */
+export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyChanged?: { from: string; to: string } } = {}): LockfileDiff {
+  const changes: Change[] = [];
+  const added = Object.keys(next.artifacts).filter((name) => !base.artifacts[name]);
+  const removed = Object.keys(base.artifacts).filter((name) => !next.artifacts[name]);
+  for (const name of added) {
+    const artifact = next.artifacts[name] as Artifact;
+    const from = removed.find((old) => base.artifacts[old]?.digest === artifact.digest && base.artifacts[old]?.kind === artifact.kind);
+    if (from) {
+      removed.splice(removed.indexOf(from), 1);
+      changes.push({ class: 'artifact-renamed', artifact: name, kind: artifact.kind, summary: `renamed from ${from} (same ${artifact.files.length} files)`, from, to: name });
+    } else {
+      changes.push({ class: 'artifact-added', artifact: name, kind: artifact.kind, summary: `added: ${artifact.kind}, ${artifact.files.length} files, digest ${artifact.digest.slice(0, 12)}`, to: artifact.digest });
+    }
+  }
+  for (const name of removed) {
+    const artifact = base.artifacts[name] as Artifact;
+    changes.push({ class: 'artifact-removed', artifact: name, kind: artifact.kind, summary: `removed: ${artifact.kind}, ${artifact.files.length} files`, from: artifact.digest });
+  }
+  for (const [name, after] of Object.entries(next.artifacts)) {
+    const before = base.artifacts[name];
+    if (before) changes.push(...diffArtifact(name, before, after));
+  }
+  if (options.policyChanged) {
+    changes.push({ class: 'policy-changed', summary: `policy digest ${options.policyChanged.from.slice(0, 12)} → ${options.policyChanged.to.slice(0, 12)}`, ...options.policyChanged });
+  }
+  changes.sort((a, b) => compareCodePoints(a.artifact ?? '', b.artifact ?? '') || compareCodePoints(a.class, b.class));
+  return { changes, changeDigest: getChangeDigest(changes) };
+}
+
+export function getChangeDigest(changes: readonly Change[]): string {
+  return createHash('sha256').update(toCanonicalJson(changes)).digest('hex');
+}
+
+function diffArtifact(name: string, before: Artifact, after: Artifact): Change[] {
+  const changes: Change[] = [];
+  const base = { artifact: name, kind: after.kind };
+  if (before.kind !== after.kind) changes.push({ ...base, class: 'kind-changed', summary: `kind ${before.kind} → ${after.kind}`, from: before.kind, to: after.kind });
+  if (!same(before.source, after.source)) changes.push({ ...base, class: 'source-changed', summary: `source ${before.source.path} → ${after.source.path}`, from: before.source, to: after.source });
+  if (!same(before.dependsOn, after.dependsOn)) changes.push({ ...base, class: 'dependency-changed', summary: `depends on ${list(before.dependsOn)} → ${list(after.dependsOn)}`, from: before.dependsOn ?? [], to: after.dependsOn ?? [] });
+  if (before.signature && !after.signature) {
+    changes.push({ ...base, class: 'signature-removed', summary: 'signature removed: now unsigned', from: before.signature.signer });
+  } else if (after.signature && !same(before.signature?.signer, after.signature.signer)) {
+    changes.push({ ...base, class: 'signer-changed', summary: before.signature ? 'signed by someone else' : 'now signed (was unsigned)', from: before.signature?.signer ?? null, to: after.signature.signer });
+  }
+  const byRole = new Map<ChangeClass, FileChange[]>();
+  const push = (path: string, change: FileChange): void => {
+    const cls = ROLE_CLASS[getFileRole(path)];
+    byRole.set(cls, [...(byRole.get(cls) ?? []), change]);
+  };
+  const old = new Map(before.files.map((f) => [f.path, f]));
+  for (const file of after.files) {
+    const previous = old.get(file.path);
+    old.delete(file.path);
+    if (!previous) push(file.path, { path: file.path, change: 'added', after: { size: file.size, sha256: file.sha256 } });
+    else if (previous.sha256 !== file.sha256 || previous.size !== file.size) {
+      push(file.path, { path: file.path, change: 'modified', before: { size: previous.size, sha256: previous.sha256 }, after: { size: file.size, sha256: file.sha256 } });
+    }
+  }
+  for (const file of old.values()) push(file.path, { path: file.path, change: 'removed', before: { size: file.size, sha256: file.sha256 } });
+  if (!same(before.ignore, after.ignore)) {
+    changes.push({ ...base, class: 'files-changed', summary: `ignore globs ${list(before.ignore)} → ${list(after.ignore)}`, from: before.ignore ?? [], to: after.ignore ?? [] });
+  }
+  for (const [cls, files] of byRole) {
+    files.sort((a, b) => compareCodePoints(a.path, b.path));
+    const counts = (['added', 'removed', 'modified'] as const).map((c) => [c, files.filter((f) => f.change === c).length] as const).filter(([, n]) => n > 0);
+    changes.push({ ...base, class: cls, summary: `${cls.replace('-changed', '')}: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}`, files });
+  }
+  return changes;
+}
+
+function list(values: readonly string[] | undefined): string {
+  return values && values.length > 0 ? values.join(', ') : 'nothing';
+}

@@ -1,0 +1,70 @@
+import { getKeyFingerprint } from '../signing/keys.js';
+import type { Artifact, Lockfile, RecordedSigner } from '../lockfile/types.js';
+import { describeMatch, matchesArtifact } from './match.js';
+import type { LoadedPolicy, PolicyIdentity } from './types.js';
+
+export type PolicyFindingCode = 'POLICY_UNSIGNED' | 'POLICY_SIGNER' | 'POLICY_SOURCE' | 'POLICY_FORMAT';
+
+export interface PolicyFinding {
+  code: PolicyFindingCode;
+  artifact: string;
+  /** 1-based, as a person counts the rules in the file. */
+  rule: number;
+  message: string;
+}
+
+/** Applies every rule to every artifact it matches. Pure: data in, findings out. */
+export function evaluateRules(loaded: LoadedPolicy, lockfile: Lockfile): PolicyFinding[] {
+  const findings: PolicyFinding[] = [];
+  (loaded.policy.rules ?? []).forEach((rule, index) => {
+    for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+      if (!matchesArtifact(rule.match, { name, kind: artifact.kind })) continue;
+      const add = (code: PolicyFindingCode, message: string): void => {
+        findings.push({ code, artifact: name, rule: index + 1, message: `rule ${index + 1} (${describeMatch(rule.match)}): ${message}` });
+      };
+      const { signedBy, sources, denyFormats } = rule.require;
+      if (signedBy) {
+        const signer = artifact.signature?.signer;
+        if (!signer) add('POLICY_UNSIGNED', `requires a signature by ${signedBy.join(' or ')}; the artifact is locked unsigned`);
+        else if (!signedBy.some((id) => isSigner(loaded, id, signer))) add('POLICY_SIGNER', `requires a signature by ${signedBy.join(' or ')}; signed by ${describeRecorded(signer)}`);
+      }
+      if (sources && !sources.some((prefix) => isFromSource(artifact, prefix))) add('POLICY_SOURCE', `allows sources ${sources.join(', ')}; locked from ${artifact.source.path}`);
+      const denied = (artifact.format?.weights ?? []).filter((format) => denyFormats?.includes(format));
+      if (denied.length > 0) add('POLICY_FORMAT', `denies ${denied.join(', ')} weights; the artifact has them`);
+    }
+  });
+  return findings;
+}
+
+function isSigner(loaded: LoadedPolicy, name: string, recorded: RecordedSigner): boolean {
+  const expected: PolicyIdentity | undefined = loaded.policy.signers?.[name];
+  if (!expected) return false;
+  if (expected.key !== undefined) {
+    const key = loaded.keys.get(expected.key);
+    return recorded.kind === 'key' && key !== undefined && recorded.keyFingerprint === getKeyFingerprint(key);
+  }
+  if (recorded.kind !== 'keyless' || recorded.issuer !== expected.issuer) return false;
+  if (expected.identity !== undefined) return recorded.identity === expected.identity;
+  return expected.identityRegexp !== undefined && new RegExp(`^(?:${expected.identityRegexp})$`, 'u').test(recorded.identity);
+}
+
+function describeRecorded(signer: RecordedSigner): string {
+  switch (signer.kind) {
+    case 'keyless':
+      return `${signer.identity} (${signer.issuer})`;
+    case 'key':
+      return `key sha256:${signer.keyFingerprint}`;
+    case 'certificate':
+      return `certificate ${signer.subject}`;
+    default: {
+      const never: never = signer;
+      return never;
+    }
+  }
+}
+
+/** `./data/` and `data/` alike: the recorded source path must lie under the prefix. */
+function isFromSource(artifact: Artifact, prefix: string): boolean {
+  const clean = (p: string): string => p.replace(/^(\.\/)+/, '');
+  return clean(artifact.source.path).startsWith(clean(prefix));
+}

@@ -1,0 +1,165 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
+import picomatch from 'picomatch';
+import { parseDocument } from 'yaml';
+import { resolveBuilt } from '../built.js';
+import { AiscError, isAiscError } from '../errors.js';
+import { toCanonicalJson } from '../lockfile/canonical-json.js';
+import { decodeUtf8 } from '../lockfile/read.js';
+import { toProblemLines } from '../lockfile/schema.js';
+import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { toPublicKey } from '../signing/keys.js';
+import { resolveFromPolicy, workingTree, type FileSource } from './source.js';
+import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch } from './types.js';
+
+const MAX_POLICY_BYTES = 1024 * 1024;
+const MAX_KEY_BYTES = 64 * 1024;
+
+let validator: Promise<ValidateFunction> | undefined;
+function getPolicyValidator(): Promise<ValidateFunction> {
+  validator ??= import(resolveBuilt('../schemas/policy.cjs', import.meta.url).href).then((module: { default: ValidateFunction }) => module.default);
+  return validator;
+}
+
+/** Reads a policy (YAML, or JSON for *.json) and every key file it names, from `source`. */
+export async function loadPolicy(path: string, source: FileSource = workingTree): Promise<LoadedPolicy> {
+  const where = source.describe(path);
+  let bytes: Buffer;
+  try {
+    bytes = await source.read(path, MAX_POLICY_BYTES);
+  } catch (error) {
+    if (isAiscError(error) && (error.code === 'LOCKFILE_NOT_FOUND' || error.code === 'BASE_NOT_FOUND')) throw new AiscError('POLICY_NOT_FOUND', `${where}: no such policy`, { cause: error });
+    throw new AiscError('POLICY_INVALID', `${where}: cannot read (${(error as Error).message})`, { cause: error });
+  }
+  const policy = await parsePolicy(decodeUtf8(bytes, where), where);
+  const keys = new Map<string, KeyObject>();
+  const keyDigests: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const keyPath of getKeyPaths(policy)) {
+    if (keys.has(keyPath)) continue;
+    try {
+      const keyBytes = await source.read(resolveFromPolicy(path, keyPath), MAX_KEY_BYTES);
+      keys.set(keyPath, toPublicKey(keyBytes.toString('utf8'), `${where}: key ${keyPath}`));
+      keyDigests[keyPath] = createHash('sha256').update(keyBytes).digest('hex');
+    } catch (error) {
+      problems.push(`key ${JSON.stringify(keyPath)} (relative to the policy): ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw invalid(where, problems);
+  // The keys are part of what the policy trusts: changing alice.pub is a policy change.
+  const digest = createHash('sha256').update(toCanonicalJson({ policy, keys: keyDigests })).digest('hex');
+  return { policy, where, digest, keys };
+}
+
+function getKeyPaths(policy: Policy): string[] {
+  return [...Object.values(policy.signers ?? {}), ...Object.values(policy.reviewers ?? {})].map((entry) => entry.key).filter((key): key is string => key !== undefined);
+}
+
+/** Parses and checks a policy, listing every problem: a typo must never silently weaken it. */
+export async function parsePolicy(text: string, where: string): Promise<Policy> {
+  const data = where.endsWith('.json') ? parseJson(text, where) : parseYaml(text, where);
+  const validate = await getPolicyValidator();
+  const schemaProblems = validate(data) ? [] : toProblemLines(validate.errors ?? []);
+  // Names are checked even when the schema fails, so one run lists every problem.
+  const problems = [...schemaProblems, ...getSemanticProblems(toShape(data))];
+  if (problems.length > 0) throw invalid(where, problems);
+  return data as Policy;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return parseJsonStrict(text, where);
+  } catch (error) {
+    throw new AiscError('POLICY_INVALID', (error as Error).message, { cause: error });
+  }
+}
+
+function parseYaml(text: string, where: string): unknown {
+  if (text.trim() === '') throw new AiscError('POLICY_INVALID', `${where}: expected a policy, got an empty file`);
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw invalid(where, document.errors.map((error) => `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0] ?? error.code}`));
+  }
+  return document.toJS({ maxAliasCount: 100 }) as unknown;
+}
+
+function invalid(where: string, problems: string[]): AiscError {
+  const [first = 'is invalid', ...rest] = problems;
+  return new AiscError('POLICY_INVALID', `${where}: ${first}`, { problems: rest.map((line) => `${where}: ${line}`) });
+}
+
+/** The parts of an unvalidated policy the name checks read, each defaulted when mistyped. */
+function toShape(data: unknown): Policy {
+  const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+  const array = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+  const strings = (value: unknown): string[] => array(value).filter((v): v is string => typeof v === 'string');
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const identity = (value: unknown): PolicyIdentity & { groups: string[] } => {
+    const r = record(value);
+    return { identity: text(r.identity), identityRegexp: text(r.identityRegexp), issuer: text(r.issuer), key: text(r.key), groups: strings(r.groups) };
+  };
+  const match = (value: unknown): PolicyMatch => {
+    const r = record(value);
+    return { name: typeof r.name === 'string' ? r.name : strings(r.name) };
+  };
+  const top = record(data);
+  return {
+    version: 1,
+    signers: Object.fromEntries(Object.entries(record(top.signers)).map(([k, v]) => [k, identity(v)])),
+    reviewers: Object.fromEntries(Object.entries(record(top.reviewers)).map(([k, v]) => [k, identity(v)])),
+    rules: array(top.rules).map((rule) => ({ match: match(record(rule).match), require: { signedBy: strings(record(record(rule).require).signedBy) } })),
+    approvals: array(top.approvals).map((approval) => ({ on: [], match: match(record(approval).match), require: { count: 0, from: strings(record(record(approval).require).from) } })),
+  };
+}
+
+function getSemanticProblems(policy: Policy): string[] {
+  const problems: string[] = [];
+  const signers = policy.signers ?? {};
+  const reviewers = policy.reviewers ?? {};
+  for (const [name, signer] of Object.entries(signers)) problems.push(...getIdentityProblems(`/signers/${name}`, signer));
+  for (const [name, reviewer] of Object.entries(reviewers)) {
+    if (reviewer.identityRegexp !== undefined) problems.push(`/reviewers/${name}: a reviewer is one identity; identityRegexp is not allowed`);
+    problems.push(...getIdentityProblems(`/reviewers/${name}`, reviewer));
+  }
+  const groups = new Set(Object.values(reviewers).flatMap((r) => r.groups ?? []));
+  (policy.rules ?? []).forEach((rule, i) => {
+    problems.push(...getMatchProblems(`/rules/${i}/match`, rule.match));
+    for (const signer of rule.require.signedBy ?? []) if (!signers[signer]) problems.push(`/rules/${i}/require/signedBy: unknown signer ${JSON.stringify(signer)} (not under signers)`);
+  });
+  (policy.approvals ?? []).forEach((approval, i) => {
+    problems.push(...getMatchProblems(`/approvals/${i}/match`, approval.match));
+    for (const from of approval.require.from) {
+      if (!groups.has(from) && !reviewers[from]) problems.push(`/approvals/${i}/require/from: unknown group or reviewer ${JSON.stringify(from)}`);
+    }
+  });
+  return problems;
+}
+
+function getIdentityProblems(where: string, identity: PolicyIdentity): string[] {
+  const keyless = identity.identity !== undefined || identity.identityRegexp !== undefined || identity.issuer !== undefined;
+  if (identity.key !== undefined && keyless) return [`${where}: expected a key or a keyless identity, got both`];
+  if (identity.key !== undefined) return [];
+  const problems: string[] = [];
+  if ((identity.identity === undefined) === (identity.identityRegexp === undefined)) problems.push(`${where}: expected one of identity or identityRegexp (or a key)`);
+  if (identity.issuer === undefined) problems.push(`${where}: expected an issuer with the identity`);
+  if (identity.identityRegexp !== undefined) {
+    try {
+      new RegExp(identity.identityRegexp, 'u');
+    } catch (error) {
+      problems.push(`${where}/identityRegexp: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+function getMatchProblems(where: string, match: PolicyMatch | undefined): string[] {
+  const names = match?.name === undefined ? [] : Array.isArray(match.name) ? match.name : [match.name];
+  return names.flatMap((glob) => {
+    try {
+      picomatch.makeRe(glob);
+      return glob.includes('\0') ? [`${where}/name: ${JSON.stringify(glob)} contains NUL`] : [];
+    } catch (error) {
+      return [`${where}/name: bad glob ${JSON.stringify(glob)} (${(error as Error).message})`];
+    }
+  });
+}

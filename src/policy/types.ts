@@ -1,0 +1,77 @@
+import type { KeyObject } from 'node:crypto';
+
+export const CHANGE_CLASSES = [
+  'artifact-added',
+  'artifact-removed',
+  'artifact-renamed',
+  'weights-changed',
+  'tokenizer-changed',
+  'config-changed',
+  'files-changed',
+  'source-changed',
+  'signer-changed',
+  'signature-removed',
+  'kind-changed',
+  'dependency-changed',
+  'policy-changed',
+  'npm-added',
+  'npm-removed',
+  'npm-major',
+  'npm-minor',
+  'npm-patch',
+  'npm-prerelease',
+  'npm-downgrade',
+  'npm-integrity-changed',
+  'npm-source-changed',
+  'npm-install-script-added',
+] as const;
+export type ChangeClass = (typeof CHANGE_CLASSES)[number];
+
+export interface PolicyIdentity {
+  identity?: string;
+  identityRegexp?: string;
+  issuer?: string;
+  /** A public key file, relative to the policy file. */
+  key?: string;
+}
+
+export interface PolicyReviewer extends PolicyIdentity {
+  groups?: string[];
+}
+
+export interface PolicyMatch {
+  kind?: string | string[];
+  name?: string | string[];
+}
+
+export interface PolicyRule {
+  match?: PolicyMatch;
+  require: { signedBy?: string[]; sources?: string[]; denyFormats?: string[] };
+}
+
+export interface PolicyApproval {
+  on: ChangeClass[];
+  match?: PolicyMatch;
+  maxAge?: string;
+  require: { count: number; from: string[] };
+}
+
+export interface Policy {
+  version: 1;
+  maxAge?: string;
+  signers?: Record<string, PolicyIdentity>;
+  reviewers?: Record<string, PolicyReviewer>;
+  rules?: PolicyRule[];
+  approvals?: PolicyApproval[];
+}
+
+/** A policy as read and checked: its text's meaning, the keys it names, and one digest for all of it. */
+export interface LoadedPolicy {
+  policy: Policy;
+  /** Where it was read from (a path, or git:REF:path). */
+  where: string;
+  /** SHA-256 over the canonical policy and the digests of every key file it names. */
+  digest: string;
+  /** Key files by the path written in the policy. */
+  keys: Map<string, KeyObject>;
+}

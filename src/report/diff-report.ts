@@ -1,0 +1,68 @@
+import type { LockfileDiff } from '../diff/types.js';
+import { formatBytes } from './format.js';
+
+export type DiffFormat = 'human' | 'markdown' | 'json';
+
+export interface DiffContext {
+  base: string;
+  next: string;
+}
+
+/** `aisc diff` output. JSON: {reportVersion, base, new, changeDigest, changes[]}, documented in README. */
+export function renderDiff(diff: LockfileDiff, format: DiffFormat, context: DiffContext): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ reportVersion: 1, base: context.base, new: context.next, changeDigest: diff.changeDigest, changes: diff.changes }, null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(diff, context);
+    case 'human':
+      return renderHuman(diff, context);
+    default: {
+      const never: never = format;
+      return never;
+    }
+  }
+}
+
+function renderHuman(diff: LockfileDiff, context: DiffContext): string {
+  if (diff.changes.length === 0) return `no changes between ${context.base} and ${context.next}\n`;
+  const lines = [`${diff.changes.length} change${diff.changes.length === 1 ? '' : 's'} from ${context.base} to ${context.next} (change digest ${diff.changeDigest}):`];
+  for (const change of diff.changes) {
+    lines.push(`  ${change.class.padEnd(18)} ${change.artifact ?? '(policy)'}: ${change.summary}`);
+    for (const file of change.files ?? []) lines.push(`      ${sign(file.change)} ${file.path}${describeSizes(file.before?.size, file.after?.size)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderMarkdown(diff: LockfileDiff, context: DiffContext): string {
+  const lines = ['### aisc: artifact changes', ''];
+  if (diff.changes.length === 0) return `${lines.join('\n')}No changes between \`${context.base}\` and \`${context.next}\`.\n`;
+  lines.push('| change | artifact | kind | summary |', '|---|---|---|---|');
+  for (const change of diff.changes) lines.push(`| \`${change.class}\` | ${escape(change.artifact ?? '(policy)')} | ${change.kind ?? ''} | ${escape(change.summary)} |`);
+  lines.push('', '<details><summary>Details</summary>', '');
+  for (const change of diff.changes) {
+    lines.push(`#### \`${change.class}\` ${escape(change.artifact ?? '(policy)')}`, '');
+    if (change.files) {
+      for (const file of change.files) lines.push(`- ${file.change} \`${file.path}\`${describeSizes(file.before?.size, file.after?.size)}${file.after ? ` sha256 \`${file.after.sha256.slice(0, 16)}…\`` : ''}`);
+    } else {
+      lines.push(`- ${escape(change.summary)}`);
+    }
+    lines.push('');
+  }
+  lines.push('</details>', '', `Change digest: \`${diff.changeDigest}\` (\`${context.base}\` → \`${context.next}\`). Approve with \`aisc approve\`.`);
+  return `${lines.join('\n')}\n`;
+}
+
+function sign(change: string): string {
+  return change === 'added' ? '+' : change === 'removed' ? '-' : '~';
+}
+
+function describeSizes(before: number | undefined, after: number | undefined): string {
+  if (before !== undefined && after !== undefined) return ` (${formatBytes(before)} → ${formatBytes(after)})`;
+  const size = after ?? before;
+  return size === undefined ? '' : ` (${formatBytes(size)})`;
+}
+
+function escape(text: string): string {
+  return text.replace(/[|<>`]/g, (c) => `\\${c}`);
+}
