@@ -1,0 +1,77 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ValidApproval } from '../../src/policy/approval.js';
+import { parseDuration } from '../../src/policy/approval.js';
+import { evaluateApprovals } from '../../src/policy/gate.js';
+import { loadPolicy, parsePolicy } from '../../src/policy/read.js';
+import type { LoadedPolicy } from '../../src/policy/types.js';
+import { makeTempDir } from '../helpers/temp.js';
+
+describe('parsePolicy', () => {
+  it('reads YAML and JSON alike, and the presets', async () => {
+    const yaml = await parsePolicy('version: 1\nrules:\n  - require: { denyFormats: [pickle] }\n', 'p.yaml');
+    const json = await parsePolicy('{"version": 1, "rules": [{"require": {"denyFormats": ["pickle"]}}]}', 'p.json');
+    expect(yaml).toEqual(json);
+    const { readFileSync } = await import('node:fs');
+    for (const preset of ['baseline', 'strict']) {
+      await expect(parsePolicy(readFileSync(new URL(`../../policies/${preset}.yaml`, import.meta.url), 'utf8'), `${preset}.yaml`)).resolves.toMatchObject({ version: 1 });
+    }
+  });
+
+  it.each([
+    ['a duplicate YAML key', 'version: 1\nversion: 1\n'],
+    ['an unknown version', 'version: 2\n'],
+    ['a signer with both a key and an identity', 'version: 1\nsigners:\n  x: { key: k.pub, identity: a, issuer: b }\n'],
+    ['an identity without an issuer', 'version: 1\nsigners:\n  x: { identity: a }\n'],
+    ['a bad identity regexp', 'version: 1\nsigners:\n  x: { identityRegexp: "(", issuer: b }\n'],
+    ['an approval count below zero', 'version: 1\nreviewers: { a: { key: k.pub, groups: [g] } }\napprovals:\n  - on: [weights-changed]\n    require: { count: -1, from: [g] }\n'],
+    ['a bad maxAge', 'version: 1\nmaxAge: 30 days\n'],
+    ['an empty file', ''],
+  ])('rejects %s', async (_name, text) => {
+    await expect(parsePolicy(text, 'aisc.policy.yaml')).rejects.toMatchObject({ code: 'POLICY_INVALID' });
+  });
+});
+
+describe('loadPolicy', () => {
+  it('loads the key files it names, and its digest changes when a key file does', async () => {
+    const dir = makeTempDir();
+    mkdirSync(join(dir, 'keys'));
+    const write = (): void => writeFileSync(join(dir, 'keys', 'a.pub'), generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    write();
+    writeFileSync(join(dir, 'p.yaml'), 'version: 1\nreviewers:\n  a: { key: keys/a.pub, groups: [g] }\n');
+    const first = await loadPolicy(join(dir, 'p.yaml'));
+    expect(first.keys.get('keys/a.pub')?.asymmetricKeyType).toBe('ed25519');
+    write();
+    expect((await loadPolicy(join(dir, 'p.yaml'))).digest).not.toBe(first.digest);
+  });
+});
+
+describe('evaluateApprovals', () => {
+  const policy = (text: object): LoadedPolicy => ({ policy: { version: 1, ...text }, where: 'p', digest: 'd', keys: new Map() });
+  const now = new Date('2026-06-01T00:00:00Z');
+  const approval = (reviewer: string, daysAgo = 0): ValidApproval => ({ file: `${reviewer}.json`, reviewer, approvedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString() });
+  const change = { class: 'weights-changed' as const, artifact: 'm', kind: 'model', summary: '' };
+  const loaded = policy({
+    reviewers: { a: { key: 'k', groups: ['sec'] }, b: { key: 'k', groups: ['sec'] }, c: { key: 'k', groups: ['ops'] } },
+    approvals: [{ on: ['weights-changed'], match: { kind: 'model' }, maxAge: '7d', require: { count: 2, from: ['sec'] } }],
+  });
+
+  it('counts distinct reviewers of the named groups, within maxAge', () => {
+    expect(evaluateApprovals([change], loaded, [approval('a'), approval('a'), approval('c')], now)).toMatchObject([{ required: 2, approvedBy: ['a'] }]);
+    expect(evaluateApprovals([change], loaded, [approval('a'), approval('b', 8)], now)).toMatchObject([{ approvedBy: ['a'] }]);
+    expect(evaluateApprovals([change], loaded, [approval('a'), approval('b', 6)], now)).toEqual([]);
+  });
+
+  it('only applies rules to the changes and artifacts they match', () => {
+    expect(evaluateApprovals([{ ...change, kind: 'dataset' }], loaded, [], now)).toEqual([]);
+    expect(evaluateApprovals([{ ...change, class: 'files-changed' }], loaded, [], now)).toEqual([]);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('12h')).toBe(12 * 3600_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+    expect(parseDuration('x')).toBeUndefined();
+  });
+});
