@@ -30,6 +30,7 @@ export type AiscErrorCode =
   | 'BASE_INVALID'
   | 'BASE_NOT_FOUND'
   | 'APPROVAL_INVALID'
+  | 'APPROVAL_REJECTED'
   | 'POLICY_VIOLATION'
   | 'WRITE_FAILED'
   | 'INTERNAL';

@@ -78,8 +78,13 @@ export async function checkApprovals(dir: string, changeSet: ChangeSet, basePoli
       const approval = await verifyApprovalFile(file, changeSet, basePolicy, now, maxAgeMs);
       valid.push({ file, ...approval });
     } catch (error) {
-      if (!isAiscError(error)) throw error;
-      ignored.push({ file, reviewer: (error.details?.reviewer as string | undefined) ?? undefined, reason: `${error.code}: ${error.message}` });
+      // A well-formed approval that does not count is listed; one that does not even parse stops
+      // the gate (exit 2): nobody should wonder whether a garbled file was someone's approval.
+      if (!isAiscError(error) || error.code !== 'APPROVAL_REJECTED') {
+        if (isAiscError(error) && error.code !== 'INTERNAL') throw new AiscError('APPROVAL_INVALID', `${file}: ${error.message}`, { cause: error });
+        throw error;
+      }
+      ignored.push({ file, reviewer: (error.details?.reviewer as string | undefined) ?? undefined, reason: error.message });
     }
   }
   return { valid, ignored };
@@ -95,7 +100,7 @@ async function verifyApprovalFile(file: string, changeSet: ChangeSet, basePolicy
   const details = { reviewer };
   if (!predicate || !reviewer) throw new AiscError('APPROVAL_INVALID', 'names no reviewer', { details });
   const registered = basePolicy.policy.reviewers?.[reviewer];
-  if (!registered) throw new AiscError('APPROVAL_INVALID', `${reviewer} is not a reviewer in the base policy`, { details });
+  if (!registered) throw new AiscError('APPROVAL_REJECTED', `${reviewer} is not a reviewer in the base policy`, { details });
   const expected: [string, unknown, string][] = [
     ['base lockfile', predicate.base?.lockfile, changeSet.base.lockfileDigest],
     ['new lockfile', predicate.new?.lockfile, changeSet.next.lockfileDigest],
@@ -105,11 +110,11 @@ async function verifyApprovalFile(file: string, changeSet: ChangeSet, basePolicy
     ['subject', statement.subject[0]?.digest.sha256, changeSet.next.lockfileDigest],
   ];
   const unbound = expected.filter(([, actual, wanted]) => actual !== wanted).map(([what]) => what);
-  if (unbound.length > 0) throw new AiscError('APPROVAL_INVALID', `approves another change (${unbound.join(', ')} differ)`, { details });
+  if (unbound.length > 0) throw new AiscError('APPROVAL_REJECTED', `approves another change (${unbound.join(', ')} differ)`, { details });
   const approvedAt = new Date(typeof predicate.approvedAt === 'string' ? predicate.approvedAt : Number.NaN);
   if (Number.isNaN(approvedAt.getTime())) throw new AiscError('APPROVAL_INVALID', 'has no valid approvedAt time', { details });
-  if (approvedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new AiscError('APPROVAL_INVALID', `is dated in the future (${approvedAt.toISOString()})`, { details });
-  if (maxAgeMs !== undefined && now.getTime() - approvedAt.getTime() > maxAgeMs) throw new AiscError('APPROVAL_INVALID', `is older than the policy's maxAge (${approvedAt.toISOString()})`, { details });
+  if (approvedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new AiscError('APPROVAL_REJECTED', `is dated in the future (${approvedAt.toISOString()})`, { details });
+  if (maxAgeMs !== undefined && now.getTime() - approvedAt.getTime() > maxAgeMs) throw new AiscError('APPROVAL_REJECTED', `is older than the policy's maxAge (${approvedAt.toISOString()})`, { details });
   const signer: SignerPolicy =
     registered.key !== undefined
       ? { kind: 'key', key: basePolicy.keys.get(registered.key) as KeyObject, trustedRoot: getPublicGoodTrustedRoot() }
@@ -117,7 +122,7 @@ async function verifyApprovalFile(file: string, changeSet: ChangeSet, basePolicy
   try {
     verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), signer);
   } catch (error) {
-    if (isSignatureFinding(error)) throw new AiscError('APPROVAL_INVALID', `not signed by ${reviewer}'s registered ${registered.key ? 'key' : 'identity'} (${error.code})`, { details });
+    if (isSignatureFinding(error)) throw new AiscError('APPROVAL_REJECTED', `not signed by ${reviewer}'s registered ${registered.key ? 'key' : 'identity'} (${error.code})`, { details });
     throw error;
   }
   return { reviewer, approvedAt: approvedAt.toISOString() };

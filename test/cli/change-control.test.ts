@@ -101,6 +101,12 @@ describe('change control end to end, in a git repository', () => {
     result = verify();
     expect(missing(result.report)).toEqual(['weights-changed:tiny:1/2']);
     expect(result.report.gate?.ignored.map((i) => i.reason)).toEqual([expect.stringContaining("not signed by bob's registered key")]);
+    // A garbled approval is not quietly skipped: the gate stops with a coded line.
+    writeFileSync(join(dir, '.aisc', 'approvals', 'garbled.json'), '{"mediaType": ');
+    const garbled = run('verify', '--base', 'git:main');
+    expect(garbled.status).toBe(2);
+    expect(errorLines(garbled)[0]).toMatch(/^aisc: APPROVAL_INVALID .*garbled\.json: /);
+    execFileSync('rm', [join(dir, '.aisc', 'approvals', 'garbled.json')]);
 
     expect(run('approve', '--base', 'git:main', '--key', 'private/bob.pem', '--reviewer', 'bob').status).toBe(0);
     result = verify();
