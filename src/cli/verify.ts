@@ -45,6 +45,7 @@ export function registerVerify(program: Command, context: CliContext): void {
           policyRequired: flags.policy !== undefined,
           base: flags.base,
           approvalsDir: flags.approvals,
+          trustedRoot: flags.trustedRoot,
           onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
         });
         progress?.stop();

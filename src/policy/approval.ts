@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { AiscError, isAiscError } from '../errors.js';
 import { readBundle } from '../signing/bundle.js';
 import { DsseContent } from '../signing/content.js';
@@ -62,7 +63,14 @@ export interface IgnoredApproval {
  * (base and new lockfile, both policies, change digest), and not older than maxAge. The rest are
  * listed with the reason they count for nothing.
  */
-export async function checkApprovals(dir: string, changeSet: ChangeSet, basePolicy: LoadedPolicy, now: Date, maxAgeMs: number | undefined): Promise<{ valid: ValidApproval[]; ignored: IgnoredApproval[] }> {
+export async function checkApprovals(
+  dir: string,
+  changeSet: ChangeSet,
+  basePolicy: LoadedPolicy,
+  now: Date,
+  maxAgeMs: number | undefined,
+  trustedRoot: TrustedRoot = getPublicGoodTrustedRoot(),
+): Promise<{ valid: ValidApproval[]; ignored: IgnoredApproval[] }> {
   const valid: ValidApproval[] = [];
   const ignored: IgnoredApproval[] = [];
   let names: string[];
@@ -75,7 +83,7 @@ export async function checkApprovals(dir: string, changeSet: ChangeSet, basePoli
   for (const name of names) {
     const file = join(dir, name);
     try {
-      const approval = await verifyApprovalFile(file, changeSet, basePolicy, now, maxAgeMs);
+      const approval = await verifyApprovalFile(file, changeSet, basePolicy, now, maxAgeMs, trustedRoot);
       valid.push({ file, ...approval });
     } catch (error) {
       // A well-formed approval that does not count is listed; one that does not even parse stops
@@ -90,7 +98,14 @@ export async function checkApprovals(dir: string, changeSet: ChangeSet, basePoli
   return { valid, ignored };
 }
 
-async function verifyApprovalFile(file: string, changeSet: ChangeSet, basePolicy: LoadedPolicy, now: Date, maxAgeMs: number | undefined): Promise<{ reviewer: string; approvedAt: string }> {
+async function verifyApprovalFile(
+  file: string,
+  changeSet: ChangeSet,
+  basePolicy: LoadedPolicy,
+  now: Date,
+  maxAgeMs: number | undefined,
+  trustedRoot: TrustedRoot,
+): Promise<{ reviewer: string; approvedAt: string }> {
   const { bundle } = await readBundle(file);
   if (bundle.content.$case !== 'dsseEnvelope') throw new AiscError('APPROVAL_INVALID', 'not a DSSE envelope');
   const statement = parseStatement(bundle.content.dsseEnvelope);
@@ -117,8 +132,8 @@ async function verifyApprovalFile(file: string, changeSet: ChangeSet, basePolicy
   if (maxAgeMs !== undefined && now.getTime() - approvedAt.getTime() > maxAgeMs) throw new AiscError('APPROVAL_REJECTED', `is older than the policy's maxAge (${approvedAt.toISOString()})`, { details });
   const signer: SignerPolicy =
     registered.key !== undefined
-      ? { kind: 'key', key: basePolicy.keys.get(registered.key) as KeyObject, trustedRoot: getPublicGoodTrustedRoot() }
-      : { kind: 'keyless', trustedRoot: getPublicGoodTrustedRoot(), identity: { identity: { exact: registered.identity ?? '' }, issuer: { exact: registered.issuer ?? '' } } };
+      ? { kind: 'key', key: basePolicy.keys.get(registered.key) as KeyObject, trustedRoot }
+      : { kind: 'keyless', trustedRoot, identity: { identity: { exact: registered.identity ?? '' }, issuer: { exact: registered.issuer ?? '' } } };
   try {
     verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), signer);
   } catch (error) {

@@ -26,6 +26,8 @@ export interface VerifyOptions {
   /** LOCKFILE path or git:REF: judge the changes since then by the base policy and its approvals. */
   base?: string;
   approvalsDir?: string;
+  /** A Sigstore trusted root for keyless approvals (default: public good). */
+  trustedRoot?: string;
   now?: Date;
 }
 
@@ -104,7 +106,9 @@ async function checkPolicy(lockfile: Lockfile, checks: ArtifactCheck[], options:
     const base = await loadBase(options.base, { lockfile: options.lockfile, policy: policyPath });
     const changeSet = toChangeSet(base, { where: options.lockfile, lockfile, lockfileDigest: getLockfileDigest(lockfile), policy: current });
     effective = base.policy;
-    const approvals = base.policy ? await checkApprovals(options.approvalsDir ?? DEFAULT_APPROVALS, changeSet, base.policy, now, parseDuration(base.policy.policy.maxAge)) : { valid: [], ignored: [] };
+    const { getPublicGoodTrustedRoot, readTrustedRoot } = await import('../signing/trust.js');
+    const trustedRoot = options.trustedRoot ? await readTrustedRoot(options.trustedRoot) : getPublicGoodTrustedRoot();
+    const approvals = base.policy ? await checkApprovals(options.approvalsDir ?? DEFAULT_APPROVALS, changeSet, base.policy, now, parseDuration(base.policy.policy.maxAge), trustedRoot) : { valid: [], ignored: [] };
     gate = {
       base: base.where,
       ...(base.policy ? { basePolicy: base.policy.where } : {}),

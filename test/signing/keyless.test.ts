@@ -66,6 +66,26 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
     expect(runAisc(['verify'], dir).status).toBe(0);
   });
 
+  it('approves a change keylessly, counted for the reviewer registered by identity', async () => {
+    const { dir, env, urls } = setup();
+    const { execFileSync } = await import('node:child_process');
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(dir, 'aisc.policy.yaml'), `version: 1\nreviewers:\n  dana: { identity: "${IDENTITY}", issuer: "${ISSUER}", groups: [sec] }\napprovals:\n  - on: [artifact-added]\n    require: { count: 1, from: [sec] }\n`);
+    expect(runAisc(['init'], dir).status).toBe(0);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'base');
+    expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
+    const gate = ['verify', '--base', 'git:main', '--trusted-root', 'trusted_root.json'];
+    expect(runAisc(gate, dir).status).toBe(1);
+    const approved = await runAsync(['approve', '--base', 'git:main', '--keyless', ...urls, '--reviewer', 'dana'], dir, env);
+    expect(approved.status, approved.stderr).toBe(0);
+    const verified = runAisc(gate, dir);
+    expect(verified.status, verified.stdout).toBe(0);
+    // Against the public-good root, the same approval is nobody's.
+    expect(runAisc(['verify', '--base', 'git:main'], dir).status).toBe(1);
+  });
+
   it('says so when there is no identity token', async () => {
     const { dir, urls } = setup();
     const result = await runAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
