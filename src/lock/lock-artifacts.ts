@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, inferKind } from '../formats/index.js';
@@ -128,6 +129,8 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
 
 async function loadRules(options: LockOptions): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules } | undefined> {
   const path = options.policy ?? 'aisc.policy.yaml';
+  // No policy file, nothing to load: the YAML and policy modules stay out of plain locks.
+  if (!options.policyRequired && !existsSync(path)) return undefined;
   const { loadOptionalPolicy } = await import('../policy/change-set.js');
   const { loadPolicy } = await import('../policy/read.js');
   const policy = options.policyRequired ? await loadPolicy(path) : await loadOptionalPolicy(path);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { AiscError } from '../errors.js';
 import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, decodeUtf8, MAX_LOCKFILE_BYTES, parseLockfile, readBoundedBytes } from '../lockfile/index.js';
@@ -92,6 +93,7 @@ async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, po
  */
 async function checkPolicy(lockfile: Lockfile, checks: ArtifactCheck[], options: VerifyOptions): Promise<{ policyWhere?: string; gate?: GateReport }> {
   const policyPath = options.policy ?? DEFAULT_POLICY;
+  if (options.base === undefined && !options.policyRequired && !existsSync(policyPath)) return {};
   // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
   const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
   const { loadPolicy } = await import('../policy/read.js');
