@@ -10,7 +10,7 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 export const OVERLAP_MIN_BYTES = 16 * 1024 * 1024;
 
 /** Sequential reads stay small enough for the chunk to be hashed while still in the core's cache. */
-const SEQUENTIAL_READ_BYTES = 512 * 1024;
+const SEQUENTIAL_READ_BYTES = 1024 * 1024;
 
 /** Two equal read buffers, reused for every file: memory stays constant whatever the size. */
 export type ReadBuffers = readonly [Buffer, Buffer];

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AISC_BIN, runAisc } from '../helpers/cli.js';
@@ -84,6 +84,25 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
     expect(verified.status, verified.stdout).toBe(0);
     // Against the public-good root, the same approval is nobody's.
     expect(runAisc(['verify', '--base', 'git:main'], dir).status).toBe(1);
+  });
+
+  it('adds an RFC 3161 timestamp from the TSA with --tsa-url, and it verifies', async () => {
+    const { dir, env, urls } = setup();
+    const identity = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', 'trusted_root.json'];
+    // @sigstore/core reads genTime only with three fraction digits; DER drops trailing zeros, so
+    // about one mock timestamp in ten does not parse (BUNDLE_INVALID, failing closed). Sign again then.
+    let verified = { status: null as number | null, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const before = sigstore.requests.tsa ?? 0;
+      const signed = await runAsync(['sign', 'tiny', '--keyless', ...urls, '--tsa-url', sigstore.url, '--output', 'model.sig'], dir, env);
+      expect(signed.status, signed.stderr).toBe(0);
+      expect(sigstore.requests.tsa).toBe(before + 1);
+      verified = runAisc(['verify-signature', 'tiny', '--bundle', 'model.sig', ...identity], dir);
+      if (!verified.stderr.includes('invalid time')) break;
+    }
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    const bundle = JSON.parse(readFileSync(join(dir, 'model.sig'), 'utf8')) as { verificationMaterial: { timestampVerificationData?: { rfc3161Timestamps: unknown[] } } };
+    expect(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps).toHaveLength(1);
   });
 
   it('says so when there is no identity token', async () => {

@@ -197,3 +197,20 @@ describe("OpenSSF Model Signing 'shards' serialization", () => {
     expect(resized.findings).toContainEqual(expect.objectContaining({ path: 'config.json', message: expect.stringContaining('size changed') as unknown }));
   });
 });
+
+describe('what the Python tool writes', () => {
+  it('accepts a missing keyid and a public key given by rawBytes without a hint', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const root = makeTempDir();
+    const model = makeModel(root);
+    const bundle = (await signModel(model, privateKey, { output: join(root, 'x') })) as {
+      verificationMaterial: { publicKey: Record<string, string> };
+      dsseEnvelope: { signatures: Record<string, string>[] };
+    };
+    delete bundle.dsseEnvelope.signatures[0]?.keyid;
+    bundle.verificationMaterial.publicKey = { rawBytes: Buffer.from(publicKey.export({ type: 'spki', format: 'pem' })).toString('base64') };
+    writeFileSync(join(root, 'model.sig'), JSON.stringify(bundle));
+    const policy: SignerPolicy = { kind: 'key', key: publicKey, trustedRoot: getPublicGoodTrustedRoot() };
+    await expect(verifyModelSignature(model, join(root, 'model.sig'), policy)).resolves.toMatchObject({ ok: true });
+  });
+});
