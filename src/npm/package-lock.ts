@@ -1,0 +1,95 @@
+import { AiscError } from '../errors.js';
+import { compareCodePoints } from '../lockfile/canonical-json.js';
+import { parseJsonStrict } from '../lockfile/strict-json.js';
+
+export type NpmSourceType = 'registry' | 'git' | 'file' | 'link' | 'remote';
+
+/** One installed package version, however many places it is installed in. */
+export interface NpmPackage {
+  /** The real package name (an alias `node_modules/x` with `name: y` is package y). */
+  name: string;
+  version: string;
+  resolved?: string;
+  integrity?: string;
+  type: NpmSourceType;
+  /** Only needed for development (every place it is installed is dev). */
+  dev: boolean;
+  optional: boolean;
+  hasInstallScript: boolean;
+  /** Where it is installed: node_modules/a, node_modules/b/node_modules/a, … */
+  paths: string[];
+}
+
+interface LockEntry {
+  name?: unknown;
+  version?: unknown;
+  resolved?: unknown;
+  integrity?: unknown;
+  dev?: unknown;
+  optional?: unknown;
+  devOptional?: unknown;
+  hasInstallScript?: unknown;
+  link?: unknown;
+}
+
+/**
+ * Reads a package-lock.json (lockfileVersion 2 or 3; 1 is refused with how to upgrade) into its
+ * installed packages, sorted by name and version. The root project and workspace folders are
+ * not packages; links are, with type "link".
+ */
+export function parsePackageLock(text: string, where: string): NpmPackage[] {
+  let json: unknown;
+  try {
+    json = parseJsonStrict(text, where);
+  } catch (error) {
+    throw new AiscError('NPM_LOCK_INVALID', (error as Error).message, { cause: error });
+  }
+  const lock = json as { lockfileVersion?: unknown; packages?: unknown };
+  if (typeof json !== 'object' || json === null) throw new AiscError('NPM_LOCK_INVALID', `${where}: expected a JSON object`);
+  if (lock.lockfileVersion === 1) {
+    throw new AiscError('NPM_LOCK_UNSUPPORTED', `${where}: lockfileVersion 1 has no "packages" section; upgrade it with npm 7 or newer: npm install --lockfile-version 3`);
+  }
+  if (lock.lockfileVersion !== 2 && lock.lockfileVersion !== 3) throw new AiscError('NPM_LOCK_UNSUPPORTED', `${where}: expected lockfileVersion 2 or 3, got ${JSON.stringify(lock.lockfileVersion) ?? 'none'}`);
+  if (typeof lock.packages !== 'object' || lock.packages === null) throw new AiscError('NPM_LOCK_INVALID', `${where}: expected a "packages" object`);
+  const byId = new Map<string, NpmPackage>();
+  for (const [path, raw] of Object.entries(lock.packages as Record<string, LockEntry>)) {
+    if (path === '' || !path.includes('node_modules/')) continue; // the project itself, or a workspace folder
+    const entry = raw ?? {};
+    const name = typeof entry.name === 'string' ? entry.name : path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const link = entry.link === true;
+    const version = typeof entry.version === 'string' ? entry.version : link ? '0.0.0-link' : '';
+    if (!version) throw new AiscError('NPM_LOCK_INVALID', `${where}: packages[${JSON.stringify(path)}]: expected a version`);
+    const resolved = typeof entry.resolved === 'string' ? entry.resolved : undefined;
+    const id = `${name}@${version}`;
+    const dev = entry.dev === true;
+    const optional = entry.optional === true || entry.devOptional === true;
+    const existing = byId.get(id);
+    if (existing) {
+      existing.paths.push(path);
+      existing.dev &&= dev;
+      existing.optional &&= optional;
+      continue;
+    }
+    byId.set(id, {
+      name,
+      version,
+      ...(resolved ? { resolved } : {}),
+      ...(typeof entry.integrity === 'string' ? { integrity: entry.integrity } : {}),
+      type: link ? 'link' : toSourceType(resolved),
+      dev,
+      optional,
+      hasInstallScript: entry.hasInstallScript === true,
+      paths: [path],
+    });
+  }
+  return [...byId.values()].sort((a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.version, b.version));
+}
+
+function toSourceType(resolved: string | undefined): NpmSourceType {
+  // npm leaves `resolved` out for registry packages when omit-lockfile-registry-resolved is set.
+  if (resolved === undefined) return 'registry';
+  if (/^git\+|^git:|^github:|^gitlab:|^bitbucket:/.test(resolved)) return 'git';
+  if (resolved.startsWith('file:')) return 'file';
+  if (/^https?:\/\/.*\/-\/[^/]+-\d[^/]*\.tgz$/.test(resolved)) return 'registry';
+  return 'remote';
+}
