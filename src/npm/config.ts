@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
+
+/** Where packages come from and the tokens to fetch them with, as npm reads them. */
+export interface RegistryConfig {
+  registry: string;
+  /** `@scope` → registry URL (`@scope:registry=` lines). */
+  scopes: Record<string, string>;
+  /** nerf-darted URL (`//host/path/`) → token (`//host/path/:_authToken=` lines). Never logged. */
+  tokens: Record<string, string>;
+}
+
+/**
+ * npm's precedence, highest first: --registry, npm_config_registry, the project's .npmrc, the
+ * user's ~/.npmrc, the public registry. `${ENV}` references in .npmrc are expanded as npm does.
+ */
+export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv; registry?: string; userConfig?: string } = {}): RegistryConfig {
+  const env = options.env ?? process.env;
+  const files = [options.userConfig ?? join(homedir(), '.npmrc'), join(options.cwd ?? process.cwd(), '.npmrc')];
+  const config: RegistryConfig = { registry: DEFAULT_REGISTRY, scopes: {}, tokens: {} };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+      const at = line.indexOf('=');
+      if (at < 0) continue;
+      const key = line.slice(0, at).trim();
+      const value = line.slice(at + 1).trim().replace(/\$\{([^}]+)\}/g, (_, name: string) => env[name] ?? '');
+      if (key === 'registry') config.registry = withSlash(value);
+      else if (/^@[^:]+:registry$/.test(key)) config.scopes[key.slice(0, key.indexOf(':'))] = withSlash(value);
+      else if (key.startsWith('//') && key.endsWith(':_authToken')) config.tokens[key.slice(0, -':_authToken'.length)] = value;
+    }
+  }
+  const fromEnv = env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY;
+  if (fromEnv) config.registry = withSlash(fromEnv);
+  if (options.registry) config.registry = withSlash(options.registry);
+  return config;
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** The registry a package name is fetched from: its scope's, or the default. */
+export function getRegistryFor(config: RegistryConfig, name: string): string {
+  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : undefined;
+  return (scope && config.scopes[scope]) ?? config.registry;
+}
+
+/** The token for a URL: the longest nerf-darted prefix that matches it, as npm picks. */
+export function getTokenFor(config: RegistryConfig, url: string): string | undefined {
+  const nerf = url.replace(/^https?:/, '');
+  let best: string | undefined;
+  for (const prefix of Object.keys(config.tokens)) {
+    if (nerf.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`) && (!best || prefix.length > best.length)) best = prefix;
+  }
+  return best === undefined ? undefined : config.tokens[best];
+}
