@@ -8,7 +8,9 @@ import type { Change, FileChange, LockfileDiff } from './types.js';
 const ROLE_CLASS: Record<FileRole, ChangeClass> = {
   weights: 'weights-changed',
   tokenizer: 'tokenizer-changed',
-  config: 'config-changed',
+  // Config files (config.json, generation_config.json…) can change what code a model runs:
+  // they count as files-changed, the class a policy guarding files already names.
+  config: 'files-changed',
   data: 'files-changed',
   other: 'files-changed',
 };
@@ -73,19 +75,21 @@ function diffArtifact(name: string, before: Artifact, after: Artifact): Change[]
   for (const file of after.files) {
     const previous = old.get(file.path);
     old.delete(file.path);
-    if (!previous) push(file.path, { path: file.path, change: 'added', after: { size: file.size, sha256: file.sha256 } });
+    if (!previous) push(file.path, { path: file.path, change: 'added', role: getFileRole(file.path), after: { size: file.size, sha256: file.sha256 } });
     else if (previous.sha256 !== file.sha256 || previous.size !== file.size) {
-      push(file.path, { path: file.path, change: 'modified', before: { size: previous.size, sha256: previous.sha256 }, after: { size: file.size, sha256: file.sha256 } });
+      push(file.path, { path: file.path, change: 'modified', role: getFileRole(file.path), before: { size: previous.size, sha256: previous.sha256 }, after: { size: file.size, sha256: file.sha256 } });
     }
   }
-  for (const file of old.values()) push(file.path, { path: file.path, change: 'removed', before: { size: file.size, sha256: file.sha256 } });
+  for (const file of old.values()) push(file.path, { path: file.path, change: 'removed', role: getFileRole(file.path), before: { size: file.size, sha256: file.sha256 } });
   if (!same(before.ignore, after.ignore)) {
     changes.push({ ...base, class: 'files-changed', summary: `ignore globs ${list(before.ignore)} → ${list(after.ignore)}`, from: before.ignore ?? [], to: after.ignore ?? [] });
   }
   for (const [cls, files] of byRole) {
     files.sort((a, b) => compareCodePoints(a.path, b.path));
     const counts = (['added', 'removed', 'modified'] as const).map((c) => [c, files.filter((f) => f.change === c).length] as const).filter(([, n]) => n > 0);
-    changes.push({ ...base, class: cls, summary: `${cls.replace('-changed', '')}: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}`, files });
+    const config = files.filter((f) => f.role === 'config').map((f) => f.path);
+    const note = config.length > 0 ? ` (config: ${config.join(', ')})` : '';
+    changes.push({ ...base, class: cls, summary: `${cls.replace('-changed', '')}: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}${note}`, files });
   }
   return changes;
 }

@@ -1,8 +1,11 @@
+import type { FileRole } from '../formats/classify.js';
 import type { ChangeClass } from '../policy/types.js';
 
 export interface FileChange {
   path: string;
   change: 'added' | 'removed' | 'modified';
+  /** weights, tokenizer, config, data or other: what the file is, for a reviewer. */
+  role: FileRole;
   /** Sizes and digests before and after, where there is a before or an after. */
   before?: { size: number; sha256: string };
   after?: { size: number; sha256: string };

@@ -6,7 +6,6 @@ export const CHANGE_CLASSES = [
   'artifact-renamed',
   'weights-changed',
   'tokenizer-changed',
-  'config-changed',
   'files-changed',
   'source-changed',
   'signer-changed',

@@ -24,8 +24,7 @@ describe('diffLockfiles', () => {
     const next = lockfile({ m: artifact({ 'model.safetensors': 'e', 'tokenizer.json': 'b', 'config.json': 'f', 'NOTES.md': 'g' }) });
     const { changes } = diffLockfiles(base, next);
     expect(changes.map((c) => [c.class, c.files?.map((f) => `${f.change} ${f.path}`)])).toEqual([
-      ['config-changed', ['modified config.json']],
-      ['files-changed', ['added NOTES.md', 'removed README.md']],
+      ['files-changed', ['added NOTES.md', 'removed README.md', 'modified config.json']],
       ['weights-changed', ['modified model.safetensors']],
     ]);
   });
