@@ -58,11 +58,18 @@ export function getChangeDigest(changes: readonly Change[]): string {
 function diffArtifact(name: string, before: Artifact, after: Artifact): Change[] {
   const changes: Change[] = [];
   const base = { artifact: name, kind: after.kind };
-  if (before.kind !== after.kind) changes.push({ ...base, class: 'kind-changed', summary: `kind ${before.kind} → ${after.kind}`, from: before.kind, to: after.kind });
+  if (before.kind !== after.kind) {
+    // Rules and approvals select by kind: a model relabelled a dataset must not slip out of the
+    // rules for models. It is reviewed as what it is: one artifact of the old kind gone, one of
+    // the new kind come.
+    changes.push({ artifact: name, kind: before.kind, class: 'artifact-removed', summary: `kind ${before.kind} → ${after.kind}: no longer a ${before.kind}`, from: before.kind });
+    changes.push({ ...base, class: 'artifact-added', summary: `kind ${before.kind} → ${after.kind}: now a ${after.kind}`, to: after.kind });
+  }
   if (!same(before.source, after.source)) changes.push({ ...base, class: 'source-changed', summary: `source ${before.source.path} → ${after.source.path}`, from: before.source, to: after.source });
   if (!same(before.dependsOn, after.dependsOn)) changes.push({ ...base, class: 'dependency-changed', summary: `depends on ${list(before.dependsOn)} → ${list(after.dependsOn)}`, from: before.dependsOn ?? [], to: after.dependsOn ?? [] });
   if (before.signature && !after.signature) {
-    changes.push({ ...base, class: 'signature-removed', summary: 'signature removed: now unsigned', from: before.signature.signer });
+    // Losing the signer is a signer change (to nobody), the class policies guard signers with.
+    changes.push({ ...base, class: 'signer-changed', summary: 'signature removed: now unsigned', from: before.signature.signer, to: null });
   } else if (after.signature && !same(before.signature?.signer, after.signature.signer)) {
     changes.push({ ...base, class: 'signer-changed', summary: before.signature ? 'signed by someone else' : 'now signed (was unsigned)', from: before.signature?.signer ?? null, to: after.signature.signer });
   }

@@ -9,8 +9,6 @@ export const CHANGE_CLASSES = [
   'files-changed',
   'source-changed',
   'signer-changed',
-  'signature-removed',
-  'kind-changed',
   'dependency-changed',
   'policy-changed',
   'npm-added',

@@ -44,14 +44,15 @@ describe('diffLockfiles', () => {
       lora: artifact({ 'a.safetensors': '4' }, { kind: 'model', dependsOn: ['renamed'] }),
     });
     const { changes } = diffLockfiles(base, next);
-    expect(changes.map((c) => `${c.class} ${c.artifact ?? ''}`)).toEqual([
-      'artifact-added fresh',
-      'artifact-removed gone',
-      'signature-removed kept',
-      'source-changed kept',
-      'dependency-changed lora',
-      'kind-changed lora',
-      'artifact-renamed renamed',
+    expect(changes.map((c) => `${c.class} ${c.artifact ?? ''} ${c.kind ?? ''}`)).toEqual([
+      'artifact-added fresh dataset',
+      'artifact-removed gone model',
+      'signer-changed kept model',
+      'source-changed kept model',
+      'artifact-added lora model',
+      'artifact-removed lora adapter',
+      'dependency-changed lora model',
+      'artifact-renamed renamed model',
     ]);
     expect(changes.find((c) => c.class === 'artifact-renamed')).toMatchObject({ from: 'old', to: 'renamed' });
   });
