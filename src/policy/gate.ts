@@ -16,6 +16,14 @@ export interface GateFinding {
 }
 
 /**
+ * A rename is reviewed at least as strictly as the removal and the addition it amounts to: a rule
+ * on either covers it (so renaming out of a `name:` glob is not a way around approvals).
+ */
+function getClassesCovering(change: Change): Change['class'][] {
+  return change.class === 'artifact-renamed' ? ['artifact-renamed', 'artifact-added', 'artifact-removed'] : [change.class];
+}
+
+/**
  * Judges every change by the base policy's approval rules: each rule that covers the change needs
  * `count` distinct reviewers from its groups with a valid approval. A reviewer counts once,
  * however many approvals or keys. Pure.
@@ -33,8 +41,9 @@ export function evaluateApprovals(changes: readonly Change[], basePolicy: Loaded
     );
     const approvedBy = [...qualified].sort();
     for (const change of changes) {
-      if (!rule.on.includes(change.class)) continue;
-      const covered = change.artifact === undefined ? rule.match === undefined : matchesArtifact(rule.match, { name: change.artifact, kind: change.kind ?? '' });
+      if (!getClassesCovering(change).some((cls) => rule.on.includes(cls))) continue;
+      const names = [change.artifact, change.class === 'artifact-renamed' && typeof change.from === 'string' ? change.from : undefined].filter((n): n is string => n !== undefined);
+      const covered = names.length === 0 ? rule.match === undefined : names.some((name) => matchesArtifact(rule.match, { name, kind: change.kind ?? '' }));
       if (!covered || qualified.size >= rule.require.count) continue;
       const subject = change.artifact === undefined ? change.class : `${change.class} on ${change.artifact}`;
       findings.push({

@@ -69,6 +69,16 @@ describe('evaluateApprovals', () => {
     expect(evaluateApprovals([{ ...change, class: 'files-changed' }], loaded, [], now)).toEqual([]);
   });
 
+  it('reviews a rename as strictly as the removal and addition it amounts to, under either name', () => {
+    const renameRule = policy({
+      reviewers: { a: { key: 'k', groups: ['sec'] } },
+      approvals: [{ on: ['artifact-removed'], match: { name: 'eval-*' }, require: { count: 1, from: ['sec'] } }],
+    });
+    const renamed = { class: 'artifact-renamed' as const, artifact: 'prod-set', kind: 'dataset', from: 'eval-set', to: 'prod-set', summary: '' };
+    expect(evaluateApprovals([renamed], renameRule, [], now)).toMatchObject([{ class: 'artifact-renamed', required: 1 }]);
+    expect(evaluateApprovals([renamed], renameRule, [approval('a')], now)).toEqual([]);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('12h')).toBe(12 * 3600_000);
     expect(parseDuration('2w')).toBe(14 * 86_400_000);
