@@ -37,25 +37,25 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer');
   addSignerOptions(command).action(async (sources: string[], flags: LockFlags) => {
-      const signature = await toSignatureRequest(flags.signature, flags, '--signature');
-      let progress: ProgressLine | undefined;
-      try {
-        const result = await lockArtifacts(sources, {
-          ...flags,
-          signature,
-          policy: flags.policy,
-          policyRequired: flags.policy !== undefined,
-          onWait: (message) => log(context, message),
-          onHashing: (source, total) => (progress = startProgress(context.stderr, 'hashing', source, total)),
-        });
-        progress?.stop();
-        for (const { name, artifact } of result.locked) {
-          const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
-          context.stdout.write(`locked ${name} (${artifact.kind}): ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
-          if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
-        }
-      } finally {
-        progress?.stop();
+    const signature = await toSignatureRequest(flags.signature, flags, '--signature');
+    let progress: ProgressLine | undefined;
+    try {
+      const result = await lockArtifacts(sources, {
+        ...flags,
+        signature,
+        policy: flags.policy,
+        policyRequired: flags.policy !== undefined,
+        onWait: (message) => log(context, message),
+        onHashing: (source, total) => (progress = startProgress(context.stderr, 'hashing', source, total)),
+      });
+      progress?.stop();
+      for (const { name, artifact } of result.locked) {
+        const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
+        context.stdout.write(`locked ${name} (${artifact.kind}): ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
+        if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
       }
-    });
+    } finally {
+      progress?.stop();
+    }
+  });
 }

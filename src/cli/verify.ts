@@ -32,27 +32,27 @@ export function registerVerify(program: Command, context: CliContext): void {
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--lockfile-signature <bundle>', 'first verify the lockfile itself against this bundle, for the signer named');
   addSignerOptions(command).action(async (flags: VerifyFlags) => {
-      let progress: ProgressLine | undefined;
-      const lockfileSignature = await toSignatureRequest(flags.lockfileSignature, flags, '--lockfile-signature');
-      try {
-        const report = await verifyLockfile({
-          lockfile: flags.lockfile,
-          artifactPaths: flags.artifact,
-          allowSymlinks: flags.allowSymlinks,
-          jobs: flags.jobs,
-          lockfileSignature,
-          policy: flags.policy ?? DEFAULT_POLICY,
-          policyRequired: flags.policy !== undefined,
-          base: flags.base,
-          approvalsDir: flags.approvals,
-          trustedRoot: flags.trustedRoot,
-          onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
-        });
-        progress?.stop();
-        context.stdout.write(renderVerifyReport(report, flags.format));
-        context.exitCode = report.ok ? 0 : 1;
-      } finally {
-        progress?.stop();
-      }
-    });
+    let progress: ProgressLine | undefined;
+    const lockfileSignature = await toSignatureRequest(flags.lockfileSignature, flags, '--lockfile-signature');
+    try {
+      const report = await verifyLockfile({
+        lockfile: flags.lockfile,
+        artifactPaths: flags.artifact,
+        allowSymlinks: flags.allowSymlinks,
+        jobs: flags.jobs,
+        lockfileSignature,
+        policy: flags.policy ?? DEFAULT_POLICY,
+        policyRequired: flags.policy !== undefined,
+        base: flags.base,
+        approvalsDir: flags.approvals,
+        trustedRoot: flags.trustedRoot,
+        onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
+      });
+      progress?.stop();
+      context.stdout.write(renderVerifyReport(report, flags.format));
+      context.exitCode = report.ok ? 0 : 1;
+    } finally {
+      progress?.stop();
+    }
+  });
 }

@@ -33,19 +33,24 @@ export function getLockfileDigest(lockfile: Lockfile): string {
 export async function loadBase(spec: string, paths: { lockfile: string; policy: string }): Promise<Side> {
   if (spec.startsWith('git:')) {
     const source = await gitSource(spec.slice(4));
-    return { ...(await readLockfileFrom(source, paths.lockfile, 'BASE_INVALID')), policy: await loadOptionalPolicy(paths.policy, source) };
+    return { ...(await readBaseLockfile(source, paths.lockfile)), policy: await loadOptionalPolicy(paths.policy, source) };
   }
-  return { ...(await readLockfileFrom(workingTree, spec, 'BASE_INVALID')), policy: await loadOptionalPolicy(paths.policy, workingTree) };
+  return { ...(await readBaseLockfile(workingTree, spec)), policy: await loadOptionalPolicy(paths.policy, workingTree) };
 }
 
-async function readLockfileFrom(source: FileSource, path: string, code: 'BASE_INVALID'): Promise<Omit<Side, 'policy'>> {
+async function readLockfileFrom(source: FileSource, path: string): Promise<Omit<Side, 'policy'>> {
   const where = source.describe(path);
+  const lockfile = await parseLockfile(decodeUtf8(await source.read(path, MAX_LOCKFILE_BYTES), where), where);
+  return { where, lockfile, lockfileDigest: getLockfileDigest(lockfile) };
+}
+
+/** The base's problems are named as the base's (BASE_INVALID), so nobody fixes the wrong file. */
+async function readBaseLockfile(source: FileSource, path: string): Promise<Omit<Side, 'policy'>> {
   try {
-    const lockfile = await parseLockfile(decodeUtf8(await source.read(path, MAX_LOCKFILE_BYTES), where), where);
-    return { where, lockfile, lockfileDigest: getLockfileDigest(lockfile) };
+    return await readLockfileFrom(source, path);
   } catch (error) {
     if (isAiscError(error) && error.code.startsWith('BASE_')) throw error;
-    throw new AiscError(code, `base lockfile ${where}: ${(error as Error).message}`, { cause: error, problems: isAiscError(error) ? error.problems : [] });
+    throw new AiscError('BASE_INVALID', `base lockfile ${source.describe(path)}: ${(error as Error).message}`, { cause: error, problems: isAiscError(error) ? error.problems : [] });
   }
 }
 
@@ -68,9 +73,6 @@ export function toChangeSet(base: Side, next: Side): ChangeSet {
 /** The change from `base` to the lockfile and policy in the working tree. */
 export async function loadChangeSet(options: { base: string; lockfile: string; policy: string }): Promise<ChangeSet> {
   const base = await loadBase(options.base, options);
-  const next = await readLockfileFrom(workingTree, options.lockfile, 'BASE_INVALID').catch((error: unknown) => {
-    // The new side is the user's own lockfile: its errors are its own (LOCKFILE_*), not the base's.
-    throw isAiscError(error) && error.cause instanceof Error ? error.cause : error;
-  });
+  const next = await readLockfileFrom(workingTree, options.lockfile);
   return toChangeSet(base, { ...next, policy: await loadOptionalPolicy(options.policy) });
 }

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { errorLines, runAisc } from '../helpers/cli.js';
+import { errorLines, runAisc, runGit } from '../helpers/cli.js';
 import { makeModel } from '../helpers/model.js';
 import { makeTempDir } from '../helpers/temp.js';
 
@@ -37,7 +37,7 @@ interface Report {
 
 function setup(): { dir: string; run: (...args: string[]) => ReturnType<typeof runAisc>; verify: () => { status: number | null; report: Report }; git: (...args: string[]) => string } {
   const dir = makeTempDir();
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  const git = (...args: string[]): string => runGit(dir, ...args);
   git('init', '-q', '-b', 'main');
   mkdirSync(join(dir, 'keys'));
   mkdirSync(join(dir, 'private'));

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const AISC_BIN = fileURLToPath(new URL('../../bin/aisc.js', import.meta.url));
@@ -15,8 +15,25 @@ export function runAisc(args: readonly string[], cwd: string): CliResult {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function startAisc(args: readonly string[], cwd: string): ChildProcess {
-  return spawn(process.execPath, [AISC_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startAisc(args: readonly string[], cwd: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [AISC_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs the CLI without blocking this process (a loopback server in it must keep answering). */
+export function runAiscAsync(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = startAisc(args, cwd, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** git in `cwd`, with an author so commits work on a machine with no git identity. */
+export function runGit(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
 }
 
 /** Every stderr line of a failed command is one coded line: `aisc: CODE message`. */

@@ -1,26 +1,13 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AISC_BIN, runAisc } from '../helpers/cli.js';
+import { runAisc, runAiscAsync, runGit } from '../helpers/cli.js';
 import { makeModel } from '../helpers/model.js';
 import { makeIdentityToken, startSigstoreInstance, type SigstoreInstance } from '../helpers/sigstore-instance.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 const ISSUER = 'https://oidc.example.test';
 const IDENTITY = 'release@acme.test';
-
-/** Runs the CLI asynchronously: the loopback Sigstore lives in this process and must keep answering. */
-function runAsync(args: string[], cwd: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [AISC_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('aisc sign --keyless against a Sigstore on loopback', () => {
   let sigstore: SigstoreInstance;
@@ -44,10 +31,10 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
   it('signs a model folder (OMS, DSSE) and a file, each verifying offline for that identity only', async () => {
     const { dir, env, urls } = setup();
     const before = { ...sigstore.requests };
-    const folder = await runAsync(['sign', 'tiny', '--keyless', ...urls, '--output', 'model.sig'], dir, env);
+    const folder = await runAiscAsync(['sign', 'tiny', '--keyless', ...urls, '--output', 'model.sig'], dir, env);
     expect(folder.status, folder.stderr).toBe(0);
     writeFileSync(join(dir, 'data.jsonl'), '{"x": 1}\n');
-    const file = await runAsync(['sign', 'data.jsonl', '--keyless', ...urls], dir, env);
+    const file = await runAiscAsync(['sign', 'data.jsonl', '--keyless', ...urls], dir, env);
     expect(file.status, file.stderr).toBe(0);
     expect(sigstore.requests.fulcio).toBe((before.fulcio ?? 0) + 2);
     expect(sigstore.requests.rekor).toBe((before.rekor ?? 0) + 2);
@@ -68,8 +55,7 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
 
   it('approves a change keylessly, counted for the reviewer registered by identity', async () => {
     const { dir, env, urls } = setup();
-    const { execFileSync } = await import('node:child_process');
-    const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const git = (...args: string[]): string => runGit(dir, ...args);
     git('init', '-q', '-b', 'main');
     writeFileSync(join(dir, 'aisc.policy.yaml'), `version: 1\nreviewers:\n  dana: { identity: "${IDENTITY}", issuer: "${ISSUER}", groups: [sec] }\napprovals:\n  - on: [artifact-added]\n    require: { count: 1, from: [sec] }\n`);
     expect(runAisc(['init'], dir).status).toBe(0);
@@ -78,7 +64,7 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
     expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
     const gate = ['verify', '--base', 'git:main', '--trusted-root', 'trusted_root.json'];
     expect(runAisc(gate, dir).status).toBe(1);
-    const approved = await runAsync(['approve', '--base', 'git:main', '--keyless', ...urls, '--reviewer', 'dana'], dir, env);
+    const approved = await runAiscAsync(['approve', '--base', 'git:main', '--keyless', ...urls, '--reviewer', 'dana'], dir, env);
     expect(approved.status, approved.stderr).toBe(0);
     const verified = runAisc(gate, dir);
     expect(verified.status, verified.stdout).toBe(0);
@@ -94,7 +80,7 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
     let verified = { status: null as number | null, stdout: '', stderr: '' };
     for (let attempt = 0; attempt < 5; attempt++) {
       const before = sigstore.requests.tsa ?? 0;
-      const signed = await runAsync(['sign', 'tiny', '--keyless', ...urls, '--tsa-url', sigstore.url, '--output', 'model.sig'], dir, env);
+      const signed = await runAiscAsync(['sign', 'tiny', '--keyless', ...urls, '--tsa-url', sigstore.url, '--output', 'model.sig'], dir, env);
       expect(signed.status, signed.stderr).toBe(0);
       expect(sigstore.requests.tsa).toBe(before + 1);
       verified = runAisc(['verify-signature', 'tiny', '--bundle', 'model.sig', ...identity], dir);
@@ -107,7 +93,7 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
 
   it('says so when there is no identity token', async () => {
     const { dir, urls } = setup();
-    const result = await runAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
+    const result = await runAiscAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^aisc: USAGE --keyless: no OIDC identity token/);
   });
@@ -115,7 +101,7 @@ describe('aisc sign --keyless against a Sigstore on loopback', () => {
   it('fails with a coded line when Fulcio refuses, never printing the token', async () => {
     const { dir, urls } = setup();
     const token = makeIdentityToken({ iss: ISSUER, sub: 'x', email: IDENTITY });
-    const result = await runAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: token });
+    const result = await runAiscAsync(['sign', 'tiny', '--keyless', ...urls], dir, { SIGSTORE_ID_TOKEN: token });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^aisc: SIGNING_FAILED /);
     expect(result.stderr).not.toContain(token.split('.')[1]);
