@@ -1,7 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
-import { PolicyError, toSignedEntity, toTrustMaterial, VerificationError, Verifier, type Signer } from '@sigstore/verify';
+import { PolicyError, toSignedEntity, toTrustMaterial, VerificationError, Verifier, type Signer, type TrustMaterial } from '@sigstore/verify';
 import { fromSigstoreCode, SignatureFinding, signatureInputError } from './errors.js';
 import { describeMatcher, matches, type KeylessIdentity } from './identity.js';
 import { getKeyFingerprint } from './keys.js';
@@ -10,8 +10,14 @@ import type { SignatureContent } from './content.js';
 
 /** Who must have signed. */
 export type SignerPolicy =
-  | { kind: 'keyless'; identity: KeylessIdentity; trustedRoot: TrustedRoot }
-  | { kind: 'key'; key: KeyObject; trustedRoot: TrustedRoot }
+  | {
+      kind: 'keyless';
+      identity: KeylessIdentity;
+      trustedRoot: TrustedRoot;
+      /** Accept a chain that ends in a root the trusted root itself holds (npm's v0.1 attestation bundles carry one). */
+      allowTrustedRootInChain?: boolean;
+    }
+  | { kind: 'key'; key: KeyObject; trustedRoot: TrustedRoot; /** When the key may sign (checked against the verified timestamp). */ validFor?: (date: Date) => boolean }
   | { kind: 'certificate'; anchors: X509Certificate[]; now?: Date };
 
 /** Who did sign, as recorded in a lockfile and shown in reports. */
@@ -66,19 +72,19 @@ export function verifyBundle(bundle: Bundle, content: SignatureContent, policy: 
   if (policy.kind === 'key' && certificateBased) {
     throw new SignatureFinding('SIGNER_MISMATCH', 'the bundle is certificate-based; expected a key bundle for --key (use identity flags or --certificate-chain)');
   }
-  if (policy.kind === 'keyless') rejectEmbeddedRoot(bundle);
+  if (policy.kind === 'keyless') rejectEmbeddedRoot(bundle, policy.allowTrustedRootInChain ? policy.trustedRoot : undefined);
   checkProofsMatchCheckpoints(bundle);
   let signer: Signer;
   try {
     const entity = { ...toSignedEntity(bundle, Buffer.alloc(0)), signature: content };
-    const keyFinder = policy.kind === 'key' ? () => ({ publicKey: policy.key, validFor: () => true }) : undefined;
-    const material = toTrustMaterial(policy.trustedRoot, keyFinder);
+    const keyFinder = policy.kind === 'key' ? () => ({ publicKey: policy.key, validFor: policy.validFor ?? (() => true) }) : undefined;
+    const material = getTrustMaterial(policy.trustedRoot, keyFinder);
     // A certificate is only as good as the time it was used: never accept one without a
     // verified timestamp (tlog or TSA). Key bundles carry their own trust; their tlog entries,
-    // when present, must still verify.
+    // when present, must still verify, and a key with a validity window needs a verified time.
     const options = certificateBased
       ? { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 }
-      : { tlogThreshold: Math.min(1, bundle.verificationMaterial.tlogEntries.length), ctlogThreshold: 0, timestampThreshold: 0 };
+      : { tlogThreshold: Math.min(1, bundle.verificationMaterial.tlogEntries.length), ctlogThreshold: 0, timestampThreshold: policy.kind === 'key' && policy.validFor ? 1 : 0 };
     signer = new Verifier(material, options).verify(entity);
   } catch (error) {
     throw toFinding(error);
@@ -87,12 +93,30 @@ export function verifyBundle(bundle: Bundle, content: SignatureContent, policy: 
   return checkIdentity(signer, policy.identity);
 }
 
-/** A chain that carries its own root would let the bundle vouch for itself: the root comes from the trusted root only. */
-function rejectEmbeddedRoot(bundle: Bundle): void {
+const materials = new WeakMap<TrustedRoot, TrustMaterial>();
+
+/** A trusted root's certificates and keys, parsed once per root (verifying many bundles repeats none of it). */
+function getTrustMaterial(root: TrustedRoot, keyFinder: TrustMaterial['publicKey'] | undefined): TrustMaterial {
+  let material = materials.get(root);
+  if (!material) {
+    material = toTrustMaterial(root);
+    materials.set(root, material);
+  }
+  return keyFinder ? { ...material, publicKey: keyFinder } : material;
+}
+
+/**
+ * A chain that carries its own root would let the bundle vouch for itself: the root comes from the
+ * trusted root only. With `known`, a root byte-identical to one the trusted root holds is redundant
+ * rather than foreign, and is let through (the chain is still built from the trusted root alone).
+ */
+function rejectEmbeddedRoot(bundle: Bundle, known?: TrustedRoot): void {
   const material = bundle.verificationMaterial.content;
   if (material.$case !== 'x509CertificateChain') return;
+  const trusted = (known?.certificateAuthorities ?? []).flatMap((ca) => ca.certChain?.certificates ?? []).map((c) => c.rawBytes);
   for (const { rawBytes } of material.x509CertificateChain.certificates) {
     const certificate = toX509(rawBytes);
+    if (trusted.some((raw) => raw.equals(rawBytes))) continue;
     if (isSelfSigned(certificate)) throw new SignatureFinding('CERTIFICATE_INVALID', `the bundle's certificate chain contains a root certificate (${certificate.subject.replaceAll('\n', ', ')}); roots come from the trusted root only`);
   }
 }
