@@ -12,6 +12,11 @@ if (command === 'lock' || command === 'verify') {
   prestartHashPool(value && /^\d{1,3}$/.test(value) && Number(value) > 0 ? Number(value) : undefined);
 }
 module.enableCompileCache?.();
+// A reader that stops early (`aisc verify | head`) is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 const { main } = await import('../dist/cli/main.js');
 
 process.exitCode = await main(process.argv);
