@@ -11,6 +11,9 @@ export interface RegistryConfig {
   scopes: Record<string, string>;
   /** nerf-darted URL (`//host/path/`) → token (`//host/path/:_authToken=` lines). Never logged. */
   tokens: Record<string, string>;
+  /** npm's fetch-timeout (ms) and fetch-retries, when set. */
+  fetchTimeout?: number;
+  fetchRetries?: number;
 }
 
 /**
@@ -38,12 +41,24 @@ export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.Process
       if (key === 'registry') config.registry = withSlash(value);
       else if (/^@[^:]+:registry$/.test(key)) config.scopes[key.slice(0, key.indexOf(':'))] = withSlash(value);
       else if (key.startsWith('//') && key.endsWith(':_authToken')) config.tokens[key.slice(0, -':_authToken'.length)] = value;
+      else if (key === 'fetch-timeout' || key === 'fetch-retries') setFetchOption(config, key, value);
     }
+  }
+  for (const key of ['fetch-timeout', 'fetch-retries'] as const) {
+    const value = env[`npm_config_${key.replace('-', '_')}`];
+    if (value !== undefined) setFetchOption(config, key, value);
   }
   const fromEnv = env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY;
   if (fromEnv) config.registry = withSlash(fromEnv);
   if (options.registry) config.registry = withSlash(options.registry);
   return config;
+}
+
+function setFetchOption(config: RegistryConfig, key: 'fetch-timeout' | 'fetch-retries', value: string): void {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) return;
+  if (key === 'fetch-timeout' && n > 0) config.fetchTimeout = n;
+  if (key === 'fetch-retries') config.fetchRetries = n;
 }
 
 function withSlash(url: string): string {

@@ -31,7 +31,9 @@ export class RegistryClient {
     private readonly config: RegistryConfig,
     options: RegistryClientOptions = {},
   ) {
-    this.options = { concurrency: 16, timeoutMs: 30_000, retries: 3, maxBytes: 64 * 1024 * 1024, backoffMs: 250, ...options };
+    // npm's fetch-timeout and fetch-retries (from .npmrc or the environment) apply unless the caller says otherwise.
+    const fromConfig = { ...(config.fetchTimeout !== undefined ? { timeoutMs: config.fetchTimeout } : {}), ...(config.fetchRetries !== undefined ? { retries: config.fetchRetries } : {}) };
+    this.options = { concurrency: 16, timeoutMs: 30_000, retries: 3, maxBytes: 64 * 1024 * 1024, backoffMs: 250, ...fromConfig, ...options };
     this.agent = new Agent({ connections: this.options.concurrency, keepAliveTimeout: 10_000, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs });
   }
 
