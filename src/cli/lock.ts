@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { AiscError } from '../errors.js';
 import { lockArtifacts } from '../lock/index.js';
+import { loadRules } from '../lock/lock-artifacts.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
-import type { ArtifactKind } from '../lockfile/types.js';
+import type { FileArtifactKind } from '../lockfile/types.js';
 import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
 import { log, type CliContext } from './context.js';
 import { collect, DEFAULT_LOCKFILE, parseJobs, parseKind } from './options.js';
@@ -12,20 +14,21 @@ interface LockFlags extends SignerFlags {
   signature?: string;
   policy?: string;
   force?: boolean;
-  kind?: ArtifactKind;
+  kind?: FileArtifactKind;
   name?: string;
   lockfile: string;
   dependsOn?: string[];
   ignore?: string[];
   allowSymlinks?: boolean;
   jobs?: number;
+  registry?: string;
 }
 
 export function registerLock(program: Command, context: CliContext): void {
   const command = program
     .command('lock')
     .description('record artifacts (a folder or a file) in the lockfile: every file hashed, format facts read')
-    .argument('<source...>', 'folder or file to lock')
+    .argument('<source...>', 'folder or file to lock, or a package-lock.json (its npm packages)')
     .option('--kind <kind>', 'model | adapter | tokenizer | dataset (inferred from the files when not given)', parseKind)
     .option('--name <name>', 'artifact name (default: the base name of the source)')
     .option('--lockfile <file>', 'lockfile to update (created when missing)', DEFAULT_LOCKFILE)
@@ -35,8 +38,18 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--ignore <glob>', 'also ignore files matching this glob; recorded so verify ignores the same (repeatable)', collect)
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
-    .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer');
-  addSignerOptions(command).action(async (sources: string[], flags: LockFlags) => {
+    .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer')
+    .option('--registry <url>', 'npm registry for package-lock.json sources (default: npm_config_registry, .npmrc, then https://registry.npmjs.org/)');
+  addSignerOptions(command).action(async (all: string[], flags: LockFlags) => {
+    const { isPackageLockPath } = await import('../npm/lock-npm.js');
+    const packageLocks = all.filter(isPackageLockPath);
+    const sources = all.filter((source) => !isPackageLockPath(source));
+    if (packageLocks.length > 0) {
+      const misplaced = (['kind', 'name', 'signature', 'dependsOn', 'ignore'] as const).filter((flag) => flags[flag] !== undefined);
+      if (misplaced.length > 0) throw new AiscError('USAGE', `--${misplaced.map((f) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')}: not for a package-lock.json; lock it in its own command`);
+      if (!(await lockNpm(packageLocks, flags, context))) return;
+      if (sources.length === 0) return;
+    }
     const signature = await toSignatureRequest(flags.signature, flags, '--signature');
     let progress: ProgressLine | undefined;
     try {
@@ -58,4 +71,30 @@ export function registerLock(program: Command, context: CliContext): void {
       progress?.stop();
     }
   });
+}
+
+/** Each package-lock.json in turn; false when one had findings (printed, exit 1, nothing written for it). */
+async function lockNpm(packageLocks: string[], flags: LockFlags, context: CliContext): Promise<boolean> {
+  const { lockPackageLock, NpmLockFindings } = await import('../npm/lock-npm.js');
+  const { renderNpmFindings, renderNpmLocked } = await import('../report/npm-report.js');
+  const rules = await loadRules({ policy: flags.policy, policyRequired: flags.policy !== undefined });
+  const { evaluateRules } = await import('../policy/evaluate.js');
+  for (const path of packageLocks) {
+    try {
+      const result = await lockPackageLock(path, {
+        lockfile: flags.lockfile,
+        registry: flags.registry,
+        rules: { policy: rules?.policy, evaluate: evaluateRules },
+        force: flags.force,
+        onWait: (message) => log(context, message),
+      });
+      context.stdout.write(renderNpmLocked(result.packageLock, result.locked));
+    } catch (error) {
+      if (!(error instanceof NpmLockFindings)) throw error;
+      context.stdout.write(renderNpmFindings(error.packageLock, error.findings));
+      context.exitCode = 1;
+      return false;
+    }
+  }
+  return true;
 }

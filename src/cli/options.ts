@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { ARTIFACT_KINDS, type ArtifactKind } from '../lockfile/types.js';
+import { ARTIFACT_KINDS, type FileArtifactKind } from '../lockfile/types.js';
 import { VERIFY_FORMATS, type VerifyFormat } from '../report/index.js';
 
 export const DEFAULT_LOCKFILE = 'aisc.lock.json';
@@ -11,9 +11,9 @@ export function parseJobs(value: string): number {
   return jobs;
 }
 
-export function parseKind(value: string): ArtifactKind {
+export function parseKind(value: string): FileArtifactKind {
   if (!(ARTIFACT_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ARTIFACT_KINDS.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as ArtifactKind;
+  return value as FileArtifactKind;
 }
 
 export function parseVerifyFormat(value: string): VerifyFormat {

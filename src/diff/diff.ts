@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { getFileRole, type FileRole } from '../formats/classify.js';
 import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
-import type { Artifact, Lockfile } from '../lockfile/types.js';
+import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import type { ChangeClass } from '../policy/types.js';
+import { diffNpmArtifacts } from './npm-diff.js';
 import type { Change, FileChange, LockfileDiff } from './types.js';
 
 const ROLE_CLASS: Record<FileRole, ChangeClass> = {
@@ -23,12 +24,14 @@ const same = (a: unknown, b: unknown): boolean => toCanonicalJson(a ?? null) ===
  * removed or modified, and source, signer, kind and dependency changes. Pure and deterministic.
  */
 export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyChanged?: { from: string; to: string } } = {}): LockfileDiff {
-  const changes: Change[] = [];
-  const added = Object.keys(next.artifacts).filter((name) => !base.artifacts[name]);
-  const removed = Object.keys(base.artifacts).filter((name) => !next.artifacts[name]);
+  const [baseFiles, baseNpm] = partition(base);
+  const [nextFiles, nextNpm] = partition(next);
+  const changes: Change[] = diffNpmArtifacts(baseNpm, nextNpm);
+  const added = Object.keys(nextFiles).filter((name) => !baseFiles[name]);
+  const removed = Object.keys(baseFiles).filter((name) => !nextFiles[name]);
   for (const name of added) {
-    const artifact = next.artifacts[name] as Artifact;
-    const from = removed.find((old) => base.artifacts[old]?.digest === artifact.digest && base.artifacts[old]?.kind === artifact.kind);
+    const artifact = nextFiles[name] as FileArtifact;
+    const from = removed.find((old) => baseFiles[old]?.digest === artifact.digest && baseFiles[old]?.kind === artifact.kind);
     if (from) {
       removed.splice(removed.indexOf(from), 1);
       changes.push({ class: 'artifact-renamed', artifact: name, kind: artifact.kind, summary: `renamed from ${from} (same ${artifact.files.length} files)`, from, to: name });
@@ -37,11 +40,11 @@ export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyC
     }
   }
   for (const name of removed) {
-    const artifact = base.artifacts[name] as Artifact;
+    const artifact = baseFiles[name] as FileArtifact;
     changes.push({ class: 'artifact-removed', artifact: name, kind: artifact.kind, summary: `removed: ${artifact.kind}, ${artifact.files.length} files`, from: artifact.digest });
   }
-  for (const [name, after] of Object.entries(next.artifacts)) {
-    const before = base.artifacts[name];
+  for (const [name, after] of Object.entries(nextFiles)) {
+    const before = baseFiles[name];
     if (before) changes.push(...diffArtifact(name, before, after));
   }
   if (options.policyChanged) {
@@ -51,11 +54,22 @@ export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyC
   return { changes, changeDigest: getChangeDigest(changes) };
 }
 
+/** File artifacts by name, and npm packages (diffed by package name, not by name@version). */
+function partition(lockfile: Lockfile): [Record<string, FileArtifact>, NpmArtifact[]] {
+  const files: Record<string, FileArtifact> = {};
+  const npm: NpmArtifact[] = [];
+  for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+    if (artifact.kind === 'npm') npm.push(artifact);
+    else files[name] = artifact;
+  }
+  return [files, npm];
+}
+
 export function getChangeDigest(changes: readonly Change[]): string {
   return createHash('sha256').update(toCanonicalJson(changes)).digest('hex');
 }
 
-function diffArtifact(name: string, before: Artifact, after: Artifact): Change[] {
+function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): Change[] {
   const changes: Change[] = [];
   const base = { artifact: name, kind: after.kind };
   if (before.kind !== after.kind) {

@@ -1,4 +1,4 @@
-import type { ArtifactKind } from '../lockfile/types.js';
+import type { FileArtifactKind } from '../lockfile/types.js';
 
 /** What a reviewer cares about in a file: weights, tokenizer, config, data or anything else. */
 export type FileRole = 'weights' | 'tokenizer' | 'config' | 'data' | 'other';
@@ -68,7 +68,7 @@ export function getFileRole(path: string): FileRole {
 }
 
 /** The kind a set of files most likely is, or undefined when the files do not say. */
-export function inferKind(paths: readonly string[]): ArtifactKind | undefined {
+export function inferKind(paths: readonly string[]): FileArtifactKind | undefined {
   const bases = new Set(paths.map(baseNameOf));
   const roles = new Set(paths.map(getFileRole));
   if (bases.has('adapter_config.json')) return 'adapter';

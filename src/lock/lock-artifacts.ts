@@ -5,14 +5,14 @@ import { getFormatFacts, inferKind } from '../formats/index.js';
 import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import type { HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
-import type { Artifact, ArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
+import type { FileArtifact, FileArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
 import type { LoadedPolicy } from '../policy/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLocalSource, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
 
 export interface LockOptions {
   lockfile: string;
-  kind?: ArtifactKind;
+  kind?: FileArtifactKind;
   name?: string;
   ignore?: string[];
   dependsOn?: string[];
@@ -31,14 +31,14 @@ export interface LockOptions {
 
 export interface LockResult {
   lockfile: Lockfile;
-  locked: { name: string; artifact: Artifact }[];
+  locked: { name: string; artifact: FileArtifact }[];
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9@_][A-Za-z0-9._@/+:-]{0,213}$/;
 
 interface Planned {
   name: string;
-  kind: ArtifactKind;
+  kind: FileArtifactKind;
   path: string;
   target: LocalTarget;
   entries: WalkEntry[];
@@ -127,7 +127,7 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
   return { lockfile, locked };
 }
 
-async function loadRules(options: LockOptions): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules } | undefined> {
+export async function loadRules(options: Pick<LockOptions, 'policy' | 'policyRequired'>): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules } | undefined> {
   const path = options.policy ?? 'aisc.policy.yaml';
   // No policy file, nothing to load: the YAML and policy modules stay out of plain locks.
   if (!options.policyRequired && !existsSync(path)) return undefined;
@@ -195,9 +195,9 @@ function getEntryProblem(entry: WalkEntry, allowSymlinks: boolean): [string, str
   }
 }
 
-function toArtifact(plan: Planned, files: FileEntry[], options: LockOptions, ignore: string[]): Artifact {
+function toArtifact(plan: Planned, files: FileEntry[], options: LockOptions, ignore: string[]): FileArtifact {
   const sorted = sortFiles(files);
-  const artifact: Artifact = {
+  const artifact: FileArtifact = {
     kind: plan.kind,
     layout: plan.target.layout,
     source: toLocalSource(plan.path, options.lockfile),

@@ -3,7 +3,7 @@ import { AiscError, errnoCode } from '../errors.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
 import { parseJsonStrict } from './strict-json.js';
-import { LOCKFILE_VERSION, type Lockfile } from './types.js';
+import { LOCKFILE_VERSION, type Lockfile, type NpmArtifact } from './types.js';
 
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
 
@@ -118,6 +118,10 @@ function invalid(where: string, problems: string[]): AiscError {
 function getSemanticProblems(lockfile: Lockfile): string[] {
   const problems: string[] = [];
   for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+    if (artifact.kind === 'npm') {
+      problems.push(...getNpmProblems(name, artifact));
+      continue;
+    }
     const seen = new Set<string>();
     artifact.files.forEach((file, index) => {
       const problem = getPathProblem(file.path);
@@ -136,5 +140,13 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
     }
     if (artifact.dependsOn?.includes(name)) problems.push(`/artifacts/${name}/dependsOn: an artifact cannot depend on itself`);
   }
+  return problems;
+}
+
+function getNpmProblems(name: string, artifact: NpmArtifact): string[] {
+  const problems: string[] = [];
+  if (name !== `npm:${artifact.package}@${artifact.version}`) problems.push(`/artifacts/${name}: expected the name npm:${artifact.package}@${artifact.version} for this package`);
+  const path = artifact.source.packageLock;
+  if (path.includes('\0') || path.includes('\\')) problems.push(`/artifacts/${name}/source/packageLock: expected a '/'-separated path without NUL or backslash`);
   return problems;
 }

@@ -16,8 +16,8 @@ export function getLockfileValidator(): Promise<ValidateFunction> {
 export function toProblemLines(errors: readonly ErrorObject[]): string[] {
   const lines = new Set<string>();
   for (const error of errors) {
-    // oneOf/anyOf wrappers repeat what their branches already said.
-    if (error.keyword === 'oneOf' || error.keyword === 'anyOf') continue;
+    // oneOf/anyOf/if wrappers repeat what their branches already said.
+    if (error.keyword === 'oneOf' || error.keyword === 'anyOf' || error.keyword === 'if') continue;
     const where = error.instancePath || '/';
     let detail = error.message ?? 'is invalid';
     if (error.keyword === 'additionalProperties') {

@@ -1,7 +1,9 @@
 export const LOCKFILE_VERSION = 1;
 
+/** Kinds whose artifacts are files on disk, hashed file by file. */
 export const ARTIFACT_KINDS = ['model', 'adapter', 'tokenizer', 'dataset'] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+export type FileArtifactKind = (typeof ARTIFACT_KINDS)[number];
+export type ArtifactKind = FileArtifactKind | 'npm';
 
 export type Layout = 'directory' | 'file';
 
@@ -42,8 +44,8 @@ export interface ArtifactSignature {
   trustedRoot?: string;
 }
 
-export interface Artifact {
-  kind: ArtifactKind;
+export interface FileArtifact {
+  kind: FileArtifactKind;
   layout: Layout;
   source: Source;
   files: FileEntry[];
@@ -52,6 +54,65 @@ export interface Artifact {
   dependsOn?: string[];
   format?: FormatFacts;
   signature?: ArtifactSignature;
+}
+
+/** Where an npm package comes from, as its package-lock.json says. */
+export interface NpmSource {
+  type: 'npm';
+  /** The package-lock.json it was locked from, relative to the lockfile's folder. */
+  packageLock: string;
+  /** registry, or git / file / link / remote for packages that do not come from a registry. */
+  from: 'registry' | 'git' | 'file' | 'link' | 'remote';
+  /** The registry its metadata was checked against (registry packages). */
+  registry?: string;
+  /** package-lock.json's `resolved`, when it records one. */
+  resolved?: string;
+}
+
+/** The registry's ECDSA signature over name@version:integrity, as checked at lock time. */
+export type NpmRegistrySignature =
+  | { status: 'verified'; keyid: string }
+  | { status: 'unsigned'; reason: string };
+
+/** Where and how the package was built, from its verified SLSA provenance. */
+export interface NpmProvenance {
+  predicateType: string;
+  /** The source repository, e.g. https://github.com/sigstore/sigstore-js. */
+  repository: string;
+  commit?: string;
+  /** The workflow file that built it, relative to the repository. */
+  workflow?: string;
+  ref?: string;
+  builder: string;
+  /** The certificate that signed it (Fulcio SAN and OIDC issuer). */
+  identity: string;
+  issuer: string;
+}
+
+export interface NpmArtifact {
+  kind: 'npm';
+  /** The real package name (an alias's target). */
+  package: string;
+  version: string;
+  source: NpmSource;
+  /** The SRI integrity package-lock.json pins (sha512-…); missing only for links and folders. */
+  integrity?: string;
+  dev?: boolean;
+  optional?: boolean;
+  hasInstallScript?: boolean;
+  /** When the registry says this version was published. */
+  publishedAt?: string;
+  registrySignature?: NpmRegistrySignature;
+  /** Verified provenance; absent when the package has none. */
+  provenance?: NpmProvenance;
+  /** The evidence (packument extract, signatures, attestation bundles): sha256 of the file in .aisc/evidence/. */
+  evidence?: string;
+}
+
+export type Artifact = FileArtifact | NpmArtifact;
+
+export function isNpmArtifact(artifact: Artifact): artifact is NpmArtifact {
+  return artifact.kind === 'npm';
 }
 
 export interface Lockfile {

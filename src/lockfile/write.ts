@@ -14,7 +14,7 @@ import { emptyLockfile, type Artifact, type Lockfile } from './types.js';
 export function toLockfileText(lockfile: Lockfile): string {
   const artifacts: Record<string, Artifact> = {};
   for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
-    artifacts[name] = { ...artifact, files: sortFiles(artifact.files) };
+    artifacts[name] = artifact.kind === 'npm' ? artifact : { ...artifact, files: sortFiles(artifact.files) };
   }
   return toCanonicalJson({ lockfileVersion: lockfile.lockfileVersion, artifacts });
 }

@@ -1,9 +1,11 @@
 import { getKeyFingerprint } from '../signing/keys.js';
-import type { Artifact, Lockfile, RecordedSigner } from '../lockfile/types.js';
+import type { FileArtifact, Lockfile, RecordedSigner } from '../lockfile/types.js';
+import type { NpmFindingCode } from '../npm/findings.js';
 import { describeMatch, matchesArtifact } from './match.js';
+import { evaluateNpmArtifact } from './npm-rules.js';
 import type { LoadedPolicy, PolicyIdentity } from './types.js';
 
-export type PolicyFindingCode = 'POLICY_UNSIGNED' | 'POLICY_SIGNER' | 'POLICY_SOURCE' | 'POLICY_FORMAT';
+export type PolicyFindingCode = 'POLICY_UNSIGNED' | 'POLICY_SIGNER' | 'POLICY_SOURCE' | 'POLICY_FORMAT' | NpmFindingCode;
 
 export interface PolicyFinding {
   code: PolicyFindingCode;
@@ -13,12 +15,19 @@ export interface PolicyFinding {
   message: string;
 }
 
-/** Applies every rule to every artifact it matches. Pure: data in, findings out. */
-export function evaluateRules(loaded: LoadedPolicy, lockfile: Lockfile): PolicyFinding[] {
+/**
+ * Applies every rule to every artifact it matches. npm packages are judged by the npm terms
+ * (with aisc's defaults, so also without a policy); files by the others. Pure: data in, findings out.
+ */
+export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfile): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
+  for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+    if (artifact.kind === 'npm') findings.push(...evaluateNpmArtifact(loaded, name, artifact));
+  }
+  if (!loaded) return findings;
   (loaded.policy.rules ?? []).forEach((rule, index) => {
     for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
-      if (!matchesArtifact(rule.match, { name, kind: artifact.kind })) continue;
+      if (artifact.kind === 'npm' || !matchesArtifact(rule.match, { name, kind: artifact.kind })) continue;
       const add = (code: PolicyFindingCode, message: string): void => {
         findings.push({ code, artifact: name, rule: index + 1, message: `rule ${index + 1} (${describeMatch(rule.match)}): ${message}` });
       };
@@ -64,7 +73,7 @@ function describeRecorded(signer: RecordedSigner): string {
 }
 
 /** `./data/` and `data/` alike: the recorded source path must lie under the prefix. */
-function isFromSource(artifact: Artifact, prefix: string): boolean {
+function isFromSource(artifact: FileArtifact, prefix: string): boolean {
   const clean = (p: string): string => p.replace(/^(\.\/)+/, '');
   return clean(artifact.source.path).startsWith(clean(prefix));
 }

@@ -125,6 +125,8 @@ function getSemanticProblems(policy: Policy): string[] {
   (policy.rules ?? []).forEach((rule, i) => {
     problems.push(...getMatchProblems(`/rules/${i}/match`, rule.match));
     for (const signer of rule.require.signedBy ?? []) if (!signers[signer]) problems.push(`/rules/${i}/require/signedBy: unknown signer ${JSON.stringify(signer)} (not under signers)`);
+    const globs = Object.keys(rule.require.provenanceFrom ?? {});
+    if (globs.length > 0) problems.push(...getMatchProblems(`/rules/${i}/require/provenanceFrom`, { name: globs }).map((p) => p.replace('/provenanceFrom/name:', '/provenanceFrom:')));
   });
   (policy.approvals ?? []).forEach((approval, i) => {
     problems.push(...getMatchProblems(`/approvals/${i}/match`, approval.match));

@@ -43,7 +43,16 @@ export interface PolicyMatch {
 
 export interface PolicyRule {
   match?: PolicyMatch;
-  require: { signedBy?: string[]; sources?: string[]; denyFormats?: string[] };
+  require: {
+    signedBy?: string[];
+    sources?: string[];
+    denyFormats?: string[];
+    /** npm terms: for each, the last matching rule that sets it decides (so a later rule can make an exception). */
+    registrySignature?: boolean;
+    provenance?: 'required' | 'optional';
+    provenanceFrom?: Record<string, string>;
+    installScripts?: 'deny' | 'allow';
+  };
 }
 
 export interface PolicyApproval {

@@ -31,8 +31,19 @@ function renderHuman(report: VerifyReport): string {
   }
   for (const artifact of report.artifacts) {
     const status = artifact.ok ? 'ok  ' : 'FAIL';
-    lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} at ${artifact.root}`);
+    if (artifact.kind === 'npm') {
+      // Hundreds of packages: only the failing ones get a line of their own.
+      if (!artifact.ok) lines.push(`FAIL ${artifact.name} (npm, from ${artifact.root})`);
+    } else {
+      lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} at ${artifact.root}`);
+    }
     for (const finding of artifact.findings) lines.push(`       ${describeFinding(finding)}`);
+  }
+  for (const packageLock of report.packageLocks ?? []) {
+    const failed = report.artifacts.filter((a) => a.kind === 'npm' && a.root === packageLock.path && !a.ok).length;
+    const ok = packageLock.ok && failed === 0;
+    lines.push(`${ok ? 'ok  ' : 'FAIL'} ${packageLock.path}: ${packageLock.packages} npm package${packageLock.packages === 1 ? '' : 's'} locked${ok ? ', all match and their evidence verifies' : `, ${failed} with findings`}`);
+    for (const finding of packageLock.findings) lines.push(`       ${describeFinding(finding)}`);
   }
   const { summary } = report;
   const failed = report.artifacts.filter((a) => !a.ok).length;
@@ -44,8 +55,8 @@ function renderHuman(report: VerifyReport): string {
   }
   lines.push(
     report.ok
-      ? `verified ${summary.artifacts} artifact${summary.artifacts === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}: all match ${report.lockfile}`
-      : `FAILED: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} in ${failed} of ${summary.artifacts} artifacts (${report.lockfile})`,
+      ? `verified ${summary.artifacts - summary.npmPackages} artifact${summary.artifacts - summary.npmPackages === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}${summary.npmPackages > 0 ? `, ${summary.npmPackages} npm packages` : ''}: all match ${report.lockfile}`
+      : `FAILED: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} in ${failed} of ${summary.artifacts} artifacts${(report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : ''} (${report.lockfile})`,
   );
   return `${lines.join('\n')}\n`;
 }

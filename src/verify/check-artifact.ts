@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { AiscError, isAiscError } from '../errors.js';
 import type { HashJob, HashResult } from '../hashing/types.js';
 import { computeRootDigest } from '../lockfile/index.js';
-import type { Artifact } from '../lockfile/types.js';
+import type { FileArtifact } from '../lockfile/types.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
 import type { Finding } from './findings.js';
 
 export interface ArtifactCheck {
   name: string;
-  artifact: Artifact;
+  artifact: FileArtifact;
   root: string;
   findings: Finding[];
   /** Locked files still to hash, with their index in artifact.files. */
@@ -19,7 +19,7 @@ export interface ArtifactCheck {
  * Everything about one artifact that needs no hashing: the root is there and of the same layout,
  * no file is missing, extra, a symlink or a folder, and the locked digest matches the locked files.
  */
-export function checkPaths(name: string, artifact: Artifact, root: string, options: { allowSymlinks: boolean; lockfile?: string }): ArtifactCheck {
+export function checkPaths(name: string, artifact: FileArtifact, root: string, options: { allowSymlinks: boolean; lockfile?: string }): ArtifactCheck {
   const check: ArtifactCheck = { name, artifact, root, findings: [], jobs: [] };
   const add = (finding: Omit<Finding, 'artifact'>): void => {
     check.findings.push({ artifact: name, ...finding });

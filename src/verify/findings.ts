@@ -4,6 +4,7 @@ import type { SignatureFindingCode } from '../signing/errors.js';
 import type { Change } from '../diff/types.js';
 import type { GateFinding } from '../policy/gate.js';
 import type { ArtifactKind } from '../lockfile/types.js';
+import type { NpmFindingCode } from '../npm/findings.js';
 
 /** What verify can find wrong; each is a failure (exit 1). Stable: part of the JSON report. */
 export type FindingCode =
@@ -17,7 +18,8 @@ export type FindingCode =
   | 'SIGNATURE_MISSING'
   | 'SIGNATURE_CHANGED'
   | SignatureFindingCode
-  | PolicyFindingCode;
+  | PolicyFindingCode
+  | NpmFindingCode;
 
 export interface Finding {
   code: FindingCode;
@@ -37,6 +39,17 @@ export interface ArtifactReport {
   ok: boolean;
   files: number;
   bytes: number;
+  findings: Finding[];
+}
+
+/** A package-lock.json that npm artifacts were locked from, checked for drift. */
+export interface PackageLockReport {
+  /** As recorded: relative to the lockfile's folder. */
+  path: string;
+  /** Packages locked from it. */
+  packages: number;
+  ok: boolean;
+  /** Drift that belongs to no locked package: a package added, or the file gone. */
   findings: Finding[];
 }
 
@@ -67,5 +80,7 @@ export interface VerifyReport {
   /** With --lockfile-signature: whether the lockfile's bytes are signed by the signer named. */
   lockfileSignature?: LockfileSignatureReport;
   artifacts: ArtifactReport[];
-  summary: { artifacts: number; files: number; bytes: number; findings: number };
+  /** The package-lock.json files npm artifacts come from (absent when none are locked). */
+  packageLocks?: PackageLockReport[];
+  summary: { artifacts: number; files: number; bytes: number; npmPackages: number; findings: number };
 }

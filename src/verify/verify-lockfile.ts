@@ -3,11 +3,12 @@ import { AiscError } from '../errors.js';
 import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, decodeUtf8, MAX_LOCKFILE_BYTES, parseLockfile, readBoundedBytes } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
-import type { Lockfile } from '../lockfile/types.js';
+import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
 import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
-import type { ArtifactReport, Finding, GateReport, LockfileSignatureReport, VerifyReport } from './findings.js';
+import type { NpmCheck } from './check-npm.js';
+import type { ArtifactReport, Finding, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
 export const DEFAULT_APPROVALS = '.aisc/approvals';
@@ -60,7 +61,11 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
     throw new AiscError('UNKNOWN_ARTIFACT', `--artifact: expected a locked artifact name, got ${unknown.map((n) => JSON.stringify(n)).join(', ')}`);
   }
 
-  const checks: ArtifactCheck[] = Object.entries(lockfile.artifacts).map(([name, artifact]) => {
+  const fileArtifacts = Object.entries(lockfile.artifacts).filter((entry): entry is [string, FileArtifact] => entry[1].kind !== 'npm');
+  const npmArtifacts = Object.entries(lockfile.artifacts).filter((entry): entry is [string, NpmArtifact] => entry[1].kind === 'npm');
+  const npmOverrides = Object.keys(overrides).filter((name) => lockfile.artifacts[name]?.kind === 'npm');
+  if (npmOverrides.length > 0) throw new AiscError('USAGE', `--artifact: ${npmOverrides.join(', ')} is an npm package; it is checked against its package-lock.json`);
+  const checks: ArtifactCheck[] = fileArtifacts.map(([name, artifact]) => {
     const root = overrides[name] ?? fromLocalSource(artifact.source, options.lockfile);
     return checkPaths(name, artifact, root, { allowSymlinks: options.allowSymlinks ?? false, lockfile: options.lockfile });
   });
@@ -75,8 +80,9 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   }
   checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
-  const { policyWhere, gate } = await checkPolicy(lockfile, checks, options);
-  const report = toReport(options.lockfile, checks);
+  const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
+  const { policyWhere, gate } = await checkPolicy(lockfile, [...checks, ...(npm?.checks ?? [])], options);
+  const report = toReport(options.lockfile, checks, npm);
   const ok = report.ok && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
   return { ...report, ok, ...(policyWhere ? { policy: policyWhere } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(gate ? { gate } : {}) };
 }
@@ -91,9 +97,13 @@ async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, po
  * evaluatePolicy → checkApprovals. With --base, the rules and the approval requirements are the
  * base policy's: a change that edits the policy is judged by the policy it replaces.
  */
-async function checkPolicy(lockfile: Lockfile, checks: ArtifactCheck[], options: VerifyOptions): Promise<{ policyWhere?: string; gate?: GateReport }> {
+async function checkPolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck)[], options: VerifyOptions): Promise<{ policyWhere?: string; gate?: GateReport }> {
   const policyPath = options.policy ?? DEFAULT_POLICY;
-  if (options.base === undefined && !options.policyRequired && !existsSync(policyPath)) return {};
+  if (options.base === undefined && !options.policyRequired && !existsSync(policyPath)) {
+    // No policy: npm packages still meet aisc's defaults (a registry signature where the registry signs).
+    if (checks.some((check) => check.artifact.kind === 'npm')) addRuleFindings(checks, (await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile));
+    return {};
+  }
   // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
   const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
   const { loadPolicy } = await import('../policy/read.js');
@@ -121,12 +131,13 @@ async function checkPolicy(lockfile: Lockfile, checks: ArtifactCheck[], options:
       findings: base.policy ? evaluateApprovals(changeSet.diff.changes, base.policy, approvals.valid, now) : [],
     };
   }
-  if (effective) {
-    for (const finding of evaluateRules(effective, lockfile)) {
-      checks.find((check) => check.name === finding.artifact)?.findings.push({ code: finding.code, artifact: finding.artifact, message: finding.message });
-    }
-  }
+  addRuleFindings(checks, evaluateRules(effective, lockfile));
   return { policyWhere: effective?.where, gate };
+}
+
+function addRuleFindings(checks: (ArtifactCheck | NpmCheck)[], findings: { code: Finding['code']; artifact: string; message: string }[]): void {
+  const byName = new Map(checks.map((check) => [check.name, check]));
+  for (const finding of findings) byName.get(finding.artifact)?.findings.push({ code: finding.code, artifact: finding.artifact, message: finding.message });
 }
 
 function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {
@@ -139,7 +150,7 @@ function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {
   }
 }
 
-function toReport(lockfile: string, checks: ArtifactCheck[]): VerifyReport {
+function toReport(lockfile: string, checks: ArtifactCheck[], npm: { checks: NpmCheck[]; packageLocks: PackageLockReport[] } | undefined): VerifyReport {
   const artifacts: ArtifactReport[] = checks.map((check) => ({
     name: check.name,
     kind: check.artifact.kind,
@@ -149,15 +160,22 @@ function toReport(lockfile: string, checks: ArtifactCheck[]): VerifyReport {
     bytes: check.artifact.files.reduce((sum, file) => sum + file.size, 0),
     findings: sortFindings(check.findings),
   }));
-  const findings = artifacts.reduce((sum, a) => sum + a.findings.length, 0);
+  for (const check of npm?.checks ?? []) {
+    artifacts.push({ name: check.name, kind: 'npm', root: check.artifact.source.packageLock, ok: check.findings.length === 0, files: 0, bytes: 0, findings: sortFindings(check.findings) });
+  }
+  artifacts.sort((a, b) => compareCodePoints(a.name, b.name));
+  const packageLocks = npm?.packageLocks.map((report) => ({ ...report, findings: sortFindings(report.findings) }));
+  const findings = artifacts.reduce((sum, a) => sum + a.findings.length, 0) + (packageLocks ?? []).reduce((sum, p) => sum + p.findings.length, 0);
   return {
     ok: findings === 0,
     lockfile,
     artifacts,
+    ...(packageLocks ? { packageLocks } : {}),
     summary: {
       artifacts: artifacts.length,
       files: artifacts.reduce((sum, a) => sum + a.files, 0),
       bytes: artifacts.reduce((sum, a) => sum + a.bytes, 0),
+      npmPackages: npm?.checks.length ?? 0,
       findings,
     },
   };

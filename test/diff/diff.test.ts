@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { diffLockfiles, getChangeDigest } from '../../src/diff/diff.js';
-import type { Artifact, Lockfile } from '../../src/lockfile/types.js';
+import type { Artifact, FileArtifact, Lockfile } from '../../src/lockfile/types.js';
 import { renderDiff } from '../../src/report/diff-report.js';
 
 const hex = (c: string): string => c.repeat(64);
 
-function artifact(files: Record<string, string>, extra: Partial<Artifact> = {}): Artifact {
+function artifact(files: Record<string, string>, extra: Partial<FileArtifact> = {}): FileArtifact {
   return {
     kind: 'model',
     layout: 'directory',

@@ -1,7 +1,7 @@
-import type { Lockfile } from '../../src/lockfile/types.js';
+import type { FileArtifact, Lockfile } from '../../src/lockfile/types.js';
 
 /** A valid lockfile value with one model artifact of two files. */
-export function sampleLockfile(): Lockfile {
+export function sampleLockfile(): Lockfile & { artifacts: Record<string, FileArtifact> } {
   return {
     lockfileVersion: 1,
     artifacts: {

@@ -1,0 +1,261 @@
+import { basename, dirname } from 'node:path';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { AiscError, isAiscError } from '../errors.js';
+import { compareCodePoints } from '../lockfile/canonical-json.js';
+import { readBounded, readLockfileSnapshot } from '../lockfile/read.js';
+import type { Lockfile, NpmArtifact } from '../lockfile/types.js';
+import { updateLockfile } from '../lockfile/write.js';
+import type { LoadedPolicy } from '../policy/types.js';
+import { toLocalSource } from '../sources/local.js';
+import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './config.js';
+import { judgeEvidence, writeEvidence, type NpmEvidence } from './evidence.js';
+import { NpmFinding, type NpmProblem } from './findings.js';
+import { parsePackageLock, type NpmPackage } from './package-lock.js';
+import { getNpmRegistryKeys, type RegistryKey } from './registry-keys.js';
+import { RegistryClient, type RegistryClientOptions } from './registry.js';
+import type { RegistrySignature } from './signatures.js';
+
+export const MAX_PACKAGE_LOCK_BYTES = 256 * 1024 * 1024;
+
+export interface NpmLockOptions {
+  lockfile: string;
+  /** --registry: overrides npm_config_registry and .npmrc. */
+  registry?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The user's .npmrc (default ~/.npmrc); the project's is the one beside package-lock.json. */
+  userConfig?: string;
+  client?: RegistryClientOptions;
+  /** The policy whose rules the packages must meet, when there is one. */
+  rules?: { policy: LoadedPolicy | undefined; evaluate: typeof import('../policy/evaluate.js').evaluateRules };
+  force?: boolean;
+  onWait?: (message: string) => void;
+  onProgress?: (done: number, total: number) => void;
+  keys?: readonly RegistryKey[];
+  trustedRoot?: () => TrustedRoot;
+}
+
+export interface NpmLockResult {
+  packageLock: string;
+  lockfile: Lockfile;
+  locked: { name: string; artifact: NpmArtifact }[];
+}
+
+/** Checks failed: nothing was written. Each problem names its package; exit 1. */
+export class NpmLockFindings extends AiscError<'NPM_LOCK_FINDINGS'> {
+  constructor(
+    readonly packageLock: string,
+    readonly findings: NpmProblem[],
+  ) {
+    super('NPM_LOCK_FINDINGS', `${packageLock}: ${findings.length} package${findings.length === 1 ? '' : 's'} failed the registry checks; nothing was written`);
+  }
+}
+
+/** package-lock.json and npm-shrinkwrap.json are npm sources; anything else is a file or folder. */
+export function isPackageLockPath(path: string): boolean {
+  const name = basename(path);
+  return name === 'package-lock.json' || name === 'npm-shrinkwrap.json';
+}
+
+/**
+ * `aisc lock package-lock.json`: every installed package checked against its registry — the
+ * version exists with the same integrity, `resolved` points at that registry, the registry's
+ * signature and attestations verify — then recorded with its evidence. Nothing is written unless
+ * every package passes; the packages locked earlier from this package-lock.json are replaced.
+ */
+export async function lockPackageLock(path: string, options: NpmLockOptions): Promise<NpmLockResult> {
+  const before = await readLockfileSnapshot(options.lockfile);
+  const text = await readBounded(path, MAX_PACKAGE_LOCK_BYTES).catch((error: unknown) => {
+    if (isAiscError(error) && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file`, { cause: error });
+    throw new AiscError('NPM_LOCK_INVALID', `${path}: ${(error as Error).message}`, { cause: error });
+  });
+  const packages = parsePackageLock(text, path);
+  const config = readRegistryConfig({ cwd: dirname(path), env: options.env, registry: options.registry, userConfig: options.userConfig });
+  const packageLock = toLocalSource(path, options.lockfile).path;
+  const client = new RegistryClient(config, options.client);
+  const keys = options.keys ?? getNpmRegistryKeys();
+  const { getPublicGoodTrustedRoot } = await import('../signing/trust.js');
+  const getTrustedRoot = options.trustedRoot ?? getPublicGoodTrustedRoot;
+  const findings: NpmProblem[] = [];
+  const locked: { name: string; artifact: NpmArtifact; evidence?: NpmEvidence }[] = [];
+  try {
+    const packuments = new Map<string, Promise<Packument | NpmFinding>>();
+    let done = 0;
+    await Promise.all(
+      packages.map(async (pkg) => {
+        try {
+          locked.push(await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, packageLock }));
+        } catch (error) {
+          if (!(error instanceof NpmFinding)) throw error;
+          findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
+        } finally {
+          options.onProgress?.(++done, packages.length);
+        }
+      }),
+    );
+  } finally {
+    await client.close();
+  }
+  if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
+
+  for (const entry of locked) {
+    if (entry.evidence) entry.artifact.evidence = await writeEvidence(options.lockfile, entry.evidence);
+  }
+  locked.sort((a, b) => compareCodePoints(a.name, b.name));
+  const lockfile = await updateLockfile(
+    options.lockfile,
+    (current) => {
+      const artifacts = { ...current.artifacts };
+      for (const [name, artifact] of Object.entries(artifacts)) {
+        if (artifact.kind === 'npm' && artifact.source.packageLock === packageLock) delete artifacts[name];
+      }
+      for (const { name, artifact } of locked) {
+        const other = artifacts[name];
+        if (other) {
+          const from = other.kind === 'npm' ? other.source.packageLock : `a ${other.kind}`;
+          throw new AiscError('USAGE', `${name} is already locked from ${from}; lock each package-lock.json into its own lockfile (--lockfile)`);
+        }
+        artifacts[name] = artifact;
+      }
+      const next = { ...current, artifacts };
+      if (options.rules && !options.force) {
+        const names = new Set(locked.map((l) => l.name));
+        const violations = options.rules.evaluate(options.rules.policy, next).filter((finding) => names.has(finding.artifact));
+        if (violations.length > 0) {
+          throw new NpmLockFindings(
+            path,
+            violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${options.rules?.policy?.where ?? 'no policy file'}; --force records it anyway, verify will still fail)` })),
+          );
+        }
+      }
+      return next;
+    },
+    { onWait: options.onWait, reuse: before },
+  );
+  return { packageLock, lockfile, locked: locked.map(({ name, artifact }) => ({ name, artifact })) };
+}
+
+interface CheckContext {
+  config: RegistryConfig;
+  client: RegistryClient;
+  packuments: Map<string, Promise<Packument | NpmFinding>>;
+  keys: readonly RegistryKey[];
+  getTrustedRoot: () => TrustedRoot;
+  packageLock: string;
+}
+
+interface VersionManifest {
+  dist?: { integrity?: unknown; tarball?: unknown; signatures?: unknown; attestations?: { url?: unknown; provenance?: unknown } };
+  scripts?: Record<string, unknown>;
+  hasInstallScript?: unknown;
+}
+
+interface Packument {
+  versions: Record<string, VersionManifest | undefined>;
+  time: Record<string, unknown>;
+}
+
+async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ name: string; artifact: NpmArtifact; evidence?: NpmEvidence }> {
+  const id = `${pkg.name}@${pkg.version}`;
+  const name = `npm:${id}`;
+  const artifact: NpmArtifact = {
+    kind: 'npm',
+    package: pkg.name,
+    version: pkg.version,
+    source: { type: 'npm', packageLock: context.packageLock, from: pkg.type, ...(pkg.resolved ? { resolved: pkg.resolved } : {}) },
+    ...(pkg.integrity ? { integrity: pkg.integrity } : {}),
+    ...(pkg.dev ? { dev: true as const } : {}),
+    ...(pkg.optional ? { optional: true as const } : {}),
+    ...(pkg.hasInstallScript ? { hasInstallScript: true as const } : {}),
+  };
+  if (pkg.type === 'link' || pkg.type === 'file') return { name, artifact };
+  if (pkg.type === 'git') {
+    // npm pins a git dependency by the commit in `resolved`; there is no tarball integrity.
+    if (!/#[0-9a-f]{40}$/.test(pkg.resolved ?? '')) throw new NpmFinding('NPM_INTEGRITY_MISSING', `${id}: a git dependency not pinned to a commit (${pkg.resolved ?? 'no resolved'})`);
+    return { name, artifact };
+  }
+  if (!pkg.integrity) throw new NpmFinding('NPM_INTEGRITY_MISSING', `${id}: package-lock.json records no integrity, so nothing pins its bytes`);
+  if (pkg.type === 'remote') return { name, artifact };
+
+  const registry = getRegistryFor(context.config, pkg.name);
+  artifact.source.registry = registry;
+  const expected = getRegistryTarball(registry, pkg.name, pkg.version);
+  // A tarball on another host is caught before anything is fetched; the registry's own dist.tarball is accepted below.
+  if (pkg.resolved !== undefined && pkg.resolved !== expected && !pkg.resolved.startsWith(new URL(registry).origin + '/')) {
+    throw new NpmFinding('NPM_RESOLVED_ELSEWHERE', `${id}: resolved ${pkg.resolved} is not on the configured registry ${registry} (expected ${expected})`);
+  }
+  let packument = context.packuments.get(pkg.name);
+  if (!packument) {
+    packument = fetchPackument(context.client, pkg.name);
+    context.packuments.set(pkg.name, packument);
+  }
+  const fetched = await packument;
+  if (fetched instanceof NpmFinding) throw new NpmFinding(fetched.code, `${id}: ${fetched.message}`);
+  const manifest = fetched.versions[pkg.version];
+  if (!manifest) throw new NpmFinding('NPM_NOT_IN_REGISTRY', `${id}: ${registry} has no version ${pkg.version} of ${pkg.name}`);
+  const dist = manifest.dist ?? {};
+  if (dist.integrity !== pkg.integrity && !sameStrongestHash(String(dist.integrity), pkg.integrity)) {
+    throw new NpmFinding('NPM_INTEGRITY_MISMATCH', `${id}: package-lock.json pins ${pkg.integrity} but ${registry} publishes ${typeof dist.integrity === 'string' ? dist.integrity : 'no integrity'}`);
+  }
+  if (pkg.resolved !== undefined && pkg.resolved !== expected && pkg.resolved !== dist.tarball) {
+    throw new NpmFinding('NPM_RESOLVED_ELSEWHERE', `${id}: resolved ${pkg.resolved} is not the configured registry's tarball (${expected})`);
+  }
+  const scripts = manifest.scripts ?? {};
+  if (manifest.hasInstallScript === true || ['preinstall', 'install', 'postinstall'].some((s) => typeof scripts[s] === 'string')) artifact.hasInstallScript = true;
+  const time = fetched.time[pkg.version];
+  const evidence: NpmEvidence = {
+    evidenceVersion: 1,
+    package: pkg.name,
+    version: pkg.version,
+    integrity: pkg.integrity,
+    registry,
+    ...(typeof time === 'string' ? { publishedAt: time } : {}),
+    ...(Array.isArray(dist.signatures) ? { signatures: dist.signatures as RegistrySignature[] } : {}),
+  };
+  if (evidence.publishedAt) artifact.publishedAt = evidence.publishedAt;
+  const attestationsUrl = dist.attestations?.url;
+  if (attestationsUrl !== undefined) {
+    if (typeof attestationsUrl !== 'string' || !attestationsUrl.startsWith(new URL(registry).origin + '/')) {
+      throw new NpmFinding('NPM_ATTESTATION_INVALID', `${id}: the attestations URL ${JSON.stringify(attestationsUrl)} is not on ${registry}`);
+    }
+    evidence.attestations = await context.client.getJson(attestationsUrl, `${id} attestations`).catch((error: unknown) => {
+      if (isAiscError(error) && error.code === 'REGISTRY_NOT_FOUND') throw new NpmFinding('NPM_ATTESTATION_INVALID', `${id}: the registry lists attestations but serves none (${error.message})`);
+      throw error;
+    });
+  }
+  const facts = await judgeEvidence(evidence, context.keys, context.getTrustedRoot);
+  artifact.registrySignature = facts.registrySignature;
+  if (facts.provenance) artifact.provenance = facts.provenance;
+  else if (dist.attestations?.provenance !== undefined) throw new NpmFinding('NPM_ATTESTATION_INVALID', `${id}: the registry says it has provenance, but its attestations carry none`);
+  return { name, artifact, evidence };
+}
+
+async function fetchPackument(client: RegistryClient, name: string): Promise<Packument | NpmFinding> {
+  let json: unknown;
+  try {
+    json = await client.getPackument(name);
+  } catch (error) {
+    if (isAiscError(error) && error.code === 'REGISTRY_NOT_FOUND') return new NpmFinding('NPM_NOT_IN_REGISTRY', error.message);
+    throw error;
+  }
+  const packument = json as { versions?: unknown; time?: unknown } | null;
+  if (typeof packument?.versions !== 'object' || packument.versions === null) {
+    throw new AiscError('REGISTRY_RESPONSE_INVALID', `${name}: the registry's answer has no "versions" object`);
+  }
+  return { versions: packument.versions as Packument['versions'], time: typeof packument.time === 'object' && packument.time !== null ? (packument.time as Record<string, unknown>) : {} };
+}
+
+/** Where npm fetches a registry package: REGISTRY/name/-/basename-version.tgz. */
+export function getRegistryTarball(registry: string, name: string, version: string): string {
+  return `${registry}${name}/-/${name.slice(name.lastIndexOf('/') + 1)}-${version}.tgz`;
+}
+
+const STRENGTH = ['sha512', 'sha384', 'sha256', 'sha1'];
+
+/** SRI strings agree when the strongest algorithm both name has the same digest. */
+function sameStrongestHash(a: string, b: string): boolean {
+  const parse = (sri: string): Map<string, string> => new Map(sri.split(/\s+/).filter(Boolean).map((part) => [part.slice(0, part.indexOf('-')), part.slice(part.indexOf('-') + 1).replace(/\?.*$/, '')]));
+  const left = parse(a);
+  const right = parse(b);
+  const algorithm = STRENGTH.find((alg) => left.has(alg) && right.has(alg));
+  return algorithm !== undefined && algorithm !== 'sha1' && left.get(algorithm) === right.get(algorithm);
+}

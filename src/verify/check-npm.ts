@@ -1,0 +1,122 @@
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { isAiscError } from '../errors.js';
+import { toCanonicalJson } from '../lockfile/canonical-json.js';
+import { readBounded } from '../lockfile/read.js';
+import type { NpmArtifact } from '../lockfile/types.js';
+import { fromLocalSource } from '../sources/local.js';
+import { judgeEvidence, readEvidence } from '../npm/evidence.js';
+import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
+import { MAX_PACKAGE_LOCK_BYTES } from '../npm/lock-npm.js';
+import { parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
+import { getNpmRegistryKeys, type RegistryKey } from '../npm/registry-keys.js';
+import type { Finding, PackageLockReport } from './findings.js';
+
+export interface NpmCheck {
+  name: string;
+  artifact: NpmArtifact;
+  findings: Finding[];
+}
+
+export interface NpmCheckOptions {
+  keys?: readonly RegistryKey[];
+  trustedRoot?: () => TrustedRoot;
+}
+
+/** Evidence files read and judged at once; more would only queue on the disk. */
+const CONCURRENCY = 32;
+
+/**
+ * Offline, for every locked npm package: its package-lock.json still installs exactly what was
+ * locked (nothing added, removed, re-versioned, with other integrity, another source or a new
+ * install script), and its evidence is still there, unchanged, verifies again and proves what
+ * the lockfile records.
+ */
+export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][], lockfilePath: string, options: NpmCheckOptions = {}): Promise<{ checks: NpmCheck[]; packageLocks: PackageLockReport[] }> {
+  const checks = entries.map(([name, artifact]) => ({ name, artifact, findings: [] as Finding[] }));
+  const groups = new Map<string, NpmCheck[]>();
+  for (const check of checks) groups.set(check.artifact.source.packageLock, [...(groups.get(check.artifact.source.packageLock) ?? []), check]);
+  const packageLocks: PackageLockReport[] = [];
+  for (const [packageLock, group] of groups) packageLocks.push(await checkDrift(packageLock, group, lockfilePath));
+  const keys = options.keys ?? getNpmRegistryKeys();
+  const getTrustedRoot = options.trustedRoot ?? (await import('../signing/trust.js')).getPublicGoodTrustedRoot;
+  const queue = [...checks];
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+      for (let check = queue.shift(); check; check = queue.shift()) await checkEvidence(check, lockfilePath, keys, getTrustedRoot);
+    }),
+  );
+  return { checks, packageLocks };
+}
+
+async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: string): Promise<PackageLockReport> {
+  const path = fromLocalSource({ type: 'local', path: packageLock }, lockfilePath);
+  const report: PackageLockReport = { path: packageLock, packages: group.length, ok: true, findings: [] };
+  let installed: NpmPackage[];
+  try {
+    installed = parsePackageLock(await readBounded(path, MAX_PACKAGE_LOCK_BYTES), packageLock);
+  } catch (error) {
+    if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
+    report.findings.push({ code: 'NPM_PACKAGE_LOCK_MISSING', artifact: packageLock, message: `${packageLock}: cannot be read or parsed (${error.message}); ${group.length} packages were locked from it` });
+    report.ok = false;
+    return report;
+  }
+  const byId = new Map(installed.map((pkg) => [`${pkg.name}@${pkg.version}`, pkg]));
+  const unclaimed = new Set(byId.keys());
+  const add = (check: NpmCheck, code: NpmFindingCode, message: string): void => {
+    check.findings.push({ code, artifact: check.name, message });
+  };
+  for (const check of group) {
+    const { artifact } = check;
+    const id = `${artifact.package}@${artifact.version}`;
+    const pkg = byId.get(id);
+    if (!pkg) {
+      const now = installed.filter((p) => p.name === artifact.package && unclaimed.has(`${p.name}@${p.version}`)).map((p) => p.version);
+      if (now.length > 0) {
+        for (const version of now) unclaimed.delete(`${artifact.package}@${version}`);
+        add(check, 'NPM_VERSION_CHANGED', `${packageLock} now installs ${artifact.package}@${now.join(', ')}; ${artifact.version} was locked`);
+      } else {
+        add(check, 'NPM_PACKAGE_REMOVED', `${packageLock} no longer installs ${id}`);
+      }
+      continue;
+    }
+    unclaimed.delete(id);
+    if (pkg.integrity !== artifact.integrity) add(check, 'NPM_INTEGRITY_CHANGED', `${packageLock} pins ${pkg.integrity ?? 'no integrity'} for ${id}; ${artifact.integrity ?? 'none'} was locked`);
+    if (pkg.type !== artifact.source.from || pkg.resolved !== artifact.source.resolved) {
+      add(check, 'NPM_SOURCE_CHANGED', `${packageLock} resolves ${id} to ${pkg.resolved ?? `the ${pkg.type}`}; ${artifact.source.resolved ?? `the ${artifact.source.from}`} was locked`);
+    }
+    if (pkg.hasInstallScript && !artifact.hasInstallScript) add(check, 'NPM_INSTALL_SCRIPT_ADDED', `${packageLock} says ${id} has an install script; it was locked without one`);
+  }
+  for (const id of unclaimed) {
+    report.findings.push({ code: 'NPM_PACKAGE_ADDED', artifact: `npm:${id}`, message: `${packageLock} installs ${id}, which is not locked (run aisc lock ${packageLock})` });
+  }
+  report.ok = report.findings.length === 0;
+  return report;
+}
+
+async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot): Promise<void> {
+  const { artifact, name } = check;
+  const id = `${artifact.package}@${artifact.version}`;
+  if (artifact.evidence === undefined) {
+    if (artifact.source.from === 'registry') check.findings.push({ code: 'NPM_EVIDENCE_MISSING', artifact: name, message: `${id}: the lockfile records no registry evidence for a registry package` });
+    return;
+  }
+  try {
+    const evidence = await readEvidence(lockfilePath, artifact.evidence, { id, package: artifact.package, version: artifact.version, integrity: artifact.integrity });
+    if (evidence.registry !== artifact.source.registry || evidence.publishedAt !== artifact.publishedAt) {
+      throw new NpmFinding('NPM_EVIDENCE_MISMATCH', `${id}: the evidence is from ${evidence.registry} (published ${evidence.publishedAt ?? '?'}); the lockfile says ${artifact.source.registry ?? 'no registry'} (${artifact.publishedAt ?? '?'})`);
+    }
+    const facts = await judgeEvidence(evidence, keys, getTrustedRoot);
+    const recorded = { registrySignature: artifact.registrySignature ?? null, provenance: artifact.provenance ?? null };
+    const proven = { registrySignature: facts.registrySignature, provenance: facts.provenance ?? null };
+    if (toCanonicalJson(recorded) !== toCanonicalJson(proven)) {
+      throw new NpmFinding('NPM_EVIDENCE_MISMATCH', `${id}: the evidence proves ${describe(proven)}; the lockfile records ${describe(recorded)}`);
+    }
+  } catch (error) {
+    if (!(error instanceof NpmFinding)) throw error;
+    check.findings.push({ code: error.code, artifact: name, message: error.message });
+  }
+}
+
+function describe(facts: { registrySignature: { status: string } | null; provenance: { repository: string } | null }): string {
+  return `${facts.registrySignature?.status ?? 'no signature status'}, ${facts.provenance ? `provenance from ${facts.provenance.repository}` : 'no provenance'}`;
+}

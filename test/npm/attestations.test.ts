@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { getSha512Hex, normalizeRepository, toPurl, verifyAttestations } from '../../src/npm/attestations.js';
+import { getNpmRegistryKeys } from '../../src/npm/registry-keys.js';
+import { getPublicGoodTrustedRoot } from '../../src/signing/trust.js';
+import { realVersions, type ServedVersion } from '../helpers/npm-registry.js';
+
+const [, sigstore] = realVersions() as [ServedVersion, ServedVersion & { attestations: { attestations: { predicateType: string; bundle: unknown }[] } }];
+const verify = (pkg: Partial<ServedVersion>, response: unknown = sigstore.attestations, keys = getNpmRegistryKeys()): ReturnType<typeof verifyAttestations> =>
+  verifyAttestations({ name: sigstore.name, version: sigstore.version, integrity: sigstore.integrity, ...pkg }, response, keys, getPublicGoodTrustedRoot());
+
+describe('npm attestations (real: sigstore@1.0.0, SLSA v0.2 + publish attestation)', () => {
+  it('verifies both and records where and how the package was built', () => {
+    expect(verify({})).toEqual({
+      published: true,
+      provenance: {
+        predicateType: 'https://slsa.dev/provenance/v0.2',
+        repository: 'https://github.com/sigstore/sigstore-js',
+        commit: '06528997c3c8ab9f864fad9a3658446aca7fd86d',
+        workflow: '.github/workflows/publish.yml',
+        ref: 'refs/tags/v1.0.0',
+        builder: 'https://github.com/npm/cli@9.4.2',
+        identity: 'https://github.com/sigstore/sigstore-js/.github/workflows/publish.yml@refs/tags/v1.0.0',
+        issuer: 'https://token.actions.githubusercontent.com',
+      },
+    });
+  });
+
+  it('refuses statements over another digest, or another version', () => {
+    expect(() => verify({ integrity: 'sha512-' + Buffer.alloc(64, 9).toString('base64') })).toThrow(/is for pkg:npm\/sigstore@1\.0\.0 sha512:7bea9f6e7ff37f5f…; expected pkg:npm\/sigstore@1\.0\.0 sha512:0909090909090909…/);
+    expect(() => verify({ version: '1.0.1' })).toThrow(/expected pkg:npm\/sigstore@1\.0\.1/);
+    expect(() => verify({ integrity: 'sha1-' + Buffer.alloc(20).toString('base64') })).toThrow(/has no sha512/);
+  });
+
+  it('refuses the publish attestation when the registry key is unknown or was not valid at its log time', () => {
+    expect(() => verify({}, sigstore.attestations, getNpmRegistryKeys().filter((k) => k.usage !== 'npm:attestations'))).toThrow(/attestation 2: signed by key "SHA256:jl3bw.*not an npm registry attestation key/);
+    const late = getNpmRegistryKeys().map((k) => ({ ...k, start: new Date('2024-01-01T00:00:00Z') }));
+    expect(() => verify({}, sigstore.attestations, late)).toThrow(/attestation 2: /);
+  });
+
+  it('refuses a tampered statement, a relabelled predicate and garbage', () => {
+    const [provenance, publish] = sigstore.attestations.attestations as [{ predicateType: string; bundle: { dsseEnvelope: { payload: string } } }, { predicateType: string; bundle: unknown }];
+    const payload = Buffer.from(provenance.bundle.dsseEnvelope.payload, 'base64').toString('utf8').replace('sigstore/sigstore-js@refs', 'evil/sigstore-js@refs');
+    const tampered = { ...provenance, bundle: { ...provenance.bundle, dsseEnvelope: { ...provenance.bundle.dsseEnvelope, payload: Buffer.from(payload).toString('base64') } } };
+    expect(() => verify({}, { attestations: [tampered, publish] })).toThrow(/attestation 1: DSSE payload hash mismatch/);
+    expect(() => verify({}, { attestations: [{ ...publish, predicateType: 'https://slsa.dev/provenance/v1' }] })).toThrow(/listed as "https:\/\/slsa.dev\/provenance\/v1" but its statement is/);
+    expect(() => verify({}, { attestations: [] })).toThrow(/no "attestations" list/);
+    expect(() => verify({}, { attestations: [{ predicateType: 'x', bundle: { mediaType: 'nope' } }] })).toThrow(/NPM|media type/);
+  });
+
+  it('names packages and repositories the way attestations and people write them', () => {
+    expect(toPurl('@sigstore/verify', '4.0.0')).toBe('pkg:npm/%40sigstore/verify@4.0.0');
+    expect(getSha512Hex(sigstore.integrity)).toMatch(/^7bea9f6e/);
+    expect(normalizeRepository('git+https://GitHub.com/Sigstore/sigstore-js.git')).toBe('https://github.com/sigstore/sigstore-js');
+  });
+});
