@@ -1,5 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { forEachConcurrent } from '../concurrent.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import { readBounded, readLockfileSnapshot } from '../lockfile/read.js';
@@ -97,9 +98,10 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   }
   if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
 
-  for (const entry of locked) {
+  // Written before the lockfile that names them: an interrupted lock leaves unreferenced evidence, never a dangling reference.
+  await forEachConcurrent(locked, 32, async (entry) => {
     if (entry.evidence) entry.artifact.evidence = await writeEvidence(options.lockfile, entry.evidence);
-  }
+  });
   locked.sort((a, b) => compareCodePoints(a.name, b.name));
   const lockfile = await updateLockfile(
     options.lockfile,

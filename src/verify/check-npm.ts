@@ -1,4 +1,5 @@
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { forEachConcurrent } from '../concurrent.js';
 import { isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { readBounded } from '../lockfile/read.js';
@@ -39,12 +40,7 @@ export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][
   for (const [packageLock, group] of groups) packageLocks.push(await checkDrift(packageLock, group, lockfilePath));
   const keys = options.keys ?? getNpmRegistryKeys();
   const getTrustedRoot = options.trustedRoot ?? (await import('../signing/trust.js')).getPublicGoodTrustedRoot;
-  const queue = [...checks];
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
-      for (let check = queue.shift(); check; check = queue.shift()) await checkEvidence(check, lockfilePath, keys, getTrustedRoot);
-    }),
-  );
+  await forEachConcurrent(checks, CONCURRENCY, (check) => checkEvidence(check, lockfilePath, keys, getTrustedRoot));
   return { checks, packageLocks };
 }
 
