@@ -169,7 +169,8 @@ function readExtension(certificate: SigstoreCertificate, oid: string): string | 
   if (!extension) return undefined;
   const legacy = Number(oid.slice(oid.lastIndexOf('.') + 1)) <= 7;
   try {
-    return (legacy ? extension.value : extension.valueObj.value).toString('utf8');
+    const value = legacy ? extension.value : extension.valueObj.subs[0]?.value;
+    return value?.toString('utf8');
   } catch {
     return undefined;
   }
