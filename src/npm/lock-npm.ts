@@ -178,7 +178,8 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
   if (!pkg.integrity) throw new NpmFinding('NPM_INTEGRITY_MISSING', `${id}: package-lock.json records no integrity, so nothing pins its bytes`);
   if (pkg.type === 'remote') return { name, artifact };
 
-  const registry = getRegistryFor(context.config, pkg.name);
+  // Credentials in a registry URL (https://user:token@host/) are used to fetch, never recorded.
+  const registry = withoutCredentials(getRegistryFor(context.config, pkg.name));
   artifact.source.registry = registry;
   const expected = getRegistryTarball(registry, pkg.name, pkg.version);
   // A tarball on another host is caught before anything is fetched; the registry's own dist.tarball is accepted below.
@@ -244,6 +245,14 @@ async function fetchPackument(client: RegistryClient, name: string): Promise<Pac
     throw new AiscError('REGISTRY_RESPONSE_INVALID', `${name}: the registry's answer has no "versions" object`);
   }
   return { versions: packument.versions as Packument['versions'], time: typeof packument.time === 'object' && packument.time !== null ? (packument.time as Record<string, unknown>) : {} };
+}
+
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
 }
 
 /** Where npm fetches a registry package: REGISTRY/name/-/basename-version.tgz. */

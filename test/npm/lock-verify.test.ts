@@ -166,6 +166,20 @@ describe('aisc lock package-lock.json against a loopback registry serving real s
     expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
   });
 
+  it('sends the .npmrc token for that registry and never writes it down', async () => {
+    const versions = realVersions().slice(0, 1);
+    const server = await serve(versions);
+    const dir = makeTempDir();
+    writePackageLock(dir, lockedFrom(server.url, versions));
+    const token = 'npm_s3cr3tT0kenValue';
+    writeFileSync(join(dir, '.npmrc'), `${server.url.replace('http:', '')}:_authToken=${token}\n`);
+    const result = await runAiscAsync(['lock', 'package-lock.json', '--registry', server.url], dir);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(server.headers.every((h) => h.authorization === `Bearer ${token}`)).toBe(true);
+    const written = [readFileSync(join(dir, 'aisc.lock.json'), 'utf8'), ...readdirSync(join(dir, '.aisc', 'evidence')).map((f) => readFileSync(join(dir, '.aisc', 'evidence', f), 'utf8'))];
+    expect(written.join('\n') + result.stdout + result.stderr).not.toContain(token);
+  });
+
   it('refuses lockfileVersion 1 with how to upgrade', () => {
     const dir = makeTempDir();
     writeFileSync(join(dir, 'package-lock.json'), '{"name":"app","lockfileVersion":1,"dependencies":{}}');
