@@ -21,3 +21,8 @@ export {
   type VerifiedSigner,
 } from './signing/index.js';
 export { verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';
+export { lockPackageLock, NpmLockFindings, type NpmLockOptions, type NpmLockResult } from './npm/lock-npm.js';
+export { parsePackageLock, type NpmPackage } from './npm/package-lock.js';
+export { verifyAttestations, type AttestationFacts } from './npm/attestations.js';
+export { readRegistryConfig, type RegistryConfig } from './npm/config.js';
+export { diffLockfiles } from './diff/diff.js';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { diffLockfiles } from '../../src/diff/diff.js';
 import type { Lockfile, NpmArtifact } from '../../src/lockfile/types.js';
+import { evaluateApprovals } from '../../src/policy/gate.js';
 import { getNpmRequirements } from '../../src/policy/npm-rules.js';
+import type { LoadedPolicy } from '../../src/policy/types.js';
 
 const NPMJS = 'https://registry.npmjs.org/';
 
@@ -68,5 +70,18 @@ describe('diff: npm packages in reviewer terms', () => {
     const [, fromMirror] = pkg('a', '1.0.0', { source: { type: 'npm', packageLock: 'p', from: 'registry', registry: 'https://mirror.example/' } });
     expect(getNpmRequirements(undefined, fromNpmjs).registrySignature).toBe(true);
     expect(getNpmRequirements(undefined, fromMirror).registrySignature).toBe(false);
+  });
+
+  it('feeds the approval gate: a major bump of a matched package needs its reviewers, a patch does not', () => {
+    const policy: LoadedPolicy = {
+      policy: { version: 1, reviewers: { ana: { key: 'k.pub', groups: ['maintainers'] } }, approvals: [{ on: ['npm-major', 'npm-install-script-added'], match: { kind: 'npm', name: '@sigstore/*' }, require: { count: 1, from: ['maintainers'] } }] },
+      where: 'p',
+      digest: 'd',
+      keys: new Map(),
+    };
+    const base = lockfile(pkg('@sigstore/verify', '3.1.0'), pkg('@sigstore/core', '3.0.0'), pkg('semver', '6.3.1'));
+    const next = lockfile(pkg('@sigstore/verify', '4.0.0'), pkg('@sigstore/core', '3.0.1', { hasInstallScript: true }), pkg('semver', '7.0.0'));
+    const findings = evaluateApprovals(diffLockfiles(base, next).changes, policy, [], new Date());
+    expect(findings.map((f) => `${f.class} ${f.artifact ?? ''}`)).toEqual(['npm-install-script-added @sigstore/core', 'npm-major @sigstore/verify']);
   });
 });
