@@ -55,10 +55,18 @@ function renderHuman(report: VerifyReport): string {
   }
   lines.push(
     report.ok
-      ? `verified ${summary.artifacts - summary.npmPackages} artifact${summary.artifacts - summary.npmPackages === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}${summary.npmPackages > 0 ? `, ${summary.npmPackages} npm packages` : ''}: all match ${report.lockfile}`
+      ? `verified ${describeVerified(summary)}: all match ${report.lockfile}`
       : `FAILED: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} in ${failed} of ${summary.artifacts} artifacts${(report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : ''} (${report.lockfile})`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function describeVerified(summary: VerifyReport['summary']): string {
+  const artifacts = summary.artifacts - summary.npmPackages;
+  const parts = [];
+  if (artifacts > 0 || summary.npmPackages === 0) parts.push(`${artifacts} artifact${artifacts === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}`);
+  if (summary.npmPackages > 0) parts.push(`${summary.npmPackages} npm package${summary.npmPackages === 1 ? '' : 's'}`);
+  return parts.join(' and ');
 }
 
 function renderGate(gate: GateReport): string[] {
