@@ -27,8 +27,9 @@ export function renderDiff(diff: LockfileDiff, format: DiffFormat, context: Diff
 function renderHuman(diff: LockfileDiff, context: DiffContext): string {
   if (diff.changes.length === 0) return `no changes between ${context.base} and ${context.next}\n`;
   const lines = [`${diff.changes.length} change${diff.changes.length === 1 ? '' : 's'} from ${context.base} to ${context.next} (change digest ${diff.changeDigest}):`];
+  const width = Math.max(...diff.changes.map((change) => change.class.length));
   for (const change of diff.changes) {
-    lines.push(`  ${change.class.padEnd(18)} ${change.artifact ?? '(policy)'}: ${change.summary}`);
+    lines.push(`  ${change.class.padEnd(width)} ${change.artifact ?? '(policy)'}: ${change.summary}`);
     for (const file of change.files ?? []) lines.push(`      ${sign(file.change)} ${file.path}${describeSizes(file.before?.size, file.after?.size)}`);
   }
   return `${lines.join('\n')}\n`;
