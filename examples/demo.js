@@ -1,9 +1,10 @@
 // `npm start`: the main job on the bundled example, in a temporary folder (no tracked file is
 // touched): init, lock a model, a tokenizer, an adapter and a dataset, verify; then tamper with one
-// weight shard and add a stray file, and show verify catching both. Exits non-zero if aisc does not
-// behave as described.
+// weight shard and add a stray file, and show verify catching both. Then verify this project's own
+// npm dependencies offline (lockfiles/aisc.lock.json and its evidence, copied) and catch an edited
+// package-lock.json. Exits non-zero if aisc does not behave as described.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,19 @@ try {
   writeFileSync(shard, bytes);
   writeFileSync(join(root, paths.model, 'pytorch_model.bin'), 'not really a pickle');
   run(['verify'], 1);
+
+  console.log("\n# npm dependencies: aisc's own package-lock.json, locked in lockfiles/ with its registry evidence, verified offline:");
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  cpSync(join(repo, 'package-lock.json'), join(root, 'app', 'package-lock.json'));
+  cpSync(join(repo, 'lockfiles'), join(root, 'app', 'lockfiles'), { recursive: true });
+  const npmArgs = ['--lockfile', 'app/lockfiles/aisc.lock.json', '--policy', 'app/lockfiles/aisc.policy.yaml'];
+  run(['verify', ...npmArgs], 0);
+  console.log('\n# Now the package-lock.json is edited to install other bytes for one package:');
+  const lockPath = join(root, 'app', 'package-lock.json');
+  const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
+  lock.packages['node_modules/semver'].integrity = `sha512-${Buffer.alloc(64, 1).toString('base64')}`;
+  writeFileSync(lockPath, JSON.stringify(lock, null, 2));
+  run(['verify', ...npmArgs], 1);
   console.log('\nThe example behaved as expected: the untouched deployment verified, the tampered one failed.');
 } finally {
   if (!process.env.AISC_KEEP_EXAMPLE) rmSync(root, { recursive: true, force: true });
