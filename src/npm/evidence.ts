@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isAiscError } from '../errors.js';
@@ -55,8 +55,9 @@ export async function writeEvidence(lockfilePath: string, evidence: NpmEvidence)
   const text = toEvidenceText(evidence);
   const digest = createHash('sha256').update(text).digest('hex');
   const path = getEvidencePath(lockfilePath, digest);
-  const existing = await stat(path).catch(() => undefined);
-  if (existing?.isFile() && existing.size === Buffer.byteLength(text)) return digest;
+  // Already there with these very bytes (evidence is shared across re-locks): keep it; anything else is replaced.
+  const existing = await readFile(path, 'utf8').catch(() => undefined);
+  if (existing === text) return digest;
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, text);
   return digest;

@@ -20,6 +20,10 @@ export interface NpmPackage {
   paths: string[];
 }
 
+/** npm's rules, with the upper case that packages published before 2017 may still have. */
+const NAME = /^(@[A-Za-z0-9._~-]+\/)?[A-Za-z0-9._~-]+$/;
+const VERSION = /^[0-9A-Za-z.+-]{1,256}$/;
+
 interface LockEntry {
   name?: unknown;
   version?: unknown;
@@ -59,6 +63,9 @@ export function parsePackageLock(text: string, where: string): NpmPackage[] {
     const link = entry.link === true;
     const version = typeof entry.version === 'string' ? entry.version : link ? '0.0.0-link' : '';
     if (!version) throw new AiscError('NPM_LOCK_INVALID', `${where}: packages[${JSON.stringify(path)}]: expected a version`);
+    // What is recorded must be a name and version npm could publish: nothing that reads as a path or a URL.
+    if (!NAME.test(name) || name.length > 214) throw new AiscError('NPM_LOCK_INVALID', `${where}: packages[${JSON.stringify(path)}]: expected a package name, got ${JSON.stringify(name)}`);
+    if (!VERSION.test(version)) throw new AiscError('NPM_LOCK_INVALID', `${where}: packages[${JSON.stringify(path)}]: expected a version, got ${JSON.stringify(version)}`);
     const resolved = typeof entry.resolved === 'string' ? entry.resolved : undefined;
     const id = `${name}@${version}`;
     const dev = entry.dev === true;

@@ -46,6 +46,9 @@ describe('parsePackageLock', () => {
     expect(() => parsePackageLock('{"lockfileVersion": 3}', 'p')).toThrow(expect.objectContaining({ code: 'NPM_LOCK_INVALID' }));
     expect(() => parsePackageLock('{"lockfileVersion": 3, "packages": {}, "packages": {}}', 'p')).toThrow(expect.objectContaining({ code: 'NPM_LOCK_INVALID' }));
     expect(() => parsePackageLock(lock({ 'node_modules/x': {} }), 'p')).toThrow(expect.objectContaining({ code: 'NPM_LOCK_INVALID' }));
+    expect(() => parsePackageLock(lock({ 'node_modules/x': { name: '../../etc/passwd', version: '1.0.0' } }), 'p')).toThrow('expected a package name, got "../../etc/passwd"');
+    expect(() => parsePackageLock(lock({ 'node_modules/x': { version: '1.0.0 || evil' } }), 'p')).toThrow('expected a version, got "1.0.0 || evil"');
+    expect(parsePackageLock(lock({ 'node_modules/JSONStream': { version: '1.3.5', integrity: 'sha512-x' } }), 'p')).toMatchObject([{ name: 'JSONStream' }]);
   });
 });
 
