@@ -97,12 +97,23 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     await client.close();
   }
   if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
+  locked.sort((a, b) => compareCodePoints(a.name, b.name));
+  // npm terms judge each package on its own facts: checked before anything is written.
+  if (options.rules && !options.force) {
+    const violations = options.rules.evaluate(options.rules.policy, { lockfileVersion: 1, artifacts: Object.fromEntries(locked.map((l) => [l.name, l.artifact])) });
+    if (violations.length > 0) {
+      const where = options.rules.policy?.where ?? 'no policy file';
+      throw new NpmLockFindings(
+        path,
+        violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; --force records it anyway, verify will still fail)` })),
+      );
+    }
+  }
 
   // Written before the lockfile that names them: an interrupted lock leaves unreferenced evidence, never a dangling reference.
   await forEachConcurrent(locked, 32, async (entry) => {
     if (entry.evidence) entry.artifact.evidence = await writeEvidence(options.lockfile, entry.evidence);
   });
-  locked.sort((a, b) => compareCodePoints(a.name, b.name));
   const lockfile = await updateLockfile(
     options.lockfile,
     (current) => {
@@ -118,18 +129,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
         }
         artifacts[name] = artifact;
       }
-      const next = { ...current, artifacts };
-      if (options.rules && !options.force) {
-        const names = new Set(locked.map((l) => l.name));
-        const violations = options.rules.evaluate(options.rules.policy, next).filter((finding) => names.has(finding.artifact));
-        if (violations.length > 0) {
-          throw new NpmLockFindings(
-            path,
-            violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${options.rules?.policy?.where ?? 'no policy file'}; --force records it anyway, verify will still fail)` })),
-          );
-        }
-      }
-      return next;
+      return { ...current, artifacts };
     },
     { onWait: options.onWait, reuse: before },
   );
