@@ -35,8 +35,8 @@ export interface VerifyOptions {
 
 /**
  * Verifies every artifact of a lockfile and reports every finding (never only the first):
- * checkPaths → hashFiles → checkDigests → checkDependencies → checkSignatures → evaluatePolicy
- * → checkApprovals.
+ * checkPaths → hashFiles → checkDigests → checkDependencies → checkSignatures → checkNpmArtifacts
+ * (package-lock drift, evidence) → evaluatePolicy → checkApprovals.
  */
 export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
   const pool = acquireHashPool({ jobs: options.jobs });
