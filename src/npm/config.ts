@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { AiscError } from '../errors.js';
 
 export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
 
@@ -38,8 +39,8 @@ export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.Process
       if (at < 0) continue;
       const key = line.slice(0, at).trim();
       const value = line.slice(at + 1).trim().replace(/\$\{([^}]+)\}/g, (_, name: string) => env[name] ?? '');
-      if (key === 'registry') config.registry = withSlash(value);
-      else if (/^@[^:]+:registry$/.test(key)) config.scopes[key.slice(0, key.indexOf(':'))] = withSlash(value);
+      if (key === 'registry') config.registry = toRegistryUrl(value, `${file}: registry`);
+      else if (/^@[^:]+:registry$/.test(key)) config.scopes[key.slice(0, key.indexOf(':'))] = toRegistryUrl(value, `${file}: ${key}`);
       else if (key.startsWith('//') && key.endsWith(':_authToken')) config.tokens[key.slice(0, -':_authToken'.length)] = value;
       else if (key === 'fetch-timeout' || key === 'fetch-retries') setFetchOption(config, key, value);
     }
@@ -49,8 +50,8 @@ export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.Process
     if (value !== undefined) setFetchOption(config, key, value);
   }
   const fromEnv = env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY;
-  if (fromEnv) config.registry = withSlash(fromEnv);
-  if (options.registry) config.registry = withSlash(options.registry);
+  if (fromEnv) config.registry = toRegistryUrl(fromEnv, 'npm_config_registry');
+  if (options.registry) config.registry = toRegistryUrl(options.registry, '--registry');
   return config;
 }
 
@@ -61,8 +62,11 @@ function setFetchOption(config: RegistryConfig, key: 'fetch-timeout' | 'fetch-re
   if (key === 'fetch-retries') config.fetchRetries = n;
 }
 
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
+/** An http(s) URL ending in '/', or a usage error naming where the value came from. */
+function toRegistryUrl(value: string, from: string): string {
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
+  if (protocol !== 'https:' && protocol !== 'http:') throw new AiscError('USAGE', `${from}: expected an http(s) registry URL, got ${JSON.stringify(value)}`);
+  return value.endsWith('/') ? value : `${value}/`;
 }
 
 /** The registry a package name is fetched from: its scope's, or the default. */

@@ -87,4 +87,13 @@ describe('readRegistryConfig', () => {
     expect(getTokenFor(config, 'https://npm.acme.example/npm/@acme%2fx')).toBe('acme-token');
     expect(getTokenFor(config, 'https://npm.acme.example/other/x')).toBeUndefined();
   });
+
+  it('refuses a registry that is not an http(s) URL, naming where it came from (exit 2, not a crash)', () => {
+    const dir = makeTempDir();
+    const none = join(dir, 'none');
+    expect(() => readRegistryConfig({ cwd: dir, env: {}, registry: 'notaurl', userConfig: none })).toThrow(expect.objectContaining({ code: 'USAGE', message: '--registry: expected an http(s) registry URL, got "notaurl"' }));
+    expect(() => readRegistryConfig({ cwd: dir, env: { npm_config_registry: 'file:///etc' }, userConfig: none })).toThrow('npm_config_registry: expected an http(s) registry URL');
+    writeFileSync(join(dir, '.npmrc'), '@acme:registry=ftp://acme.example\n');
+    expect(() => readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).toThrow(`${join(dir, '.npmrc')}: @acme:registry: expected an http(s) registry URL, got "ftp://acme.example"`);
+  });
 });
