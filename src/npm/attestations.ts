@@ -1,3 +1,4 @@
+import type { Bundle } from '@sigstore/bundle';
 import { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isAiscError } from '../errors.js';
@@ -47,7 +48,7 @@ export function verifyAttestations(pkg: AttestedPackage, response: unknown, keys
   attestations.forEach((entry: unknown, index) => {
     const where = `attestation ${index + 1}`;
     const { predicateType, bundle: raw } = (entry ?? {}) as { predicateType?: unknown; bundle?: unknown };
-    const statement = verifyOne(id, where, raw, keys, trustedRoot);
+    const { statement, bundle } = verifyOne(id, where, raw, keys, trustedRoot);
     if (statement.predicateType !== predicateType) fail(id, `${where}: listed as ${JSON.stringify(predicateType)} but its statement is ${JSON.stringify(statement.predicateType)}`);
     if (!statement.subject.some((subject) => subject.name === purl && subject.digest.sha512 === sha512)) {
       const named = statement.subject.map((s) => `${s.name} sha512:${(s.digest.sha512 ?? '?').slice(0, 16)}…`).join(', ');
@@ -59,14 +60,14 @@ export function verifyAttestations(pkg: AttestedPackage, response: unknown, keys
       facts.published = true;
     } else if (statement.predicateType === SLSA_PROVENANCE_V02 || statement.predicateType === SLSA_PROVENANCE_V1) {
       if (facts.provenance) fail(id, `${where}: a second provenance statement`);
-      facts.provenance = toProvenance(id, where, statement, raw);
+      facts.provenance = toProvenance(id, where, statement, bundle);
     }
     // Other predicate types must still verify (above), and say nothing aisc records.
   });
   return facts;
 }
 
-function verifyOne(id: string, where: string, raw: unknown, keys: readonly RegistryKey[], trustedRoot: TrustedRoot): InTotoStatement {
+function verifyOne(id: string, where: string, raw: unknown, keys: readonly RegistryKey[], trustedRoot: TrustedRoot): { statement: InTotoStatement; bundle: Bundle } {
   try {
     const bundle = parseBundle(JSON.stringify(raw ?? null), where);
     if (bundle.content.$case !== 'dsseEnvelope') fail(id, `${where}: expected a DSSE envelope, got a message signature`);
@@ -82,7 +83,7 @@ function verifyOne(id: string, where: string, raw: unknown, keys: readonly Regis
     } else {
       verifyBundle(bundle, new DsseContent(envelope), { kind: 'keyless', identity: ANYONE, trustedRoot, allowTrustedRootInChain: true });
     }
-    return statement;
+    return { statement, bundle };
   } catch (error) {
     if (error instanceof NpmFinding) throw error;
     if (isAiscError(error) && error.code !== 'INTERNAL') fail(id, `${where}: ${error.message}`);
@@ -94,9 +95,9 @@ function verifyOne(id: string, where: string, raw: unknown, keys: readonly Regis
 const ANYONE = { identity: { regexp: /^[\s\S]*$/u, source: '.*' }, issuer: { regexp: /^[\s\S]*$/u, source: '.*' } };
 
 /** What a reviewer needs: which repository, commit and workflow built it, and with which builder. */
-function toProvenance(id: string, where: string, statement: InTotoStatement, raw: unknown): NpmProvenance {
+function toProvenance(id: string, where: string, statement: InTotoStatement, bundle: Bundle): NpmProvenance {
   const claimed = statement.predicateType === SLSA_PROVENANCE_V1 ? readV1(statement.predicate) : readV02(statement.predicate);
-  const certificate = readCertificate(raw);
+  const certificate = readCertificate(bundle);
   if (!certificate.repository) fail(id, `${where}: the signing certificate names no source repository`);
   if (claimed.repository && normalizeRepository(claimed.repository) !== normalizeRepository(certificate.repository)) {
     fail(id, `${where}: the provenance claims ${claimed.repository} but was signed for ${certificate.repository}`);
@@ -150,8 +151,7 @@ function readV1(predicate: unknown): Claimed {
 }
 
 /** Fulcio's extensions, signed by the CA: the source repository and commit the OIDC token proved. */
-function readCertificate(raw: unknown): { identity: string; issuer: string; repository?: string; commit?: string; ref?: string } {
-  const bundle = parseBundle(JSON.stringify(raw), 'provenance');
+function readCertificate(bundle: Bundle): { identity: string; issuer: string; repository?: string; commit?: string; ref?: string } {
   const leaf = getLeafCertificate(bundle);
   if (!leaf) return { identity: '', issuer: '' };
   const certificate = SigstoreCertificate.parse(leaf.raw);
