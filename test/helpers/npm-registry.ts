@@ -39,6 +39,18 @@ export function realVersions(): ServedVersion[] {
   }));
 }
 
+/** What sigstore@1.0.0's real provenance says, as aisc records it. */
+export const SIGSTORE_PROVENANCE = {
+  predicateType: 'https://slsa.dev/provenance/v0.2',
+  repository: 'https://github.com/sigstore/sigstore-js',
+  commit: '06528997c3c8ab9f864fad9a3658446aca7fd86d',
+  workflow: '.github/workflows/publish.yml',
+  ref: 'refs/tags/v1.0.0',
+  builder: 'https://github.com/npm/cli@9.4.2',
+  identity: 'https://github.com/sigstore/sigstore-js/.github/workflows/publish.yml@refs/tags/v1.0.0',
+  issuer: 'https://token.actions.githubusercontent.com',
+};
+
 export function attestationsOf(name: string): unknown {
   return realVersions().find((v) => v.name === name)?.attestations;
 }

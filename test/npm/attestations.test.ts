@@ -4,7 +4,7 @@ import { getSha512Hex, normalizeRepository, toPurl, verifyAttestations } from '.
 import { getNpmRegistryKeys } from '../../src/npm/registry-keys.js';
 import { getPublicGoodTrustedRoot } from '../../src/signing/trust.js';
 import { signPayloadKeyless } from '../../src/signing/keyless.js';
-import { realVersions, type ServedVersion } from '../helpers/npm-registry.js';
+import { realVersions, SIGSTORE_PROVENANCE, type ServedVersion } from '../helpers/npm-registry.js';
 import { makeIdentityToken, startSigstoreInstance, type SigstoreInstance } from '../helpers/sigstore-instance.js';
 
 const [, sigstore] = realVersions() as [ServedVersion, ServedVersion & { attestations: { attestations: { predicateType: string; bundle: unknown }[] } }];
@@ -15,16 +15,7 @@ describe('npm attestations (real: sigstore@1.0.0, SLSA v0.2 + publish attestatio
   it('verifies both and records where and how the package was built', () => {
     expect(verify({})).toEqual({
       published: true,
-      provenance: {
-        predicateType: 'https://slsa.dev/provenance/v0.2',
-        repository: 'https://github.com/sigstore/sigstore-js',
-        commit: '06528997c3c8ab9f864fad9a3658446aca7fd86d',
-        workflow: '.github/workflows/publish.yml',
-        ref: 'refs/tags/v1.0.0',
-        builder: 'https://github.com/npm/cli@9.4.2',
-        identity: 'https://github.com/sigstore/sigstore-js/.github/workflows/publish.yml@refs/tags/v1.0.0',
-        issuer: 'https://token.actions.githubusercontent.com',
-      },
+      provenance: SIGSTORE_PROVENANCE,
     });
   });
 
