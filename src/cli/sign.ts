@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AiscError } from '../errors.js';
-import { writeFileAtomic } from '../lockfile/index.js';
+import { writeFileAtomic } from '../io/index.js';
 import { log, type CliContext } from './context.js';
 import { parseJobs } from './options.js';
 

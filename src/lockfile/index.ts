@@ -1,7 +1,6 @@
 export { compareCodePoints, toCanonicalJson, type JsonValue } from './canonical-json.js';
 export { computeRootDigest, sortFiles } from './digest.js';
 export { assertSafeRelativePath, getPathProblem, isSafeRelativePath } from './paths.js';
-export { decodeUtf8, MAX_LOCKFILE_BYTES, parseLockfile, readBoundedBytes, readLockfile, readLockfileSnapshot, type LockfileSnapshot } from './read.js';
-export { parseJsonStrict } from './strict-json.js';
+export { decodeLockfile, MAX_LOCKFILE_BYTES, parseLockfile, readLockfile, readLockfileBytes, readLockfileSnapshot, type LockfileSnapshot } from './read.js';
 export * from './types.js';
-export { toLockfileText, updateLockfile, withFileLock, writeFileAtomic } from './write.js';
+export { toLockfileText, updateLockfile } from './write.js';

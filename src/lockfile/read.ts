@@ -1,23 +1,35 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { AiscError, errnoCode } from '../errors.js';
+import { AiscError } from '../errors.js';
+import { decodeUtf8, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
-import { parseJsonStrict } from './strict-json.js';
 import { LOCKFILE_VERSION, type Lockfile, type NpmArtifact } from './types.js';
 
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
 
+/** Lockfile codes for the IO layer's neutral ones. */
+const LOCKFILE_CODES = { FILE_NOT_FOUND: 'LOCKFILE_NOT_FOUND', FILE_UNREADABLE: 'LOCKFILE_UNREADABLE', FILE_TOO_LARGE: 'LOCKFILE_TOO_LARGE', TEXT_INVALID: 'LOCKFILE_UNREADABLE' } as const;
+
 /** Reads and fully validates a lockfile; throws an AiscError (exit 2) listing every problem. */
 export async function readLockfile(path: string): Promise<Lockfile> {
-  return parseLockfile(await readLockfileText(path), path);
+  const bytes = await readLockfileBytes(path);
+  return parseLockfile(decodeLockfile(bytes, path), path);
 }
 
-async function readLockfileText(path: string): Promise<string> {
+/** The lockfile's bytes, bounded; a missing one says how to make it. */
+export async function readLockfileBytes(path: string): Promise<Buffer> {
   try {
-    return await readBounded(path, MAX_LOCKFILE_BYTES);
+    return await readBoundedBytes(path, { limit: MAX_LOCKFILE_BYTES, what: 'lockfile' });
   } catch (error) {
-    if (error instanceof AiscError && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('LOCKFILE_NOT_FOUND', `${path}: no such file (run 'aisc init' or 'aisc lock' first)`, { cause: error });
-    throw error;
+    if (error instanceof AiscError && error.code === 'FILE_NOT_FOUND') throw new AiscError('LOCKFILE_NOT_FOUND', `${path}: no such file (run 'aisc init' or 'aisc lock' first)`, { cause: error });
+    throw recode(error, LOCKFILE_CODES);
+  }
+}
+
+export function decodeLockfile(bytes: Uint8Array, where: string): string {
+  try {
+    return decodeUtf8(bytes, where, 'lockfile');
+  } catch (error) {
+    throw recode(error, LOCKFILE_CODES);
   }
 }
 
@@ -34,57 +46,13 @@ export interface LockfileSnapshot {
 export async function readLockfileSnapshot(path: string, reuse?: LockfileSnapshot): Promise<LockfileSnapshot | undefined> {
   let text: string;
   try {
-    text = await readBounded(path, MAX_LOCKFILE_BYTES);
+    text = decodeLockfile(await readLockfileBytes(path), path);
   } catch (error) {
     if (error instanceof AiscError && error.code === 'LOCKFILE_NOT_FOUND') return undefined;
     throw error;
   }
   if (reuse && reuse.text === text) return reuse;
   return { text, lockfile: await parseLockfile(text, path) };
-}
-
-export async function readBounded(path: string, limit: number): Promise<string> {
-  return decodeUtf8(await readBoundedBytes(path, limit), path);
-}
-
-export function decodeUtf8(bytes: Buffer, path: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (error) {
-    throw new AiscError('LOCKFILE_UNREADABLE', `${path}: expected UTF-8 text`, { cause: error });
-  }
-}
-
-/** A regular file's bytes, refusing more than `limit`: untrusted input is read bounded. */
-export async function readBoundedBytes(path: string, limit: number): Promise<Buffer> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') throw new AiscError('LOCKFILE_NOT_FOUND', `${path}: no such file`, { cause: error });
-    throw new AiscError('LOCKFILE_UNREADABLE', `${path}: cannot open (${code ?? String(error)})`, { cause: error });
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new AiscError('LOCKFILE_UNREADABLE', `${path}: expected a regular file`);
-    if (stat.size > limit) throw new AiscError('LOCKFILE_TOO_LARGE', `${path}: expected at most ${limit} bytes, got ${stat.size}`);
-    // Sized by what stat says (plus one byte to notice growth), never by the limit.
-    const buffer = Buffer.alloc(Math.min(limit, stat.size) + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length === buffer.length) throw new AiscError('LOCKFILE_UNREADABLE', `${path}: grew while it was read`);
-    }
-    return buffer.subarray(0, length);
-  } catch (error) {
-    if (error instanceof AiscError) throw error;
-    throw new AiscError('LOCKFILE_UNREADABLE', `${path}: cannot read (${errnoCode(error) ?? String(error)})`, { cause: error });
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Parses lockfile text: strict JSON, then version, then schema, then what a schema cannot say. */

@@ -4,10 +4,8 @@ import { dirname, join } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
-import { readBounded } from '../lockfile/read.js';
-import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { parseJsonStrict, readBoundedText, writeFileAtomic } from '../io/index.js';
 import type { NpmProvenance, NpmRegistrySignature } from '../lockfile/types.js';
-import { writeFileAtomic } from '../lockfile/write.js';
 import type { AttestationFacts } from './attestations.js';
 import { NpmFinding } from './findings.js';
 import type { RegistryKey } from './registry-keys.js';
@@ -68,7 +66,7 @@ export async function readEvidence(lockfilePath: string, digest: string, expecte
   const path = getEvidencePath(lockfilePath, digest);
   let text: string;
   try {
-    text = await readBounded(path, MAX_EVIDENCE_BYTES);
+    text = await readBoundedText(path, { limit: MAX_EVIDENCE_BYTES, what: 'npm evidence file' });
   } catch (error) {
     throw new NpmFinding('NPM_EVIDENCE_MISSING', `${expected.id}: its evidence ${EVIDENCE_FOLDER}/${digest}.json cannot be read (${isAiscError(error) ? error.message : String(error)}); run aisc lock again to fetch it`);
   }

@@ -3,7 +3,8 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { forEachConcurrent } from '../concurrent.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
-import { readBounded, readLockfileSnapshot } from '../lockfile/read.js';
+import { readBoundedText } from '../io/index.js';
+import { readLockfileSnapshot } from '../lockfile/read.js';
 import type { Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { updateLockfile } from '../lockfile/write.js';
 import type { LoadedPolicy } from '../policy/types.js';
@@ -65,8 +66,8 @@ export function isPackageLockPath(path: string): boolean {
  */
 export async function lockPackageLock(path: string, options: NpmLockOptions): Promise<NpmLockResult> {
   const before = await readLockfileSnapshot(options.lockfile);
-  const text = await readBounded(path, MAX_PACKAGE_LOCK_BYTES).catch((error: unknown) => {
-    if (isAiscError(error) && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file`, { cause: error });
+  const text = await readBoundedText(path, { limit: MAX_PACKAGE_LOCK_BYTES, what: 'package-lock.json' }).catch((error: unknown) => {
+    if (isAiscError(error) && error.code === 'FILE_NOT_FOUND') throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file`, { cause: error });
     throw new AiscError('NPM_LOCK_INVALID', `${path}: ${(error as Error).message}`, { cause: error });
   });
   const packages = parsePackageLock(text, path);

@@ -1,6 +1,6 @@
 import { AiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
-import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { parseJsonStrict } from '../io/index.js';
 
 export type NpmSourceType = 'registry' | 'git' | 'file' | 'link' | 'remote';
 

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
-import { writeFileAtomic } from '../lockfile/index.js';
+import { writeFileAtomic } from '../io/index.js';
 import { getKeyFingerprint } from '../signing/keys.js';
 import { toApprovalPayload } from './approval.js';
 import { loadChangeSet, type ChangeSet } from './change-set.js';

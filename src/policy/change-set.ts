@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { diffLockfiles } from '../diff/diff.js';
 import type { LockfileDiff } from '../diff/types.js';
 import { AiscError, isAiscError } from '../errors.js';
-import { decodeUtf8, MAX_LOCKFILE_BYTES, parseLockfile, toLockfileText } from '../lockfile/index.js';
+import { decodeLockfile, MAX_LOCKFILE_BYTES, parseLockfile, toLockfileText } from '../lockfile/index.js';
 import type { Lockfile } from '../lockfile/types.js';
 import { loadPolicy } from './read.js';
 import { gitSource, workingTree, type FileSource } from './source.js';
@@ -40,7 +40,7 @@ export async function loadBase(spec: string, paths: { lockfile: string; policy: 
 
 async function readLockfileFrom(source: FileSource, path: string): Promise<Omit<Side, 'policy'>> {
   const where = source.describe(path);
-  const lockfile = await parseLockfile(decodeUtf8(await source.read(path, MAX_LOCKFILE_BYTES), where), where);
+  const lockfile = await parseLockfile(decodeLockfile(await source.read(path, MAX_LOCKFILE_BYTES, 'lockfile'), where), where);
   return { where, lockfile, lockfileDigest: getLockfileDigest(lockfile) };
 }
 

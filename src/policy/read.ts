@@ -5,9 +5,8 @@ import { parseDocument } from 'yaml';
 import { resolveBuilt } from '../built.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
-import { decodeUtf8 } from '../lockfile/read.js';
 import { toProblemLines } from '../lockfile/schema.js';
-import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { decodeUtf8, parseJsonStrict, recode } from '../io/index.js';
 import { toPublicKey } from '../signing/keys.js';
 import { resolveFromPolicy, workingTree, type FileSource } from './source.js';
 import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch } from './types.js';
@@ -26,19 +25,19 @@ export async function loadPolicy(path: string, source: FileSource = workingTree)
   const where = source.describe(path);
   let bytes: Buffer;
   try {
-    bytes = await source.read(path, MAX_POLICY_BYTES);
+    bytes = await source.read(path, MAX_POLICY_BYTES, 'policy');
   } catch (error) {
-    if (isAiscError(error) && (error.code === 'LOCKFILE_NOT_FOUND' || error.code === 'BASE_NOT_FOUND')) throw new AiscError('POLICY_NOT_FOUND', `${where}: no such policy`, { cause: error });
-    throw new AiscError('POLICY_INVALID', `${where}: cannot read (${(error as Error).message})`, { cause: error });
+    if (isAiscError(error) && (error.code === 'FILE_NOT_FOUND' || error.code === 'BASE_NOT_FOUND')) throw new AiscError('POLICY_NOT_FOUND', `${where}: no such policy`, { cause: error });
+    throw recode(error, { FILE_UNREADABLE: 'POLICY_INVALID', FILE_TOO_LARGE: 'POLICY_INVALID' });
   }
-  const policy = await parsePolicy(decodeUtf8(bytes, where), where);
+  const policy = await parsePolicy(toText(bytes, where), where);
   const keys = new Map<string, KeyObject>();
   const keyDigests: Record<string, string> = {};
   const problems: string[] = [];
   for (const keyPath of getKeyPaths(policy)) {
     if (keys.has(keyPath)) continue;
     try {
-      const keyBytes = await source.read(resolveFromPolicy(path, keyPath), MAX_KEY_BYTES);
+      const keyBytes = await source.read(resolveFromPolicy(path, keyPath), MAX_KEY_BYTES, 'key');
       keys.set(keyPath, toPublicKey(keyBytes.toString('utf8'), `${where}: key ${keyPath}`));
       keyDigests[keyPath] = createHash('sha256').update(keyBytes).digest('hex');
     } catch (error) {
@@ -49,6 +48,14 @@ export async function loadPolicy(path: string, source: FileSource = workingTree)
   // The keys are part of what the policy trusts: changing alice.pub is a policy change.
   const digest = createHash('sha256').update(toCanonicalJson({ policy, keys: keyDigests })).digest('hex');
   return { policy, where, digest, keys };
+}
+
+function toText(bytes: Buffer, where: string): string {
+  try {
+    return decodeUtf8(bytes, where, 'policy');
+  } catch (error) {
+    throw recode(error, { TEXT_INVALID: 'POLICY_INVALID' });
+  }
 }
 
 function getKeyPaths(policy: Policy): string[] {

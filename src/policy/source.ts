@@ -2,19 +2,19 @@ import { execFile } from 'node:child_process';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { AiscError } from '../errors.js';
-import { readBoundedBytes } from '../lockfile/read.js';
+import { readBoundedBytes } from '../io/index.js';
 
 const run = promisify(execFile);
 
 /** Where policy, lockfile and key bytes come from: the working tree, or one git commit. */
 export interface FileSource {
   /** Reads `path` (relative to the current folder, or absolute) within `limit` bytes. */
-  read(path: string, limit: number): Promise<Buffer>;
+  read(path: string, limit: number, what: string): Promise<Buffer>;
   describe(path: string): string;
 }
 
 export const workingTree: FileSource = {
-  read: (path, limit) => readBoundedBytes(path, limit),
+  read: (path, limit, what) => readBoundedBytes(path, { limit, what }),
   describe: (path) => path,
 };
 
@@ -33,16 +33,16 @@ export async function gitSource(ref: string): Promise<FileSource> {
     throw new AiscError('BASE_INVALID', `git:${ref}: no such commit (or not inside a git repository)`, { cause: error });
   }
   return {
-    async read(path, limit) {
+    async read(path, limit, what) {
       const rel = relative(top, resolve(path));
       if (rel.startsWith('..') || isAbsolute(rel)) throw new AiscError('BASE_INVALID', `${path}: outside the git repository, cannot be read at git:${ref}`);
       try {
         const { stdout } = await run('git', ['show', `${commit}:${rel.split(sep).join('/')}`], { encoding: 'buffer', maxBuffer: limit + 1 });
-        if (stdout.length > limit) throw new AiscError('BASE_INVALID', `git:${ref}:${rel}: larger than ${limit} bytes`);
+        if (stdout.length > limit) throw new AiscError('BASE_INVALID', `git:${ref}:${rel}: expected a ${what} of at most ${limit} bytes`);
         return stdout;
       } catch (error) {
         if (error instanceof AiscError) throw error;
-        throw new AiscError('BASE_NOT_FOUND', `git:${ref}:${rel.split(sep).join('/')}: no such file at that commit`, { cause: error });
+        throw new AiscError('BASE_NOT_FOUND', `git:${ref}:${rel.split(sep).join('/')}: no such ${what} at that commit`, { cause: error });
       }
     },
     describe: (path) => `git:${ref}:${relative(top, resolve(path)).split(sep).join('/')}`,

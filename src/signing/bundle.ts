@@ -1,6 +1,5 @@
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
-import { readBounded } from '../lockfile/read.js';
-import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { parseJsonStrict, readBoundedText } from '../io/index.js';
 import { signatureInputError } from './errors.js';
 
 export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
@@ -27,7 +26,7 @@ export interface BundleOptions {
 export async function readBundle(path: string, options: BundleOptions = {}): Promise<ReadBundle> {
   let text: string;
   try {
-    text = await readBounded(path, MAX_BUNDLE_BYTES);
+    text = await readBoundedText(path, { limit: MAX_BUNDLE_BYTES, what: 'Sigstore bundle' });
   } catch (error) {
     throw signatureInputError('BUNDLE_INVALID', `${path}: cannot read the bundle (${(error as Error).message})`, error);
   }

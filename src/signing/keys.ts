@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { readBounded } from '../lockfile/read.js';
+import { readBoundedText } from '../io/index.js';
 import { signatureInputError } from './errors.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
@@ -13,7 +13,7 @@ const CURVE_HASH: Record<string, DigestName> = { prime256v1: 'sha256', secp384r1
 export async function readPublicKey(path: string): Promise<KeyObject> {
   let text: string;
   try {
-    text = await readBounded(path, 64 * 1024);
+    text = await readBoundedText(path, { limit: 64 * 1024, what: 'key' });
   } catch (error) {
     throw signatureInputError('KEY_INVALID', `${path}: cannot read the key (${(error as Error).message})`, error);
   }

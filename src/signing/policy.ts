@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { AiscError } from '../errors.js';
-import { readBounded } from '../lockfile/read.js';
+import { readBoundedText } from '../io/index.js';
 import { splitPemCertificates } from './certificate.js';
 import { signatureInputError } from './errors.js';
 import { toKeylessIdentity, type IdentityFlags } from './identity.js';
@@ -29,7 +29,7 @@ export async function toSignerPolicy(flags: SignerFlags): Promise<SignerPolicy> 
 }
 
 async function readCertificates(path: string): Promise<X509Certificate[]> {
-  const text = await readBounded(path, 1024 * 1024).catch((error: unknown) => {
+  const text = await readBoundedText(path, { limit: 1024 * 1024, what: 'certificate file' }).catch((error: unknown) => {
     throw signatureInputError('KEY_INVALID', `${path}: cannot read (${(error as Error).message})`, error);
   });
   const pems = splitPemCertificates(text);

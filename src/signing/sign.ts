@@ -5,7 +5,7 @@ import { dsse } from '@sigstore/core';
 import { AiscError } from '../errors.js';
 import { acquireHashPool } from '../hashing/index.js';
 import { computeRootDigest, getPathProblem } from '../lockfile/index.js';
-import { readBounded } from '../lockfile/read.js';
+import { readBoundedText } from '../io/index.js';
 import { DEFAULT_IGNORED, listTarget, resolveLocalTarget } from '../sources/index.js';
 import { signatureInputError } from './errors.js';
 import { assertSupportedKey, getKeyHash } from './keys.js';
@@ -18,7 +18,7 @@ const HASH_ENUM = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' }
 
 /** A PEM private key (PKCS#8 or SEC1), ECDSA P-256/P-384/P-521 or Ed25519; encrypted keys are refused. */
 export async function readPrivateKey(path: string): Promise<KeyObject> {
-  const text = await readBounded(path, 64 * 1024).catch((error: unknown) => {
+  const text = await readBoundedText(path, { limit: 64 * 1024, what: 'key' }).catch((error: unknown) => {
     throw signatureInputError('KEY_INVALID', `${path}: cannot read the key (${(error as Error).message})`, error);
   });
   if (/ENCRYPTED/.test(text)) throw signatureInputError('KEY_UNSUPPORTED', `${path}: encrypted private keys are not supported; give an unencrypted PEM (from a secret store)`);

@@ -1,5 +1,5 @@
 import type { Envelope } from '@sigstore/bundle';
-import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { parseJsonStrict } from '../io/index.js';
 import { signatureInputError } from './errors.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { readBounded } from '../lockfile/read.js';
-import { parseJsonStrict } from '../lockfile/strict-json.js';
+import { parseJsonStrict, readBoundedText } from '../io/index.js';
 import { signatureInputError } from './errors.js';
 
 const PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
@@ -29,7 +28,7 @@ export function getPublicGoodTrustedRoot(): TrustedRoot {
 export async function readTrustedRoot(path: string): Promise<TrustedRoot> {
   let text: string;
   try {
-    text = await readBounded(path, MAX_TRUSTED_ROOT_BYTES);
+    text = await readBoundedText(path, { limit: MAX_TRUSTED_ROOT_BYTES, what: 'trusted root' });
   } catch (error) {
     throw signatureInputError('TRUST_ROOT_INVALID', `${path}: cannot read the trusted root (${(error as Error).message})`, error);
   }

@@ -1,6 +1,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
+import { escapeRegExp, toTempPattern } from '../io/index.js';
 import type { Layout, LocalSource } from '../lockfile/types.js';
 
 /** A local artifact resolved on disk: the real folder everything is read under. */
@@ -74,10 +75,11 @@ export function toLockfileSkipper(lockfilePath: string, realRoot: string): (rela
   if (rel.startsWith('..') || isAbsolute(rel)) return () => false;
   const prefix = rel === '' ? '' : `${rel.split(sep).join('/')}/`;
   const name = basename(absolute);
-  const sidecar = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.[0-9a-f]+\\.tmp$`);
+  const temp = toTempPattern(name);
+  const lock = new RegExp(`^${escapeRegExp(name)}\\.lock(?:\\.break)?(?:\\.\\d+\\.[0-9a-f]+\\.stale)?$`);
   return (path) => {
     if (!path.startsWith(prefix)) return false;
     const rest = path.slice(prefix.length);
-    return rest === name || rest === `${name}.lock` || sidecar.test(rest);
+    return rest === name || lock.test(rest) || temp.test(rest);
   };
 }

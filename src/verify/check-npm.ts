@@ -2,7 +2,7 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { forEachConcurrent } from '../concurrent.js';
 import { isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
-import { readBounded } from '../lockfile/read.js';
+import { readBoundedText } from '../io/index.js';
 import type { NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/local.js';
 import { judgeEvidence, readEvidence } from '../npm/evidence.js';
@@ -49,7 +49,7 @@ async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: 
   const report: PackageLockReport = { path: packageLock, packages: group.length, ok: true, findings: [] };
   let installed: NpmPackage[];
   try {
-    installed = parsePackageLock(await readBounded(path, MAX_PACKAGE_LOCK_BYTES), packageLock);
+    installed = parsePackageLock(await readBoundedText(path, { limit: MAX_PACKAGE_LOCK_BYTES, what: 'package-lock.json' }), packageLock);
   } catch (error) {
     if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
     report.findings.push({ code: 'NPM_PACKAGE_LOCK_MISSING', artifact: packageLock, message: `${packageLock}: cannot be read or parsed (${error.message}); ${group.length} packages were locked from it` });

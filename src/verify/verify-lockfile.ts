@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { AiscError } from '../errors.js';
 import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
-import { compareCodePoints, decodeUtf8, MAX_LOCKFILE_BYTES, parseLockfile, readBoundedBytes } from '../lockfile/index.js';
+import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
@@ -49,11 +49,8 @@ export async function verifyLockfile(options: VerifyOptions): Promise<VerifyRepo
 
 async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
   // Read once: the bytes whose signature is checked are the bytes parsed.
-  const bytes = await readBoundedBytes(options.lockfile, MAX_LOCKFILE_BYTES).catch((error: unknown) => {
-    if (error instanceof AiscError && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('LOCKFILE_NOT_FOUND', `${options.lockfile}: no such file (run 'aisc init' or 'aisc lock' first)`, { cause: error });
-    throw error;
-  });
-  const lockfile = await parseLockfile(decodeUtf8(bytes, options.lockfile), options.lockfile);
+  const bytes = await readLockfileBytes(options.lockfile);
+  const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile);
   const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
   const overrides = options.artifactPaths ?? {};
   const unknown = Object.keys(overrides).filter((name) => !lockfile.artifacts[name]);

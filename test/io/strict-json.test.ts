@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJsonStrict } from '../../src/lockfile/strict-json.js';
+import { parseJsonStrict } from '../../src/io/strict-json.js';
 
 describe('parseJsonStrict', () => {
   it('agrees with JSON.parse on every valid JSON text without duplicate keys', () => {

@@ -1,0 +1,66 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { AiscError, errnoCode } from '../errors.js';
+
+/** Codes of the neutral IO layer; each domain (lockfile, policy, bundle) names its own on top. */
+export type ReadErrorCode = 'FILE_NOT_FOUND' | 'FILE_UNREADABLE' | 'FILE_TOO_LARGE' | 'TEXT_INVALID';
+
+export interface ReadOptions {
+  /** The most bytes to accept: untrusted input is read bounded. */
+  limit: number;
+  /** What the file is, for messages: 'lockfile', 'policy', 'Sigstore bundle', … */
+  what: string;
+}
+
+/**
+ * A regular file's bytes, refusing more than `limit`. The buffer is sized by what stat says (plus
+ * one byte to notice growth), never by the limit, so a generous limit costs nothing.
+ */
+export async function readBoundedBytes(path: string, { limit, what }: ReadOptions): Promise<Buffer> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') throw new AiscError('FILE_NOT_FOUND', `${path}: no such ${what}`, { cause: error });
+    throw new AiscError('FILE_UNREADABLE', `${path}: cannot open the ${what} (${code ?? String(error)})`, { cause: error });
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new AiscError('FILE_UNREADABLE', `${path}: expected the ${what} to be a regular file`);
+    if (stat.size > limit) throw new AiscError('FILE_TOO_LARGE', `${path}: expected a ${what} of at most ${limit} bytes, got ${stat.size}`);
+    const buffer = Buffer.alloc(Math.min(limit, stat.size) + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) throw new AiscError('FILE_UNREADABLE', `${path}: the ${what} grew while it was read`);
+    }
+    return buffer.subarray(0, length);
+  } catch (error) {
+    if (error instanceof AiscError) throw error;
+    throw new AiscError('FILE_UNREADABLE', `${path}: cannot read the ${what} (${errnoCode(error) ?? String(error)})`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Bounded bytes decoded as strict UTF-8. */
+export async function readBoundedText(path: string, options: ReadOptions): Promise<string> {
+  return decodeUtf8(await readBoundedBytes(path, options), path, options.what);
+}
+
+export function decodeUtf8(bytes: Uint8Array, where: string, what = 'file'): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new AiscError('TEXT_INVALID', `${where}: expected the ${what} to be UTF-8 text`, { cause: error });
+  }
+}
+
+/** The same error with a domain's code in place of a neutral one (message, cause and problems kept). */
+export function recode<C extends string>(error: unknown, codes: Partial<Record<string, C>>): unknown {
+  if (!(error instanceof AiscError) || !Object.hasOwn(codes, error.code)) return error;
+  const code = codes[error.code] as C;
+  return new AiscError(code, error.message, { cause: error.cause ?? error, details: error.details, problems: error.problems });
+}
