@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { AiscError, errnoCode } from '../errors.js';
+import { AiscError, errnoCode, isAiscError } from '../errors.js';
 
 /** Codes of the neutral IO layer; each domain (lockfile, policy, bundle) names its own on top. */
 export type ReadErrorCode = 'FILE_NOT_FOUND' | 'FILE_UNREADABLE' | 'FILE_TOO_LARGE' | 'TEXT_INVALID';
@@ -60,7 +60,8 @@ export function decodeUtf8(bytes: Uint8Array, where: string, what = 'file'): str
 
 /** The same error with a domain's code in place of a neutral one (message, cause and problems kept). */
 export function recode<C extends string>(error: unknown, codes: Partial<Record<string, C>>): unknown {
-  if (!(error instanceof AiscError) || !Object.hasOwn(codes, error.code)) return error;
-  const code = codes[error.code] as C;
+  if (!isAiscError(error)) return error;
+  const code = Object.hasOwn(codes, error.code) ? codes[error.code] : undefined;
+  if (code === undefined) return error;
   return new AiscError(code, error.message, { cause: error.cause ?? error, details: error.details, problems: error.problems });
 }
