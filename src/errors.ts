@@ -17,6 +17,7 @@ export type AiscErrorCode =
   | 'FILE_TOO_LARGE'
   | 'TEXT_INVALID'
   | 'PATH_INVALID'
+  | 'NAME_INVALID'
   | 'SOURCE_NOT_FOUND'
   | 'SOURCE_UNREADABLE'
   | 'SOURCE_EMPTY'

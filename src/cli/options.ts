@@ -26,12 +26,12 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** `--artifact NAME=PATH`, repeatable; a name given twice is a usage error. */
-export function collectArtifactPath(value: string, previous: Record<string, string> = {}): Record<string, string> {
+export function collectArtifactPath(value: string, previous: ReadonlyMap<string, string> = new Map()): Map<string, string> {
   const at = value.indexOf('=');
   if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`expected NAME=PATH, got ${JSON.stringify(value)}`);
   const name = value.slice(0, at);
-  if (Object.hasOwn(previous, name)) throw new InvalidArgumentError(`${JSON.stringify(name)} given twice`);
-  return { ...previous, [name]: value.slice(at + 1) };
+  if (previous.has(name)) throw new InvalidArgumentError(`${JSON.stringify(name)} given twice`);
+  return new Map([...previous, [name, value.slice(at + 1)]]);
 }
 
 /** A parser for a flag that takes one of a few words. */

@@ -12,7 +12,7 @@ interface VerifyFlags extends SignerFlags {
   base?: string;
   approvals?: string;
   lockfile: string;
-  artifact?: Record<string, string>;
+  artifact?: Map<string, string>;
   format: VerifyFormat;
   allowSymlinks?: boolean;
   jobs?: number;

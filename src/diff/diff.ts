@@ -27,11 +27,11 @@ export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyC
   const [baseFiles, baseNpm] = partition(base);
   const [nextFiles, nextNpm] = partition(next);
   const changes: Change[] = diffNpmArtifacts(baseNpm, nextNpm);
-  const added = Object.keys(nextFiles).filter((name) => !baseFiles[name]);
-  const removed = Object.keys(baseFiles).filter((name) => !nextFiles[name]);
+  const added = [...nextFiles.keys()].filter((name) => !baseFiles.has(name));
+  const removed = [...baseFiles.keys()].filter((name) => !nextFiles.has(name));
   for (const name of added) {
-    const artifact = nextFiles[name] as FileArtifact;
-    const from = removed.find((old) => baseFiles[old]?.digest === artifact.digest && baseFiles[old]?.kind === artifact.kind);
+    const artifact = nextFiles.get(name) as FileArtifact;
+    const from = removed.find((old) => baseFiles.get(old)?.digest === artifact.digest && baseFiles.get(old)?.kind === artifact.kind);
     if (from) {
       removed.splice(removed.indexOf(from), 1);
       changes.push({ class: 'artifact-renamed', artifact: name, kind: artifact.kind, summary: `renamed from ${from} (same ${artifact.files.length} files)`, from, to: name });
@@ -40,11 +40,11 @@ export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyC
     }
   }
   for (const name of removed) {
-    const artifact = baseFiles[name] as FileArtifact;
+    const artifact = baseFiles.get(name) as FileArtifact;
     changes.push({ class: 'artifact-removed', artifact: name, kind: artifact.kind, summary: `removed: ${artifact.kind}, ${artifact.files.length} files`, from: artifact.digest });
   }
-  for (const [name, after] of Object.entries(nextFiles)) {
-    const before = baseFiles[name];
+  for (const [name, after] of nextFiles) {
+    const before = baseFiles.get(name);
     if (before) changes.push(...diffArtifact(name, before, after));
   }
   if (options.policyChanged) {
@@ -55,12 +55,12 @@ export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyC
 }
 
 /** File artifacts by name, and npm packages (diffed by package name, not by name@version). */
-function partition(lockfile: Lockfile): [Record<string, FileArtifact>, NpmArtifact[]] {
-  const files: Record<string, FileArtifact> = {};
+function partition(lockfile: Lockfile): [Map<string, FileArtifact>, NpmArtifact[]] {
+  const files = new Map<string, FileArtifact>();
   const npm: NpmArtifact[] = [];
-  for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+  for (const [name, artifact] of lockfile.artifacts) {
     if (artifact.kind === 'npm') npm.push(artifact);
-    else files[name] = artifact;
+    else files.set(name, artifact);
   }
   return [files, npm];
 }

@@ -4,7 +4,7 @@ import { AiscError } from '../errors.js';
 import { getFormatFacts, inferKind } from '../formats/index.js';
 import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import type { HashJob } from '../hashing/types.js';
-import { compareCodePoints, computeRootDigest, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
+import { compareCodePoints, computeRootDigest, getNameProblem, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
 import type { FileArtifact, FileArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
 import type { LoadedPolicy } from '../policy/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
@@ -34,8 +34,6 @@ export interface LockResult {
   locked: { name: string; artifact: FileArtifact }[];
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9@_][A-Za-z0-9._@/+:-]{0,213}$/;
-
 interface Planned {
   name: string;
   kind: FileArtifactKind;
@@ -53,6 +51,10 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
   if (sources.length === 0) throw new AiscError('USAGE', 'aisc lock: expected at least one source');
   if (options.name !== undefined && sources.length > 1) throw new AiscError('USAGE', '--name: expected one source, got ' + sources.length);
   if (options.signature && sources.length !== 1) throw new AiscError('USAGE', `--signature: expected one source, got ${sources.length}`);
+  for (const dependency of options.dependsOn ?? []) {
+    const problem = getNameProblem(dependency);
+    if (problem) throw new AiscError('NAME_INVALID', `--depends-on: expected an artifact name, got ${JSON.stringify(dependency)}, which ${problem}`);
+  }
   // A bundle kept inside the model folder is not part of what it signs.
   const ignore = [...(options.ignore ?? []), ...getBundleInside(sources[0], options.signature?.bundle)];
   const matcher = toIgnoreMatcher(ignore);
@@ -103,8 +105,8 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
   const lockfile = await updateLockfile(
     options.lockfile,
     (current) => {
-      const artifacts = { ...current.artifacts };
-      for (const { name, artifact } of locked) artifacts[name] = artifact;
+      const artifacts = new Map(current.artifacts);
+      for (const { name, artifact } of locked) artifacts.set(name, artifact);
       const next = { ...current, artifacts };
       if (rules && !options.force) {
         const names = new Set(locked.map((l) => l.name));
@@ -115,7 +117,7 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
         }
       }
       for (const { name, artifact } of locked) {
-        const unknown = (artifact.dependsOn ?? []).filter((dep) => !artifacts[dep]);
+        const unknown = (artifact.dependsOn ?? []).filter((dep) => !artifacts.has(dep));
         if (unknown.length > 0) {
           throw new AiscError('UNKNOWN_DEPENDENCY', `--depends-on: expected a locked artifact, got ${unknown.map((u) => JSON.stringify(u)).join(', ')} (lock it first, then ${name})`);
         }
@@ -149,8 +151,10 @@ function getBundleInside(source: string | undefined, bundle: string | undefined)
 function planSource(path: string, options: LockOptions, ignore: ReturnType<typeof toIgnoreMatcher>): Planned {
   const target = resolveLocalTarget(path);
   const name = options.name ?? basename(resolve(path));
-  if (!NAME_PATTERN.test(name)) {
-    throw new AiscError('USAGE', `${path}: expected an artifact name of letters, digits and ._@/+:-, got ${JSON.stringify(name)}; pass --name`);
+  const problem = getNameProblem(name);
+  if (problem) {
+    if (options.name !== undefined) throw new AiscError('NAME_INVALID', `--name: expected an artifact name, got ${JSON.stringify(name)}, which ${problem}`);
+    throw new AiscError('NAME_INVALID', `${path}: its base name ${JSON.stringify(name)} is not an artifact name (it ${problem}); pass --name`);
   }
   const entries = listTarget(target, { ignore, skip: toLockfileSkipper(options.lockfile, target.realRoot) }).filter((entry) => entry.type !== 'folder');
   const problems = entries.map((entry) => getEntryProblem(entry, options.allowSymlinks ?? false)).filter((p): p is [string, string] => p !== undefined);

@@ -47,7 +47,8 @@ function write(value: unknown, indent: string, out: string[]): void {
       return;
     case 'object':
       if (Array.isArray(value)) writeArray(value, indent, out);
-      else writeObject(value as Record<string, unknown>, indent, out);
+      else if (value instanceof Map) writeEntries([...(value as Map<unknown, unknown>)].filter((entry): entry is [string, unknown] => typeof entry[0] === 'string'), indent, out);
+      else writeEntries(Object.entries(value as Record<string, unknown>), indent, out);
       return;
     default:
       throw new TypeError(`cannot serialize a ${typeof value} as JSON`);
@@ -69,20 +70,19 @@ function writeArray(items: unknown[], indent: string, out: string[]): void {
   out.push(indent, ']');
 }
 
-function writeObject(object: Record<string, unknown>, indent: string, out: string[]): void {
-  const keys = Object.keys(object)
-    .filter((key) => object[key] !== undefined)
-    .sort(compareCodePoints);
-  if (keys.length === 0) {
+/** An object's or a Map's entries (string keys), as one JSON object: names are data, not keys. */
+function writeEntries(all: [string, unknown][], indent: string, out: string[]): void {
+  const entries = all.filter((entry) => entry[1] !== undefined).sort((a, b) => compareCodePoints(a[0], b[0]));
+  if (entries.length === 0) {
     out.push('{}');
     return;
   }
   const inner = `${indent}  `;
   out.push('{\n');
-  keys.forEach((key, i) => {
+  entries.forEach(([key, value], i) => {
     out.push(inner, JSON.stringify(key), ': ');
-    write(object[key], inner, out);
-    out.push(i === keys.length - 1 ? '\n' : ',\n');
+    write(value, inner, out);
+    out.push(i === entries.length - 1 ? '\n' : ',\n');
   });
   out.push(indent, '}');
 }

@@ -1,5 +1,6 @@
 export { compareCodePoints, toCanonicalJson, type JsonValue } from './canonical-json.js';
 export { computeRootDigest, sortFiles } from './digest.js';
+export { getNameProblem, isArtifactName, MAX_NAME_LENGTH } from './names.js';
 export { assertSafeRelativePath, getPathProblem, isSafeRelativePath } from './paths.js';
 export { decodeLockfile, MAX_LOCKFILE_BYTES, parseLockfile, readLockfile, readLockfileBytes, readLockfileSnapshot, type LockfileSnapshot } from './read.js';
 export * from './types.js';

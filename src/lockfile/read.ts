@@ -2,7 +2,8 @@ import { AiscError } from '../errors.js';
 import { decodeUtf8, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
-import { LOCKFILE_VERSION, type Lockfile, type NpmArtifact } from './types.js';
+import { getNameProblem } from './names.js';
+import { LOCKFILE_VERSION, type Artifact, type Lockfile, type NpmArtifact } from './types.js';
 
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
 
@@ -70,7 +71,8 @@ export async function parseLockfile(text: string, where: string): Promise<Lockfi
   if (!validate(data)) {
     throw invalid(where, toProblemLines(validate.errors ?? []));
   }
-  const lockfile = data as Lockfile;
+  const raw = data as { lockfileVersion: typeof LOCKFILE_VERSION; artifacts: object };
+  const lockfile: Lockfile = { lockfileVersion: raw.lockfileVersion, artifacts: new Map(Object.entries(raw.artifacts) as [string, Artifact][]) };
   const problems = getSemanticProblems(lockfile);
   if (problems.length > 0) throw invalid(where, problems);
   return lockfile;
@@ -85,7 +87,13 @@ function invalid(where: string, problems: string[]): AiscError {
 
 function getSemanticProblems(lockfile: Lockfile): string[] {
   const problems: string[] = [];
-  for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+  for (const [name, artifact] of lockfile.artifacts) {
+    const nameProblem = getNameProblem(name);
+    if (nameProblem) problems.push(`/artifacts: the name ${JSON.stringify(name)} ${nameProblem}`);
+    for (const dependency of (artifact.kind === 'npm' ? [] : artifact.dependsOn) ?? []) {
+      const problem = getNameProblem(dependency);
+      if (problem) problems.push(`/artifacts/${name}/dependsOn: the name ${JSON.stringify(dependency)} ${problem}`);
+    }
     if (artifact.kind === 'npm') {
       problems.push(...getNpmProblems(name, artifact));
       continue;

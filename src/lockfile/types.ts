@@ -117,9 +117,10 @@ export function isNpmArtifact(artifact: Artifact): artifact is NpmArtifact {
 
 export interface Lockfile {
   lockfileVersion: typeof LOCKFILE_VERSION;
-  artifacts: Record<string, Artifact>;
+  /** By name, in name order when written. A Map: names are data, never object keys. */
+  artifacts: Map<string, Artifact>;
 }
 
 export function emptyLockfile(): Lockfile {
-  return { lockfileVersion: LOCKFILE_VERSION, artifacts: {} };
+  return { lockfileVersion: LOCKFILE_VERSION, artifacts: new Map() };
 }

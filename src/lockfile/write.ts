@@ -6,9 +6,9 @@ import { emptyLockfile, type Artifact, type Lockfile } from './types.js';
 
 /** The canonical bytes of a lockfile: files in path order, keys sorted, artifacts by name. */
 export function toLockfileText(lockfile: Lockfile): string {
-  const artifacts: Record<string, Artifact> = {};
-  for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
-    artifacts[name] = artifact.kind === 'npm' ? artifact : { ...artifact, files: sortFiles(artifact.files) };
+  const artifacts = new Map<string, Artifact>();
+  for (const [name, artifact] of lockfile.artifacts) {
+    artifacts.set(name, artifact.kind === 'npm' ? artifact : { ...artifact, files: sortFiles(artifact.files) });
   }
   return toCanonicalJson({ lockfileVersion: lockfile.lockfileVersion, artifacts });
 }

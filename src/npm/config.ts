@@ -9,9 +9,9 @@ export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
 export interface RegistryConfig {
   registry: string;
   /** `@scope` → registry URL (`@scope:registry=` lines). */
-  scopes: Record<string, string>;
+  scopes: Map<string, string>;
   /** nerf-darted URL (`//host/path/`) → token (`//host/path/:_authToken=` lines). Never logged. */
-  tokens: Record<string, string>;
+  tokens: Map<string, string>;
   /** npm's fetch-timeout (ms) and fetch-retries, when set. */
   fetchTimeout?: number;
   fetchRetries?: number;
@@ -24,7 +24,7 @@ export interface RegistryConfig {
 export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv; registry?: string; userConfig?: string } = {}): RegistryConfig {
   const env = options.env ?? process.env;
   const files = [options.userConfig ?? join(homedir(), '.npmrc'), join(options.cwd ?? process.cwd(), '.npmrc')];
-  const config: RegistryConfig = { registry: DEFAULT_REGISTRY, scopes: {}, tokens: {} };
+  const config: RegistryConfig = { registry: DEFAULT_REGISTRY, scopes: new Map(), tokens: new Map() };
   for (const file of files) {
     let text: string;
     try {
@@ -40,8 +40,8 @@ export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.Process
       const key = line.slice(0, at).trim();
       const value = line.slice(at + 1).trim().replace(/\$\{([^}]+)\}/g, (_, name: string) => env[name] ?? '');
       if (key === 'registry') config.registry = toRegistryUrl(value, `${file}: registry`);
-      else if (/^@[^:]+:registry$/.test(key)) config.scopes[key.slice(0, key.indexOf(':'))] = toRegistryUrl(value, `${file}: ${key}`);
-      else if (key.startsWith('//') && key.endsWith(':_authToken')) config.tokens[key.slice(0, -':_authToken'.length)] = value;
+      else if (/^@[^:]+:registry$/.test(key)) config.scopes.set(key.slice(0, key.indexOf(':')), toRegistryUrl(value, `${file}: ${key}`));
+      else if (key.startsWith('//') && key.endsWith(':_authToken')) config.tokens.set(key.slice(0, -':_authToken'.length), value);
       else if (key === 'fetch-timeout' || key === 'fetch-retries') setFetchOption(config, key, value);
     }
   }
@@ -72,15 +72,15 @@ function toRegistryUrl(value: string, from: string): string {
 /** The registry a package name is fetched from: its scope's, or the default. */
 export function getRegistryFor(config: RegistryConfig, name: string): string {
   const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : undefined;
-  return (scope && config.scopes[scope]) ?? config.registry;
+  return (scope && config.scopes.get(scope)) ?? config.registry;
 }
 
 /** The token for a URL: the longest nerf-darted prefix that matches it, as npm picks. */
 export function getTokenFor(config: RegistryConfig, url: string): string | undefined {
   const nerf = url.replace(/^https?:/, '');
   let best: string | undefined;
-  for (const prefix of Object.keys(config.tokens)) {
+  for (const prefix of config.tokens.keys()) {
     if (nerf.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`) && (!best || prefix.length > best.length)) best = prefix;
   }
-  return best === undefined ? undefined : config.tokens[best];
+  return best === undefined ? undefined : config.tokens.get(best);
 }

@@ -101,7 +101,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   locked.sort((a, b) => compareCodePoints(a.name, b.name));
   // npm terms judge each package on its own facts: checked before anything is written.
   if (options.rules && !options.force) {
-    const violations = options.rules.evaluate(options.rules.policy, { lockfileVersion: 1, artifacts: Object.fromEntries(locked.map((l) => [l.name, l.artifact])) });
+    const violations = options.rules.evaluate(options.rules.policy, { lockfileVersion: 1, artifacts: new Map(locked.map((l) => [l.name, l.artifact])) });
     if (violations.length > 0) {
       const where = options.rules.policy?.where ?? 'no policy file';
       throw new NpmLockFindings(
@@ -118,17 +118,17 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   const lockfile = await updateLockfile(
     options.lockfile,
     (current) => {
-      const artifacts = { ...current.artifacts };
-      for (const [name, artifact] of Object.entries(artifacts)) {
-        if (artifact.kind === 'npm' && artifact.source.packageLock === packageLock) delete artifacts[name];
+      const artifacts = new Map(current.artifacts);
+      for (const [name, artifact] of current.artifacts) {
+        if (artifact.kind === 'npm' && artifact.source.packageLock === packageLock) artifacts.delete(name);
       }
       for (const { name, artifact } of locked) {
-        const other = artifacts[name];
+        const other = artifacts.get(name);
         if (other) {
           const from = other.kind === 'npm' ? other.source.packageLock : `a ${other.kind}`;
           throw new AiscError('USAGE', `${name} is already locked from ${from}; lock each package-lock.json into its own lockfile (--lockfile)`);
         }
-        artifacts[name] = artifact;
+        artifacts.set(name, artifact);
       }
       return { ...current, artifacts };
     },
@@ -194,7 +194,7 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
   }
   const fetched = await packument;
   if (fetched instanceof NpmFinding) throw new NpmFinding(fetched.code, `${id}: ${fetched.message}`);
-  const manifest = fetched.versions[pkg.version];
+  const manifest = Object.hasOwn(fetched.versions, pkg.version) ? fetched.versions[pkg.version] : undefined;
   if (!manifest) throw new NpmFinding('NPM_NOT_IN_REGISTRY', `${id}: ${registry} has no version ${pkg.version} of ${pkg.name}`);
   const dist = manifest.dist ?? {};
   if (dist.integrity !== pkg.integrity && !sameStrongestHash(String(dist.integrity), pkg.integrity)) {
@@ -204,8 +204,8 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
     throw new NpmFinding('NPM_RESOLVED_ELSEWHERE', `${id}: resolved ${pkg.resolved} is not the configured registry's tarball (${expected})`);
   }
   const scripts = manifest.scripts ?? {};
-  if (manifest.hasInstallScript === true || ['preinstall', 'install', 'postinstall'].some((s) => typeof scripts[s] === 'string')) artifact.hasInstallScript = true;
-  const time = fetched.time[pkg.version];
+  if (manifest.hasInstallScript === true || ['preinstall', 'install', 'postinstall'].some((s) => Object.hasOwn(scripts, s) && typeof scripts[s] === 'string')) artifact.hasInstallScript = true;
+  const time = Object.hasOwn(fetched.time, pkg.version) ? fetched.time[pkg.version] : undefined;
   const evidence: NpmEvidence = {
     evidenceVersion: 1,
     package: pkg.name,

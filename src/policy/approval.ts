@@ -114,7 +114,7 @@ async function verifyApprovalFile(
   const reviewer = typeof predicate?.reviewer === 'string' ? predicate.reviewer : undefined;
   const details = { reviewer };
   if (!predicate || !reviewer) throw new AiscError('APPROVAL_INVALID', 'names no reviewer', { details });
-  const registered = basePolicy.policy.reviewers?.[reviewer];
+  const registered = basePolicy.policy.reviewers?.get(reviewer);
   if (!registered) throw new AiscError('APPROVAL_REJECTED', `${reviewer} is not a reviewer in the base policy`, { details });
   const expected: [string, unknown, string][] = [
     ['base lockfile', predicate.base?.lockfile, changeSet.base.lockfileDigest],

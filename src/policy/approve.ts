@@ -28,7 +28,7 @@ export interface ApproveOptions {
  */
 export async function approveChange(options: ApproveOptions): Promise<{ path: string; changeSet: ChangeSet }> {
   const changeSet = await loadChangeSet(options);
-  const registered = changeSet.base.policy?.policy.reviewers?.[options.reviewer];
+  const registered = changeSet.base.policy?.policy.reviewers?.get(options.reviewer);
   if (!changeSet.base.policy) throw new AiscError('USAGE', `the base (${changeSet.base.where}) has no policy: there is nobody to approve as`);
   if (!registered) throw new AiscError('USAGE', `--reviewer: ${JSON.stringify(options.reviewer)} is not a reviewer in the base policy ${changeSet.base.policy.where}`);
   if (changeSet.diff.changes.length === 0) throw new AiscError('USAGE', `nothing to approve: no changes since ${changeSet.base.where}`);

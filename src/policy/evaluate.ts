@@ -21,12 +21,12 @@ export interface PolicyFinding {
  */
 export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfile): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
-  for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+  for (const [name, artifact] of lockfile.artifacts) {
     if (artifact.kind === 'npm') findings.push(...evaluateNpmArtifact(loaded, name, artifact));
   }
   if (!loaded) return findings;
   (loaded.policy.rules ?? []).forEach((rule, index) => {
-    for (const [name, artifact] of Object.entries(lockfile.artifacts)) {
+    for (const [name, artifact] of lockfile.artifacts) {
       if (artifact.kind === 'npm' || !matchesArtifact(rule.match, { name, kind: artifact.kind })) continue;
       const add = (code: PolicyFindingCode, message: string): void => {
         findings.push({ code, artifact: name, rule: index + 1, message: `rule ${index + 1} (${describeMatch(rule.match)}): ${message}` });
@@ -46,7 +46,7 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
 }
 
 function isSigner(loaded: LoadedPolicy, name: string, recorded: RecordedSigner): boolean {
-  const expected: PolicyIdentity | undefined = loaded.policy.signers?.[name];
+  const expected: PolicyIdentity | undefined = loaded.policy.signers?.get(name);
   if (!expected) return false;
   if (expected.key !== undefined) {
     const key = loaded.keys.get(expected.key);

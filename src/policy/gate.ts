@@ -1,7 +1,7 @@
 import type { Change } from '../diff/types.js';
 import { parseDuration, type ValidApproval } from './approval.js';
 import { matchesArtifact } from './match.js';
-import type { LoadedPolicy } from './types.js';
+import type { LoadedPolicy, PolicyReviewer } from './types.js';
 
 export interface GateFinding {
   code: 'APPROVALS_MISSING';
@@ -30,13 +30,13 @@ function getClassesCovering(change: Change): Change['class'][] {
  */
 export function evaluateApprovals(changes: readonly Change[], basePolicy: LoadedPolicy, approvals: readonly ValidApproval[], now: Date): GateFinding[] {
   const findings: GateFinding[] = [];
-  const reviewers = basePolicy.policy.reviewers ?? {};
+  const reviewers = basePolicy.policy.reviewers ?? new Map<string, PolicyReviewer>();
   (basePolicy.policy.approvals ?? []).forEach((rule, index) => {
     const maxAge = parseDuration(rule.maxAge);
     const qualified = new Set(
       approvals
         .filter((a) => maxAge === undefined || now.getTime() - new Date(a.approvedAt).getTime() <= maxAge)
-        .filter((a) => rule.require.from.includes(a.reviewer) || (reviewers[a.reviewer]?.groups ?? []).some((g) => rule.require.from.includes(g)))
+        .filter((a) => rule.require.from.includes(a.reviewer) || (reviewers.get(a.reviewer)?.groups ?? []).some((g) => rule.require.from.includes(g)))
         .map((a) => a.reviewer),
     );
     const approvedBy = [...qualified].sort();

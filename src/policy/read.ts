@@ -9,7 +9,7 @@ import { toProblemLines } from '../lockfile/schema.js';
 import { decodeUtf8, parseJsonStrict, recode } from '../io/index.js';
 import { toPublicKey } from '../signing/keys.js';
 import { resolveFromPolicy, workingTree, type FileSource } from './source.js';
-import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch } from './types.js';
+import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch, PolicyReviewer } from './types.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
 const MAX_KEY_BYTES = 64 * 1024;
@@ -59,7 +59,7 @@ function toText(bytes: Buffer, where: string): string {
 }
 
 function getKeyPaths(policy: Policy): string[] {
-  return [...Object.values(policy.signers ?? {}), ...Object.values(policy.reviewers ?? {})].map((entry) => entry.key).filter((key): key is string => key !== undefined);
+  return [...(policy.signers?.values() ?? []), ...(policy.reviewers?.values() ?? [])].map((entry) => entry.key).filter((key): key is string => key !== undefined);
 }
 
 /** Parses and checks a policy, listing every problem: a typo must never silently weaken it. */
@@ -70,7 +70,13 @@ export async function parsePolicy(text: string, where: string): Promise<Policy> 
   // Names are checked even when the schema fails, so one run lists every problem.
   const problems = [...schemaProblems, ...getSemanticProblems(toShape(data))];
   if (problems.length > 0) throw invalid(where, problems);
-  return data as Policy;
+  const valid = data as Omit<Policy, 'signers' | 'reviewers'> & { signers?: Record<string, PolicyIdentity>; reviewers?: Record<string, PolicyReviewer> };
+  return { ...valid, signers: toMap(valid.signers), reviewers: toMap(valid.reviewers) };
+}
+
+/** An object's own entries as a Map, so that no name can reach Object.prototype. */
+function toMap<T>(record: Record<string, T> | undefined): Map<string, T> | undefined {
+  return record === undefined ? undefined : new Map(Object.entries(record));
 }
 
 function parseJson(text: string, where: string): unknown {
@@ -112,8 +118,8 @@ function toShape(data: unknown): Policy {
   const top = record(data);
   return {
     version: 1,
-    signers: Object.fromEntries(Object.entries(record(top.signers)).map(([k, v]) => [k, identity(v)])),
-    reviewers: Object.fromEntries(Object.entries(record(top.reviewers)).map(([k, v]) => [k, identity(v)])),
+    signers: new Map(Object.entries(record(top.signers)).map(([k, v]) => [k, identity(v)])),
+    reviewers: new Map(Object.entries(record(top.reviewers)).map(([k, v]) => [k, identity(v)])),
     rules: array(top.rules).map((rule) => ({ match: match(record(rule).match), require: { signedBy: strings(record(record(rule).require).signedBy) } })),
     approvals: array(top.approvals).map((approval) => ({ on: [], match: match(record(approval).match), require: { count: 0, from: strings(record(record(approval).require).from) } })),
   };
@@ -121,24 +127,24 @@ function toShape(data: unknown): Policy {
 
 function getSemanticProblems(policy: Policy): string[] {
   const problems: string[] = [];
-  const signers = policy.signers ?? {};
-  const reviewers = policy.reviewers ?? {};
-  for (const [name, signer] of Object.entries(signers)) problems.push(...getIdentityProblems(`/signers/${name}`, signer));
-  for (const [name, reviewer] of Object.entries(reviewers)) {
+  const signers = policy.signers ?? new Map<string, PolicyIdentity>();
+  const reviewers = policy.reviewers ?? new Map<string, PolicyReviewer>();
+  for (const [name, signer] of signers) problems.push(...getIdentityProblems(`/signers/${name}`, signer));
+  for (const [name, reviewer] of reviewers) {
     if (reviewer.identityRegexp !== undefined) problems.push(`/reviewers/${name}: a reviewer is one identity; identityRegexp is not allowed`);
     problems.push(...getIdentityProblems(`/reviewers/${name}`, reviewer));
   }
-  const groups = new Set(Object.values(reviewers).flatMap((r) => r.groups ?? []));
+  const groups = new Set([...reviewers.values()].flatMap((r) => r.groups ?? []));
   (policy.rules ?? []).forEach((rule, i) => {
     problems.push(...getMatchProblems(`/rules/${i}/match`, rule.match));
-    for (const signer of rule.require.signedBy ?? []) if (!signers[signer]) problems.push(`/rules/${i}/require/signedBy: unknown signer ${JSON.stringify(signer)} (not under signers)`);
+    for (const signer of rule.require.signedBy ?? []) if (!signers.has(signer)) problems.push(`/rules/${i}/require/signedBy: unknown signer ${JSON.stringify(signer)} (not under signers)`);
     const globs = Object.keys(rule.require.provenanceFrom ?? {});
     if (globs.length > 0) problems.push(...getMatchProblems(`/rules/${i}/require/provenanceFrom`, { name: globs }).map((p) => p.replace('/provenanceFrom/name:', '/provenanceFrom:')));
   });
   (policy.approvals ?? []).forEach((approval, i) => {
     problems.push(...getMatchProblems(`/approvals/${i}/match`, approval.match));
     for (const from of approval.require.from) {
-      if (!groups.has(from) && !reviewers[from]) problems.push(`/approvals/${i}/require/from: unknown group or reviewer ${JSON.stringify(from)}`);
+      if (!groups.has(from) && !reviewers.has(from)) problems.push(`/approvals/${i}/require/from: unknown group or reviewer ${JSON.stringify(from)}`);
     }
   });
   return problems;

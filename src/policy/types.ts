@@ -65,8 +65,9 @@ export interface PolicyApproval {
 export interface Policy {
   version: 1;
   maxAge?: string;
-  signers?: Record<string, PolicyIdentity>;
-  reviewers?: Record<string, PolicyReviewer>;
+  /** By name. Maps: a name from a policy or an approval is data, never an object key. */
+  signers?: Map<string, PolicyIdentity>;
+  reviewers?: Map<string, PolicyReviewer>;
   rules?: PolicyRule[];
   approvals?: PolicyApproval[];
 }

@@ -16,7 +16,7 @@ export const DEFAULT_APPROVALS = '.aisc/approvals';
 export interface VerifyOptions {
   lockfile: string;
   /** NAME → PATH: verify that artifact where it is mounted now rather than at its locked source. */
-  artifactPaths?: Record<string, string>;
+  artifactPaths?: ReadonlyMap<string, string>;
   allowSymlinks?: boolean;
   jobs?: number;
   onHashing?: (progress: ProgressSource, totalBytes: number) => void;
@@ -52,18 +52,18 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const bytes = await readLockfileBytes(options.lockfile);
   const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile);
   const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
-  const overrides = options.artifactPaths ?? {};
-  const unknown = Object.keys(overrides).filter((name) => !lockfile.artifacts[name]);
+  const overrides = options.artifactPaths ?? new Map<string, string>();
+  const unknown = [...overrides.keys()].filter((name) => !lockfile.artifacts.has(name));
   if (unknown.length > 0) {
     throw new AiscError('UNKNOWN_ARTIFACT', `--artifact: expected a locked artifact name, got ${unknown.map((n) => JSON.stringify(n)).join(', ')}`);
   }
 
-  const fileArtifacts = Object.entries(lockfile.artifacts).filter((entry): entry is [string, FileArtifact] => entry[1].kind !== 'npm');
-  const npmArtifacts = Object.entries(lockfile.artifacts).filter((entry): entry is [string, NpmArtifact] => entry[1].kind === 'npm');
-  const npmOverrides = Object.keys(overrides).filter((name) => lockfile.artifacts[name]?.kind === 'npm');
+  const fileArtifacts = [...lockfile.artifacts].filter((entry): entry is [string, FileArtifact] => entry[1].kind !== 'npm');
+  const npmArtifacts = [...lockfile.artifacts].filter((entry): entry is [string, NpmArtifact] => entry[1].kind === 'npm');
+  const npmOverrides = [...overrides.keys()].filter((name) => lockfile.artifacts.get(name)?.kind === 'npm');
   if (npmOverrides.length > 0) throw new AiscError('USAGE', `--artifact: ${npmOverrides.join(', ')} is an npm package; it is checked against its package-lock.json`);
   const checks: ArtifactCheck[] = fileArtifacts.map(([name, artifact]) => {
-    const root = overrides[name] ?? fromLocalSource(artifact.source, options.lockfile);
+    const root = overrides.get(name) ?? fromLocalSource(artifact.source, options.lockfile);
     return checkPaths(name, artifact, root, { allowSymlinks: options.allowSymlinks ?? false, lockfile: options.lockfile });
   });
 
@@ -140,7 +140,7 @@ function addRuleFindings(checks: (ArtifactCheck | NpmCheck)[], findings: { code:
 function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {
   for (const check of checks) {
     for (const dependency of check.artifact.dependsOn ?? []) {
-      if (!lockfile.artifacts[dependency]) {
+      if (!lockfile.artifacts.has(dependency)) {
         check.findings.push({ artifact: check.name, code: 'DEPENDENCY_MISSING', message: `depends on ${JSON.stringify(dependency)}, which is not locked`, expected: dependency });
       }
     }

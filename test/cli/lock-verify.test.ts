@@ -224,3 +224,40 @@ describe('ignores, symlinks and single files', () => {
     expect(errorLines(unknown)).toEqual([expect.stringMatching(/^aisc: KIND_REQUIRED /)]);
   });
 });
+
+describe('artifact names are data', () => {
+  // Before: --name __proto__ printed "locked" and wrote nothing; constructor, toString and
+  // hasOwnProperty locked but never verified (a plain object already "had" them).
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('locks, verifies and remaps --name %s', (name) => {
+    const dir = makeTempDir();
+    makeModel(dir);
+    const locked = runAisc(['lock', 'tiny', '--kind', 'model', '--name', name], dir);
+    expect(locked.status).toBe(0);
+    const text = readFileSync(join(dir, 'aisc.lock.json'), 'utf8');
+    expect(text).toContain(`"${name}": {`);
+    expect(runAisc(['verify'], dir).status).toBe(0);
+    renameSync(join(dir, 'tiny'), join(dir, 'moved'));
+    expect(runAisc(['verify'], dir).status).toBe(1);
+    expect(runAisc(['verify', '--artifact', `${name}=moved`], dir).status).toBe(0);
+  });
+
+  it.each([
+    ['../x', /^aisc: NAME_INVALID --name: expected an artifact name, got "\.\.\/x", which /],
+    ['a b', /^aisc: NAME_INVALID --name: /],
+  ])('refuses --name %s with exit 2, without telling to pass --name', (name, line) => {
+    const dir = makeTempDir();
+    makeModel(dir);
+    const result = runAisc(['lock', 'tiny', '--kind', 'model', '--name', name], dir);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual([expect.stringMatching(line)]);
+    expect(result.stderr).not.toContain('pass --name');
+  });
+
+  it('asks for --name when the base name is not an artifact name', () => {
+    const dir = makeTempDir();
+    makeModel(dir, 'my model');
+    const result = runAisc(['lock', 'my model', '--kind', 'model'], dir);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: NAME_INVALID my model: .*; pass --name$/)]);
+  });
+});

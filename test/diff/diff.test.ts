@@ -16,7 +16,7 @@ function artifact(files: Record<string, string>, extra: Partial<FileArtifact> = 
   };
 }
 
-const lockfile = (artifacts: Record<string, Artifact>): Lockfile => ({ lockfileVersion: 1, artifacts });
+const lockfile = (artifacts: Record<string, Artifact>): Lockfile => ({ lockfileVersion: 1, artifacts: new Map(Object.entries(artifacts)) });
 
 describe('diffLockfiles', () => {
   it('tells weights, tokenizer, config and other files apart, per artifact', () => {

@@ -22,7 +22,7 @@ function pkg(name: string, version: string, extra: Partial<NpmArtifact> = {}): [
   ];
 }
 
-const lockfile = (...entries: [string, NpmArtifact][]): Lockfile => ({ lockfileVersion: 1, artifacts: Object.fromEntries(entries) });
+const lockfile = (...entries: [string, NpmArtifact][]): Lockfile => ({ lockfileVersion: 1, artifacts: new Map(entries) });
 const classes = (base: Lockfile, next: Lockfile): string[] => diffLockfiles(base, next).changes.map((c) => `${c.class} ${c.artifact ?? ''}: ${c.summary}`);
 
 describe('diff: npm packages in reviewer terms', () => {
@@ -74,7 +74,7 @@ describe('diff: npm packages in reviewer terms', () => {
 
   it('feeds the approval gate: a major bump of a matched package needs its reviewers, a patch does not', () => {
     const policy: LoadedPolicy = {
-      policy: { version: 1, reviewers: { ana: { key: 'k.pub', groups: ['maintainers'] } }, approvals: [{ on: ['npm-major', 'npm-install-script-added'], match: { kind: 'npm', name: '@sigstore/*' }, require: { count: 1, from: ['maintainers'] } }] },
+      policy: { version: 1, reviewers: new Map([['ana', { key: 'k.pub', groups: ['maintainers'] }]]), approvals: [{ on: ['npm-major', 'npm-install-script-added'], match: { kind: 'npm', name: '@sigstore/*' }, require: { count: 1, from: ['maintainers'] } }] },
       where: 'p',
       digest: 'd',
       keys: new Map(),

@@ -1,7 +1,7 @@
-import type { FileArtifact, Lockfile } from '../../src/lockfile/types.js';
+import type { FileArtifact } from '../../src/lockfile/types.js';
 
-/** A valid lockfile value with one model artifact of two files. */
-export function sampleLockfile(): Lockfile & { artifacts: Record<string, FileArtifact> } {
+/** A valid lockfile's JSON value (artifacts as an object, as written) with one model of two files. */
+export function sampleLockfile(): { lockfileVersion: 1; artifacts: Record<string, FileArtifact> } {
   return {
     lockfileVersion: 1,
     artifacts: {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Lockfile, NpmArtifact } from '../../src/lockfile/types.js';
+import type { Artifact, NpmArtifact } from '../../src/lockfile/types.js';
 import { lockPackageLock, NpmLockFindings } from '../../src/npm/lock-npm.js';
 import { runAisc, runAiscAsync } from '../helpers/cli.js';
 import { attestationsOf, lockedFrom, realVersions, registryRoutes, SIGSTORE_PROVENANCE, startNpmRegistry, tarballUrl, writePackageLock, type ServedVersion } from '../helpers/npm-registry.js';
@@ -19,7 +19,7 @@ async function serve(versions: readonly ServedVersion[], extra: (url: string) =>
   return server;
 }
 
-const readLock = (dir: string): Lockfile => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as Lockfile;
+const readLock = (dir: string): { artifacts: Record<string, Artifact> } => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, Artifact> };
 const npmArtifact = (dir: string, name: string): NpmArtifact => readLock(dir).artifacts[name] as NpmArtifact;
 
 /** Locks through the library (same code as the CLI) and returns the findings, or [] when it locked. */

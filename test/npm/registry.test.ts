@@ -18,7 +18,7 @@ async function serve(routes: Parameters<typeof startRegistry>[0]): Promise<Loopb
 }
 
 function client(url: string, options: ConstructorParameters<typeof RegistryClient>[1] = {}, extra: Partial<ReturnType<typeof readRegistryConfig>> = {}): RegistryClient {
-  const c = new RegistryClient({ registry: url, scopes: {}, tokens: {}, ...extra }, { backoffMs: 10, ...options });
+  const c = new RegistryClient({ registry: url, scopes: new Map(), tokens: new Map(), ...extra }, { backoffMs: 10, ...options });
   open.push(c);
   return c;
 }
@@ -28,7 +28,7 @@ describe('RegistryClient on a real loopback HTTP server', () => {
     const main = await serve({ '/left-pad': json({ name: 'left-pad' }) });
     const scoped = await serve({ '/@acme%2fmodels': json({ name: '@acme/models' }) });
     const token = 's3cr3t-token';
-    const c = client(main.url, {}, { scopes: { '@acme': scoped.url }, tokens: { [scoped.url.replace('http:', '')]: token } });
+    const c = client(main.url, {}, { scopes: new Map([['@acme', scoped.url]]), tokens: new Map([[scoped.url.replace('http:', ''), token]]) });
     await expect(c.getPackument('left-pad')).resolves.toEqual({ name: 'left-pad' });
     await expect(c.getPackument('@acme/models')).resolves.toEqual({ name: '@acme/models' });
     expect(main.headers[0]?.authorization).toBeUndefined();
@@ -81,7 +81,7 @@ describe('readRegistryConfig', () => {
     writeFileSync(join(dir, '.npmrc'), '@acme:registry=https://npm.acme.example/npm\n//npm.acme.example/npm/:_authToken=acme-token\n');
     const env = { USER_TOKEN: 'from-env' };
     const config = readRegistryConfig({ cwd: dir, env, userConfig: join(dir, 'home', '.npmrc') });
-    expect(config).toEqual({ registry: 'https://user.example/', scopes: { '@acme': 'https://npm.acme.example/npm/' }, tokens: { '//user.example/': 'from-env', '//npm.acme.example/npm/': 'acme-token' } });
+    expect(config).toEqual({ registry: 'https://user.example/', scopes: new Map([['@acme', 'https://npm.acme.example/npm/']]), tokens: new Map([['//user.example/', 'from-env'], ['//npm.acme.example/npm/', 'acme-token']]) });
     expect(readRegistryConfig({ cwd: dir, env: { ...env, npm_config_registry: 'https://env.example' }, userConfig: join(dir, 'home', '.npmrc') }).registry).toBe('https://env.example/');
     expect(readRegistryConfig({ cwd: dir, env, registry: 'https://flag.example', userConfig: join(dir, 'home', '.npmrc') }).registry).toBe('https://flag.example/');
     expect(getTokenFor(config, 'https://npm.acme.example/npm/@acme%2fx')).toBe('acme-token');

@@ -6,7 +6,7 @@ import type { ValidApproval } from '../../src/policy/approval.js';
 import { parseDuration } from '../../src/policy/approval.js';
 import { evaluateApprovals } from '../../src/policy/gate.js';
 import { loadPolicy, parsePolicy } from '../../src/policy/read.js';
-import type { LoadedPolicy } from '../../src/policy/types.js';
+import type { LoadedPolicy, PolicyApproval, PolicyReviewer } from '../../src/policy/types.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 describe('parsePolicy', () => {
@@ -49,7 +49,12 @@ describe('loadPolicy', () => {
 });
 
 describe('evaluateApprovals', () => {
-  const policy = (text: object): LoadedPolicy => ({ policy: { version: 1, ...text }, where: 'p', digest: 'd', keys: new Map() });
+  const policy = ({ reviewers, ...rest }: { reviewers: Record<string, PolicyReviewer>; approvals: PolicyApproval[] }): LoadedPolicy => ({
+    policy: { version: 1, ...rest, reviewers: new Map(Object.entries(reviewers)) },
+    where: 'p',
+    digest: 'd',
+    keys: new Map(),
+  });
   const now = new Date('2026-06-01T00:00:00Z');
   const approval = (reviewer: string, daysAgo = 0): ValidApproval => ({ file: `${reviewer}.json`, reviewer, approvedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString() });
   const change = { class: 'weights-changed' as const, artifact: 'm', kind: 'model', summary: '' };
