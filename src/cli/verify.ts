@@ -16,6 +16,7 @@ interface VerifyFlags extends SignerFlags {
   format: VerifyFormat;
   allowSymlinks?: boolean;
   jobs?: number;
+  allowEmpty?: boolean;
 }
 
 export function registerVerify(program: Command, context: CliContext): void {
@@ -30,6 +31,7 @@ export function registerVerify(program: Command, context: CliContext): void {
     .option('--format <format>', 'human | json', parseVerifyFormat, 'human')
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
+    .option('--allow-empty', 'pass a lockfile that pins nothing (by default that fails: NOTHING_LOCKED)')
     .option('--lockfile-signature <bundle>', 'first verify the lockfile itself against this bundle, for the signer named');
   addSignerOptions(command).action(async (flags: VerifyFlags) => {
     let progress: ProgressLine | undefined;
@@ -46,6 +48,7 @@ export function registerVerify(program: Command, context: CliContext): void {
         base: flags.base,
         approvalsDir: flags.approvals,
         trustedRoot: flags.trustedRoot,
+        allowEmpty: flags.allowEmpty,
         onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
       });
       progress?.stop();

@@ -165,3 +165,11 @@ class Parser {
     return Number(found[0]);
   }
 }
+
+/** What a parsed JSON value is, for messages: 'null', 'an array', 'a string', … */
+export function describeJsonValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

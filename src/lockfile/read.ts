@@ -1,5 +1,5 @@
 import { AiscError } from '../errors.js';
-import { decodeUtf8, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
+import { decodeUtf8, describeJsonValue, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
 import { getNameProblem } from './names.js';
@@ -61,12 +61,10 @@ export async function parseLockfile(text: string, where: string): Promise<Lockfi
   if (text.trim() === '') throw new AiscError('LOCKFILE_EMPTY', `${where}: expected a JSON lockfile, got an empty file`);
   const data = parseJsonStrict(text, where);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new AiscError('LOCKFILE_INVALID', `${where}: expected a JSON object, got ${Array.isArray(data) ? 'an array' : typeof data}`);
+    throw new AiscError('LOCKFILE_INVALID', `${where}: expected a JSON object, got ${describeJsonValue(data)}`);
   }
   const version = (data as { lockfileVersion?: unknown }).lockfileVersion;
-  if (version !== LOCKFILE_VERSION) {
-    throw new AiscError('LOCKFILE_VERSION_UNSUPPORTED', `${where}: expected lockfileVersion ${LOCKFILE_VERSION}, got ${JSON.stringify(version) ?? 'none'}`);
-  }
+  if (version !== LOCKFILE_VERSION) throw new AiscError('LOCKFILE_VERSION_UNSUPPORTED', `${where}: ${describeVersionProblem(version)}`);
   const validate = await getLockfileValidator();
   if (!validate(data)) {
     throw invalid(where, toProblemLines(validate.errors ?? []));
@@ -76,6 +74,17 @@ export async function parseLockfile(text: string, where: string): Promise<Lockfi
   const problems = getSemanticProblems(lockfile);
   if (problems.length > 0) throw invalid(where, problems);
   return lockfile;
+}
+
+function describeVersionProblem(version: unknown): string {
+  if (version === undefined) return `expected lockfileVersion ${LOCKFILE_VERSION}, got none (is this an aisc lockfile?)`;
+  if (typeof version !== 'number') return `expected lockfileVersion ${LOCKFILE_VERSION}, got ${describeJsonValue(version)}`;
+  if (!Number.isFinite(version)) return `expected lockfileVersion ${LOCKFILE_VERSION}, got a number too large to represent`;
+  if (Number.isInteger(version) && version > LOCKFILE_VERSION) {
+    const shown = Number.isSafeInteger(version) ? String(version) : `${version.toExponential(3)} (absurdly large)`;
+    return `lockfileVersion ${shown} is newer than this aisc reads (${LOCKFILE_VERSION}); upgrade aisc`;
+  }
+  return `expected lockfileVersion ${LOCKFILE_VERSION}, got ${version}`;
 }
 
 function invalid(where: string, problems: string[]): AiscError {

@@ -1,6 +1,6 @@
 import { AiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
-import { parseJsonStrict } from '../io/index.js';
+import { describeJsonValue, parseJsonStrict } from '../io/index.js';
 
 export type NpmSourceType = 'registry' | 'git' | 'file' | 'link' | 'remote';
 
@@ -54,11 +54,16 @@ export function parsePackageLock(text: string, where: string): NpmPackage[] {
     throw new AiscError('NPM_LOCK_UNSUPPORTED', `${where}: lockfileVersion 1 has no "packages" section; upgrade it with npm 7 or newer: npm install --lockfile-version 3`);
   }
   if (lock.lockfileVersion !== 2 && lock.lockfileVersion !== 3) throw new AiscError('NPM_LOCK_UNSUPPORTED', `${where}: expected lockfileVersion 2 or 3, got ${JSON.stringify(lock.lockfileVersion) ?? 'none'}`);
-  if (typeof lock.packages !== 'object' || lock.packages === null) throw new AiscError('NPM_LOCK_INVALID', `${where}: expected a "packages" object`);
+  if (typeof lock.packages !== 'object' || lock.packages === null || Array.isArray(lock.packages)) {
+    throw new AiscError('NPM_LOCK_INVALID', `${where}: expected "packages" to be an object keyed by install path, got ${describeJsonValue(lock.packages)}`);
+  }
+  // npm always writes the project itself under "": without it this is no lock npm wrote.
+  if (!Object.hasOwn(lock.packages, '')) throw new AiscError('NPM_LOCK_INVALID', `${where}: expected "packages" to hold the project itself under "", got no such entry`);
   const byId = new Map<string, NpmPackage>();
-  for (const [path, raw] of Object.entries(lock.packages as Record<string, LockEntry>)) {
+  for (const [path, raw] of Object.entries(lock.packages as Record<string, unknown>)) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AiscError('NPM_LOCK_INVALID', `${where}: packages[${JSON.stringify(path)}]: expected an object, got ${describeJsonValue(raw)}`);
     if (path === '' || !path.includes('node_modules/')) continue; // the project itself, or a workspace folder
-    const entry = raw ?? {};
+    const entry = raw as LockEntry;
     const name = typeof entry.name === 'string' ? entry.name : path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
     const link = entry.link === true;
     const version = typeof entry.version === 'string' ? entry.version : link ? '0.0.0-link' : '';

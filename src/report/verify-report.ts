@@ -45,28 +45,41 @@ function renderHuman(report: VerifyReport): string {
     lines.push(`${ok ? 'ok  ' : 'FAIL'} ${packageLock.path}: ${packageLock.packages} npm package${packageLock.packages === 1 ? '' : 's'} locked${ok ? ', all match and their evidence verifies' : `, ${failed} with findings`}`);
     for (const finding of packageLock.findings) lines.push(`       ${describeFinding(finding)}`);
   }
+  for (const finding of report.findings ?? []) lines.push(`FAIL ${report.lockfile}: ${finding.code}: ${finding.message}`);
   const { summary } = report;
-  const failed = report.artifacts.filter((a) => !a.ok).length;
   if (report.gate) lines.push(...renderGate(report.gate));
   const gateMissing = report.gate?.findings.length ?? 0;
   if (!report.ok && summary.findings === 0) {
-    lines.push(gateMissing > 0 ? `FAILED: ${gateMissing} change${gateMissing === 1 ? '' : 's'} lack the approvals the base policy requires (${report.lockfile})` : `FAILED: the lockfile's signature does not verify (${report.lockfile})`);
+    lines.push(gateMissing > 0 ? `FAILED: ${plural(gateMissing, 'change')} lack the approvals the base policy requires (${report.lockfile})` : `FAILED: the lockfile's signature does not verify (${report.lockfile})`);
     return `${lines.join('\n')}\n`;
   }
-  lines.push(
-    report.ok
-      ? `verified ${describeVerified(summary)}: all match ${report.lockfile}`
-      : `FAILED: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} in ${failed} of ${summary.artifacts} artifacts${(report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : ''} (${report.lockfile})`,
-  );
+  if (report.ok) {
+    lines.push(`verified ${describeCounts(summary)}: all match ${report.lockfile}`);
+  } else {
+    const failedFiles = report.artifacts.filter((a) => !a.ok && a.kind !== 'npm').length;
+    const failedNpm = report.artifacts.filter((a) => !a.ok && a.kind === 'npm').length;
+    const lockDrift = (report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : '';
+    lines.push(`FAILED: ${plural(summary.findings, 'finding')} in ${describeCounts(summary, { files: failedFiles, npm: failedNpm })}${lockDrift} (${report.lockfile})`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-function describeVerified(summary: VerifyReport['summary']): string {
+/**
+ * The same words for success and failure: `1 artifact, 5 files, 1.2 KiB and 252 npm packages`,
+ * and with `failed`, `1 of 2 artifacts, … and 3 of 252 npm packages`.
+ */
+function describeCounts(summary: VerifyReport['summary'], failed?: { files: number; npm: number }): string {
   const artifacts = summary.artifacts - summary.npmPackages;
   const parts = [];
-  if (artifacts > 0 || summary.npmPackages === 0) parts.push(`${artifacts} artifact${artifacts === 1 ? '' : 's'}, ${summary.files} files, ${formatBytes(summary.bytes)}`);
-  if (summary.npmPackages > 0) parts.push(`${summary.npmPackages} npm package${summary.npmPackages === 1 ? '' : 's'}`);
+  if (artifacts > 0 || summary.npmPackages === 0) {
+    parts.push(`${failed ? `${failed.files} of ` : ''}${plural(artifacts, 'artifact')}, ${plural(summary.files, 'file')}, ${formatBytes(summary.bytes)}`);
+  }
+  if (summary.npmPackages > 0) parts.push(`${failed ? `${failed.npm} of ` : ''}${plural(summary.npmPackages, 'npm package')}`);
   return parts.join(' and ');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function renderGate(gate: GateReport): string[] {

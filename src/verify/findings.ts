@@ -71,9 +71,17 @@ export interface GateReport {
   findings: GateFinding[];
 }
 
+/** A finding about the lockfile as a whole, not one artifact. */
+export interface LockfileFinding {
+  code: 'NOTHING_LOCKED';
+  message: string;
+}
+
 export interface VerifyReport {
   ok: boolean;
   lockfile: string;
+  /** Findings about the lockfile as a whole (it pins nothing). */
+  findings?: LockfileFinding[];
   /** The policy whose rules were applied (the base policy with --base). */
   policy?: string;
   gate?: GateReport;

@@ -8,7 +8,7 @@ import { fromLocalSource } from '../sources/index.js';
 import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck } from './check-npm.js';
-import type { ArtifactReport, Finding, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
+import type { ArtifactReport, Finding, GateReport, LockfileFinding, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
 export const DEFAULT_APPROVALS = '.aisc/approvals';
@@ -31,6 +31,8 @@ export interface VerifyOptions {
   /** A Sigstore trusted root for keyless approvals (default: public good). */
   trustedRoot?: string;
   now?: Date;
+  /** A lockfile that pins nothing passes (otherwise NOTHING_LOCKED: verifying nothing is no pass). */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -80,8 +82,14 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
   const { policyWhere, gate } = await checkPolicy(lockfile, [...checks, ...(npm?.checks ?? [])], options);
   const report = toReport(options.lockfile, checks, npm);
-  const ok = report.ok && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
-  return { ...report, ok, ...(policyWhere ? { policy: policyWhere } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(gate ? { gate } : {}) };
+  const findings = lockfile.artifacts.size === 0 && !options.allowEmpty ? [nothingLocked(options.lockfile)] : [];
+  const ok = report.ok && findings.length === 0 && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
+  if (findings.length > 0) report.summary.findings += findings.length;
+  return { ...report, ok, ...(findings.length > 0 ? { findings } : {}), ...(policyWhere ? { policy: policyWhere } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(gate ? { gate } : {}) };
+}
+
+function nothingLocked(lockfile: string): LockfileFinding {
+  return { code: 'NOTHING_LOCKED', message: `${lockfile} pins no artifact, so nothing was verified; lock what ships (aisc lock), or pass --allow-empty where an empty lockfile is intended` };
 }
 
 async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, policy }: { bundle: string; policy: SignerPolicy }): Promise<LockfileSignatureReport> {

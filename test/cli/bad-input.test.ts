@@ -19,6 +19,8 @@ const BAD_LOCKFILES: [string, string, string][] = [
   ['schema violation', '{"lockfileVersion": 1, "artifacts": {"x": {"kind": "model"}}}', 'LOCKFILE_INVALID'],
   ['duplicate names', '{"lockfileVersion": 1, "artifacts": {"x": {}, "x": {}}}', 'JSON_DUPLICATE_KEY'],
   ['path traversal', withFile((f) => (f.path = '../../../etc/shadow')), 'LOCKFILE_INVALID'],
+  ['null for a lockfile', 'null', 'LOCKFILE_INVALID'],
+  ['a huge version', '{"lockfileVersion": 1e300, "artifacts": {}}', 'LOCKFILE_VERSION_UNSUPPORTED'],
   ['absolute path', withFile((f) => (f.path = '/etc/shadow')), 'LOCKFILE_INVALID'],
 ];
 
@@ -54,6 +56,33 @@ describe('bad input: exit 2, coded lines, no stack trace, nothing modified', () 
     const lines = errorLines(runAisc(['verify'], dir));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.every((line) => line.startsWith('aisc: LOCKFILE_INVALID aisc.lock.json: /artifacts/tiny/'))).toBe(true);
+  });
+
+  it.each([
+    ['null', 'aisc.lock.json: expected a JSON object, got null'],
+    ['[]', 'aisc.lock.json: expected a JSON object, got an array'],
+    ['{"lockfileVersion": 2, "artifacts": {}}', 'aisc.lock.json: lockfileVersion 2 is newer than this aisc reads (1); upgrade aisc'],
+    ['{"lockfileVersion": 1e300, "artifacts": {}}', 'aisc.lock.json: lockfileVersion 1.000e+300 (absurdly large) is newer than this aisc reads (1); upgrade aisc'],
+    ['{"lockfileVersion": 1e400, "artifacts": {}}', 'aisc.lock.json: expected lockfileVersion 1, got a number too large to represent'],
+    ['{"lockfileVersion": "1", "artifacts": {}}', 'aisc.lock.json: expected lockfileVersion 1, got a string'],
+  ])('says what the lockfile %s is', (content, message) => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, 'aisc.lock.json'), content);
+    expect(errorLines(runAisc(['verify'], dir))).toEqual([expect.stringMatching(new RegExp(`^aisc: [A-Z_]+ ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
+  });
+
+  it('does not pass a lockfile that pins nothing: NOTHING_LOCKED, exit 1, unless --allow-empty', () => {
+    const dir = makeTempDir();
+    expect(runAisc(['init'], dir).status).toBe(0);
+    const result = runAisc(['verify'], dir);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL aisc\.lock\.json: NOTHING_LOCKED: aisc\.lock\.json pins no artifact/m);
+    expect(result.stdout).toMatch(/^FAILED: 1 finding in 0 of 0 artifacts, 0 files, 0 B \(aisc\.lock\.json\)$/m);
+    const json = JSON.parse(runAisc(['verify', '--format', 'json'], dir).stdout) as { ok: boolean; findings: { code: string }[] };
+    expect(json).toMatchObject({ ok: false, findings: [{ code: 'NOTHING_LOCKED' }] });
+    const allowed = runAisc(['verify', '--allow-empty'], dir);
+    expect(allowed.status).toBe(0);
+    expect(allowed.stdout).toBe('verified 0 artifacts, 0 files, 0 B: all match aisc.lock.json\n');
   });
 
   it('names a missing lockfile', () => {
@@ -104,6 +133,8 @@ describe('aisc init', () => {
     expect(second.status).toBe(0);
     expect(second.stderr).toContain('kept aisc.lock.json');
     expect(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')).toBe('{"lockfileVersion": 1, "artifacts": {}}');
-    expect(runAisc(['verify'], dir).status).toBe(0);
+    // An empty lockfile verifies nothing: that is a finding unless asked for.
+    expect(runAisc(['verify'], dir).status).toBe(1);
+    expect(runAisc(['verify', '--allow-empty'], dir).status).toBe(0);
   });
 });

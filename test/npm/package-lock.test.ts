@@ -50,6 +50,15 @@ describe('parsePackageLock', () => {
     expect(() => parsePackageLock(lock({ 'node_modules/x': { version: '1.0.0 || evil' } }), 'p')).toThrow('expected a version, got "1.0.0 || evil"');
     expect(parsePackageLock(lock({ 'node_modules/JSONStream': { version: '1.3.5', integrity: 'sha512-x' } }), 'p')).toMatchObject([{ name: 'JSONStream' }]);
   });
+
+  // Before: "packages": [] read as a lock of zero packages, and aisc lock recorded nothing, exit 0.
+  it.each([
+    ['an array of packages', '{"lockfileVersion": 3, "packages": []}', 'expected "packages" to be an object keyed by install path, got an array'],
+    ['no project entry', '{"lockfileVersion": 3, "packages": {}}', 'expected "packages" to hold the project itself under ""'],
+    ['a package that is not an object', '{"lockfileVersion": 3, "packages": {"": {}, "node_modules/x": "1.0.0"}}', 'packages["node_modules/x"]: expected an object, got a string'],
+  ])('refuses %s', (_name, text, message) => {
+    expect(() => parsePackageLock(text, 'p')).toThrow(expect.objectContaining({ code: 'NPM_LOCK_INVALID', message: expect.stringContaining(message) as unknown }));
+  });
 });
 
 describe('classifyBump', () => {
