@@ -69,6 +69,8 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
       if (names.has(name)) throw new AiscError('USAGE', `two sources would both be named ${JSON.stringify(name)}; lock them one at a time with --name`);
       names.add(name);
     }
+    // The gate comes first: a source the policy does not allow is refused before a byte is hashed.
+    if (rules && !options.force) assertAllowedSources(planned, rules, options.lockfile);
     const jobs = planned.flatMap((p) => p.jobs);
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
     const results = await pool.hash(jobs);
@@ -127,6 +129,17 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
     { onWait: options.onWait, reuse: before },
   );
   return { lockfile, locked };
+}
+
+function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>, lockfile: string): void {
+  const artifacts = new Map<string, FileArtifact>(
+    planned.map((plan) => [plan.name, { kind: plan.kind, layout: plan.target.layout, source: toLocalSource(plan.path, lockfile), files: [], digest: '' }]),
+  );
+  const refused = rules.evaluate(rules.policy, { lockfileVersion: 1, artifacts }).filter((finding) => finding.code === 'POLICY_SOURCE');
+  if (refused.length > 0) {
+    const [first, ...rest] = refused.map((finding) => `${finding.artifact}: ${finding.message}`);
+    throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; nothing was hashed; --force records it anyway, verify will still fail)`, { problems: rest });
+  }
 }
 
 export async function loadRules(options: Pick<LockOptions, 'policy' | 'policyRequired'>): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules } | undefined> {

@@ -73,6 +73,8 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   const packages = parsePackageLock(text, path);
   const config = readRegistryConfig({ cwd: dirname(path), env: options.env, registry: options.registry, userConfig: options.userConfig });
   const packageLock = toLocalSource(path, options.lockfile).path;
+  // The gate comes first: sources the policy does not allow are refused before any request.
+  if (options.rules && !options.force) assertAllowedSources(path, packages.map((pkg) => toNpmArtifact(pkg, config, packageLock)), options.rules);
   const client = new RegistryClient(config, options.client);
   const keys = options.keys ?? getNpmRegistryKeys();
   const { getPublicGoodTrustedRoot } = await import('../signing/trust.js');
@@ -157,19 +159,40 @@ interface Packument {
   time: Record<string, unknown>;
 }
 
-async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ name: string; artifact: NpmArtifact; evidence?: NpmEvidence }> {
-  const id = `${pkg.name}@${pkg.version}`;
-  const name = `npm:${id}`;
-  const artifact: NpmArtifact = {
+function assertAllowedSources(path: string, artifacts: NpmArtifact[], rules: NonNullable<NpmLockOptions['rules']>): void {
+  const lockfile: Lockfile = { lockfileVersion: 1, artifacts: new Map(artifacts.map((artifact) => [`npm:${artifact.package}@${artifact.version}`, artifact])) };
+  const refused = rules.evaluate(rules.policy, lockfile).filter((finding) => finding.code === 'NPM_SOURCE');
+  if (refused.length > 0) {
+    const where = rules.policy?.where ?? 'no policy file';
+    throw new NpmLockFindings(path, refused.map((v) => ({ code: 'NPM_SOURCE', package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; nothing was fetched)` })));
+  }
+}
+
+/** What package-lock.json says of a package, before the registry is asked anything. */
+function toNpmArtifact(pkg: NpmPackage, config: RegistryConfig, packageLock: string): NpmArtifact {
+  return {
     kind: 'npm',
     package: pkg.name,
     version: pkg.version,
-    source: { type: 'npm', packageLock: context.packageLock, from: pkg.type, ...(pkg.resolved ? { resolved: pkg.resolved } : {}) },
+    source: {
+      type: 'npm',
+      packageLock,
+      from: pkg.type,
+      // Credentials in a registry URL (https://user:token@host/) are used to fetch, never recorded.
+      ...(pkg.type === 'registry' ? { registry: withoutCredentials(getRegistryFor(config, pkg.name)) } : {}),
+      ...(pkg.resolved ? { resolved: pkg.resolved } : {}),
+    },
     ...(pkg.integrity ? { integrity: pkg.integrity } : {}),
     ...(pkg.dev ? { dev: true as const } : {}),
     ...(pkg.optional ? { optional: true as const } : {}),
     ...(pkg.hasInstallScript ? { hasInstallScript: true as const } : {}),
   };
+}
+
+async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ name: string; artifact: NpmArtifact; evidence?: NpmEvidence }> {
+  const id = `${pkg.name}@${pkg.version}`;
+  const name = `npm:${id}`;
+  const artifact = toNpmArtifact(pkg, context.config, context.packageLock);
   if (pkg.type === 'link' || pkg.type === 'file') return { name, artifact };
   if (pkg.type === 'git') {
     // npm pins a git dependency by the commit in `resolved`; there is no tarball integrity.
@@ -179,9 +202,7 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
   if (!pkg.integrity) throw new NpmFinding('NPM_INTEGRITY_MISSING', `${id}: package-lock.json records no integrity, so nothing pins its bytes`);
   if (pkg.type === 'remote') return { name, artifact };
 
-  // Credentials in a registry URL (https://user:token@host/) are used to fetch, never recorded.
-  const registry = withoutCredentials(getRegistryFor(context.config, pkg.name));
-  artifact.source.registry = registry;
+  const registry = artifact.source.registry ?? withoutCredentials(getRegistryFor(context.config, pkg.name));
   const expected = getRegistryTarball(registry, pkg.name, pkg.version);
   // A tarball on another host is caught before anything is fetched; the registry's own dist.tarball is accepted below.
   if (pkg.resolved !== undefined && pkg.resolved !== expected && !pkg.resolved.startsWith(new URL(registry).origin + '/')) {

@@ -1,8 +1,9 @@
 import { getKeyFingerprint } from '../signing/keys.js';
-import type { FileArtifact, Lockfile, RecordedSigner } from '../lockfile/types.js';
+import type { Lockfile, RecordedSigner } from '../lockfile/types.js';
 import type { NpmFindingCode } from '../npm/findings.js';
 import { describeMatch, matchesArtifact } from './match.js';
 import { evaluateNpmArtifact } from './npm-rules.js';
+import { isUnderSource } from './source-match.js';
 import type { LoadedPolicy, PolicyIdentity } from './types.js';
 
 export type PolicyFindingCode = 'POLICY_UNSIGNED' | 'POLICY_SIGNER' | 'POLICY_SOURCE' | 'POLICY_FORMAT' | NpmFindingCode;
@@ -37,7 +38,7 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
         if (!signer) add('POLICY_UNSIGNED', `requires a signature by ${signedBy.join(' or ')}; the artifact is locked unsigned`);
         else if (!signedBy.some((id) => isSigner(loaded, id, signer))) add('POLICY_SIGNER', `requires a signature by ${signedBy.join(' or ')}; signed by ${describeRecorded(signer)}`);
       }
-      if (sources && !sources.some((prefix) => isFromSource(artifact, prefix))) add('POLICY_SOURCE', `allows sources ${sources.join(', ')}; locked from ${artifact.source.path}`);
+      if (sources && !sources.some((allowed) => isUnderSource(artifact.source.path, allowed))) add('POLICY_SOURCE', `allows sources ${sources.join(', ')}; locked from ${artifact.source.path}`);
       const denied = (artifact.format?.weights ?? []).filter((format) => denyFormats?.includes(format));
       if (denied.length > 0) add('POLICY_FORMAT', `denies ${denied.join(', ')} weights; the artifact has them`);
     }
@@ -72,8 +73,3 @@ function describeRecorded(signer: RecordedSigner): string {
   }
 }
 
-/** `./data/` and `data/` alike: the recorded source path must lie under the prefix. */
-function isFromSource(artifact: FileArtifact, prefix: string): boolean {
-  const clean = (p: string): string => p.replace(/^(\.\/)+/, '');
-  return clean(artifact.source.path).startsWith(clean(prefix));
-}

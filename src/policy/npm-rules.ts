@@ -4,6 +4,7 @@ import { normalizeRepository } from '../npm/attestations.js';
 import { DEFAULT_REGISTRY } from '../npm/config.js';
 import type { NpmFindingCode } from '../npm/findings.js';
 import { matchesArtifact } from './match.js';
+import { isUnderSource } from './source-match.js';
 import type { LoadedPolicy, PolicyRule } from './types.js';
 
 type Term = 'registrySignature' | 'provenance' | 'provenanceFrom' | 'installScripts' | 'sources';
@@ -77,7 +78,7 @@ export function evaluateNpmArtifact(policy: LoadedPolicy | undefined, name: stri
   if (required.installScripts === 'deny' && artifact.hasInstallScript) add('installScripts', 'NPM_INSTALL_SCRIPT', 'denies install scripts; the package has one (preinstall, install or postinstall)');
   if (required.sources) {
     const from = getTarballUrl(artifact);
-    if (!required.sources.some((prefix) => from.startsWith(prefix))) add('sources', 'NPM_SOURCE', `allows sources ${required.sources.join(', ')}; fetched from ${from}`);
+    if (!required.sources.some((allowed) => isUnderSource(from, allowed))) add('sources', 'NPM_SOURCE', `allows sources ${required.sources.join(', ')}; fetched from ${from}`);
   }
   return findings;
 }

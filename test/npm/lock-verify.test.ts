@@ -246,4 +246,19 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     expect(messages('npm:tuf-js@1.0.0')).toContain('NPM_PROVENANCE_REPOSITORY rule 2: requires provenance from https://github.com/sigstore/sigstore-js for tuf-*; built from https://github.com/theupdateframework/tuf-js');
     expect(result.status).toBe(1);
   });
+
+  it('refuses a source the policy does not allow before asking the registry anything', async () => {
+    const versions = realVersions();
+    const server = await serve(versions);
+    const dir = makeTempDir();
+    writePackageLock(dir, lockedFrom(server.url, versions));
+    // The registry's host with a suffix is another origin, not a path under the allowed one.
+    writeFileSync(join(dir, 'aisc.policy.yaml'), `version: 1\nrules:\n  - match: { kind: npm }\n    require: { sources: ['${server.url.replace('127.0.0.1', '127.0.0.1.evil.test')}'] }\n`);
+    const result = await runAiscAsync(['lock', 'package-lock.json', '--registry', server.url], dir);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/NPM_SOURCE/);
+    expect(result.stdout).toMatch(/nothing was fetched/);
+    expect(server.hits.size).toBe(0);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+  });
 });
