@@ -12,22 +12,63 @@ export function getLockfileValidator(): Promise<ValidateFunction> {
   return validator;
 }
 
-/** One line per schema problem: `/artifacts/x/files/0/sha256: must match pattern "..."`. */
+/**
+ * One line per schema problem: `/artifacts/x/files/0/sha256: must match pattern "..."`. A failed
+ * oneOf/anyOf says one relevant thing: the errors of the branch the value was meant for (the one
+ * that failed only deeper inside it), or else what the alternatives are (`must be a string or an
+ * array`), never every branch's complaint.
+ */
 export function toProblemLines(errors: readonly ErrorObject[]): string[] {
-  const lines = new Set<string>();
-  for (const error of errors) {
-    // oneOf/anyOf/if wrappers repeat what their branches already said.
-    if (error.keyword === 'oneOf' || error.keyword === 'anyOf' || error.keyword === 'if') continue;
-    const where = error.instancePath || '/';
-    let detail = error.message ?? 'is invalid';
-    if (error.keyword === 'additionalProperties') {
-      detail = `unknown property ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
-    } else if (error.keyword === 'enum') {
-      detail = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    } else if (error.keyword === 'propertyNames') {
-      detail = `invalid artifact name ${JSON.stringify((error.params as { propertyName: string }).propertyName)}`;
+  const consumed = new Set<ErrorObject>();
+  const lines: string[] = [];
+  const wrappers = errors.filter((error) => error.keyword === 'oneOf' || error.keyword === 'anyOf');
+  // Innermost first, so an outer wrapper sees its inner ones already settled.
+  wrappers.sort((a, b) => b.schemaPath.length - a.schemaPath.length);
+  for (const wrapper of wrappers) {
+    if (consumed.has(wrapper)) continue;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const error of errors) {
+      if (error === wrapper || !error.schemaPath.startsWith(`${wrapper.schemaPath}/`)) continue;
+      const branch = error.schemaPath.slice(wrapper.schemaPath.length + 1).split('/')[0] ?? '';
+      branches.set(branch, [...(branches.get(branch) ?? []), error]);
+      consumed.add(error);
     }
-    lines.add(`${where}: ${detail}`);
+    const meant = [...branches.values()]
+      .filter((list) => list.every((error) => error.instancePath.length > wrapper.instancePath.length))
+      .sort((a, b) => a.length - b.length)[0];
+    if (meant) lines.push(...meant.filter((error) => !isWrapper(error)).map(describe));
+    else lines.push(`${wrapper.instancePath || '/'}: must be ${[...new Set([...branches.values()].map((list) => describeAlternative(list[0])))].join(' or ')}`);
+    consumed.add(wrapper);
   }
-  return [...lines];
+  for (const error of errors) {
+    if (consumed.has(error) || isWrapper(error)) continue;
+    // A name that breaks propertyNames is said once, by the propertyNames error itself.
+    if (error.propertyName !== undefined && error.keyword !== 'propertyNames') continue;
+    lines.push(describe(error));
+  }
+  return [...new Set(lines)];
+}
+
+function isWrapper(error: ErrorObject): boolean {
+  return error.keyword === 'oneOf' || error.keyword === 'anyOf' || error.keyword === 'if';
+}
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath || '/';
+  let detail = error.message ?? 'is invalid';
+  if (error.keyword === 'additionalProperties') {
+    detail = `unknown property ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
+  } else if (error.keyword === 'enum') {
+    detail = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (error.keyword === 'propertyNames') {
+    detail = `invalid name ${JSON.stringify((error.params as { propertyName: string }).propertyName)}`;
+  }
+  return `${where}: ${detail}`;
+}
+
+function describeAlternative(error: ErrorObject | undefined): string {
+  if (error?.keyword === 'type') return `a${/^[aeiou]/.test(String(error.params.type)) ? 'n' : ''} ${String(error.params.type)}`;
+  if (error?.keyword === 'enum') return `one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (error?.keyword === 'const') return JSON.stringify((error.params as { allowedValue: unknown }).allowedValue);
+  return error?.message ?? 'valid';
 }

@@ -1,7 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import picomatch from 'picomatch';
-import { parseDocument } from 'yaml';
+import { isAlias, isCollection, isNode, isPair, LineCounter, parseDocument, type Document } from 'yaml';
 import { resolveBuilt } from '../built.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
@@ -87,13 +87,73 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
+/** Deeper than JSON's limit is no policy anybody writes; past it, refuse rather than recurse. */
+const MAX_YAML_DEPTH = 64;
+/** Alias uses allowed when building the value: a billion-laughs document stops here. */
+const MAX_YAML_ALIASES = 100;
+
+/**
+ * YAML as plain data only: no duplicate keys, no tags (`!!binary`, `!!set`, custom ones: a policy
+ * is maps, lists and scalars), nesting and alias expansion bounded. Every refusal is POLICY_INVALID.
+ */
 function parseYaml(text: string, where: string): unknown {
   if (text.trim() === '') throw new AiscError('POLICY_INVALID', `${where}: expected a policy, got an empty file`);
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw invalid(where, document.errors.map((error) => `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0] ?? error.code}`));
+  const lineCounter = new LineCounter();
+  const lineOf = (offset: number | undefined): string => (offset === undefined ? '?' : String(lineCounter.linePos(offset).line));
+  let document: Document;
+  try {
+    document = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
+  } catch (error) {
+    throw toYamlError(error, where);
   }
-  return document.toJS({ maxAliasCount: 100 }) as unknown;
+  if (document.errors.length > 0) {
+    throw invalid(where, document.errors.map((error) => (isStackOverflow(error.message) ? tooDeep() : `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0] ?? error.code}`)));
+  }
+  const problems = getYamlShapeProblems(document, lineOf);
+  if (problems.length > 0) throw invalid(where, problems);
+  try {
+    return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+  } catch (error) {
+    throw toYamlError(error, where);
+  }
+}
+
+/** Tags and nesting, walked without recursion so that depth itself cannot overflow the stack. */
+function getYamlShapeProblems(document: Document, lineOf: (offset: number | undefined) => string): string[] {
+  const problems: string[] = [];
+  const stack: [unknown, number][] = [[document.contents, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (isPair(node)) {
+      stack.push([node.key, depth], [node.value, depth]);
+      continue;
+    }
+    if (!isNode(node) || isAlias(node)) continue;
+    if (node.tag !== undefined) problems.push(`line ${lineOf(node.range?.[0])}: YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: a policy is plain maps, lists and scalars`);
+    if (!isCollection(node)) continue;
+    if (depth > MAX_YAML_DEPTH) {
+      problems.push(`line ${lineOf(node.range?.[0])}: ${tooDeep()}`);
+      break;
+    }
+    for (const item of node.items) stack.push([item, depth + 1]);
+  }
+  return problems;
+}
+
+function tooDeep(): string {
+  return `nesting deeper than ${MAX_YAML_DEPTH} levels`;
+}
+
+function isStackOverflow(message: string): boolean {
+  return message.includes('Maximum call stack size exceeded');
+}
+
+/** What the YAML library throws (alias bombs, runaway recursion) as a coded policy error. */
+function toYamlError(error: unknown, where: string): AiscError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/alias count/i.test(message)) return new AiscError('POLICY_INVALID', `${where}: YAML aliases expand too far (more than ${MAX_YAML_ALIASES} uses): refused as a resource-exhaustion attack`, { cause: error });
+  if (error instanceof RangeError || isStackOverflow(message)) return new AiscError('POLICY_INVALID', `${where}: ${tooDeep()}`, { cause: error });
+  return new AiscError('POLICY_INVALID', `${where}: not valid YAML (${message.split('\n')[0] ?? ''})`, { cause: error });
 }
 
 function invalid(where: string, problems: string[]): AiscError {

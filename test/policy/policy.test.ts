@@ -34,6 +34,42 @@ describe('parsePolicy', () => {
   });
 });
 
+describe('parsePolicy refuses hostile YAML with a coded line, never a crash', () => {
+  const aliasBomb = (): string => {
+    let text = 'version: 1\na0: &a0 [x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 10; i++) text += `a${i}: &a${i} [${Array.from({ length: 9 }, () => `*a${i - 1}`).join(', ')}]\n`;
+    return text;
+  };
+  // Before: the alias bomb was INTERNAL (exit 3), deep nesting said "Maximum call stack size
+  // exceeded", and !!binary became a Buffer that the schema then complained about.
+  it.each([
+    ['an alias bomb', aliasBomb(), /YAML aliases expand too far \(more than 100 uses\)/],
+    ['nesting 5,000 deep', `version: 1\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, /nesting deeper than 64 levels$/],
+    ['nesting 100 deep', `version: 1\nx: ${'['.repeat(100)}${']'.repeat(100)}\n`, /line 2: nesting deeper than 64 levels$/],
+    ['a !!binary tag', 'version: 1\nrules: !!binary aGVsbG8=\n', /line 2: YAML tag !!binary is not allowed/],
+    ['a !!set tag', 'version: 1\nsigners: !!set { a }\n', /line 2: YAML tag !!set is not allowed/],
+    ['a custom tag', 'version: 1\nrules: [ !evil { require: {} } ]\n', /line 2: YAML tag !evil is not allowed/],
+    ['JSON nested too deep', `{"version": 1, "x": ${'['.repeat(100)}${']'.repeat(100)}}`, /nesting deeper than 64/],
+  ])('%s', async (name, text, message) => {
+    const where = name.startsWith('JSON') ? 'p.json' : 'p.yaml';
+    await expect(parsePolicy(text, where)).rejects.toMatchObject({ code: 'POLICY_INVALID', message: expect.stringMatching(message) as unknown });
+  });
+
+  it('says one relevant line for a value that fits none of a oneOf', async () => {
+    const error = await parsePolicy('version: 1\nrules:\n  - match: { name: 5 }\n    require: { denyFormats: [pickle] }\n', 'p.yaml').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'POLICY_INVALID', message: 'p.yaml: /rules/0/match/name: must be a string or an array', problems: [] });
+  });
+
+  it('gives read errors policy codes, not lockfile ones', async () => {
+    const dir = makeTempDir();
+    mkdirSync(join(dir, 'folder.yaml'));
+    writeFileSync(join(dir, 'big.yaml'), `version: 1\n#${'x'.repeat(1024 * 1024)}\n`);
+    writeFileSync(join(dir, 'latin1.yaml'), Buffer.from([0x76, 0x65, 0x72, 0x3a, 0x20, 0xe9, 0x0a]));
+    for (const name of ['folder.yaml', 'big.yaml', 'latin1.yaml']) await expect(loadPolicy(join(dir, name))).rejects.toMatchObject({ code: 'POLICY_INVALID' });
+    await expect(loadPolicy(join(dir, 'none.yaml'))).rejects.toMatchObject({ code: 'POLICY_NOT_FOUND' });
+  });
+});
+
 describe('loadPolicy', () => {
   it('loads the key files it names, and its digest changes when a key file does', async () => {
     const dir = makeTempDir();
