@@ -1,17 +1,24 @@
-#!/usr/bin/env -S node --optimize-for-size
-// --optimize-for-size: V8 keeps a smaller heap (10,000-file artifacts lock in ~115 MB instead of
-// ~140 MB) at no measured cost in speed: hashing runs in OpenSSL, not in JavaScript.
-import module from 'node:module';
-import { prestartHashPool } from '../dist/hashing/pool.js';
-
-// Commands that hash get their worker threads booting while the rest of the CLI loads.
-const command = process.argv[2];
-if (command === 'lock' || command === 'verify') {
-  const at = process.argv.findIndex((arg) => arg === '--jobs' || arg.startsWith('--jobs='));
-  const value = at < 0 ? undefined : process.argv[at].includes('=') ? process.argv[at].split('=')[1] : process.argv[at + 1];
-  prestartHashPool(value && /^\d{1,3}$/.test(value) && Number(value) > 0 ? Number(value) : undefined);
+#!/usr/bin/env node
+// Only syntax every Node can parse, and no static import: the version check below must run before
+// anything aisc depends on is loaded (on an old Node those fail with raw stack traces).
+const engines = '^22.22.2 || ^24.15.0 || >=26.0.0'; // package.json "engines"; a test keeps them equal
+const [major = 0, minor = 0, patch = 0] = process.versions.node.split('.').map(Number);
+const supported = major === 22 ? minor > 22 || (minor === 22 && patch >= 2) : major === 24 ? minor >= 15 : major >= 26;
+if (!supported) {
+  process.stderr.write(`aisc: NODE_UNSUPPORTED aisc needs Node.js >= 22.22.2 (${engines}), this is ${process.versions.node}\n`);
+  process.exit(2);
 }
-module.enableCompileCache?.();
+
+// Set here, not with `env -S` in the shebang (BusyBox env has no -S): V8 keeps a smaller heap
+// (10,000-file artifacts lock in ~118 MB instead of ~141 MB), at no measured cost in speed.
+(await import('node:v8')).setFlagsFromString('--optimize-for-size');
+(await import('node:module')).enableCompileCache?.();
+
+// Commands that hash get their worker threads booting while the rest of the CLI loads; help
+// and a --jobs the CLI will refuse start none.
+const prestart = (await import('../dist/cli/jobs.js')).getPrestartJobs(process.argv.slice(2));
+if (prestart) (await import('../dist/hashing/pool.js')).prestartHashPool(prestart.jobs);
+
 // A reader that stops early (`aisc verify | head`) is not an error: stop quietly, as Unix tools do.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);

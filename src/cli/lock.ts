@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { AiscError } from '../errors.js';
+import { isPackageLockPath } from '../npm/package-lock.js';
 import { lockArtifacts } from '../lock/index.js';
 import { loadRules } from '../lock/lock-artifacts.js';
 import { describeSigner } from '../report/signature-report.js';
@@ -41,7 +42,6 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer')
     .option('--registry <url>', 'npm registry for package-lock.json sources (default: npm_config_registry, .npmrc, then https://registry.npmjs.org/)');
   addSignerOptions(command).action(async (all: string[], flags: LockFlags) => {
-    const { isPackageLockPath } = await import('../npm/lock-npm.js');
     const packageLocks = all.filter(isPackageLockPath);
     const sources = all.filter((source) => !isPackageLockPath(source));
     if (packageLocks.length > 0) {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { getJobsProblem } from './jobs.js';
 import { ARTIFACT_KINDS, type FileArtifactKind } from '../lockfile/types.js';
 import { VERIFY_FORMATS, type VerifyFormat } from '../report/index.js';
 
@@ -6,9 +7,9 @@ export const DEFAULT_LOCKFILE = 'aisc.lock.json';
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
 
 export function parseJobs(value: string): number {
-  const jobs = Number(value);
-  if (!/^\d+$/.test(value) || jobs < 1 || jobs > 256) throw new InvalidArgumentError(`expected a whole number from 1 to 256, got ${JSON.stringify(value)}`);
-  return jobs;
+  const problem = getJobsProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return Number(value);
 }
 
 export function parseKind(value: string): FileArtifactKind {

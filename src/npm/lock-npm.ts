@@ -1,4 +1,4 @@
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { forEachConcurrent } from '../concurrent.js';
 import { AiscError, isAiscError } from '../errors.js';
@@ -50,12 +50,6 @@ export class NpmLockFindings extends AiscError<'NPM_LOCK_FINDINGS'> {
   ) {
     super('NPM_LOCK_FINDINGS', `${packageLock}: ${findings.length} package${findings.length === 1 ? '' : 's'} failed the registry checks; nothing was written`);
   }
-}
-
-/** package-lock.json and npm-shrinkwrap.json are npm sources; anything else is a file or folder. */
-export function isPackageLockPath(path: string): boolean {
-  const name = basename(path);
-  return name === 'package-lock.json' || name === 'npm-shrinkwrap.json';
 }
 
 /**

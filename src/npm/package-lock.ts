@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { AiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import { describeJsonValue, parseJsonStrict } from '../io/index.js';
@@ -104,4 +105,10 @@ function toSourceType(resolved: string | undefined): NpmSourceType {
   if (resolved.startsWith('file:')) return 'file';
   if (/^https?:\/\/.*\/-\/[^/]+-\d[^/]*\.tgz$/.test(resolved)) return 'registry';
   return 'remote';
+}
+
+/** package-lock.json and npm-shrinkwrap.json are npm sources; anything else is a file or folder. */
+export function isPackageLockPath(path: string): boolean {
+  const name = basename(path);
+  return name === 'package-lock.json' || name === 'npm-shrinkwrap.json';
 }

@@ -1,0 +1,31 @@
+import { availableParallelism } from 'node:os';
+
+/** More hashing threads than this only cost memory (each holds 8 MiB of read buffers). */
+export function getMaxJobs(): number {
+  return Math.min(256, 4 * availableParallelism());
+}
+
+/** Why `value` is not a --jobs count, or undefined: the one rule, checked before any worker starts. */
+export function getJobsProblem(value: string): string | undefined {
+  const max = getMaxJobs();
+  const jobs = Number(value);
+  if (!/^\d{1,4}$/.test(value) || jobs < 1 || jobs > max) return `expected a whole number from 1 to ${max} (4 × this machine's ${availableParallelism()} cores), got ${JSON.stringify(value)}`;
+  return undefined;
+}
+
+/**
+ * What bin/aisc.js asks before loading the CLI: whether this command line will hash, and with how
+ * many threads, so the pool can boot while the rest loads. Help, and a --jobs that the CLI will
+ * refuse, start nothing.
+ */
+export function getPrestartJobs(args: readonly string[]): { jobs?: number } | undefined {
+  const [command, ...rest] = args;
+  if (command !== 'lock' && command !== 'verify') return undefined;
+  if (rest.some((arg) => arg === '--help' || arg === '-h' || arg === '--')) return undefined;
+  const at = rest.findIndex((arg) => arg === '--jobs' || arg.startsWith('--jobs='));
+  if (at < 0) return {};
+  const flag = rest[at] ?? '';
+  const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : rest[at + 1];
+  if (value === undefined || getJobsProblem(value) !== undefined) return undefined;
+  return { jobs: Number(value) };
+}
