@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { AiscError, errnoCode, isAiscError } from '../errors.js';
 
@@ -18,7 +19,8 @@ export interface ReadOptions {
 export async function readBoundedBytes(path: string, { limit, what }: ReadOptions): Promise<Buffer> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    // O_NONBLOCK: a FIFO put where a file was expected is refused below, not waited on.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') throw new AiscError('FILE_NOT_FOUND', `${path}: no such ${what}`, { cause: error });

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Bundle } from '@sigstore/bundle';
 import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lockfile/types.js';
-import { readBundle } from './bundle.js';
+import { readBundle, readBundleFile, type BundleFile, type BundleRef } from './bundle.js';
 import { DsseContent } from './content.js';
 import { SignatureFinding } from './errors.js';
 import { OMS_PREDICATE_TYPE, toOmsManifest, type OmsResource } from './oms.js';
@@ -21,39 +21,41 @@ export interface SignedArtifact {
 }
 
 /**
- * Verifies `bundlePath` over an artifact whose files were just hashed, and returns what the lockfile
+ * Verifies the bundle over an artifact whose files were just hashed, and returns what the lockfile
  * records: the bundle (path relative to the lockfile, SHA-256), its format and the signer. An OMS
  * manifest must name exactly the artifact's files with the same digests. Throws SignatureFinding.
  */
 export async function verifyArtifactSignature(
   artifact: SignedArtifact,
-  bundlePath: string,
+  bundleRef: BundleRef,
   policy: SignerPolicy,
   lockfilePath: string,
   trustedRootPath?: string,
 ): Promise<ArtifactSignature> {
-  const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
+  // Read once: the SHA-256 recorded, the bundle parsed and every check below are of these bytes.
+  const file = typeof bundleRef === 'string' ? await readBundleFile(bundleRef) : bundleRef;
+  const { bundle, bytes } = await readBundle(file, { allowV03CertificateChain: policy.kind === 'certificate' });
   const format = getFormat(bundle);
   let signer: VerifiedSigner;
   if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
     const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
     if (manifest.method === 'shards') {
       // Shard digests cannot be derived from whole-file ones: the files are read again, by range.
-      signer = await verifyShardedModel(artifact, bundlePath, policy, manifest.resources);
+      signer = await verifyShardedModel(artifact, file, policy, manifest.resources);
     } else {
       signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
       compareManifest(manifest.resources, artifact);
     }
   } else {
     if (artifact.layout !== 'file') throw new SignatureFinding('MANIFEST_MISMATCH', `a ${format} bundle signs one file; ${artifact.path} is a folder (sign folders with OpenSSF Model Signing)`);
-    const report = await verifyFileSignature(artifact.path, bundlePath, policy);
+    const report = await verifyFileSignature(artifact.path, file, policy);
     const [finding] = report.findings;
     if (!report.ok || !report.signer) throw new SignatureFinding((finding?.code ?? 'SIGNATURE_INVALID') as 'SIGNATURE_INVALID', finding?.message ?? 'does not verify');
     if (report.sha256 !== artifact.files[0]?.sha256) throw new SignatureFinding('DIGEST_MISMATCH', `the signed file is sha256:${report.sha256 ?? '?'}; the locked one is sha256:${artifact.files[0]?.sha256 ?? '?'}`);
     signer = report.signer;
   }
   const recorded: ArtifactSignature = {
-    bundle: toLockfileRelative(bundlePath, lockfilePath),
+    bundle: toLockfileRelative(file.path, lockfilePath),
     bundleSha256: createHash('sha256').update(bytes).digest('hex'),
     format,
     signer: toRecordedSigner(signer, policy),
@@ -72,8 +74,8 @@ function getFormat(bundle: Bundle): ArtifactSignature['format'] {
   }
 }
 
-async function verifyShardedModel(artifact: SignedArtifact, bundlePath: string, policy: SignerPolicy, resources: readonly OmsResource[]): Promise<VerifiedSigner> {
-  const report = await verifyModelSignature(artifact.path, bundlePath, policy);
+async function verifyShardedModel(artifact: SignedArtifact, bundle: BundleFile, policy: SignerPolicy, resources: readonly OmsResource[]): Promise<VerifiedSigner> {
+  const report = await verifyModelSignature(artifact.path, bundle, policy);
   const [finding] = report.findings;
   if (!report.ok || !report.signer) {
     throw new SignatureFinding((finding?.code ?? 'SIGNATURE_INVALID') as 'SIGNATURE_INVALID', `${finding?.path === undefined ? '' : `${finding.path}: `}${finding?.message ?? 'does not verify'}`);

@@ -1,5 +1,5 @@
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
-import { parseJsonStrict, readBoundedText } from '../io/index.js';
+import { decodeUtf8, parseJsonStrict, readBoundedBytes } from '../io/index.js';
 import { signatureInputError } from './errors.js';
 
 export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
@@ -23,14 +23,36 @@ export interface BundleOptions {
   allowV03CertificateChain?: boolean;
 }
 
-export async function readBundle(path: string, options: BundleOptions = {}): Promise<ReadBundle> {
+/** A bundle's bytes as read once: what is hashed for the lockfile is what is parsed and verified. */
+export interface BundleFile {
+  path: string;
+  bytes: Buffer;
+}
+
+/** A bundle to verify: its path (read here, bounded), or the bytes a caller already read. */
+export type BundleRef = string | BundleFile;
+
+export async function readBundleFile(path: string): Promise<BundleFile> {
+  try {
+    return { path, bytes: await readBoundedBytes(path, { limit: MAX_BUNDLE_BYTES, what: 'Sigstore bundle' }) };
+  } catch (error) {
+    throw signatureInputError('BUNDLE_INVALID', (error as Error).message, error);
+  }
+}
+
+export function getBundlePath(ref: BundleRef): string {
+  return typeof ref === 'string' ? ref : ref.path;
+}
+
+export async function readBundle(ref: BundleRef, options: BundleOptions = {}): Promise<ReadBundle> {
+  const { path, bytes } = typeof ref === 'string' ? await readBundleFile(ref) : ref;
   let text: string;
   try {
-    text = await readBoundedText(path, { limit: MAX_BUNDLE_BYTES, what: 'Sigstore bundle' });
+    text = decodeUtf8(bytes, path, 'Sigstore bundle');
   } catch (error) {
-    throw signatureInputError('BUNDLE_INVALID', `${path}: cannot read the bundle (${(error as Error).message})`, error);
+    throw signatureInputError('BUNDLE_INVALID', (error as Error).message, error);
   }
-  return { bundle: parseBundle(text, path, options), bytes: Buffer.from(text, 'utf8') };
+  return { bundle: parseBundle(text, path, options), bytes };
 }
 
 /**

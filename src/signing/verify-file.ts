@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import type { Bundle } from '@sigstore/bundle';
 import { AiscError, errnoCode } from '../errors.js';
-import { readBundle } from './bundle.js';
+import { getBundlePath, readBundle, type BundleRef } from './bundle.js';
 import { DsseContent, StreamedMessageContent, type SignatureContent } from './content.js';
 import { isSignatureFinding, SignatureFinding, signatureInputError } from './errors.js';
 import { getKeyHash, type DigestName } from './keys.js';
@@ -37,28 +37,28 @@ const DIGESTS: Partial<Record<HashAlgorithm, DigestName>> = {
  * Verifies a bundle over one file: a message signature (cosign sign-blob) or a DSSE in-toto
  * statement whose subject is the file. The file is read once, as a stream.
  */
-export async function verifyFileSignature(path: string, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
-  return verifyChunksSignature(path, (size) => Promise.resolve(readFileChunks(path, size)), bundlePath, policy);
+export async function verifyFileSignature(path: string, bundleRef: BundleRef, policy: SignerPolicy): Promise<SignatureReport> {
+  return verifyChunksSignature(path, (size) => Promise.resolve(readFileChunks(path, size)), bundleRef, policy);
 }
 
 /**
  * The same over bytes already in memory (a lockfile read once, so that what is verified is what
  * is then parsed).
  */
-export async function verifyBytesSignature(data: Buffer, where: string, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
+export async function verifyBytesSignature(data: Buffer, where: string, bundleRef: BundleRef, policy: SignerPolicy): Promise<SignatureReport> {
   return verifyChunksSignature(where, async (size) => {
     size(data.length);
     await Promise.resolve();
     return [data];
-  }, bundlePath, policy);
+  }, bundleRef, policy);
 }
 
 /** Yields a file's bytes in order; `size` is told the total first. */
 type ChunkSource = (size: (bytes: number) => void) => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;
 
-async function verifyChunksSignature(path: string, source: ChunkSource, bundlePath: string, policy: SignerPolicy): Promise<SignatureReport> {
-  const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
-  const base = { path, bundle: bundlePath, bundleSha256: createHash('sha256').update(bytes).digest('hex') };
+async function verifyChunksSignature(path: string, source: ChunkSource, bundleRef: BundleRef, policy: SignerPolicy): Promise<SignatureReport> {
+  const { bundle, bytes } = await readBundle(bundleRef, { allowV03CertificateChain: policy.kind === 'certificate' });
+  const base = { path, bundle: getBundlePath(bundleRef), bundleSha256: createHash('sha256').update(bytes).digest('hex') };
   const contentKind = bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature';
   let sha256: string | undefined;
   try {

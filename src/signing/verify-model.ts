@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { acquireHashPool } from '../hashing/index.js';
 import { listTarget, resolveLocalTarget } from '../sources/index.js';
-import { readBundle } from './bundle.js';
+import { getBundlePath, readBundle, type BundleRef } from './bundle.js';
 import { DsseContent } from './content.js';
 import { isSignatureFinding, signatureInputError } from './errors.js';
 import type { HashJob } from '../hashing/types.js';
@@ -20,8 +20,9 @@ type Finding = SignatureReport['findings'][number];
  * there now — none missing, none extra, none changed — honouring the signed ignore_paths and
  * skipping the bundle itself.
  */
-export async function verifyModelSignature(path: string, bundlePath: string, policy: SignerPolicy, options: { jobs?: number } = {}): Promise<SignatureReport> {
-  const { bundle, bytes } = await readBundle(bundlePath, { allowV03CertificateChain: policy.kind === 'certificate' });
+export async function verifyModelSignature(path: string, bundleRef: BundleRef, policy: SignerPolicy, options: { jobs?: number } = {}): Promise<SignatureReport> {
+  const bundlePath = getBundlePath(bundleRef);
+  const { bundle, bytes } = await readBundle(bundleRef, { allowV03CertificateChain: policy.kind === 'certificate' });
   const base = { path, bundle: bundlePath, bundleSha256: createHash('sha256').update(bytes).digest('hex'), content: 'model-signing' as const };
   if (bundle.content.$case !== 'dsseEnvelope') throw signatureInputError('BUNDLE_INVALID', `${bundlePath}: expected a DSSE envelope (OpenSSF Model Signing), got a message signature`);
   const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));

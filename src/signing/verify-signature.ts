@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { AiscError } from '../errors.js';
-import { readBundle } from './bundle.js';
+import { readBundle, readBundleFile, type BundleFile } from './bundle.js';
 import { OMS_PREDICATE_TYPE } from './oms.js';
 import type { SignerPolicy } from './verify-bundle.js';
 import { verifyFileSignature, type SignatureReport } from './verify-file.js';
@@ -14,13 +14,14 @@ export async function verifySignature(path: string, bundlePath: string, policy: 
   const stats = await stat(path).catch((error: unknown) => {
     throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });
   });
-  if (stats.isDirectory() || (stats.isFile() && (await isModelSigningBundle(bundlePath)))) return verifyModelSignature(path, bundlePath, policy, options);
+  const file = await readBundleFile(bundlePath);
+  if (stats.isDirectory() || (stats.isFile() && (await isModelSigningBundle(file)))) return verifyModelSignature(path, file, policy, options);
   if (!stats.isFile()) throw new AiscError('NOT_A_FILE', `${path}: expected a file or a folder`);
-  return verifyFileSignature(path, bundlePath, policy);
+  return verifyFileSignature(path, file, policy);
 }
 
-async function isModelSigningBundle(bundlePath: string): Promise<boolean> {
-  const { bundle } = await readBundle(bundlePath);
+async function isModelSigningBundle(file: BundleFile): Promise<boolean> {
+  const { bundle } = await readBundle(file);
   if (bundle.content.$case !== 'dsseEnvelope') return false;
   try {
     return (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType === OMS_PREDICATE_TYPE;

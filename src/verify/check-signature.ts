@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isAiscError } from '../errors.js';
+import type { BundleFile } from '../signing/bundle.js';
 import { isSignatureFinding } from '../signing/errors.js';
 import type { ArtifactCheck } from './check-artifact.js';
 import type { FindingCode } from './findings.js';
@@ -14,28 +14,32 @@ export async function checkSignatures(checks: readonly ArtifactCheck[], lockfile
   const signed = checks.filter((check) => check.artifact.signature);
   if (signed.length === 0) return;
   const { fromLockfileRelative, toRecordedPolicy, verifyArtifactSignature } = await import('../signing/artifact-signature.js');
+  const { readBundleFile } = await import('../signing/bundle.js');
   for (const check of signed) {
     const signature = check.artifact.signature;
     if (!signature) continue;
     const add = (code: FindingCode, message: string): void => {
       check.findings.push({ artifact: check.name, code, message });
     };
+    // Read once, bounded: the bytes compared with the locked SHA-256 are the bytes verified.
     const bundlePath = fromLockfileRelative(signature.bundle, lockfilePath);
-    let bytes: Buffer;
+    let file: BundleFile;
     try {
-      bytes = await readFile(bundlePath);
-    } catch {
-      add('SIGNATURE_MISSING', `the signature bundle ${signature.bundle} is gone; the artifact was locked as signed`);
+      file = await readBundleFile(bundlePath);
+    } catch (error) {
+      const gone = isAiscError(error) && isAiscError(error.cause) && error.cause.code === 'FILE_NOT_FOUND';
+      if (gone) add('SIGNATURE_MISSING', `the signature bundle ${signature.bundle} is gone; the artifact was locked as signed`);
+      else add('SIGNATURE_INVALID', `${signature.bundle}: ${(error as Error).message.replace(`${bundlePath}: `, '')}`);
       continue;
     }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = createHash('sha256').update(file.bytes).digest('hex');
     if (sha256 !== signature.bundleSha256) {
       add('SIGNATURE_CHANGED', `the bundle ${signature.bundle} is not the one locked (sha256 ${sha256}, locked ${signature.bundleSha256})`);
       continue;
     }
     try {
       const policy = await toRecordedPolicy(signature, lockfilePath);
-      await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files }, bundlePath, policy, lockfilePath);
+      await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files }, file, policy, lockfilePath);
     } catch (error) {
       if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
       // Findings keep their code; a bundle or key that no longer reads is a failed signature too.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,20 @@ describe('signers pinned in the lockfile', () => {
 
     rmSync(join(dir, 'tiny/model.sig'));
     expect(findings()).toEqual(['SIGNATURE_MISSING']);
+  });
+
+  // Before: verify read the bundle whole with no limit, hashed it, then read it again to verify.
+  it('reads the bundle once and bounded: a huge one or a FIFO in its place is a finding, never a hang', () => {
+    const { dir, run, findings } = setup();
+    expect(run('sign', 'tiny', '--key', 'alice.pem', '--output', 'alice.sig').status).toBe(0);
+    expect(run('lock', 'tiny', '--kind', 'model', '--signature', 'alice.sig', '--key', 'alice.pub').status).toBe(0);
+    writeFileSync(join(dir, 'alice.sig'), Buffer.alloc(17 * 1024 * 1024, 0x20));
+    const result = run('verify');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/SIGNATURE_INVALID: alice\.sig: expected a Sigstore bundle of at most 16777216 bytes, got 17825792$/m);
+    rmSync(join(dir, 'alice.sig'));
+    execFileSync('mkfifo', [join(dir, 'alice.sig')]);
+    expect(findings()).toEqual(['SIGNATURE_INVALID']);
   });
 
   it('refuses to lock, writing nothing, when the signature is by another key or over other files', () => {
