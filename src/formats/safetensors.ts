@@ -1,8 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AiscError } from '../errors.js';
-
-/** The safetensors reference implementation refuses headers over 100 MB; so do we. */
-const MAX_HEADER_BYTES = 100_000_000;
+import { MAX_SAFETENSORS_HEADER_BYTES as MAX_HEADER_BYTES, type SafetensorsCapture } from './safetensors-capture.js';
 
 export interface SafetensorsFacts {
   tensors: number;
@@ -39,7 +37,13 @@ export function readSafetensorsFacts(path: string, where: string): SafetensorsFa
   }
 }
 
-function toFacts(header: Buffer, dataBytes: number, where: string): SafetensorsFacts {
+/** The facts of a header a hash worker captured from the bytes it hashed (see SafetensorsHeaderCapture). */
+export function toSafetensorsFacts(capture: SafetensorsCapture, fileSize: number, where: string): SafetensorsFacts {
+  if ('problem' in capture) throw invalid(where, capture.problem);
+  return toFacts(capture.header, fileSize - 8 - capture.header.length, where);
+}
+
+function toFacts(header: Uint8Array, dataBytes: number, where: string): SafetensorsFacts {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));

@@ -1,6 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { errnoCode } from '../errors.js';
+import { SafetensorsHeaderCapture } from '../formats/safetensors-capture.js';
 import type { HashJob, HashResult } from './types.js';
 
 const PROC_FD = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
@@ -40,17 +41,24 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (job.range && (job.range.start < 0 || job.range.end > size || job.range.start > job.range.end)) {
       return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
     }
+    const capture = job.inspect === 'safetensors' && !job.range ? new SafetensorsHeaderCapture(size) : undefined;
+    const sink: ChunkSink = capture
+      ? (chunk) => {
+          hash.update(chunk);
+          capture.feed(chunk);
+        }
+      : (chunk) => hash.update(chunk);
     const expected = job.range ? job.range.end - job.range.start : size;
     const total = job.range
-      ? readRange(fd, hash, buffers[0], job.range.start, job.range.end, onBytes)
+      ? readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
       : overlap && size >= OVERLAP_MIN_BYTES
-        ? await readOverlapped(fd, hash, buffers, onBytes)
-        : readSequential(fd, hash, buffers[0], onBytes);
+        ? await readOverlapped(fd, sink, buffers, onBytes)
+        : readSequential(fd, sink, buffers[0], onBytes);
     const after = fstatSync(fd, { bigint: true });
     if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
-    return { ok: true, sha256: hash.digest('hex'), size: total };
+    return { ok: true, sha256: hash.digest('hex'), size: total, ...(capture ? { safetensors: capture.result() } : {}) };
   } catch (error) {
     return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
   } finally {
@@ -58,25 +66,28 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
   }
 }
 
-function readSequential(fd: number, hash: Hash, buffer: Buffer, onBytes: (n: number) => void): number {
+/** Where each chunk read goes: the hash, and the header capture when there is one. */
+type ChunkSink = (chunk: Buffer) => void;
+
+function readSequential(fd: number, sink: ChunkSink, buffer: Buffer, onBytes: (n: number) => void): number {
   const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
   let total = 0;
   for (;;) {
     const n = readSync(fd, chunk, 0, chunk.length, null);
     if (n === 0) return total;
-    hash.update(n === chunk.length ? chunk : chunk.subarray(0, n));
+    sink(n === chunk.length ? chunk : chunk.subarray(0, n));
     total += n;
     onBytes(n);
   }
 }
 
-function readRange(fd: number, hash: Hash, buffer: Buffer, start: number, end: number, onBytes: (n: number) => void): number {
+function readRange(fd: number, sink: ChunkSink, buffer: Buffer, start: number, end: number, onBytes: (n: number) => void): number {
   const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
   let position = start;
   while (position < end) {
     const n = readSync(fd, chunk, 0, Math.min(chunk.length, end - position), position);
     if (n === 0) break;
-    hash.update(chunk.subarray(0, n));
+    sink(chunk.subarray(0, n));
     position += n;
     onBytes(n);
   }
@@ -90,7 +101,7 @@ function readInto(fd: number, buffer: Buffer): Promise<number> {
 }
 
 /** Double buffering: one read in flight at a time, so the file position stays sequential. */
-async function readOverlapped(fd: number, hash: Hash, buffers: ReadBuffers, onBytes: (n: number) => void): Promise<number> {
+async function readOverlapped(fd: number, sink: ChunkSink, buffers: ReadBuffers, onBytes: (n: number) => void): Promise<number> {
   let total = 0;
   let [full, spare] = buffers;
   let pending = readInto(fd, full);
@@ -98,7 +109,7 @@ async function readOverlapped(fd: number, hash: Hash, buffers: ReadBuffers, onBy
     const n = await pending;
     if (n === 0) return total;
     pending = readInto(fd, spare);
-    hash.update(n === full.length ? full : full.subarray(0, n));
+    sink(n === full.length ? full : full.subarray(0, n));
     [full, spare] = [spare, full];
     total += n;
     onBytes(n);

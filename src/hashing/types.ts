@@ -1,3 +1,5 @@
+import type { SafetensorsCapture } from '../formats/safetensors-capture.js';
+
 /** One file for a hashing worker. */
 export interface HashJob {
   /** Absolute path to open: the artifact root's real path joined with the file's relative path. */
@@ -10,6 +12,8 @@ export interface HashJob {
   followSymlinks: boolean;
   /** Hash only bytes [start, end) (an OpenSSF Model Signing shard); the whole file otherwise. */
   range?: { start: number; end: number };
+  /** Also keep this format's header from the chunks hashed (never from a second read). */
+  inspect?: 'safetensors';
 }
 
 export type HashFailureCode =
@@ -22,7 +26,7 @@ export type HashFailureCode =
   | 'FILE_CHANGED';
 
 export type HashResult =
-  | { ok: true; sha256: string; size: number }
+  | { ok: true; sha256: string; size: number; safetensors?: SafetensorsCapture }
   | { ok: false; code: HashFailureCode; message: string; size?: number };
 
 export interface HashTask {

@@ -31,6 +31,8 @@ parentPort?.on('message', (task: HashTask) => {
     for (const job of task.jobs) results.push(await hashFile(job, buffers, onBytes, task.overlap));
     flush();
     const reply: HashTaskResult = { id: task.id, results };
-    parentPort?.postMessage(reply);
+    // Captured headers move to the main thread rather than being copied.
+    const headers = results.flatMap((result) => (result.ok && result.safetensors && 'header' in result.safetensors ? [result.safetensors.header.buffer as ArrayBuffer] : []));
+    parentPort?.postMessage(reply, headers);
   })();
 });

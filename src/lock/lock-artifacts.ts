@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError } from '../errors.js';
-import { getFormatFacts, inferKind } from '../formats/index.js';
+import { getFormatFacts, getInspection, inferKind, type InspectedFile } from '../formats/index.js';
 import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import type { HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
-import type { FileArtifact, FileArtifactKind, FileEntry, Lockfile } from '../lockfile/types.js';
+import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile } from '../lockfile/types.js';
 import type { LoadedPolicy } from '../policy/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLocalSource, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
@@ -85,15 +85,17 @@ type Rules = Awaited<ReturnType<typeof loadRules>>;
 async function record(planned: Planned[], results: HashResult[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   let offset = 0;
   const locked = planned.map((plan) => {
+    const inspected: InspectedFile[] = [];
     const files: FileEntry[] = plan.entries.map((entry, i) => {
       const result = results[offset + i];
       if (!result?.ok) {
         throw new AiscError(result?.code ?? 'INTERNAL', `${join(plan.path, plan.target.layout === 'file' ? '' : entry.path)}: ${result?.message ?? 'not hashed'}`);
       }
+      inspected.push({ path: entry.path, size: result.size, safetensors: result.safetensors });
       return { path: entry.path, size: result.size, sha256: result.sha256 };
     });
     offset += plan.entries.length;
-    return { name: plan.name, artifact: toArtifact(plan, files, options, ignore) };
+    return { name: plan.name, artifact: toArtifact(plan, files, getFormatFacts(inspected), options, ignore) };
   });
   if (options.signature) {
     const { bundle, policy, trustedRoot } = options.signature;
@@ -183,6 +185,7 @@ function planSource(path: string, options: LockOptions, ignore: ReturnType<typeo
     root: target.realRoot,
     expectedSize: entry.size,
     followSymlinks: options.allowSymlinks ?? false,
+    inspect: getInspection(entry.path),
   }));
   return { name, kind, path, target, entries, jobs };
 }
@@ -212,7 +215,7 @@ function getEntryProblem(entry: WalkEntry, allowSymlinks: boolean): [string, str
   }
 }
 
-function toArtifact(plan: Planned, files: FileEntry[], options: LockOptions, ignore: string[]): FileArtifact {
+function toArtifact(plan: Planned, files: FileEntry[], format: FormatFacts | undefined, options: LockOptions, ignore: string[]): FileArtifact {
   const sorted = sortFiles(files);
   const artifact: FileArtifact = {
     kind: plan.kind,
@@ -223,7 +226,6 @@ function toArtifact(plan: Planned, files: FileEntry[], options: LockOptions, ign
   };
   if (ignore.length > 0) artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
   if (options.dependsOn && options.dependsOn.length > 0) artifact.dependsOn = [...new Set(options.dependsOn)].sort(compareCodePoints);
-  const format = getFormatFacts(plan.target.layout === 'file' ? join(plan.target.realRoot, plan.target.fileName ?? '') : plan.target.realRoot, sorted.map((f) => f.path), plan.target.layout === 'file');
   if (format) artifact.format = format;
   return artifact;
 }

@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeSafetensors } from '../../examples/make-example.js';
 import { inferKind, getFileRole, getWeightFormat } from '../../src/formats/classify.js';
-import { readSafetensorsFacts } from '../../src/formats/safetensors.js';
+import { SafetensorsHeaderCapture, type SafetensorsCapture } from '../../src/formats/safetensors-capture.js';
+import { readSafetensorsFacts, toSafetensorsFacts } from '../../src/formats/safetensors.js';
+import { hashFiles } from '../../src/hashing/index.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 function withHeader(header: unknown, dataBytes: number): Buffer {
@@ -38,6 +42,43 @@ describe('readSafetensorsFacts', () => {
     const path = join(makeTempDir(), name);
     writeFileSync(path, bytes);
     expect(() => readSafetensorsFacts(path, name)).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+  });
+});
+
+describe('safetensors facts from the hashed chunks', () => {
+  const capture = (bytes: Buffer, cuts: number[]): SafetensorsCapture => {
+    const headers = new SafetensorsHeaderCapture(bytes.length);
+    let at = 0;
+    for (const cut of [...cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b), bytes.length]) {
+      headers.feed(bytes.subarray(at, Math.max(at, cut)));
+      at = Math.max(at, cut);
+    }
+    return headers.result();
+  };
+
+  it('captures the same header however the reads are cut', () => {
+    const bytes = makeSafetensors({ a: { dtype: 'F32', shape: [3, 4] }, b: { dtype: 'BF16', shape: [5] } });
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 12 }), (cuts) => {
+        expect(toSafetensorsFacts(capture(bytes, cuts), bytes.length, 'ok.safetensors')).toEqual({ tensors: 2, parameters: 17, dtypes: ['BF16', 'F32'] });
+      }),
+    );
+  });
+
+  it.each(FAILURES)('rejects %s as FORMAT_INVALID from the hashed bytes', (name, bytes) => {
+    expect(() => toSafetensorsFacts(capture(bytes, [3, 9]), bytes.length, name)).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+  });
+
+  // Before: aisc lock hashed the file, then opened it again by path to read the header, so the
+  // facts could come from other bytes than the ones locked.
+  it('is what the hash worker returns with the digest, from one read', async () => {
+    const dir = makeTempDir();
+    const bytes = makeSafetensors({ a: { dtype: 'F16', shape: [8] } });
+    writeFileSync(join(dir, 'm.safetensors'), bytes);
+    const [result] = await hashFiles([{ path: join(dir, 'm.safetensors'), root: dir, followSymlinks: false, inspect: 'safetensors' }], { jobs: 1 });
+    expect(result).toMatchObject({ ok: true, sha256: createHash('sha256').update(bytes).digest('hex') });
+    if (!result?.ok || !result.safetensors) throw new Error('no capture');
+    expect(toSafetensorsFacts(result.safetensors, result.size, 'm.safetensors')).toEqual({ tensors: 1, parameters: 8, dtypes: ['F16'] });
   });
 });
 
