@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AiscError } from '../errors.js';
 import { writeFileAtomic } from '../io/index.js';
 import { log, type CliContext } from './context.js';
-import { parseJobs } from './options.js';
+import { DEFAULT_LOCKFILE, parseJobs } from './options.js';
 
 interface Flags {
   key?: string;
@@ -34,10 +35,34 @@ export function registerSign(program: Command, context: CliContext): void {
         throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });
       });
       const output = flags.output ?? `${path.replace(/\/+$/, '')}.sigstore.json`;
+      // Checked before signing: a keyless signature is not thrown away for want of a folder.
+      await assertOutputFolder(output);
       const bundle = flags.key ? await signWithKey(path, flags.key, stats.isDirectory(), output, flags.jobs) : await signKeyless(path, stats.isDirectory(), output, flags);
-      await writeFileAtomic(output, `${JSON.stringify(bundle, null, 2)}\n`);
+      await writeFileAtomic(output, `${JSON.stringify(bundle, null, 2)}\n`, { what: 'bundle' });
       log(context, `wrote ${output}`);
+      const inside = await findLockedArtifactContaining(output);
+      if (inside) {
+        log(context, `warning: ${output} is inside the locked artifact ${inside.name} (${DEFAULT_LOCKFILE}), so verify will report ${inside.relativePath} as an extra file; write the bundle elsewhere with --output, or lock ${inside.name} again`);
+      }
     });
+}
+
+async function assertOutputFolder(output: string): Promise<void> {
+  const folder = dirname(resolve(output));
+  const stats = await stat(folder).catch(() => undefined);
+  if (!stats) throw new AiscError('USAGE', `--output ${output}: the folder ${dirname(output)} does not exist (aisc creates no folders); create it first`);
+  if (!stats.isDirectory()) throw new AiscError('USAGE', `--output ${output}: ${dirname(output)} is not a folder`);
+  const existing = await stat(output).catch(() => undefined);
+  if (existing?.isDirectory()) throw new AiscError('USAGE', `--output ${output}: is a folder; name the bundle file to write`);
+}
+
+/** Whether the bundle landed in an artifact of the lockfile here (when there is one). */
+async function findLockedArtifactContaining(output: string): Promise<{ name: string; relativePath: string } | undefined> {
+  const { readLockfileSnapshot } = await import('../lockfile/index.js');
+  const snapshot = await readLockfileSnapshot(DEFAULT_LOCKFILE).catch(() => undefined);
+  if (!snapshot) return undefined;
+  const { findArtifactContaining } = await import('../lock/index.js');
+  return findArtifactContaining(snapshot.lockfile, DEFAULT_LOCKFILE, output);
 }
 
 async function signWithKey(path: string, keyPath: string, folder: boolean, output: string, jobs?: number): Promise<object> {

@@ -193,7 +193,7 @@ function planSource(path: string, options: LockOptions, ignore: ReturnType<typeo
 /** [code, message] for an entry that cannot be locked as it is. */
 function getEntryProblem(entry: WalkEntry, allowSymlinks: boolean): [string, string] | undefined {
   const where = JSON.stringify(entry.path);
-  const pathProblem = getPathProblem(entry.path);
+  const pathProblem = entry.type === 'invalid-name' ? undefined : getPathProblem(entry.path);
   if (pathProblem) return ['PATH_INVALID', `${where}: cannot be recorded in a lockfile (${pathProblem})`];
   switch (entry.type) {
     case 'file':
@@ -201,6 +201,8 @@ function getEntryProblem(entry: WalkEntry, allowSymlinks: boolean): [string, str
       return undefined;
     case 'unreadable':
       return ['SOURCE_UNREADABLE', `${entry.path || '.'}: cannot list the folder`];
+    case 'invalid-name':
+      return ['NAME_INVALID', `${entry.path}: the file name is not valid UTF-8, so no lockfile can record it; rename it or --ignore it`];
     case 'other':
       return ['NOT_A_FILE', `${where}: expected a regular file, folder or symlink`];
     case 'symlink':
@@ -225,6 +227,8 @@ function toArtifact(plan: Planned, files: FileEntry[], format: FormatFacts | und
     digest: computeRootDigest(sorted),
   };
   if (ignore.length > 0) artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
+  // Recorded only when links were there to follow: a folder locked without any keeps refusing new ones.
+  if (options.allowSymlinks && plan.entries.some((entry) => entry.type === 'symlink')) artifact.allowSymlinks = true;
   if (options.dependsOn && options.dependsOn.length > 0) artifact.dependsOn = [...new Set(options.dependsOn)].sort(compareCodePoints);
   if (format) artifact.format = format;
   return artifact;

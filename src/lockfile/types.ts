@@ -51,6 +51,8 @@ export interface FileArtifact {
   files: FileEntry[];
   digest: string;
   ignore?: string[];
+  /** Locked with --allow-symlinks over links inside the artifact: verify follows them too. */
+  allowSymlinks?: true;
   dependsOn?: string[];
   format?: FormatFacts;
   signature?: ArtifactSignature;

@@ -21,11 +21,35 @@ export function renderNpmLocked(packageLock: string, locked: readonly { artifact
   return `${lines.join('\n')}\n`;
 }
 
-/** Every package that failed, one line each, on stdout: these are findings. */
+/**
+ * Every package that failed, on stdout: these are findings. Packages that failed the same way (the
+ * same code, the same message but for their own name and version) share one line and a list, so
+ * a registry that signs nothing is a few lines, not one for each of 252 packages.
+ */
 export function renderNpmFindings(packageLock: string, findings: readonly NpmProblem[]): string {
-  const lines = findings.map((f) => `FAIL npm:${f.package}: ${f.code}: ${f.message}`);
+  const groups = new Map<string, NpmProblem[]>();
+  for (const finding of findings) {
+    const key = `${finding.code} ${toTemplate(finding)}`;
+    groups.set(key, [...(groups.get(key) ?? []), finding]);
+  }
+  const lines: string[] = [];
+  for (const [first, ...rest] of groups.values()) {
+    if (!first) continue;
+    lines.push(`FAIL npm:${first.package}: ${first.code}: ${first.message}`);
+    if (rest.length > 0) lines.push(`     and the same for ${rest.length} more: ${listSome(rest.map((f) => f.package))}`);
+  }
   lines.push(`FAILED: ${findings.length} finding${findings.length === 1 ? '' : 's'} in ${packageLock}; nothing was written`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A finding's message with its package's name and version taken out: what packages share. */
+function toTemplate(finding: NpmProblem): string {
+  const at = finding.package.lastIndexOf('@');
+  const [name, version] = at > 0 ? [finding.package.slice(0, at), finding.package.slice(at + 1)] : [finding.package, ''];
+  let template = finding.message.split(finding.package).join('\u0000');
+  if (name) template = template.split(name).join('\u0001');
+  if (version) template = template.split(version).join('\u0002');
+  return template;
 }
 
 function listSome(ids: readonly string[]): string {

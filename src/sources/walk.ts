@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import type { IgnoreMatcher } from './ignore.js';
 
-export type WalkEntryType = 'file' | 'folder' | 'symlink' | 'other' | 'unreadable';
+/** `invalid-name`: a name that is not UTF-8, which no lockfile (JSON text) can record. */
+export type WalkEntryType = 'file' | 'folder' | 'symlink' | 'other' | 'unreadable' | 'invalid-name';
 
 export interface WalkEntry {
   /** Relative to the root, '/'-separated. */
@@ -31,15 +32,22 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
   const stack: string[] = [''];
   while (stack.length > 0) {
     const folder = stack.pop() ?? '';
-    let children: Dirent[];
+    let children: Dirent<Buffer>[];
     try {
-      children = readdirSync(join(realRoot, folder), { withFileTypes: true });
+      // Names as bytes: decoded as UTF-8 they would turn invalid bytes into U+FFFD, a name no file has.
+      children = readdirSync(join(realRoot, folder), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       entries.push({ path: folder, type: 'unreadable' });
       continue;
     }
     for (const child of children) {
-      const path = folder === '' ? child.name : `${folder}/${child.name}`;
+      const name = toUtf8Name(child.name);
+      if (name === undefined) {
+        const shown = toEscapedName(child.name);
+        entries.push({ path: folder === '' ? shown : `${folder}/${shown}`, type: 'invalid-name' });
+        continue;
+      }
+      const path = folder === '' ? name : `${folder}/${name}`;
       if (options.ignore(path) || options.skip?.(path)) continue;
       if (child.isDirectory()) {
         entries.push({ path, type: 'folder' });
@@ -55,6 +63,16 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
     }
   }
   return entries.sort((a, b) => compareCodePoints(a.path, b.path));
+}
+
+function toUtf8Name(bytes: Buffer): string | undefined {
+  const name = bytes.toString('utf8');
+  return name.includes('\uFFFD') && !Buffer.from(name, 'utf8').equals(bytes) ? undefined : name;
+}
+
+/** A name for messages: printable ASCII as it is, every other byte as \xNN. */
+function toEscapedName(bytes: Buffer): string {
+  return [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
 }
 
 function describeLink(realRoot: string, path: string): Pick<WalkEntry, 'target' | 'size'> {

@@ -73,7 +73,7 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
   for (const entry of entries) {
     if (locked.has(entry.path) || entry.type === 'folder') continue;
     if (entry.type === 'unreadable') add({ code: 'UNREADABLE_FILE', path: entry.path || '.', message: 'cannot list this folder' });
-    else add({ code: 'EXTRA_FILE', path: entry.path, message: `not in the lockfile${entry.type === 'file' ? '' : ` (a ${entry.type === 'symlink' ? 'symlink' : 'special file'})`}` });
+    else add({ code: 'EXTRA_FILE', path: entry.path, message: `not in the lockfile${describeExtra(entry.type)}` });
   }
   return check;
 }
@@ -94,11 +94,20 @@ function getEntryFinding(entry: WalkEntry | undefined, allowSymlinks: boolean): 
       return { code: 'NOT_A_FILE', message: 'expected a regular file, got something else (a folder, FIFO, socket or device)' };
     case 'unreadable':
       return { code: 'UNREADABLE_FILE', message: 'cannot list it' };
+    case 'invalid-name':
+      return { code: 'MISSING_FILE', message: 'locked but not found' };
     default: {
       const never: never = entry.type;
       return never;
     }
   }
+}
+
+function describeExtra(type: WalkEntry['type']): string {
+  if (type === 'file') return '';
+  if (type === 'symlink') return ' (a symlink)';
+  if (type === 'invalid-name') return ' (its name is not valid UTF-8)';
+  return ' (a special file)';
 }
 
 /** Compares what the workers read with what is locked. */

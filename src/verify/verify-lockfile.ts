@@ -66,7 +66,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   if (npmOverrides.length > 0) throw new AiscError('USAGE', `--artifact: ${npmOverrides.join(', ')} is an npm package; it is checked against its package-lock.json`);
   const checks: ArtifactCheck[] = fileArtifacts.map(([name, artifact]) => {
     const root = overrides.get(name) ?? fromLocalSource(artifact.source, options.lockfile);
-    return checkPaths(name, artifact, root, { allowSymlinks: options.allowSymlinks ?? false, lockfile: options.lockfile });
+    return checkPaths(name, artifact, root, { allowSymlinks: (options.allowSymlinks ?? false) || artifact.allowSymlinks === true, lockfile: options.lockfile });
   });
 
   const jobs = checks.flatMap((check) => check.jobs.map(({ job }) => job));

@@ -172,12 +172,43 @@ describe('ignores, symlinks and single files', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/^aisc: SYMLINK_REFUSED .*config-link\.json/);
     expect(runAisc(['lock', 'tiny', '--kind', 'model', '--allow-symlinks'], dir).status).toBe(0);
-    expect(runAisc(['verify'], dir).status).toBe(1);
+    // Before: the flag was not recorded, so a plain verify refused the links it had locked.
+    expect(JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8'))).toMatchObject({ artifacts: { tiny: { allowSymlinks: true } } });
+    expect(runAisc(['verify'], dir).status).toBe(0);
     expect(runAisc(['verify', '--allow-symlinks'], dir).status).toBe(0);
+    // Recorded links are followed inside the root only.
+    unlinkSync(join(model, 'config-link.json'));
+    symlinkSync('/etc/hostname', join(model, 'config-link.json'));
+    expect(verifyJson(dir).findings.map((f) => f.code)).toEqual(['SYMLINK_OUTSIDE_ROOT']);
+    unlinkSync(join(model, 'config-link.json'));
+    symlinkSync('config.json', join(model, 'config-link.json'));
     symlinkSync('/etc/hostname', join(model, 'outside'));
     const outside = runAisc(['lock', 'tiny', '--kind', 'model', '--allow-symlinks'], dir);
     expect(outside.status).toBe(2);
     expect(outside.stderr).toMatch(/^aisc: SYMLINK_OUTSIDE_ROOT /);
+  });
+
+  it('records --allow-symlinks only where there were links: a folder locked without any still refuses new ones', () => {
+    const dir = makeTempDir();
+    const model = makeModel(dir);
+    expect(runAisc(['lock', 'tiny', '--kind', 'model', '--allow-symlinks'], dir).status).toBe(0);
+    expect(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')).not.toContain('allowSymlinks');
+    unlinkSync(join(model, 'config.json'));
+    symlinkSync('tokenizer.json', join(model, 'config.json'));
+    expect(verifyJson(dir).findings.map((f) => f.code)).toEqual(['SYMLINK_REFUSED']);
+  });
+
+  // Before: readdir decoded the name to U+FFFD, so the file "did not exist": NOT_A_FILE.
+  it('refuses a file name that is not UTF-8 as NAME_INVALID, and verify names it as an extra file', () => {
+    const dir = makeTempDir();
+    const model = makeModel(dir);
+    expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
+    writeFileSync(Buffer.concat([Buffer.from(`${model}/`), Buffer.from([0x63, 0xff, 0x2e, 0x62, 0x69, 0x6e])]), 'x');
+    const found = verifyJson(dir).findings;
+    expect(found).toEqual([expect.objectContaining({ code: 'EXTRA_FILE', path: 'c\\xff.bin' })]);
+    const refused = runAisc(['lock', 'tiny', '--kind', 'model'], dir);
+    expect(refused.status).toBe(2);
+    expect(errorLines(refused)).toEqual(['aisc: NAME_INVALID tiny: c\\xff.bin: the file name is not valid UTF-8, so no lockfile can record it; rename it or --ignore it']);
   });
 
   it('locks a single file under its base name and verifies it', () => {

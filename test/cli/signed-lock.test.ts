@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorLines, runAisc } from '../helpers/cli.js';
@@ -65,6 +65,27 @@ describe('signers pinned in the lockfile', () => {
     rmSync(join(dir, 'alice.sig'));
     execFileSync('mkfifo', [join(dir, 'alice.sig')]);
     expect(findings()).toEqual(['SIGNATURE_INVALID']);
+  });
+
+  // Before: sign signed first and then failed to write (WRITE_FAILED ... ENOENT), and a bundle
+  // written into a locked folder turned the next verify red without a word.
+  it('checks --output before signing, and warns when the bundle lands inside a locked artifact', () => {
+    const { dir, run } = setup();
+    const missing = run('sign', 'tiny', '--key', 'alice.pem', '--output', 'nowhere/new.sig');
+    expect(missing.status).toBe(2);
+    expect(errorLines(missing)).toEqual(['aisc: USAGE --output nowhere/new.sig: the folder nowhere does not exist (aisc creates no folders); create it first']);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+    expect(run('sign', 'tiny', '--key', 'alice.pem', '--output', 'tiny').status).toBe(2);
+
+    expect(run('lock', 'tiny', '--kind', 'model').status).toBe(0);
+    const inside = run('sign', 'tiny/config.json', '--key', 'alice.pem');
+    expect(inside.status).toBe(0);
+    expect(errorLines(inside)).toEqual([
+      'aisc: wrote tiny/config.json.sigstore.json',
+      'aisc: warning: tiny/config.json.sigstore.json is inside the locked artifact tiny (aisc.lock.json), so verify will report config.json.sigstore.json as an extra file; write the bundle elsewhere with --output, or lock tiny again',
+    ]);
+    const outside = run('sign', 'tiny/config.json', '--key', 'alice.pem', '--output', 'config.sig');
+    expect(errorLines(outside)).toEqual(['aisc: wrote config.sig']);
   });
 
   it('refuses to lock, writing nothing, when the signature is by another key or over other files', () => {
