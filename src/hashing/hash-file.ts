@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { SafetensorsHeaderCapture } from '../formats/safetensors-capture.js';
 import type { HashJob, HashResult } from './types.js';
@@ -22,16 +23,17 @@ export type ReadBuffers = readonly [Buffer, Buffer];
  * chunk is read on another thread while this one is hashed, so one file can keep two cores busy.
  */
 export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap = false): Promise<HashResult> {
+  const absolute = join(job.root, job.path);
   let fd: number;
   try {
-    fd = openSync(job.path, job.followSymlinks ? OPEN_FLAGS : OPEN_FLAGS | constants.O_NOFOLLOW);
+    fd = openSync(absolute, job.followSymlinks ? OPEN_FLAGS : OPEN_FLAGS | constants.O_NOFOLLOW);
   } catch (error) {
     return toOpenFailure(error);
   }
   try {
     const before = fstatSync(fd, { bigint: true });
     if (!before.isFile()) return { ok: false, code: 'NOT_A_FILE', message: `expected a regular file, got ${describeType(before)}` };
-    const escape = getContainmentProblem(fd, job);
+    const escape = getContainmentProblem(fd, job, absolute);
     if (escape) return escape;
     const size = Number(before.size);
     if (job.expectedSize !== undefined && size !== job.expectedSize) {
@@ -117,7 +119,7 @@ async function readOverlapped(fd: number, sink: ChunkSink, buffers: ReadBuffers,
 }
 
 /** Where the kernel says the open file is: it must be the path we meant, or inside the root. */
-function getContainmentProblem(fd: number, job: HashJob): HashResult | undefined {
+function getContainmentProblem(fd: number, job: HashJob, absolute: string): HashResult | undefined {
   if (!PROC_FD) return undefined;
   let actual: string;
   try {
@@ -129,7 +131,7 @@ function getContainmentProblem(fd: number, job: HashJob): HashResult | undefined
     if (actual === job.root || actual.startsWith(`${job.root}/`)) return undefined;
     return { ok: false, code: 'SYMLINK_OUTSIDE_ROOT', message: `resolves outside the artifact root, to ${actual}` };
   }
-  if (actual === job.path) return undefined;
+  if (actual === absolute) return undefined;
   return { ok: false, code: 'SYMLINK_REFUSED', message: `a folder on its path is a symlink (resolves to ${actual}); pass --allow-symlinks to follow links inside the root` };
 }
 

@@ -2,9 +2,9 @@ import type { SafetensorsCapture } from '../formats/safetensors-capture.js';
 
 /** One file for a hashing worker. */
 export interface HashJob {
-  /** Absolute path to open: the artifact root's real path joined with the file's relative path. */
+  /** The file, relative to `root` ('/'-separated): a million jobs share their root string. */
   path: string;
-  /** The artifact root's real path: the opened file must resolve inside it. */
+  /** The artifact root's real path: the file opened is root/path and must resolve inside it. */
   root: string;
   /** When given, a file of another size is reported as SIZE_MISMATCH without being hashed. */
   expectedSize?: number;

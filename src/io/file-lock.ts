@@ -200,6 +200,16 @@ async function removeDeadLeftovers(lockPath: string): Promise<void> {
   }
 }
 
+/** Temp files of `name` in `folder` whose writer is dead (call while holding the lock they are written under). */
+export async function removeDeadTemps(folder: string, name: string): Promise<void> {
+  const temp = toTempPattern(name);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const entry of names) {
+    const pid = temp.exec(entry)?.[1];
+    if (pid !== undefined && isDead({ pid: Number(pid), host: hostname(), text: '', ino: 0n, age: 0 })) await unlink(join(folder, entry)).catch(() => undefined);
+  }
+}
+
 /** When a process started (Linux: clock ticks since boot, from /proc), to tell a reused pid. */
 function readStartTime(pid: number): string | undefined {
   if (process.platform !== 'linux') return undefined;

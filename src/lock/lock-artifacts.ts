@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError } from '../errors.js';
-import { getFormatFacts, getInspection, inferKind, type InspectedFile } from '../formats/index.js';
+import { getFormatFacts, getInspection, getWeightFormat, inferKind, type InspectedFile } from '../formats/index.js';
 import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import type { HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
@@ -74,6 +74,9 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
     const jobs = planned.flatMap((p) => p.jobs);
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
     const results = await pool.hash(jobs);
+    // Hashed: the jobs (an object a file) are not needed to record, and a million of them add up.
+    jobs.length = 0;
+    for (const plan of planned) plan.jobs = [];
     return await record(planned, results, options, ignore, before, rules);
   } finally {
     await pool.close();
@@ -91,7 +94,7 @@ async function record(planned: Planned[], results: HashResult[], options: LockOp
       if (!result?.ok) {
         throw new AiscError(result?.code ?? 'INTERNAL', `${join(plan.path, plan.target.layout === 'file' ? '' : entry.path)}: ${result?.message ?? 'not hashed'}`);
       }
-      inspected.push({ path: entry.path, size: result.size, safetensors: result.safetensors });
+      if (getWeightFormat(entry.path)) inspected.push({ path: entry.path, size: result.size, safetensors: result.safetensors });
       return { path: entry.path, size: result.size, sha256: result.sha256 };
     });
     offset += plan.entries.length;
@@ -172,7 +175,11 @@ function planSource(path: string, options: LockOptions, ignore: ReturnType<typeo
     throw new AiscError('NAME_INVALID', `${path}: its base name ${JSON.stringify(name)} is not an artifact name (it ${problem}); pass --name`);
   }
   const entries = listTarget(target, { ignore, skip: toLockfileSkipper(options.lockfile, target.realRoot) }).filter((entry) => entry.type !== 'folder');
-  const problems = entries.map((entry) => getEntryProblem(entry, options.allowSymlinks ?? false)).filter((p): p is [string, string] => p !== undefined);
+  const problems: [string, string][] = [];
+  for (const entry of entries) {
+    const problem = getEntryProblem(entry, options.allowSymlinks ?? false);
+    if (problem) problems.push(problem);
+  }
   if (problems.length > 0) {
     const [[code = 'SOURCE_UNREADABLE', first = ''] = [], ...rest] = problems;
     throw new AiscError(code as 'SOURCE_UNREADABLE', `${path}: ${first}`, { problems: rest.map(([, message]) => `${path}: ${message}`) });
@@ -181,7 +188,7 @@ function planSource(path: string, options: LockOptions, ignore: ReturnType<typeo
   const kind = options.kind ?? inferKind(entries.map((entry) => entry.path));
   if (!kind) throw new AiscError('KIND_REQUIRED', `${path}: cannot tell what kind of artifact this is; pass --kind model|adapter|tokenizer|dataset`);
   const jobs = entries.map((entry) => ({
-    path: join(target.realRoot, entry.path),
+    path: entry.path,
     root: target.realRoot,
     expectedSize: entry.size,
     followSymlinks: options.allowSymlinks ?? false,

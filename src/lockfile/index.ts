@@ -1,7 +1,8 @@
 export { compareCodePoints, toCanonicalJson, type JsonValue } from './canonical-json.js';
 export { computeRootDigest, sortFiles } from './digest.js';
+export { MANIFEST_FOLDER, MANIFEST_THRESHOLD, readManifest, toManifestPath, toManifestReader, writeManifest, type ManifestReader } from './manifest.js';
 export { getNameProblem, isArtifactName, MAX_NAME_LENGTH } from './names.js';
 export { assertSafeRelativePath, getPathProblem, isSafeRelativePath } from './paths.js';
 export { decodeLockfile, MAX_LOCKFILE_BYTES, parseLockfile, readLockfile, readLockfileBytes, readLockfileSnapshot, type LockfileSnapshot } from './read.js';
 export * from './types.js';
-export { toLockfileText, updateLockfile } from './write.js';
+export { toLockfileText, toStoredLockfile, updateLockfile } from './write.js';

@@ -2,6 +2,7 @@ import { AiscError } from '../errors.js';
 import { decodeUtf8, describeJsonValue, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
+import { readManifest, toManifestReader, type ManifestReader } from './manifest.js';
 import { getNameProblem } from './names.js';
 import { LOCKFILE_VERSION, type Artifact, type Lockfile, type NpmArtifact } from './types.js';
 
@@ -13,7 +14,7 @@ const LOCKFILE_CODES = { FILE_NOT_FOUND: 'LOCKFILE_NOT_FOUND', FILE_UNREADABLE: 
 /** Reads and fully validates a lockfile; throws an AiscError (exit 2) listing every problem. */
 export async function readLockfile(path: string): Promise<Lockfile> {
   const bytes = await readLockfileBytes(path);
-  return parseLockfile(decodeLockfile(bytes, path), path);
+  return parseLockfile(decodeLockfile(bytes, path), path, toManifestReader(path));
 }
 
 /** The lockfile's bytes, bounded; a missing one says how to make it. */
@@ -43,6 +44,7 @@ export interface LockfileSnapshot {
 /**
  * Reads and validates, or returns undefined when there is no lockfile yet (what `aisc lock` starts
  * from). `reuse` is a snapshot from earlier: when the text is the same, it is not parsed again.
+ * Manifests are not read (their artifacts have empty `files`): a lock rewrites them untouched.
  */
 export async function readLockfileSnapshot(path: string, reuse?: LockfileSnapshot): Promise<LockfileSnapshot | undefined> {
   let text: string;
@@ -53,11 +55,15 @@ export async function readLockfileSnapshot(path: string, reuse?: LockfileSnapsho
     throw error;
   }
   if (reuse && reuse.text === text) return reuse;
-  return { text, lockfile: await parseLockfile(text, path) };
+  return { text, lockfile: await parseLockfile(text, path, 'defer') };
 }
 
-/** Parses lockfile text: strict JSON, then version, then schema, then what a schema cannot say. */
-export async function parseLockfile(text: string, where: string): Promise<Lockfile> {
+/**
+ * Parses lockfile text: strict JSON, then version, then schema, then what a schema cannot say,
+ * then each manifest through `manifests` (checked against its pinned digest, size and count).
+ * 'defer' leaves manifest artifacts' `files` empty; without a reader a manifest is an error.
+ */
+export async function parseLockfile(text: string, where: string, manifests?: ManifestReader | 'defer'): Promise<Lockfile> {
   if (text.trim() === '') throw new AiscError('LOCKFILE_EMPTY', `${where}: expected a JSON lockfile, got an empty file`);
   const data = parseJsonStrict(text, where);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -71,8 +77,15 @@ export async function parseLockfile(text: string, where: string): Promise<Lockfi
   }
   const raw = data as { lockfileVersion: typeof LOCKFILE_VERSION; artifacts: object };
   const lockfile: Lockfile = { lockfileVersion: raw.lockfileVersion, artifacts: new Map(Object.entries(raw.artifacts) as [string, Artifact][]) };
+  // An artifact with a manifest has no `files` in the text: it gets them from the manifest below.
+  for (const artifact of lockfile.artifacts.values()) if (artifact.kind !== 'npm' && artifact.manifest) artifact.files = [];
   const problems = getSemanticProblems(lockfile);
   if (problems.length > 0) throw invalid(where, problems);
+  for (const [name, artifact] of lockfile.artifacts) {
+    if (artifact.kind === 'npm' || !artifact.manifest) continue;
+    if (manifests === undefined) throw new AiscError('LOCKFILE_INVALID', `${where}: /artifacts/${name} keeps its files in a manifest, which this reader cannot reach`);
+    artifact.files = manifests === 'defer' ? [] : await readManifest(manifests, artifact.manifest, `${where}: /artifacts/${name}`);
+  }
   return lockfile;
 }
 
@@ -107,6 +120,7 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
       problems.push(...getNpmProblems(name, artifact));
       continue;
     }
+    if (artifact.manifest && artifact.layout === 'file') problems.push(`/artifacts/${name}: a single-file artifact lists its one file, not a manifest`);
     const seen = new Set<string>();
     artifact.files.forEach((file, index) => {
       const problem = getPathProblem(file.path);

@@ -37,7 +37,7 @@ export function toProblemLines(errors: readonly ErrorObject[]): string[] {
       .filter((list) => list.every((error) => error.instancePath.length > wrapper.instancePath.length))
       .sort((a, b) => a.length - b.length)[0];
     if (meant) lines.push(...meant.filter((error) => !isWrapper(error)).map(describe));
-    else lines.push(`${wrapper.instancePath || '/'}: must be ${[...new Set([...branches.values()].map((list) => describeAlternative(list[0])))].join(' or ')}`);
+    else lines.push(`${wrapper.instancePath || '/'}: ${describeAlternatives([...branches.values()].map((list) => list[0]))}`);
     consumed.add(wrapper);
   }
   for (const error of errors) {
@@ -64,6 +64,13 @@ function describe(error: ErrorObject): string {
     detail = `invalid name ${JSON.stringify((error.params as { propertyName: string }).propertyName)}`;
   }
   return `${where}: ${detail}`;
+}
+
+function describeAlternatives(firsts: (ErrorObject | undefined)[]): string {
+  if (firsts.every((error) => error?.keyword === 'required')) {
+    return `must have one of ${firsts.map((error) => JSON.stringify((error?.params as { missingProperty: string }).missingProperty)).join(', ')}`;
+  }
+  return `must be ${[...new Set(firsts.map(describeAlternative))].join(' or ')}`;
 }
 
 function describeAlternative(error: ErrorObject | undefined): string {

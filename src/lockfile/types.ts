@@ -44,11 +44,26 @@ export interface ArtifactSignature {
   trustedRoot?: string;
 }
 
+/** A file list kept beside the lockfile (`.aisc/manifests/<sha256>.txt`), pinned by digest and size. */
+export interface ManifestRef {
+  sha256: string;
+  /** How many files it lists. */
+  files: number;
+  /** Its length in bytes: it is read within exactly this. */
+  bytes: number;
+}
+
 export interface FileArtifact {
   kind: FileArtifactKind;
   layout: Layout;
   source: Source;
+  /**
+   * In path order. For an artifact with a manifest, read with the lockfile unless the reader
+   * deferred it (aisc lock, which rewrites other artifacts untouched): then empty.
+   */
   files: FileEntry[];
+  /** Set when the file list lives in a manifest (more than MANIFEST_THRESHOLD files). */
+  manifest?: ManifestRef;
   digest: string;
   ignore?: string[];
   /** Locked with --allow-symlinks over links inside the artifact: verify follows them too. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { diffLockfiles } from '../diff/diff.js';
 import type { LockfileDiff } from '../diff/types.js';
 import { AiscError, isAiscError } from '../errors.js';
@@ -40,7 +41,9 @@ export async function loadBase(spec: string, paths: { lockfile: string; policy: 
 
 async function readLockfileFrom(source: FileSource, path: string): Promise<Omit<Side, 'policy'>> {
   const where = source.describe(path);
-  const lockfile = await parseLockfile(decodeLockfile(await source.read(path, MAX_LOCKFILE_BYTES, 'lockfile'), where), where);
+  // Manifests come from the same place as the lockfile: the base's from the base commit.
+  const manifests = (relativePath: string, limit: number): Promise<Buffer> => source.read(join(dirname(path), relativePath), limit, 'manifest');
+  const lockfile = await parseLockfile(decodeLockfile(await source.read(path, MAX_LOCKFILE_BYTES, 'lockfile'), where), where, manifests);
   return { where, lockfile, lockfileDigest: getLockfileDigest(lockfile) };
 }
 

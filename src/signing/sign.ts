@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, relative, resolve, sep } from 'node:path';
 import { dsse } from '@sigstore/core';
 import { AiscError } from '../errors.js';
 import { acquireHashPool } from '../hashing/index.js';
@@ -73,7 +73,7 @@ export async function toModelStatement(folder: string, options: { output: string
   const pool = acquireHashPool({ jobs: options.jobs });
   let files: { path: string; sha256: string }[];
   try {
-    const results = await pool.hash(entries.map((e) => ({ path: join(target.realRoot, e.path), root: target.realRoot, followSymlinks: false, expectedSize: e.size })));
+    const results = await pool.hash(entries.map((e) => ({ path: e.path, root: target.realRoot, followSymlinks: false, expectedSize: e.size })));
     files = results.map((result, i) => {
       const entry = entries[i];
       if (!result.ok || !entry) throw new AiscError(result.ok ? 'INTERNAL' : result.code, `${folder}: ${entry?.path ?? '?'}: ${result.ok ? 'not hashed' : result.message}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, relative, resolve, sep } from 'node:path';
 import { acquireHashPool } from '../hashing/index.js';
 import { listTarget, resolveLocalTarget } from '../sources/index.js';
 import { getBundlePath, readBundle, type BundleRef } from './bundle.js';
@@ -66,7 +66,7 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
   for (const entry of files) {
     const parts = expected.get(entry.path);
     if (!parts) continue;
-    const base = { path: join(target.realRoot, entry.path), root: target.realRoot, followSymlinks: false };
+    const base = { path: entry.path, root: target.realRoot, followSymlinks: false };
     if (manifest.shardSize === undefined) {
       jobs.push({ entry, part: '', job: base });
       continue;

@@ -20,6 +20,8 @@ export interface WalkOptions {
   ignore: IgnoreMatcher;
   /** Also skip these (the lockfile and its temp files when they sit inside the root). */
   skip?: (relativePath: string) => boolean;
+  /** Stat each file for its size (default). Verify needs none: the hash worker checks sizes. */
+  sizes?: boolean;
 }
 
 /**
@@ -53,6 +55,10 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
         entries.push({ path, type: 'folder' });
         stack.push(path);
       } else if (child.isFile()) {
+        if (options.sizes === false) {
+          entries.push({ path, type: 'file' });
+          continue;
+        }
         const stats = lstatSync(join(realRoot, path), { throwIfNoEntry: false });
         entries.push(stats?.isFile() ? { path, type: 'file', size: stats.size } : { path, type: 'other' });
       } else if (child.isSymbolicLink()) {

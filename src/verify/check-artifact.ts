@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { AiscError, isAiscError } from '../errors.js';
 import type { HashJob, HashResult } from '../hashing/types.js';
-import { computeRootDigest } from '../lockfile/index.js';
-import type { FileArtifact } from '../lockfile/types.js';
+import { compareCodePoints, computeRootDigest, sortFiles } from '../lockfile/index.js';
+import type { FileArtifact, FileEntry } from '../lockfile/types.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
 import type { Finding } from './findings.js';
 
@@ -11,8 +10,9 @@ export interface ArtifactCheck {
   artifact: FileArtifact;
   root: string;
   findings: Finding[];
-  /** Locked files still to hash, with their index in artifact.files. */
-  jobs: { job: HashJob; fileIndex: number }[];
+  /** Locked files still to hash, and beside each its locked entry. */
+  jobs: HashJob[];
+  files: FileEntry[];
 }
 
 /**
@@ -20,7 +20,7 @@ export interface ArtifactCheck {
  * no file is missing, extra, a symlink or a folder, and the locked digest matches the locked files.
  */
 export function checkPaths(name: string, artifact: FileArtifact, root: string, options: { allowSymlinks: boolean; lockfile?: string }): ArtifactCheck {
-  const check: ArtifactCheck = { name, artifact, root, findings: [], jobs: [] };
+  const check: ArtifactCheck = { name, artifact, root, findings: [], jobs: [], files: [] };
   const add = (finding: Omit<Finding, 'artifact'>): void => {
     check.findings.push({ artifact: name, ...finding });
   };
@@ -46,35 +46,32 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
   let entries: WalkEntry[];
   try {
     const skip = options.lockfile === undefined ? undefined : toLockfileSkipper(options.lockfile, target.realRoot);
-    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip });
+    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip, sizes: false });
   } catch (error) {
     if (isAiscError(error)) throw new AiscError('LOCKFILE_INVALID', `artifacts.${name}.ignore: ${error.message}`, { cause: error });
     throw error;
   }
-  const present = new Map(entries.map((entry) => [entry.path, entry]));
-  const locked = new Set<string>();
-
-  artifact.files.forEach((file, fileIndex) => {
+  // Both lists in code-point order: one merge pass, no index of a million paths.
+  const extra = (entry: WalkEntry): void => {
+    if (entry.type === 'folder') return;
+    if (entry.type === 'unreadable') add({ code: 'UNREADABLE_FILE', path: entry.path || '.', message: 'cannot list this folder' });
+    else add({ code: 'EXTRA_FILE', path: entry.path, message: `not in the lockfile${describeExtra(entry.type)}` });
+  };
+  let next = 0;
+  for (const file of sortFiles(artifact.files)) {
     // A single-file artifact is listed under its base name but verified wherever it is now.
     const path = artifact.layout === 'file' ? (target.fileName ?? file.path) : file.path;
-    locked.add(path);
-    const entry = present.get(path);
+    while (next < entries.length && compareCodePoints((entries[next] as WalkEntry).path, path) < 0) extra(entries[next++] as WalkEntry);
+    const entry = entries[next]?.path === path ? entries[next++] : undefined;
     const finding = getEntryFinding(entry, options.allowSymlinks);
     if (finding) {
       add({ path: file.path, ...finding });
-      return;
+      continue;
     }
-    check.jobs.push({
-      fileIndex,
-      job: { path: join(target.realRoot, path), root: target.realRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks },
-    });
-  });
-
-  for (const entry of entries) {
-    if (locked.has(entry.path) || entry.type === 'folder') continue;
-    if (entry.type === 'unreadable') add({ code: 'UNREADABLE_FILE', path: entry.path || '.', message: 'cannot list this folder' });
-    else add({ code: 'EXTRA_FILE', path: entry.path, message: `not in the lockfile${describeExtra(entry.type)}` });
+    check.jobs.push({ path, root: target.realRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks });
+    check.files.push(file);
   }
+  while (next < entries.length) extra(entries[next++] as WalkEntry);
   return check;
 }
 
@@ -112,8 +109,7 @@ function describeExtra(type: WalkEntry['type']): string {
 
 /** Compares what the workers read with what is locked. */
 export function checkDigests(check: ArtifactCheck, results: readonly HashResult[]): void {
-  check.jobs.forEach(({ fileIndex }, k) => {
-    const file = check.artifact.files[fileIndex];
+  check.files.forEach((file, k) => {
     const result = results[k];
     if (!file || !result) return;
     if (!result.ok) {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { AiscError } from '../errors.js';
 import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
-import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes } from '../lockfile/index.js';
+import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
@@ -52,7 +52,7 @@ export async function verifyLockfile(options: VerifyOptions): Promise<VerifyRepo
 async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
   // Read once: the bytes whose signature is checked are the bytes parsed.
   const bytes = await readLockfileBytes(options.lockfile);
-  const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile);
+  const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile, toManifestReader(options.lockfile));
   const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
   const overrides = options.artifactPaths ?? new Map<string, string>();
   const unknown = [...overrides.keys()].filter((name) => !lockfile.artifacts.has(name));
@@ -69,7 +69,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
     return checkPaths(name, artifact, root, { allowSymlinks: (options.allowSymlinks ?? false) || artifact.allowSymlinks === true, lockfile: options.lockfile });
   });
 
-  const jobs = checks.flatMap((check) => check.jobs.map(({ job }) => job));
+  const jobs = checks.flatMap((check) => check.jobs);
   options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
   const results = await pool.hash(jobs);
   let offset = 0;

@@ -12,7 +12,7 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
 
 function setup(): { root: string; job: (rel: string, extra?: Partial<HashJob>) => HashJob } {
   const root = realpathSync(makeTempDir());
-  return { root, job: (rel, extra = {}) => ({ path: join(root, rel), root, followSymlinks: false, ...extra }) };
+  return { root, job: (rel, extra = {}) => ({ path: rel, root, followSymlinks: false, ...extra }) };
 }
 
 describe('hashFiles', () => {
