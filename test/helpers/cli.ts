@@ -10,8 +10,8 @@ export interface CliResult {
 }
 
 /** Runs the real CLI (bin/aisc.js → dist/) in `cwd`, as a user would. */
-export function runAisc(args: readonly string[], cwd: string): CliResult {
-  const result = spawnSync(process.execPath, [AISC_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, AISC_DEBUG: '' } });
+export function runAisc(args: readonly string[], cwd: string, env: Record<string, string> = {}): CliResult {
+  const result = spawnSync(process.execPath, [AISC_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, AISC_DEBUG: '', ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

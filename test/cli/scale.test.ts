@@ -1,0 +1,93 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { errorLines, runAisc, runGit } from '../helpers/cli.js';
+import { makeModel } from '../helpers/model.js';
+import { makeTempDir } from '../helpers/temp.js';
+
+/** A dataset of `count` small files in folders of 1,000, as real datasets are laid out. */
+function makeDataset(root: string, count: number, name = 'data'): string {
+  const dir = join(root, name);
+  for (let i = 0; i < count; i++) {
+    const folder = join(dir, `shard-${String(Math.floor(i / 1000)).padStart(4, '0')}`);
+    if (i % 1000 === 0) mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `sample-${String(i).padStart(7, '0')}.json`), `{"i":${i}}\n`);
+  }
+  return dir;
+}
+
+interface Locked {
+  artifacts: Record<string, { files?: unknown[]; manifest?: { sha256: string; files: number; bytes: number } }>;
+}
+
+const readLock = (dir: string, file = 'aisc.lock.json'): Locked => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Locked;
+
+describe('artifacts with many files keep their file list in a manifest', () => {
+  it('locks, verifies, diffs and refuses a changed or missing manifest', () => {
+    const dir = makeTempDir();
+    makeDataset(dir, 2500);
+    expect(runAisc(['lock', 'data', '--kind', 'dataset'], dir).status).toBe(0);
+    const { manifest, files } = readLock(dir).artifacts.data ?? {};
+    expect(files).toBeUndefined();
+    expect(manifest).toMatchObject({ files: 2500 });
+    const manifestPath = join(dir, '.aisc', 'manifests', `${manifest?.sha256 ?? ''}.txt`);
+    expect(readFileSync(manifestPath).length).toBe(manifest?.bytes);
+    expect(runAisc(['verify'], dir).stdout).toContain('verified 1 artifact, 2500 files');
+
+    // Another artifact locked later leaves the manifest artifact as it was.
+    copyFileSync(join(dir, 'aisc.lock.json'), join(dir, 'base.lock.json'));
+    makeModel(dir);
+    expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
+    expect(readLock(dir).artifacts.data).toEqual(readLock(dir, 'base.lock.json').artifacts.data);
+
+    // One file changed: verify names it; the diff after a re-lock names it too.
+    writeFileSync(join(dir, 'data', 'shard-0001', 'sample-0001234.json'), '{"i":"poisoned"}\n');
+    const failed = JSON.parse(runAisc(['verify', '--format', 'json'], dir).stdout) as { artifacts: { findings: { code: string; path: string }[] }[] };
+    expect(failed.artifacts.flatMap((a) => a.findings)).toEqual([expect.objectContaining({ code: 'SIZE_MISMATCH', path: 'shard-0001/sample-0001234.json' })]);
+    expect(runAisc(['lock', 'data', '--kind', 'dataset'], dir).status).toBe(0);
+    const diff = runAisc(['diff', 'base.lock.json', 'aisc.lock.json', '--format', 'json'], dir);
+    expect(diff.status).toBe(0);
+    expect(diff.stdout).toContain('shard-0001/sample-0001234.json');
+    expect(readdirSync(join(dir, '.aisc', 'manifests'))).toHaveLength(2);
+
+    // The manifest is the lockfile's: edited or gone, the lockfile is unusable (exit 2).
+    const current = join(dir, '.aisc', 'manifests', `${readLock(dir).artifacts.data?.manifest?.sha256 ?? ''}.txt`);
+    const text = readFileSync(current, 'utf8');
+    writeFileSync(current, text.replace(/^[0-9a-f]{64}/m, (sha) => `${sha.slice(0, 63)}${sha.endsWith('0') ? '1' : '0'}`));
+    const edited = runAisc(['verify'], dir);
+    expect(edited.status).toBe(2);
+    expect(errorLines(edited)).toEqual([expect.stringMatching(/^aisc: LOCKFILE_INVALID aisc\.lock\.json: \/artifacts\/data: its manifest \.aisc\/manifests\/[0-9a-f]{64}\.txt is not the one pinned/)]);
+    rmSync(current);
+    expect(errorLines(runAisc(['verify'], dir))).toEqual([expect.stringMatching(/its manifest .* is missing \(commit \.aisc\/manifests with the lockfile\)$/)]);
+  });
+
+  it('reads the base manifest from git for verify --base git:REF', () => {
+    const dir = makeTempDir();
+    makeDataset(dir, 1500);
+    runGit(dir, 'init', '-q', '-b', 'main');
+    expect(runAisc(['lock', 'data', '--kind', 'dataset'], dir).status).toBe(0);
+    runGit(dir, 'add', '-A');
+    runGit(dir, 'commit', '-qm', 'base');
+    writeFileSync(join(dir, 'data', 'shard-0000', 'sample-0000007.json'), '{"i":7,"x":1}\n');
+    expect(runAisc(['lock', 'data', '--kind', 'dataset'], dir).status).toBe(0);
+    const diff = runAisc(['diff', '--base', 'git:main'], dir);
+    expect(diff.status, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('shard-0000/sample-0000007.json');
+  });
+
+  // Before: 300,000 files wrote a 49 MB lockfile at 585 MB RSS that later commands refused.
+  it('locks and verifies 300,000 files within 256 MB', () => {
+    const dir = makeTempDir();
+    makeDataset(dir, 300_000);
+    const env = { AISC_REPORT_RSS: '1' };
+    const rss = (stderr: string): number => Number(/peak RSS (\d+) KiB/.exec(stderr)?.[1] ?? Infinity);
+    const locked = runAisc(['lock', 'data', '--kind', 'dataset'], dir, env);
+    expect(locked.status, locked.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'aisc.lock.json')).length).toBeLessThan(1024);
+    const verified = runAisc(['verify'], dir, env);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stdout).toContain('verified 1 artifact, 300000 files');
+    expect({ lock: rss(locked.stderr) <= 256 * 1024, verify: rss(verified.stderr) <= 256 * 1024, locked: rss(locked.stderr), verified: rss(verified.stderr) }).toMatchObject({ lock: true, verify: true });
+    expect(existsSync(join(dir, '.aisc', 'manifests'))).toBe(true);
+  }, 180_000);
+});
