@@ -55,19 +55,36 @@ export class HashPool implements ProgressSource {
 
   /** Results in the order of `jobs`. `sizes` (default: each job's expectedSize) guide the plan. */
   async hash(jobs: readonly HashJob[], sizes: readonly number[] = jobs.map((job) => job.expectedSize ?? 0)): Promise<HashResult[]> {
+    const results = new Array<HashResult>(jobs.length);
+    await this.hashEach(jobs, (index, result) => (results[index] = result), sizes);
+    return results;
+  }
+
+  /**
+   * Hands each result to `onResult` as its batch comes back, in no particular order, and keeps
+   * none: a million files need not hold a million result objects at once. Every job gets exactly
+   * one result; one a worker never answered is UNREADABLE_FILE.
+   */
+  async hashEach(jobs: readonly HashJob[], onResult: (index: number, result: HashResult) => void, sizes: readonly number[] = jobs.map((job) => job.expectedSize ?? 0)): Promise<void> {
     if (this.busy) throw new AiscError('INTERNAL', 'HashPool.hash is already running');
     this.busy = true;
     try {
       const tasks = planTasks(sizes);
-      const results = new Array<HashResult | undefined>(jobs.length);
-      if (tasks.length > 0) await this.run(jobs, tasks, results);
-      return results.map((result, i) => result ?? { ok: false, code: 'UNREADABLE_FILE', message: `not hashed: ${jobs[i]?.path ?? '?'}` });
+      const answered = new Uint8Array(jobs.length);
+      const report = (index: number, result: HashResult): void => {
+        answered[index] = 1;
+        onResult(index, result);
+      };
+      if (tasks.length > 0) await this.run(jobs, tasks, report);
+      answered.forEach((done, i) => {
+        if (!done) onResult(i, { ok: false, code: 'UNREADABLE_FILE', message: `not hashed: ${jobs[i]?.path ?? '?'}` });
+      });
     } finally {
       this.busy = false;
     }
   }
 
-  private run(jobs: readonly HashJob[], tasks: PlannedTask[], results: (HashResult | undefined)[]): Promise<void> {
+  private run(jobs: readonly HashJob[], tasks: PlannedTask[], report: (index: number, result: HashResult) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let next = 0;
       let finished = 0;
@@ -89,7 +106,10 @@ export class HashPool implements ProgressSource {
       for (const worker of this.workers) {
         const onMessage = (reply: HashTaskResult): void => {
           active--;
-          tasks[reply.id]?.indexes.forEach((jobIndex, k) => (results[jobIndex] = reply.results[k]));
+          tasks[reply.id]?.indexes.forEach((jobIndex, k) => {
+            const result = reply.results[k];
+            if (result) report(jobIndex, result);
+          });
           if (++finished === tasks.length) settle();
           else feed(worker);
         };

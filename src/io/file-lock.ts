@@ -184,29 +184,21 @@ async function unlinkIfSame(path: string, ino: bigint): Promise<void> {
  * temp file only while holding the lock, so while we hold it, one whose pid is gone is garbage.
  */
 async function removeDeadLeftovers(lockPath: string): Promise<void> {
-  const folder = dirname(lockPath);
-  const target = basename(lockPath).replace(/\.lock$/, '');
-  const temp = toTempPattern(target);
   const aside = new RegExp(`^${escapeRegExp(basename(lockPath))}(?:\\.break)?\\.(\\d+)\\.[0-9a-f]+\\.stale$`);
-  let names: string[];
-  try {
-    names = await readdir(folder);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = temp.exec(name)?.[1] ?? aside.exec(name)?.[1];
-    if (pid !== undefined && isDead({ pid: Number(pid), host: hostname(), text: '', ino: 0n, age: 0 })) await unlink(join(folder, name)).catch(() => undefined);
-  }
+  await removeDeadMatching(dirname(lockPath), [toTempPattern(basename(lockPath).replace(/\.lock$/, '')), aside]);
 }
 
 /** Temp files of `name` in `folder` whose writer is dead (call while holding the lock they are written under). */
 export async function removeDeadTemps(folder: string, name: string): Promise<void> {
-  const temp = toTempPattern(name);
+  await removeDeadMatching(folder, [toTempPattern(name)]);
+}
+
+/** Removes the files in `folder` that a pattern matches and whose captured pid (group 1) is dead. */
+async function removeDeadMatching(folder: string, patterns: RegExp[]): Promise<void> {
   const names = await readdir(folder).catch(() => [] as string[]);
-  for (const entry of names) {
-    const pid = temp.exec(entry)?.[1];
-    if (pid !== undefined && isDead({ pid: Number(pid), host: hostname(), text: '', ino: 0n, age: 0 })) await unlink(join(folder, entry)).catch(() => undefined);
+  for (const name of names) {
+    const pid = patterns.map((pattern) => pattern.exec(name)?.[1]).find((found) => found !== undefined);
+    if (pid !== undefined && isDead({ pid: Number(pid), host: hostname(), text: '', ino: 0n, age: 0 })) await unlink(join(folder, name)).catch(() => undefined);
   }
 }
 

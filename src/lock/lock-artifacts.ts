@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError } from '../errors.js';
-import { getFormatFacts, getInspection, getWeightFormat, inferKind, type InspectedFile } from '../formats/index.js';
+import { getFormatFacts, getInspection, getWeightFormat, inferKind, type InspectedFile, type SafetensorsCapture } from '../formats/index.js';
 import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import type { HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, getPathProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
@@ -73,11 +73,20 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
     if (rules && !options.force) assertAllowedSources(planned, rules, options.lockfile);
     const jobs = planned.flatMap((p) => p.jobs);
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
-    const results = await pool.hash(jobs);
+    // Each result becomes its file entry as it arrives: a million results are never held at once.
+    const hashed: Hashed = { files: new Array<FileEntry>(jobs.length), headers: new Map(), failures: new Map() };
+    await pool.hashEach(jobs, (index, result) => {
+      const path = jobs[index]?.path ?? '';
+      if (!result.ok) hashed.failures.set(index, result);
+      else {
+        hashed.files[index] = { path, size: result.size, sha256: result.sha256 };
+        if (result.safetensors) hashed.headers.set(index, result.safetensors);
+      }
+    });
     // Hashed: the jobs (an object a file) are not needed to record, and a million of them add up.
     jobs.length = 0;
     for (const plan of planned) plan.jobs = [];
-    return await record(planned, results, options, ignore, before, rules);
+    return await record(planned, hashed, options, ignore, before, rules);
   } finally {
     await pool.close();
   }
@@ -85,21 +94,35 @@ export async function lockArtifacts(sources: readonly string[], options: LockOpt
 
 type Rules = Awaited<ReturnType<typeof loadRules>>;
 
-async function record(planned: Planned[], results: HashResult[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
+/** What the hash pool gave back, by job index: entries, captured headers, and failures. */
+interface Hashed {
+  files: FileEntry[];
+  headers: Map<number, SafetensorsCapture>;
+  failures: Map<number, Extract<HashResult, { ok: false }>>;
+}
+
+async function record(planned: Planned[], hashed: Hashed, options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   let offset = 0;
   const locked = planned.map((plan) => {
+    const count = plan.entries.length;
+    const failed = [...hashed.failures.keys()].filter((index) => index >= offset && index < offset + count).sort((a, b) => a - b)[0];
+    if (failed !== undefined) {
+      const failure = hashed.failures.get(failed);
+      const entry = plan.entries[failed - offset];
+      throw new AiscError(failure?.code ?? 'INTERNAL', `${join(plan.path, plan.target.layout === 'file' ? '' : (entry?.path ?? ''))}: ${failure?.message ?? 'not hashed'}`);
+    }
+    const files = hashed.files.slice(offset, offset + count);
     const inspected: InspectedFile[] = [];
-    const files: FileEntry[] = plan.entries.map((entry, i) => {
-      const result = results[offset + i];
-      if (!result?.ok) {
-        throw new AiscError(result?.code ?? 'INTERNAL', `${join(plan.path, plan.target.layout === 'file' ? '' : entry.path)}: ${result?.message ?? 'not hashed'}`);
-      }
-      if (getWeightFormat(entry.path)) inspected.push({ path: entry.path, size: result.size, safetensors: result.safetensors });
-      return { path: entry.path, size: result.size, sha256: result.sha256 };
+    files.forEach((file, i) => {
+      if (getWeightFormat(file.path)) inspected.push({ ...file, safetensors: hashed.headers.get(offset + i) });
     });
-    offset += plan.entries.length;
-    return { name: plan.name, artifact: toArtifact(plan, files, getFormatFacts(inspected), options, ignore) };
+    offset += count;
+    const artifact = toArtifact(plan, files, getFormatFacts(inspected), options, ignore);
+    // Recorded: a million listing entries are garbage before the manifest is written.
+    plan.entries = [];
+    return { name: plan.name, artifact };
   });
+  hashed.files.length = 0;
   if (options.signature) {
     const { bundle, policy, trustedRoot } = options.signature;
     const { verifyArtifactSignature } = await import('../signing/artifact-signature.js');

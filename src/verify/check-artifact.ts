@@ -107,15 +107,13 @@ function describeExtra(type: WalkEntry['type']): string {
   return ' (a special file)';
 }
 
-/** Compares what the workers read with what is locked. */
-export function checkDigests(check: ArtifactCheck, results: readonly HashResult[]): void {
-  check.files.forEach((file, k) => {
-    const result = results[k];
-    if (!file || !result) return;
-    if (!result.ok) {
-      check.findings.push({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size });
-    } else if (result.sha256 !== file.sha256) {
-      check.findings.push({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 });
-    }
-  });
+/** Compares what a worker read for the check's `k`-th job with what is locked. */
+export function checkDigest(check: ArtifactCheck, k: number, result: HashResult): void {
+  const file = check.files[k];
+  if (!file) return;
+  if (!result.ok) {
+    check.findings.push({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size });
+  } else if (result.sha256 !== file.sha256) {
+    check.findings.push({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 });
+  }
 }

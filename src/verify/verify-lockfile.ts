@@ -5,7 +5,7 @@ import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, to
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/index.js';
-import { checkDigests, checkPaths, type ArtifactCheck } from './check-artifact.js';
+import { checkDigest, checkPaths, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck } from './check-npm.js';
 import type { ArtifactReport, Finding, GateReport, LockfileFinding, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
@@ -37,7 +37,7 @@ export interface VerifyOptions {
 
 /**
  * Verifies every artifact of a lockfile and reports every finding (never only the first):
- * checkPaths → hashFiles → checkDigests → checkDependencies → checkSignatures → checkNpmArtifacts
+ * checkPaths → hashFiles → checkDigest (as results arrive) → checkDependencies → checkSignatures → checkNpmArtifacts
  * (package-lock drift, evidence) → evaluatePolicy → checkApprovals.
  */
 export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
@@ -70,13 +70,22 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   });
 
   const jobs = checks.flatMap((check) => check.jobs);
+  // Which check each job belongs to, and where that check's jobs start: results are compared as
+  // they arrive, none kept.
+  const owner = new Uint32Array(jobs.length);
+  const starts: number[] = [];
+  let start = 0;
+  checks.forEach((check, c) => {
+    starts.push(start);
+    owner.fill(c, start, start + check.jobs.length);
+    start += check.jobs.length;
+  });
   options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
-  const results = await pool.hash(jobs);
-  let offset = 0;
-  for (const check of checks) {
-    checkDigests(check, results.slice(offset, offset + check.jobs.length));
-    offset += check.jobs.length;
-  }
+  await pool.hashEach(jobs, (index, result) => {
+    const c = owner[index] ?? 0;
+    const check = checks[c];
+    if (check) checkDigest(check, index - (starts[c] ?? 0), result);
+  });
   checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
   const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
