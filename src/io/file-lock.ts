@@ -63,7 +63,7 @@ export async function withFileLock<T>(lockPath: string, options: FileLockOptions
       throw new AiscError('LOCK_TIMEOUT', `${lockPath}: still held by ${describe(holder)}; remove it if no aisc is running`);
     }
     if (!told) {
-      options.onWait?.(`waiting for ${basename(lockPath)} (held by ${describe(holder)})`);
+      options.onWait?.(`waiting for ${lockPath} (held by ${describe(holder)})`);
       told = true;
     }
     await sleep(delay + Math.random() * delay);

@@ -62,7 +62,7 @@ export function fromLocalSource(source: LocalSource, lockfilePath: string): stri
   return join(dirname(resolve(lockfilePath)), ...source.path.split('/'));
 }
 
-/** Names of the lockfile and its sidecars, to skip when the lockfile lives inside an artifact. */
+/** Names of the lockfile and its sidecars (and .aisc beside it), to skip when the lockfile lives inside an artifact. */
 export function toLockfileSkipper(lockfilePath: string, realRoot: string): (relativePath: string) => boolean {
   const absolute = resolve(lockfilePath);
   let realFolder: string;
@@ -80,6 +80,7 @@ export function toLockfileSkipper(lockfilePath: string, realRoot: string): (rela
   return (path) => {
     if (!path.startsWith(prefix)) return false;
     const rest = path.slice(prefix.length);
-    return rest === name || lock.test(rest) || temp.test(rest);
+    // .aisc beside the lockfile is aisc's own (manifests, npm evidence, approvals), never content.
+    return rest === name || rest === '.aisc' || lock.test(rest) || temp.test(rest);
   };
 }

@@ -61,6 +61,16 @@ describe('artifacts with many files keep their file list in a manifest', () => {
     expect(errorLines(runAisc(['verify'], dir))).toEqual([expect.stringMatching(/its manifest .* is missing \(commit \.aisc\/manifests with the lockfile\)$/)]);
   });
 
+  it('keeps its manifest out of the artifact when the lockfile lives inside it', () => {
+    const dir = makeTempDir();
+    const data = makeDataset(dir, 1200);
+    expect(runAisc(['lock', '.', '--kind', 'dataset', '--name', 'data'], data).status).toBe(0);
+    expect(readdirSync(join(data, '.aisc', 'manifests'))).toHaveLength(1);
+    const verified = runAisc(['verify'], data);
+    expect(verified.stdout).toContain('verified 1 artifact, 1200 files');
+    expect(verified.status).toBe(0);
+  });
+
   it('reads the base manifest from git for verify --base git:REF', () => {
     const dir = makeTempDir();
     makeDataset(dir, 1500);
