@@ -82,7 +82,7 @@ export function toManifestReader(lockfilePath: string): ManifestReader {
  * file count, every line well formed, every path safe, in strict code-point order (so no
  * duplicates). Any difference is the lockfile's problem: LOCKFILE_INVALID.
  */
-export async function readManifest(reader: ManifestReader, ref: ManifestRef, where: string): Promise<FileEntry[]> {
+export async function readManifest(reader: ManifestReader, ref: ManifestRef, where: string, list = true): Promise<FileEntry[]> {
   const path = toManifestPath(ref.sha256);
   let data: Buffer;
   try {
@@ -95,7 +95,9 @@ export async function readManifest(reader: ManifestReader, ref: ManifestRef, whe
   if (data.length !== ref.bytes || actual !== ref.sha256) {
     throw new AiscError('LOCKFILE_INVALID', `${where}: its manifest ${path} is not the one pinned (expected ${ref.bytes} bytes with sha256 ${ref.sha256}, got ${data.length} bytes with sha256 ${actual})`);
   }
-  return parseManifest(data, ref.files, `${where}: ${path}`);
+  // Without listing, only the pin is checked: a lock carries the manifest forward unchanged, and
+  // every reader that lists it (verify, diff) checks each line.
+  return list ? parseManifest(data, ref.files, `${where}: ${path}`) : [];
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;

@@ -44,7 +44,8 @@ export interface LockfileSnapshot {
 /**
  * Reads and validates, or returns undefined when there is no lockfile yet (what `aisc lock` starts
  * from). `reuse` is a snapshot from earlier: when the text is the same, it is not parsed again.
- * Manifests are not read (their artifacts have empty `files`): a lock rewrites them untouched.
+ * Manifests are checked against their pins but not listed (their artifacts have empty `files`):
+ * a lock rewrites them untouched, and never carries a broken pin forward.
  */
 export async function readLockfileSnapshot(path: string, reuse?: LockfileSnapshot): Promise<LockfileSnapshot | undefined> {
   let text: string;
@@ -55,15 +56,16 @@ export async function readLockfileSnapshot(path: string, reuse?: LockfileSnapsho
     throw error;
   }
   if (reuse && reuse.text === text) return reuse;
-  return { text, lockfile: await parseLockfile(text, path, 'defer') };
+  return { text, lockfile: await parseLockfile(text, path, toManifestReader(path), { listFiles: false }) };
 }
 
 /**
  * Parses lockfile text: strict JSON, then version, then schema, then what a schema cannot say,
  * then each manifest through `manifests` (checked against its pinned digest, size and count).
- * 'defer' leaves manifest artifacts' `files` empty; without a reader a manifest is an error.
+ * With `listFiles: false` manifests are only checked, and their artifacts' `files` stay empty.
+ * Without a reader a manifest is an error.
  */
-export async function parseLockfile(text: string, where: string, manifests?: ManifestReader | 'defer'): Promise<Lockfile> {
+export async function parseLockfile(text: string, where: string, manifests?: ManifestReader, options: { listFiles?: boolean } = {}): Promise<Lockfile> {
   if (text.trim() === '') throw new AiscError('LOCKFILE_EMPTY', `${where}: expected a JSON lockfile, got an empty file`);
   const data = parseJsonStrict(text, where);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -84,7 +86,8 @@ export async function parseLockfile(text: string, where: string, manifests?: Man
   for (const [name, artifact] of lockfile.artifacts) {
     if (artifact.kind === 'npm' || !artifact.manifest) continue;
     if (manifests === undefined) throw new AiscError('LOCKFILE_INVALID', `${where}: /artifacts/${name} keeps its files in a manifest, which this reader cannot reach`);
-    artifact.files = manifests === 'defer' ? [] : await readManifest(manifests, artifact.manifest, `${where}: /artifacts/${name}`);
+    const list = await readManifest(manifests, artifact.manifest, `${where}: /artifacts/${name}`, options.listFiles ?? true);
+    artifact.files = options.listFiles === false ? [] : list;
   }
   return lockfile;
 }

@@ -67,6 +67,8 @@ function describe(error: ErrorObject): string {
 }
 
 function describeAlternatives(firsts: (ErrorObject | undefined)[]): string {
+  // No branch failed: a oneOf failed because the value fits several of its forms at once.
+  if (firsts.length === 0) return 'must take exactly one of its forms, but fits more than one';
   if (firsts.every((error) => error?.keyword === 'required')) {
     return `must have one of ${firsts.map((error) => JSON.stringify((error?.params as { missingProperty: string }).missingProperty)).join(', ')}`;
   }

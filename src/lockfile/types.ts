@@ -58,8 +58,8 @@ export interface FileArtifact {
   layout: Layout;
   source: Source;
   /**
-   * In path order. For an artifact with a manifest, read with the lockfile unless the reader
-   * deferred it (aisc lock, which rewrites other artifacts untouched): then empty.
+   * In path order. For an artifact with a manifest, listed from it when the lockfile is read,
+   * except by aisc lock (which only checks the pin and rewrites it untouched): then empty.
    */
   files: FileEntry[];
   /** Set when the file list lives in a manifest (more than MANIFEST_THRESHOLD files). */

@@ -23,8 +23,8 @@ export function toLockfileText(lockfile: Lockfile): string {
 /**
  * Puts every artifact of more than MANIFEST_THRESHOLD files into a manifest beside the lockfile
  * (written before the lockfile that pins it: an interrupted lock leaves an unused manifest, never
- * a dangling pin); smaller ones list their files inline. Artifacts read with their manifest
- * deferred keep it as it is.
+ * a dangling pin); smaller ones list their files inline. Artifacts read without listing their
+ * manifest (empty `files`) keep it as it is.
  */
 export async function toStoredLockfile(lockfile: Lockfile, lockfilePath: string): Promise<Lockfile> {
   const artifacts = new Map<string, Artifact>();

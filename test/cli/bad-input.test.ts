@@ -20,6 +20,8 @@ const BAD_LOCKFILES: [string, string, string][] = [
   ['duplicate names', '{"lockfileVersion": 1, "artifacts": {"x": {}, "x": {}}}', 'JSON_DUPLICATE_KEY'],
   ['path traversal', withFile((f) => (f.path = '../../../etc/shadow')), 'LOCKFILE_INVALID'],
   ['null for a lockfile', 'null', 'LOCKFILE_INVALID'],
+  ['both files and a manifest', withFile(() => undefined).replace('"digest"', `"manifest": {"sha256": "${'d'.repeat(64)}", "files": 2000, "bytes": 100}, "digest"`), 'LOCKFILE_INVALID'],
+  ['a manifest that is not there', withFile(() => undefined).replace(/"files": ?\[.*?\],/, `"manifest": {"sha256": "${'d'.repeat(64)}", "files": 2000, "bytes": 100},`), 'LOCKFILE_INVALID'],
   ['a huge version', '{"lockfileVersion": 1e300, "artifacts": {}}', 'LOCKFILE_VERSION_UNSUPPORTED'],
   ['absolute path', withFile((f) => (f.path = '/etc/shadow')), 'LOCKFILE_INVALID'],
 ];
