@@ -3,27 +3,28 @@ import type { FileArtifactKind } from '../lockfile/types.js';
 /** What a reviewer cares about in a file: weights, tokenizer, config, data or anything else. */
 export type FileRole = 'weights' | 'tokenizer' | 'config' | 'data' | 'other';
 
-const WEIGHT_FORMATS: Record<string, string> = {
-  safetensors: 'safetensors',
-  gguf: 'gguf',
-  ggml: 'ggml',
-  bin: 'pickle',
-  pt: 'pickle',
-  pth: 'pickle',
-  ckpt: 'pickle',
-  pkl: 'pickle',
-  pickle: 'pickle',
-  joblib: 'pickle',
-  onnx: 'onnx',
-  h5: 'hdf5',
-  keras: 'keras',
-  msgpack: 'flax',
-  tflite: 'tflite',
-  pb: 'tensorflow',
-  npz: 'numpy',
-  npy: 'numpy',
-  mlmodel: 'coreml',
-};
+/** By file extension. A Map: an extension such as `.constructor` is data, never a property. */
+const WEIGHT_FORMATS = new Map<string, string>([
+  ['safetensors', 'safetensors'],
+  ['gguf', 'gguf'],
+  ['ggml', 'ggml'],
+  ['bin', 'pickle'],
+  ['pt', 'pickle'],
+  ['pth', 'pickle'],
+  ['ckpt', 'pickle'],
+  ['pkl', 'pickle'],
+  ['pickle', 'pickle'],
+  ['joblib', 'pickle'],
+  ['onnx', 'onnx'],
+  ['h5', 'hdf5'],
+  ['keras', 'keras'],
+  ['msgpack', 'flax'],
+  ['tflite', 'tflite'],
+  ['pb', 'tensorflow'],
+  ['npz', 'numpy'],
+  ['npy', 'numpy'],
+  ['mlmodel', 'coreml'],
+]);
 
 const TOKENIZER_NAMES = new Set([
   'tokenizer.json',
@@ -55,7 +56,7 @@ function baseNameOf(path: string): string {
 
 /** The weight format a file's name says it is in, if any (`pytorch_model.bin` → pickle). */
 export function getWeightFormat(path: string): string | undefined {
-  return WEIGHT_FORMATS[extensionOf(path)];
+  return WEIGHT_FORMATS.get(extensionOf(path));
 }
 
 export function getFileRole(path: string): FileRole {

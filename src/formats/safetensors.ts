@@ -8,12 +8,13 @@ export interface SafetensorsFacts {
   dtypes: string[];
 }
 
-const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
-};
+/** Bytes per element. A Map: a dtype named `constructor` in a header is unknown, not a function. */
+const DTYPE_BYTES = new Map<string, number>([
+  ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1], ['F8_E8M0', 1],
+  ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
+  ['I32', 4], ['U32', 4], ['F32', 4],
+  ['I64', 8], ['U64', 8], ['F64', 8],
+]);
 
 /**
  * Reads a safetensors header without loading tensors: an 8-byte little-endian length, then a JSON
@@ -57,7 +58,7 @@ function toFacts(header: Uint8Array, dataBytes: number, where: string): Safetens
   for (const [name, info] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
     const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const width = typeof dtype === 'string' ? DTYPE_BYTES[dtype] : undefined;
+    const width = typeof dtype === 'string' ? DTYPE_BYTES.get(dtype) : undefined;
     if (width === undefined) throw invalid(where, `tensor ${JSON.stringify(name)}: unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw invalid(where, `tensor ${JSON.stringify(name)}: expected a shape of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o))) throw invalid(where, `tensor ${JSON.stringify(name)}: expected two data offsets`);

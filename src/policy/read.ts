@@ -32,14 +32,15 @@ export async function loadPolicy(path: string, source: FileSource = workingTree)
   }
   const policy = await parsePolicy(toText(bytes, where), where);
   const keys = new Map<string, KeyObject>();
-  const keyDigests: Record<string, string> = {};
+  // By key path as written in the policy: a path named __proto__ must count like any other.
+  const keyDigests = new Map<string, string>();
   const problems: string[] = [];
   for (const keyPath of getKeyPaths(policy)) {
     if (keys.has(keyPath)) continue;
     try {
       const keyBytes = await source.read(resolveFromPolicy(path, keyPath), MAX_KEY_BYTES, 'key');
       keys.set(keyPath, toPublicKey(keyBytes.toString('utf8'), `${where}: key ${keyPath}`));
-      keyDigests[keyPath] = createHash('sha256').update(keyBytes).digest('hex');
+      keyDigests.set(keyPath, createHash('sha256').update(keyBytes).digest('hex'));
     } catch (error) {
       problems.push(`key ${JSON.stringify(keyPath)} (relative to the policy): ${(error as Error).message}`);
     }

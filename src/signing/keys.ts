@@ -4,7 +4,11 @@ import { signatureInputError } from './errors.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
 
-const CURVE_HASH: Record<string, DigestName> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
+const CURVE_HASH = new Map<string, DigestName>([
+  ['prime256v1', 'sha256'],
+  ['secp384r1', 'sha384'],
+  ['secp521r1', 'sha512'],
+]);
 
 /**
  * A PEM public key: ECDSA P-256/P-384/P-521 or Ed25519. Text before `-----BEGIN` is tolerated,
@@ -35,7 +39,7 @@ export function toPublicKey(text: string, where: string): KeyObject {
 
 export function assertSupportedKey(key: KeyObject, where: string): void {
   if (key.asymmetricKeyType === 'ed25519') return;
-  if (key.asymmetricKeyType === 'ec' && CURVE_HASH[key.asymmetricKeyDetails?.namedCurve ?? '']) return;
+  if (key.asymmetricKeyType === 'ec' && CURVE_HASH.has(key.asymmetricKeyDetails?.namedCurve ?? '')) return;
   const what = key.asymmetricKeyType === 'ec' ? `EC ${key.asymmetricKeyDetails?.namedCurve ?? '?'}` : (key.asymmetricKeyType ?? 'unknown');
   throw signatureInputError('KEY_UNSUPPORTED', `${where}: expected an ECDSA P-256/P-384/P-521 or Ed25519 key, got ${what}`);
 }
@@ -43,7 +47,7 @@ export function assertSupportedKey(key: KeyObject, where: string): void {
 /** The hash an ECDSA key signs with (its curve's own), or undefined for Ed25519 (no prehash). */
 export function getKeyHash(key: KeyObject): DigestName | undefined {
   if (key.asymmetricKeyType === 'ed25519') return undefined;
-  return CURVE_HASH[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'sha256';
+  return CURVE_HASH.get(key.asymmetricKeyDetails?.namedCurve ?? '') ?? 'sha256';
 }
 
 /** SHA-256 of the key's DER SubjectPublicKeyInfo: the fingerprint recorded for key signers. */

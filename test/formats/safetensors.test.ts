@@ -29,6 +29,8 @@ const FAILURES: [string, Buffer][] = [
   ['overlapping-tensors.safetensors', withHeader({ a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, 6)],
   ['trailing-bytes.safetensors', withHeader({ a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] } }, 9)],
   ['negative-shape.safetensors', withHeader({ a: { dtype: 'U8', shape: [-4], data_offsets: [0, 4] } }, 4)],
+  ['dtype-named-constructor.safetensors', withHeader({ a: { dtype: 'constructor', shape: [4], data_offsets: [0, 4] } }, 4)],
+  ['dtype-named-proto.safetensors', withHeader({ a: { dtype: '__proto__', shape: [4], data_offsets: [0, 4] } }, 4)],
 ];
 
 describe('readSafetensorsFacts', () => {
@@ -83,6 +85,15 @@ describe('safetensors facts from the hashed chunks', () => {
 });
 
 describe('file roles and kinds', () => {
+  // Before: a file named weights.constructor found Object's constructor as its "format", and
+  // aisc lock died with INTERNAL (exit 3) serialising it.
+  it('reads extensions as data: .constructor or .__proto__ is no weight format', () => {
+    for (const name of ['weights.constructor', 'x.__proto__', 'y.toString', 'z.hasOwnProperty']) {
+      expect(getWeightFormat(name)).toBeUndefined();
+      expect(getFileRole(name)).toBe('other');
+    }
+  });
+
   it('tells weights, tokenizer, config and data apart', () => {
     expect(getFileRole('model-00001-of-00002.safetensors')).toBe('weights');
     expect(getWeightFormat('pytorch_model.bin')).toBe('pickle');
