@@ -49,7 +49,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   await syncFolder(dirname(path));
 }
 
-async function syncFolder(folder: string): Promise<void> {
+/** fsync a folder, so a rename in it survives a crash (some filesystems refuse: then best effort). */
+export async function syncFolder(folder: string): Promise<void> {
   try {
     const handle = await open(folder, 'r');
     try {

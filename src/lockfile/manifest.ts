@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
-import { removeDeadTemps, tempPathFor } from '../io/index.js';
+import { readBoundedBytes, removeDeadTemps, syncFolder, tempPathFor } from '../io/index.js';
 import { compareCodePoints } from './canonical-json.js';
 import { getPathProblem } from './paths.js';
 import type { FileEntry, ManifestRef } from './types.js';
@@ -54,6 +54,8 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
     }
     const ref: ManifestRef = { sha256: hash.digest('hex'), files: files.length, bytes };
     await rename(temp, join(lockfileFolder, toManifestPath(ref.sha256)));
+    // Durable before the lockfile that pins it is renamed into place: no dangling pin after a crash.
+    await syncFolder(folder);
     return ref;
   } catch (error) {
     await unlink(temp).catch(() => undefined);
@@ -71,10 +73,7 @@ async function writeSlice(handle: Awaited<ReturnType<typeof open>>, hash: Return
 
 /** The working tree's reader: manifests beside the lockfile, each read within its pinned size. */
 export function toManifestReader(lockfilePath: string): ManifestReader {
-  return async (relativePath, limit) => {
-    const { readBoundedBytes } = await import('../io/index.js');
-    return readBoundedBytes(join(dirname(lockfilePath), relativePath), { limit, what: 'manifest' });
-  };
+  return (relativePath, limit) => readBoundedBytes(join(dirname(lockfilePath), relativePath), { limit, what: 'manifest' });
 }
 
 /**
