@@ -44,11 +44,29 @@ export type AiscErrorCode =
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_RESPONSE_INVALID'
   | 'WRITE_FAILED'
+  | 'HTTP_FAILED'
+  | 'HTTP_RESPONSE_INVALID'
+  | 'HUB_AUTH_REQUIRED'
+  | 'HUB_ACCESS_DENIED'
+  | 'HUB_REPO_NOT_FOUND'
+  | 'HUB_REVISION_NOT_FOUND'
+  | 'HUB_ENTRY_NOT_FOUND'
+  | 'HUB_OFFLINE'
+  | 'HUB_RESPONSE_INVALID'
+  | 'CONTENT_MISMATCH'
+  | 'ARCHIVE_UNSAFE'
+  | 'ARCHIVE_INVALID'
   | 'INTERNAL';
 
-/** Exit code for a code: a policy violation is a finding (1), INTERNAL a bug (3), the rest unusable input (2). */
+/**
+ * Codes that are findings about artifact content (exit 1), not unusable input: a policy violation,
+ * bytes that differ from what the origin or the lockfile pins, an archive that would escape.
+ */
+const FINDING_CODES: ReadonlySet<string> = new Set(['POLICY_VIOLATION', 'CONTENT_MISMATCH', 'ARCHIVE_UNSAFE', 'ARCHIVE_INVALID']);
+
+/** Exit code for a code: a finding (1), INTERNAL a bug (3), the rest unusable input (2). */
 export function exitCodeFor(code: string): 1 | 2 | 3 {
-  if (code === 'POLICY_VIOLATION') return 1;
+  if (FINDING_CODES.has(code)) return 1;
   return code === 'INTERNAL' ? 3 : 2;
 }
 

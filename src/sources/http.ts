@@ -1,0 +1,247 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { AiscError } from '../errors.js';
+
+export interface HttpClientOptions {
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Per attempt: headers must arrive within this, and the body may stall no longer than this between chunks. */
+  timeoutMs?: number;
+  /** Attempts after the first, on 429, 5xx and network errors. */
+  retries?: number;
+  backoffMs?: number;
+  /** The longest Retry-After honoured; a server asking for more fails the request now. */
+  maxRetryAfterMs?: number;
+  maxRedirects?: number;
+}
+
+/** A secret header sent only to one origin: never to another after a redirect. */
+export interface Credentials {
+  origin: string;
+  headers: Record<string, string>;
+}
+
+export interface HttpRequest {
+  /** What is being fetched, for messages ("aisc lock hf://org/name", "registry packument of x"). */
+  what: string;
+  /** Who answers, for messages: "the registry", "the Hub" (default "the server"). */
+  server?: string;
+  headers?: Record<string, string>;
+  credentials?: Credentials;
+  method?: 'GET' | 'HEAD';
+  /** Ask for the bytes from this offset on (resume); a 200 instead of 206 means the server ignored it. */
+  from?: number;
+  /** Answers to hand back instead of retrying (a caller that maps 404/401/403 itself). */
+  accept?: (status: number) => boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names; a repeated header joined with ', '. */
+  headers: Record<string, string>;
+  /** The URL that answered, after redirects. */
+  url: string;
+  /** Headers of the first answer when it was a redirect (the Hub says what an LFS file is there). */
+  redirectedFrom?: Record<string, string>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The one HTTP client (npm registries, the Hugging Face Hub, URLs): keep-alive connections through
+ * HTTPS_PROXY/HTTP_PROXY unless NO_PROXY says otherwise, bounded concurrency, timeouts on headers
+ * and on a stalled body, retries with jittered backoff on 429/5xx and network errors honouring
+ * Retry-After, redirects followed by hand so credentials go only to the origin they are for, no
+ * downgrade from https to http, and URLs in messages stripped of credentials. TLS trusts the
+ * system store plus NODE_EXTRA_CA_CERTS (Node adds those to every default connection).
+ */
+export class HttpClient {
+  private readonly dispatcher: Dispatcher;
+  private readonly options: Required<HttpClientOptions>;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Requests sent, by kind of answer: the bench and tests count them. */
+  readonly counts = { requests: 0, retries: 0 };
+
+  constructor(options: HttpClientOptions = {}) {
+    this.options = { concurrency: 16, timeoutMs: 30_000, retries: 3, backoffMs: 250, maxRetryAfterMs: 60_000, maxRedirects: 5, ...options };
+    this.dispatcher = new EnvHttpProxyAgent({
+      connections: this.options.concurrency,
+      keepAliveTimeout: 10_000,
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+    });
+  }
+
+  /**
+   * Sends a request, retrying and following redirects, and returns the final answer with its body
+   * unread (the caller must read or dump it). Any status the caller accepts, or 2xx, is returned;
+   * other statuses after the retries are spent throw HTTP_FAILED.
+   */
+  async send(url: string, init: HttpRequest): Promise<HttpResponse> {
+    await this.acquire();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        let retryAfterMs: number | undefined;
+        let failure: AiscError<string> | undefined;
+        let response: HttpResponse | undefined;
+        try {
+          response = await this.follow(url, init);
+        } catch (error) {
+          if (error instanceof AiscError) throw error;
+          failure = new AiscError('HTTP_FAILED', `${init.what}: ${describeNetworkError(error, init.server)} (${redact(url)})`, { cause: error });
+        }
+        if (response) {
+          if ((response.status >= 200 && response.status < 300) || init.accept?.(response.status)) return response;
+          await response.body.dump();
+          failure = new AiscError('HTTP_FAILED', `${init.what}: ${init.server ?? 'the server'} answered ${response.status} (${redact(response.url)})`, { details: { status: response.status } });
+          if (response.status !== 429 && response.status < 500) throw failure;
+          retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+          if (retryAfterMs !== undefined && retryAfterMs > this.options.maxRetryAfterMs) {
+            throw new AiscError('HTTP_FAILED', `${init.what}: ${init.server ?? 'the server'} answered ${response.status} and asks to retry after ${Math.ceil(retryAfterMs / 1000)} s; try again later (${redact(response.url)})`, { details: { status: response.status } });
+          }
+        }
+        if (attempt >= this.options.retries) throw failure ?? new AiscError('INTERNAL', `${init.what}: no answer and no error`);
+        this.counts.retries++;
+        await sleep(retryAfterMs ?? this.options.backoffMs * 2 ** attempt * (1 + Math.random() / 2));
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  /** A JSON document within `maxBytes`; `accept` statuses come back as `{status}` with no body parsed. */
+  async getJson(url: string, init: HttpRequest & { maxBytes: number }): Promise<{ status: number; json?: unknown; headers: Record<string, string> }> {
+    const response = await this.send(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
+    if (response.status < 200 || response.status >= 300) {
+      await response.body.dump();
+      return { status: response.status, headers: response.headers };
+    }
+    const bytes = await readBounded(response.body, init.maxBytes, init.what);
+    try {
+      return { status: response.status, json: JSON.parse(bytes.toString('utf8')) as unknown, headers: response.headers };
+    } catch {
+      throw new AiscError('HTTP_RESPONSE_INVALID', `${init.what}: the answer from ${redact(response.url)} is not JSON`);
+    }
+  }
+
+  private async follow(url: string, init: HttpRequest): Promise<HttpResponse> {
+    let current = url;
+    let first: Record<string, string> | undefined;
+    for (let hop = 0; ; hop++) {
+      const target = new URL(current);
+      const headers: Record<string, string> = { 'user-agent': 'aisc', ...init.headers };
+      // Credentials belong to one origin: a redirect elsewhere (an LFS CDN) never sees them.
+      if (init.credentials && target.origin === init.credentials.origin) Object.assign(headers, init.credentials.headers);
+      if (init.from !== undefined && init.from > 0) headers.range = `bytes=${init.from}-`;
+      this.counts.requests++;
+      const response = await request(target, {
+        method: init.method ?? 'GET',
+        dispatcher: this.dispatcher,
+        // No whole-request deadline (it would cut off a big download): a stall is caught by the
+        // dispatcher's headersTimeout and bodyTimeout instead.
+        headers,
+      });
+      const responseHeaders = flattenHeaders(response.headers);
+      if (!REDIRECTS.has(response.statusCode)) {
+        return { status: response.statusCode, headers: responseHeaders, url: current, ...(first ? { redirectedFrom: first } : {}), body: response.body };
+      }
+      await response.body.dump();
+      first ??= responseHeaders;
+      const location = responseHeaders.location;
+      if (!location) throw new AiscError('HTTP_RESPONSE_INVALID', `${init.what}: ${redact(current)} redirects (${response.statusCode}) without a Location`);
+      if (hop >= this.options.maxRedirects) throw new AiscError('HTTP_RESPONSE_INVALID', `${init.what}: more than ${this.options.maxRedirects} redirects from ${redact(url)}`);
+      const next = new URL(location, target);
+      if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackHost(next.hostname))) {
+        throw new AiscError('HTTP_RESPONSE_INVALID', `${init.what}: ${redact(current)} redirects to ${redact(next.href)}; only https is followed`);
+      }
+      current = next.href;
+    }
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.options.concurrency) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+/** Reads a whole body, refusing one longer than `maxBytes` as soon as it is. */
+export async function readBounded(body: AsyncIterable<Buffer>, maxBytes: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new AiscError('HTTP_RESPONSE_INVALID', `${what}: the answer is larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Parses a URL given by a user or a lockfile: https, or http to a loopback host (tests, local
+ * mirrors). No credentials inside the URL: they would end up in the lockfile.
+ */
+export function parseHttpsUrl(text: string, where: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new AiscError('USAGE', `${where}: expected a URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) throw new AiscError('USAGE', `${where}: ${redact(text)}: plain http is refused, https is required (http only for loopback hosts)`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AiscError('USAGE', `${where}: expected an https:// URL, got ${JSON.stringify(url.protocol)}`);
+  if (url.username !== '' || url.password !== '') throw new AiscError('USAGE', `${where}: a URL with credentials in it would be recorded in the lockfile; use a token in the environment`);
+  return url;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+export function describeNetworkError(error: unknown, server = 'the server'): string {
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')) return `${server} did not answer in time`;
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return 'the connection was closed before the answer was complete';
+  return `cannot connect (${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)})`;
+}
+
+/** URLs in messages lose any credentials and query they carry (signed CDN URLs hold secrets there). */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '');
+  }
+}
