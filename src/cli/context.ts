@@ -3,6 +3,8 @@ export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WriteStream;
   exitCode: number;
+  /** The environment (HF_TOKEN, HF_HOME, proxies…); the process's when not given. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function log(context: CliContext, message: string): void {

@@ -6,6 +6,7 @@ import { loadRules } from '../lock/lock-artifacts.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
+import { describeSource } from '../lockfile/source.js';
 import type { FileArtifactKind } from '../lockfile/types.js';
 import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
 import { log, type CliContext } from './context.js';
@@ -20,6 +21,9 @@ interface LockFlags extends SignerFlags {
   lockfile: string;
   dependsOn?: string[];
   ignore?: string[];
+  include?: string[];
+  exclude?: string[];
+  path?: string;
   allowSymlinks?: boolean;
   jobs?: number;
   registry?: string;
@@ -28,8 +32,8 @@ interface LockFlags extends SignerFlags {
 export function registerLock(program: Command, context: CliContext): void {
   const command = program
     .command('lock')
-    .description('record artifacts (a folder or a file) in the lockfile: every file hashed, format facts read')
-    .argument('<source...>', 'folder or file to lock, or a package-lock.json (its npm packages)')
+    .description('record artifacts in the lockfile: every file hashed (or its Hub-listed SHA-256 taken), format facts read')
+    .argument('<source...>', 'a folder or file, an HF cache snapshot folder, a .tar/.tar.gz, hf://[datasets/]org/name[@revision], an https:// URL, or a package-lock.json (its npm packages)')
     .option('--kind <kind>', 'model | adapter | tokenizer | dataset (inferred from the files when not given)', parseKind)
     .option('--name <name>', 'artifact name (default: the base name of the source)')
     .option('--lockfile <file>', 'lockfile to update (created when missing)', DEFAULT_LOCKFILE)
@@ -37,6 +41,9 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--force', 'record even what the policy forbids (verify will still fail on it)')
     .option('--depends-on <name>', "a locked artifact this one needs, e.g. an adapter's base model (repeatable)", collect)
     .option('--ignore <glob>', 'also ignore files matching this glob; recorded so verify ignores the same (repeatable)', collect)
+    .option('--include <glob>', 'hf:// sources: lock only the repo files matching this glob, as huggingface_hub allow_patterns (repeatable)', collect)
+    .option('--exclude <glob>', 'hf:// sources: leave out the repo files matching this glob (repeatable)', collect)
+    .option('--path <file>', 'https:// sources: keep the download at this path (written atomically; verify and fetch use it)')
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer')
@@ -45,7 +52,7 @@ export function registerLock(program: Command, context: CliContext): void {
     const packageLocks = all.filter(isPackageLockPath);
     const sources = all.filter((source) => !isPackageLockPath(source));
     if (packageLocks.length > 0) {
-      const misplaced = (['kind', 'name', 'signature', 'dependsOn', 'ignore'] as const).filter((flag) => flags[flag] !== undefined);
+      const misplaced = (['kind', 'name', 'signature', 'dependsOn', 'ignore', 'include', 'exclude', 'path'] as const).filter((flag) => flags[flag] !== undefined);
       if (misplaced.length > 0) throw new AiscError('USAGE', `--${misplaced.map((f) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')}: not for a package-lock.json; lock it in its own command`);
       if (!(await lockNpm(packageLocks, flags, context))) return;
       if (sources.length === 0) return;
@@ -60,11 +67,13 @@ export function registerLock(program: Command, context: CliContext): void {
         policyRequired: flags.policy !== undefined,
         onWait: (message) => log(context, message),
         onHashing: (source, total) => (progress = startProgress(context.stderr, 'hashing', source, total)),
+        env: context.env,
       });
       progress?.stop();
       for (const { name, artifact } of result.locked) {
         const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
-        context.stdout.write(`locked ${name} (${artifact.kind}): ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
+        const from = artifact.source.type === 'local' ? '' : ` from ${describeSource(artifact.source)}`;
+        context.stdout.write(`locked ${name} (${artifact.kind})${from}: ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
         if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
       }
     } finally {

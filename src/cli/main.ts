@@ -4,6 +4,7 @@ import { isSignatureFinding } from '../signing/errors.js';
 import type { CliContext } from './context.js';
 import { registerApprove } from './approve.js';
 import { registerDiff } from './diff.js';
+import { registerFetch } from './fetch.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
 import { registerSign } from './sign.js';
@@ -25,6 +26,7 @@ export function buildProgram(context: CliContext): Command {
   registerInit(program, context);
   registerLock(program, context);
   registerVerify(program, context);
+  registerFetch(program, context);
   registerVerifySignature(program, context);
   registerSign(program, context);
   registerDiff(program, context);

@@ -128,7 +128,8 @@ function getContainmentProblem(fd: number, job: HashJob, absolute: string): Hash
     return undefined;
   }
   if (job.followSymlinks) {
-    if (actual === job.root || actual.startsWith(`${job.root}/`)) return undefined;
+    const root = job.linkRoot ?? job.root;
+    if (actual === root || actual.startsWith(`${root}/`)) return undefined;
     return { ok: false, code: 'SYMLINK_OUTSIDE_ROOT', message: `resolves outside the artifact root, to ${actual}` };
   }
   if (actual === absolute) return undefined;

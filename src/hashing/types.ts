@@ -8,8 +8,10 @@ export interface HashJob {
   root: string;
   /** When given, a file of another size is reported as SIZE_MISMATCH without being hashed. */
   expectedSize?: number;
-  /** Open through symlinks (never outside `root`); otherwise a symlink anywhere is refused. */
+  /** Open through symlinks (never outside `root`, or `linkRoot`); otherwise a symlink anywhere is refused. */
   followSymlinks: boolean;
+  /** Where followed links may lead instead of `root` (an HF cache snapshot's links into its repo's blobs/). */
+  linkRoot?: string;
   /** Hash only bytes [start, end) (an OpenSSF Model Signing shard); the whole file otherwise. */
   range?: { start: number; end: number };
   /** Also keep this format's header from the chunks hashed (never from a second read). */

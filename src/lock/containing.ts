@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Lockfile } from '../lockfile/types.js';
-import { fromLocalSource, toIgnoreMatcher } from '../sources/index.js';
+import { getLocalCopy, toIgnoreMatcher } from '../sources/index.js';
 
 /**
  * The locked folder artifact that `path` would land in, and not be ignored by: a file written
@@ -10,7 +10,9 @@ export function findArtifactContaining(lockfile: Lockfile, lockfilePath: string,
   const target = resolve(path);
   for (const [name, artifact] of lockfile.artifacts) {
     if (artifact.kind === 'npm' || artifact.layout !== 'directory') continue;
-    const rel = relative(resolve(fromLocalSource(artifact.source, lockfilePath)), target);
+    const copy = getLocalCopy(name, artifact, lockfilePath);
+    if (copy.mode !== 'files') continue;
+    const rel = relative(resolve(copy.root), target);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) continue;
     const relativePath = rel.split(sep).join('/');
     if (!toIgnoreMatcher(artifact.ignore ?? [])(relativePath)) return { name, relativePath };

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
-import { getFormatFacts, getWeightFormat, type InspectedFile, type SafetensorsCapture } from '../formats/index.js';
-import { acquireHashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
+import { getFormatFacts, getInspection, getWeightFormat, type InspectedFile, type SafetensorsCapture } from '../formats/index.js';
+import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
-import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile } from '../lockfile/types.js';
+import { ARTIFACT_KINDS, type FileArtifact, type FileArtifactKind, type FileEntry, type FormatFacts, type Lockfile } from '../lockfile/types.js';
 import type { LoadedPolicy } from '../policy/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
-import { toIgnoreMatcher, toLocalSource } from '../sources/index.js';
+import { getSource, isRemoteSpec, Network, type SourceContext } from '../sources/factory.js';
+import { toIgnoreMatcher, type ArtifactSource } from '../sources/index.js';
+import { hashRemoteFiles } from './hash-remote.js';
 import { getBundleInside, planSource, type Planned } from './plan.js';
 
 export interface LockOptions {
@@ -15,6 +17,11 @@ export interface LockOptions {
   kind?: FileArtifactKind;
   name?: string;
   ignore?: string[];
+  /** hf:// sources: which files of the repo (huggingface_hub's allow/ignore patterns). */
+  include?: string[];
+  exclude?: string[];
+  /** https:// sources: keep the download here (written atomically). */
+  path?: string;
   dependsOn?: string[];
   allowSymlinks?: boolean;
   jobs?: number;
@@ -27,6 +34,8 @@ export interface LockOptions {
   policyRequired?: boolean;
   /** Record even what the policy forbids (verify still fails on it). */
   force?: boolean;
+  /** HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME…: the process's environment unless given. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface LockResult {
@@ -35,91 +44,132 @@ export interface LockResult {
 }
 
 /**
- * Locks local artifacts: list (refusing what cannot be recorded safely), hash on the worker pool,
- * read format facts, then insert under the lockfile lock. Nothing is written unless all succeed.
+ * Locks artifacts as one pipeline: parse each spec into its source → gate the origins against
+ * the policy → resolve (pin) → list → hash and inspect (on the worker pool for files on disk,
+ * as they stream for remote ones) → record under the lockfile lock. Nothing is written unless
+ * all succeed.
  */
-export async function lockArtifacts(sources: readonly string[], options: LockOptions): Promise<LockResult> {
-  if (sources.length === 0) throw new AiscError('USAGE', 'aisc lock: expected at least one source');
-  if (options.name !== undefined && sources.length > 1) throw new AiscError('USAGE', '--name: expected one source, got ' + sources.length);
-  if (options.signature && sources.length !== 1) throw new AiscError('USAGE', `--signature: expected one source, got ${sources.length}`);
+export async function lockArtifacts(specs: readonly string[], options: LockOptions): Promise<LockResult> {
+  if (specs.length === 0) throw new AiscError('USAGE', 'aisc lock: expected at least one source');
+  if (options.name !== undefined && specs.length > 1) throw new AiscError('USAGE', '--name: expected one source, got ' + specs.length);
+  if (options.signature && specs.length !== 1) throw new AiscError('USAGE', `--signature: expected one source, got ${specs.length}`);
+  if (options.path !== undefined && specs.length !== 1) throw new AiscError('USAGE', `--path: expected one source, got ${specs.length}`);
   for (const dependency of options.dependsOn ?? []) {
     const problem = getNameProblem(dependency);
     if (problem) throw new AiscError('NAME_INVALID', `--depends-on: expected an artifact name, got ${JSON.stringify(dependency)}, which ${problem}`);
   }
   // A bundle kept inside the model folder is not part of what it signs.
-  const ignore = [...(options.ignore ?? []), ...getBundleInside(sources[0], options.signature?.bundle)];
-  const matcher = toIgnoreMatcher(ignore);
+  const ignore = [...(options.ignore ?? []), ...getBundleInside(specs[0], options.signature?.bundle)];
+  const context: SourceContext = {
+    lockfile: options.lockfile,
+    ignore: toIgnoreMatcher(ignore),
+    allowSymlinks: options.allowSymlinks ?? false,
+    include: options.include,
+    exclude: options.exclude,
+    keepAt: options.path,
+    env: options.env,
+  };
+  const network = new Network(options.env);
+  // Parse: which origin each spec names, from the text alone.
+  const sources = specs.map((spec) => getSource(spec, context, network));
+  if (options.path !== undefined && !sources.every((source) => isRemoteSpec(source.spec))) throw new AiscError('USAGE', '--path: for https:// sources (where to keep the download)');
   const pool = acquireHashPool({ jobs: options.jobs });
   try {
     // Fail before hashing gigabytes if the lockfile we would write into is unusable.
     const before = await readLockfileSnapshot(options.lockfile);
     const rules = await loadRules(options);
-    const planned = sources.map((path) => planSource(path, options, matcher));
+    // Gate: an origin the policy refuses is refused before a byte is read or downloaded.
+    if (rules && !options.force) assertAllowedOrigins(sources, rules, options);
+    const planned: Planned[] = [];
+    for (const source of sources) planned.push(await planSource(source, options));
     const names = new Set<string>();
     for (const { name } of planned) {
       if (names.has(name)) throw new AiscError('USAGE', `two sources would both be named ${JSON.stringify(name)}; lock them one at a time with --name`);
       names.add(name);
     }
-    // The gate comes first: a source the policy does not allow is refused before a byte is hashed.
+    // Gate again with the kinds now known, still before anything is hashed or downloaded.
     if (rules && !options.force) assertAllowedSources(planned, rules, options.lockfile);
-    const jobs = planned.flatMap((p) => p.jobs);
-    options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
-    // Each result becomes its file entry as it arrives: a million results are never held at once.
-    const hashed: Hashed = { files: new Array<FileEntry>(jobs.length), headers: new Map(), failures: new Map() };
-    await pool.hashEach(jobs, (index, result) => {
-      const path = jobs[index]?.path ?? '';
-      if (!result.ok) hashed.failures.set(index, result);
-      else {
-        hashed.files[index] = { path, size: result.size, sha256: result.sha256 };
-        if (result.safetensors) hashed.headers.set(index, result.safetensors);
-      }
-    });
-    // Hashed: the jobs (an object a file) are not needed to record, and a million of them add up.
-    jobs.length = 0;
-    for (const plan of planned) plan.jobs = [];
+    const hashed = await hashPlanned(planned, pool, options);
     return await record(planned, hashed, options, ignore, before, rules);
   } finally {
     await pool.close();
+    await network.close();
   }
 }
 
 type Rules = Awaited<ReturnType<typeof loadRules>>;
 
-/** What the hash pool gave back, by job index: entries, captured headers, and failures. */
+/** What hashing gave back for one planned source: entries in listing order, headers by index. */
 interface Hashed {
   files: FileEntry[];
   headers: Map<number, SafetensorsCapture>;
-  failures: Map<number, Extract<HashResult, { ok: false }>>;
 }
 
-async function record(planned: Planned[], hashed: Hashed, options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
-  let offset = 0;
-  const locked = planned.map((plan) => {
-    const count = plan.entries.length;
-    const failed = [...hashed.failures.keys()].filter((index) => index >= offset && index < offset + count).sort((a, b) => a - b)[0];
-    if (failed !== undefined) {
-      const failure = hashed.failures.get(failed);
-      const entry = plan.entries[failed - offset];
-      throw new AiscError(failure?.code ?? 'INTERNAL', `${join(plan.path, plan.target.layout === 'file' ? '' : (entry?.path ?? ''))}: ${failure?.message ?? 'not hashed'}`);
+/**
+ * Files on disk go to the worker pool, all sources' jobs at once; each result becomes its entry as
+ * it arrives (a million results are never held at once). Remote files stream through a hasher.
+ */
+async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOptions): Promise<Hashed[]> {
+  let remoteBytes = 0;
+  const progress: ProgressSource = { bytesDone: () => pool.bytesDone() + remoteBytes };
+  options.onHashing?.(progress, planned.reduce((sum, plan) => sum + plan.files.reduce((s, file) => s + (file.sha256 === undefined ? file.size : 0), 0), 0));
+  const results: Hashed[] = planned.map(() => ({ files: [], headers: new Map() }));
+  const jobs: HashJob[] = [];
+  const owners: { plan: number; index: number }[] = [];
+  planned.forEach((plan, p) => {
+    const disk = plan.resolved.onDisk;
+    if (!disk) return;
+    (results[p] as Hashed).files = new Array<FileEntry>(plan.files.length);
+    plan.files.forEach((file, index) => {
+      jobs.push({ path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: getInspection(file.path) });
+      owners.push({ plan: p, index });
+    });
+  });
+  let failure: { plan: Planned; path: string; code: string; message: string } | undefined;
+  await pool.hashEach(jobs, (j, result) => {
+    const owner = owners[j];
+    if (!owner) return;
+    const plan = planned[owner.plan] as Planned;
+    const path = plan.files[owner.index]?.path ?? '';
+    const target = results[owner.plan] as Hashed;
+    if (!result.ok) {
+      failure ??= { plan, path, code: result.code, message: result.message };
+      return;
     }
-    const files = hashed.files.slice(offset, offset + count);
+    target.files[owner.index] = { path, size: result.size, sha256: result.sha256 };
+    if (result.safetensors) target.headers.set(owner.index, result.safetensors);
+  });
+  jobs.length = 0;
+  if (failure) {
+    const where = failure.plan.resolved.layout === 'file' ? failure.plan.spec : join(failure.plan.spec, failure.path);
+    throw new AiscError(failure.code as 'FILE_CHANGED', `${where}: ${failure.message}`);
+  }
+  for (const [p, plan] of planned.entries()) {
+    if (plan.resolved.onDisk) continue;
+    results[p] = await hashRemoteFiles(plan.spec, plan.resolved, plan.files, (n) => (remoteBytes += n));
+  }
+  return results;
+}
+
+async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
+  const locked = planned.map((plan, p) => {
+    const { files, headers } = hashed[p] as Hashed;
     const inspected: InspectedFile[] = [];
     files.forEach((file, i) => {
-      if (getWeightFormat(file.path)) inspected.push({ ...file, safetensors: hashed.headers.get(offset + i) });
+      if (getWeightFormat(file.path)) inspected.push({ ...file, safetensors: headers.get(i) });
     });
-    offset += count;
     const artifact = toArtifact(plan, files, getFormatFacts(inspected), options, ignore);
     // Recorded: a million listing entries are garbage before the manifest is written.
-    plan.entries = [];
+    plan.files = [];
     return { name: plan.name, artifact };
   });
-  hashed.files.length = 0;
   if (options.signature) {
     const { bundle, policy, trustedRoot } = options.signature;
+    const plan = planned[0];
+    if (!plan?.resolved.onDisk) throw new AiscError('USAGE', '--signature: for a folder or file on disk (a Hub repo: lock its snapshot folder after aisc fetch)');
     const { verifyArtifactSignature } = await import('../signing/artifact-signature.js');
     for (const { artifact } of locked) {
-      const path = planned[0]?.path ?? '';
-      artifact.signature = await verifyArtifactSignature({ layout: artifact.layout, path, files: artifact.files }, bundle, policy, options.lockfile, trustedRoot);
+      artifact.signature = await verifyArtifactSignature({ layout: artifact.layout, path: plan.spec, files: artifact.files }, bundle, policy, options.lockfile, trustedRoot);
     }
   }
 
@@ -150,10 +200,30 @@ async function record(planned: Planned[], hashed: Hashed, options: LockOptions, 
   return { lockfile, locked };
 }
 
+/**
+ * The gate before resolving: an origin refused under every kind a rule could match is refused
+ * now, before any disk or network work (the kind is not known until the files are listed).
+ */
+function assertAllowedOrigins(sources: ArtifactSource[], rules: NonNullable<Rules>, options: LockOptions): void {
+  const kinds: FileArtifactKind[] = options.kind ? [options.kind] : [...ARTIFACT_KINDS];
+  const refused: string[] = [];
+  for (const source of sources) {
+    const name = options.name ?? source.spec;
+    const messages = kinds.map((kind) => {
+      const artifacts = new Map<string, FileArtifact>([[name, { kind, layout: 'directory', source: { type: 'local', path: source.origin }, files: [], digest: '' }]]);
+      return rules.evaluate(rules.policy, { lockfileVersion: 1, artifacts }).find((finding) => finding.code === 'POLICY_SOURCE')?.message;
+    });
+    if (messages.every((message) => message !== undefined)) refused.push(`${source.spec}: ${messages[0] ?? ''}`);
+  }
+  if (refused.length > 0) {
+    const [first, ...rest] = refused;
+    throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; nothing was read or downloaded; --force records it anyway, verify will still fail)`, { problems: rest });
+  }
+}
+
 function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>, lockfile: string): void {
-  const artifacts = new Map<string, FileArtifact>(
-    planned.map((plan) => [plan.name, { kind: plan.kind, layout: plan.target.layout, source: toLocalSource(plan.path, lockfile), files: [], digest: '' }]),
-  );
+  void lockfile;
+  const artifacts = new Map<string, FileArtifact>(planned.map((plan) => [plan.name, { kind: plan.kind, layout: plan.resolved.layout, source: plan.resolved.source, files: [], digest: '' }]));
   const refused = rules.evaluate(rules.policy, { lockfileVersion: 1, artifacts }).filter((finding) => finding.code === 'POLICY_SOURCE');
   if (refused.length > 0) {
     const [first, ...rest] = refused.map((finding) => `${finding.artifact}: ${finding.message}`);
@@ -177,14 +247,15 @@ function toArtifact(plan: Planned, files: FileEntry[], format: FormatFacts | und
   const sorted = sortFiles(files);
   const artifact: FileArtifact = {
     kind: plan.kind,
-    layout: plan.target.layout,
-    source: toLocalSource(plan.path, options.lockfile),
+    layout: plan.resolved.layout,
+    source: plan.resolved.source,
     files: sorted,
     digest: computeRootDigest(sorted),
   };
-  if (ignore.length > 0) artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
-  // Recorded only when links were there to follow: a folder locked without any keeps refusing new ones.
-  if (options.allowSymlinks && plan.entries.some((entry) => entry.type === 'symlink')) artifact.allowSymlinks = true;
+  if (ignore.length > 0 && plan.resolved.source.type === 'local') artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
+  // Recorded only when links were there to follow: a folder locked without any keeps refusing new
+  // ones. A Hub snapshot's links into its blobs/ are the cache layout, not the artifact's.
+  if (plan.resolved.followsLinks && plan.resolved.source.type !== 'huggingface' && (plan.resolved.source.type === 'archive' || plan.files.some((file) => file.link))) artifact.allowSymlinks = true;
   if (options.dependsOn && options.dependsOn.length > 0) artifact.dependsOn = [...new Set(options.dependsOn)].sort(compareCodePoints);
   if (format) artifact.format = format;
   return artifact;

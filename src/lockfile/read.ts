@@ -4,6 +4,7 @@ import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
 import { readManifest, toManifestReader, type ManifestReader } from './manifest.js';
 import { getNameProblem } from './names.js';
+import { getKeptPath } from './source.js';
 import { LOCKFILE_VERSION, type Artifact, type Lockfile, type NpmArtifact } from './types.js';
 
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
@@ -137,7 +138,8 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
     if (artifact.layout === 'file' && artifact.files[0]?.path.includes('/')) {
       problems.push(`/artifacts/${name}/files/0/path: expected a base name for layout "file", got ${JSON.stringify(artifact.files[0].path)}`);
     }
-    if (artifact.source.path.includes('\0') || artifact.source.path.includes('\\')) {
+    const kept = getKeptPath(artifact);
+    if (kept !== undefined && (kept.includes('\0') || kept.includes('\\'))) {
       problems.push(`/artifacts/${name}/source/path: expected a '/'-separated path without NUL or backslash`);
     }
     if (artifact.dependsOn?.includes(name)) problems.push(`/artifacts/${name}/dependsOn: an artifact cannot depend on itself`);

@@ -13,7 +13,47 @@ export interface LocalSource {
   path: string;
 }
 
-export type Source = LocalSource;
+/** A Hugging Face Hub repository, pinned to one commit. */
+export interface HubSource {
+  type: 'huggingface';
+  /** org/name */
+  repo: string;
+  repoType: 'model' | 'dataset';
+  /** The 40-hex commit everything was listed at. */
+  revision: string;
+  /** What was asked for: a branch, tag, refs/pr/N or the commit itself. */
+  ref: string;
+  /** The Hub endpoint, when not https://huggingface.co. */
+  endpoint?: string;
+  /** The --include / --exclude globs the file list was chosen with. */
+  include?: string[];
+  exclude?: string[];
+}
+
+/** One file downloaded from an https URL. */
+export interface UrlSource {
+  type: 'url';
+  url: string;
+  /** The server's ETag when it was locked (informational: the SHA-256 is what is checked). */
+  etag?: string;
+  /** Where the file is kept, relative to the lockfile's folder ('/'-separated) or absolute. */
+  path?: string;
+}
+
+/** A .tar / .tar.gz whose members are the artifact's files, from a path or a URL. */
+export interface ArchiveSource {
+  type: 'archive';
+  /** Where the archive is kept, relative to the lockfile's folder, or absolute. */
+  path?: string;
+  url?: string;
+  etag?: string;
+  /** The archive's own SHA-256 and size: the members' digests are derived from these bytes. */
+  sha256: string;
+  size: number;
+  compression: 'none' | 'gzip';
+}
+
+export type Source = LocalSource | HubSource | UrlSource | ArchiveSource;
 
 export interface FileEntry {
   path: string;

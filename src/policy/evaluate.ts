@@ -1,4 +1,5 @@
 import { getKeyFingerprint } from '../signing/keys.js';
+import { describeOrigin } from '../lockfile/source.js';
 import type { Lockfile, RecordedSigner } from '../lockfile/types.js';
 import type { NpmFindingCode } from '../npm/findings.js';
 import { describeMatch, matchesArtifact } from './match.js';
@@ -38,7 +39,7 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
         if (!signer) add('POLICY_UNSIGNED', `requires a signature by ${signedBy.join(' or ')}; the artifact is locked unsigned`);
         else if (!signedBy.some((id) => isSigner(loaded, id, signer))) add('POLICY_SIGNER', `requires a signature by ${signedBy.join(' or ')}; signed by ${describeRecorded(signer)}`);
       }
-      if (sources && !sources.some((allowed) => isUnderSource(artifact.source.path, allowed))) add('POLICY_SOURCE', `allows sources ${sources.join(', ')}; locked from ${artifact.source.path}`);
+      if (sources && !sources.some((allowed) => isUnderSource(describeOrigin(artifact.source), allowed))) add('POLICY_SOURCE', `allows sources ${sources.join(', ')}; locked from ${describeOrigin(artifact.source)}`);
       const denied = (artifact.format?.weights ?? []).filter((format) => denyFormats?.includes(format));
       if (denied.length > 0) add('POLICY_FORMAT', `denies ${denied.join(', ')} weights; the artifact has them`);
     }

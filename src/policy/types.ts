@@ -8,6 +8,7 @@ export const CHANGE_CLASSES = [
   'tokenizer-changed',
   'files-changed',
   'source-changed',
+  'revision-changed',
   'signer-changed',
   'dependency-changed',
   'policy-changed',

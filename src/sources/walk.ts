@@ -22,6 +22,8 @@ export interface WalkOptions {
   skip?: (relativePath: string) => boolean;
   /** Stat each file for its size (default). Verify needs none: the hash worker checks sizes. */
   sizes?: boolean;
+  /** Real path that symlinks may resolve into (an HF cache repo's blobs/); default the root. */
+  linkRoot?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
         const stats = lstatSync(join(realRoot, path), { throwIfNoEntry: false });
         entries.push(stats?.isFile() ? { path, type: 'file', size: stats.size } : { path, type: 'other' });
       } else if (child.isSymbolicLink()) {
-        entries.push({ path, type: 'symlink', ...describeLink(realRoot, path) });
+        entries.push({ path, type: 'symlink', ...describeLink(realRoot, path, options.linkRoot) });
       } else {
         entries.push({ path, type: 'other' });
       }
@@ -81,14 +83,14 @@ function toEscapedName(bytes: Buffer): string {
   return [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
 }
 
-function describeLink(realRoot: string, path: string): Pick<WalkEntry, 'target' | 'size'> {
+function describeLink(realRoot: string, path: string, linkRoot = realRoot): Pick<WalkEntry, 'target' | 'size'> {
   let resolved: string;
   try {
     resolved = realpathSync(join(realRoot, path));
   } catch {
     return { target: 'dangling' };
   }
-  if (!resolved.startsWith(`${realRoot}/`)) return { target: 'outside' };
+  if (!resolved.startsWith(`${linkRoot}/`)) return { target: 'outside' };
   const stats = statSync(resolved, { throwIfNoEntry: false });
   if (stats?.isFile()) return { target: 'file-inside', size: stats.size };
   return { target: 'folder' };
@@ -102,6 +104,6 @@ export function listTarget(target: { layout: 'directory' | 'file'; realRoot: str
   const stats = lstatSync(join(target.realRoot, name), { throwIfNoEntry: false });
   if (!stats) return [];
   if (stats.isFile()) return [{ path: name, type: 'file', size: stats.size }];
-  if (stats.isSymbolicLink()) return [{ path: name, type: 'symlink', ...describeLink(target.realRoot, name) }];
+  if (stats.isSymbolicLink()) return [{ path: name, type: 'symlink', ...describeLink(target.realRoot, name, options.linkRoot) }];
   return [{ path: name, type: 'other' }];
 }

@@ -19,7 +19,20 @@ export interface ArtifactCheck {
  * Everything about one artifact that needs no hashing: the root is there and of the same layout,
  * no file is missing, extra, a symlink or a folder, and the locked digest matches the locked files.
  */
-export function checkPaths(name: string, artifact: FileArtifact, root: string, options: { allowSymlinks: boolean; lockfile?: string }): ArtifactCheck {
+export interface CheckPathsOptions {
+  allowSymlinks: boolean;
+  lockfile?: string;
+  /** Where followed links may lead instead of the root (an HF cache snapshot's repo blobs/). */
+  linkRoot?: string;
+  /** What to do when the artifact or a file is not there ("run aisc fetch NAME"). */
+  hint?: string;
+  /** Also not part of the artifact here, with everything under it (local_dir metadata). */
+  skip?: (path: string) => boolean;
+  /** Only files this selects are part of the artifact (a Hub repo locked with --include/--exclude). */
+  selected?: (path: string) => boolean;
+}
+
+export function checkPaths(name: string, artifact: FileArtifact, root: string, options: CheckPathsOptions): ArtifactCheck {
   const check: ArtifactCheck = { name, artifact, root, findings: [], jobs: [], files: [] };
   const add = (finding: Omit<Finding, 'artifact'>): void => {
     check.findings.push({ artifact: name, ...finding });
@@ -35,7 +48,7 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
     target = resolveLocalTarget(root);
   } catch (error) {
     if (!isAiscError(error)) throw error;
-    add({ code: 'ARTIFACT_MISSING', message: error.message });
+    add({ code: 'ARTIFACT_MISSING', message: options.hint ? `${error.message}: ${options.hint}` : error.message });
     return check;
   }
   if (target.layout !== artifact.layout) {
@@ -45,8 +58,12 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
 
   let entries: WalkEntry[];
   try {
-    const skip = options.lockfile === undefined ? undefined : toLockfileSkipper(options.lockfile, target.realRoot);
-    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip, sizes: false });
+    const lockfileSkip = options.lockfile === undefined ? undefined : toLockfileSkipper(options.lockfile, target.realRoot);
+    const also = options.skip;
+    const skip = also && lockfileSkip ? (path: string) => lockfileSkip(path) || also(path) : (also ?? lockfileSkip);
+    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip, sizes: false, linkRoot: options.linkRoot });
+    const selected = options.selected;
+    if (selected) entries = entries.filter((entry) => entry.type === 'folder' || selected(entry.path));
   } catch (error) {
     if (isAiscError(error)) throw new AiscError('LOCKFILE_INVALID', `artifacts.${name}.ignore: ${error.message}`, { cause: error });
     throw error;
@@ -65,14 +82,46 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
     const entry = entries[next]?.path === path ? entries[next++] : undefined;
     const finding = getEntryFinding(entry, options.allowSymlinks);
     if (finding) {
-      add({ path: file.path, ...finding });
+      add({ path: file.path, ...finding, ...(finding.code === 'MISSING_FILE' && options.hint ? { message: `${finding.message}: ${options.hint}` } : {}) });
       continue;
     }
-    check.jobs.push({ path, root: target.realRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks });
+    check.jobs.push({ path, root: target.realRoot, linkRoot: options.linkRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks });
     check.files.push(file);
   }
   while (next < entries.length) extra(entries[next++] as WalkEntry);
   return check;
+}
+
+/**
+ * A kept archive is checked by its own bytes: the members' digests were derived from exactly
+ * those, so one archive digest stands for them all (an extracted copy is checked with --artifact).
+ */
+export function checkArchive(name: string, artifact: FileArtifact, path: string, archive: { sha256: string; size: number }): ArtifactCheck {
+  const check: ArtifactCheck = { name, artifact, root: path, findings: [], jobs: [], files: [] };
+  const rootDigest = computeRootDigest(artifact.files);
+  if (rootDigest !== artifact.digest) {
+    check.findings.push({ artifact: name, code: 'ROOT_DIGEST_MISMATCH', message: 'the lockfile digest does not match its own file list (edited by hand?)', expected: artifact.digest, actual: rootDigest });
+  }
+  let target: LocalTarget;
+  try {
+    target = resolveLocalTarget(path);
+  } catch (error) {
+    if (!isAiscError(error)) throw error;
+    check.findings.push({ artifact: name, code: 'ARTIFACT_MISSING', message: `${error.message}: run aisc fetch ${name}, or pass --artifact ${name}=DIR for an extracted copy` });
+    return check;
+  }
+  if (target.layout !== 'file' || target.fileName === undefined) {
+    check.findings.push({ artifact: name, code: 'LAYOUT_CHANGED', message: 'expected the archive file, got a folder (pass --artifact NAME=DIR for an extracted copy)', expected: 'file', actual: 'directory' });
+    return check;
+  }
+  check.jobs.push({ path: target.fileName, root: target.realRoot, expectedSize: archive.size, followSymlinks: false });
+  check.files.push({ path: target.fileName, size: archive.size, sha256: archive.sha256 });
+  return check;
+}
+
+/** The one finding of an artifact this machine has no copy of. */
+export function checkNowhere(name: string, artifact: FileArtifact, hint: string): ArtifactCheck {
+  return { name, artifact, root: '', findings: [{ artifact: name, code: 'ARTIFACT_MISSING', message: hint }], jobs: [], files: [] };
 }
 
 function getEntryFinding(entry: WalkEntry | undefined, allowSymlinks: boolean): Omit<Finding, 'artifact' | 'path'> | undefined {

@@ -4,8 +4,9 @@ import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/
 import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
-import { fromLocalSource } from '../sources/index.js';
-import { checkDigest, checkPaths, type ArtifactCheck } from './check-artifact.js';
+import { toSelection } from '../sources/fnmatch.js';
+import { getLocalCopy } from '../sources/index.js';
+import { checkArchive, checkDigest, checkNowhere, checkPaths, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck } from './check-npm.js';
 import type { ArtifactReport, Finding, GateReport, LockfileFinding, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
@@ -64,10 +65,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const npmArtifacts = [...lockfile.artifacts].filter((entry): entry is [string, NpmArtifact] => entry[1].kind === 'npm');
   const npmOverrides = [...overrides.keys()].filter((name) => lockfile.artifacts.get(name)?.kind === 'npm');
   if (npmOverrides.length > 0) throw new AiscError('USAGE', `--artifact: ${npmOverrides.join(', ')} is an npm package; it is checked against its package-lock.json`);
-  const checks: ArtifactCheck[] = fileArtifacts.map(([name, artifact]) => {
-    const root = overrides.get(name) ?? fromLocalSource(artifact.source, options.lockfile);
-    return checkPaths(name, artifact, root, { allowSymlinks: (options.allowSymlinks ?? false) || artifact.allowSymlinks === true, lockfile: options.lockfile });
-  });
+  const checks: ArtifactCheck[] = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
 
   const jobs = checks.flatMap((check) => check.jobs);
   // Which check each job belongs to, and where that check's jobs start: results are compared as
@@ -95,6 +93,30 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const ok = report.ok && findings.length === 0 && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
   if (findings.length > 0) report.summary.findings += findings.length;
   return { ...report, ok, ...(findings.length > 0 ? { findings } : {}), ...(policyWhere ? { policy: policyWhere } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(gate ? { gate } : {}) };
+}
+
+/**
+ * Where each artifact is read from: --artifact, else its local copy (a folder, a Hub commit's
+ * snapshot in the HF cache with links followed only into that repo's blobs/, a kept download or
+ * archive). Offline always: nothing is fetched here.
+ */
+function checkArtifactPaths(name: string, artifact: FileArtifact, override: string | undefined, options: VerifyOptions): ArtifactCheck {
+  const allowSymlinks = (options.allowSymlinks ?? false) || artifact.allowSymlinks === true;
+  const source = artifact.source;
+  const selected = source.type === 'huggingface' && (source.include || source.exclude) ? toSelection(source.include, source.exclude) : undefined;
+  if (override !== undefined) {
+    // A local_dir download keeps huggingface_hub's metadata in .cache/huggingface/: not content.
+    const skip = source.type === 'huggingface' ? (path: string) => path === '.cache/huggingface' : undefined;
+    return checkPaths(name, artifact, override, { allowSymlinks, lockfile: options.lockfile, skip, selected });
+  }
+  const copy = getLocalCopy(name, artifact, options.lockfile);
+  if (copy.mode === 'none') return checkNowhere(name, artifact, copy.hint);
+  if (copy.mode === 'archive') return checkArchive(name, artifact, copy.path, source as { sha256: string; size: number });
+  if (source.type === 'huggingface') {
+    // Snapshot files are links into the repo's blobs/; a selection leaves the rest of the commit out.
+    return checkPaths(name, artifact, copy.root, { allowSymlinks: true, linkRoot: copy.linkRoot ?? copy.root, hint: copy.hint, selected });
+  }
+  return checkPaths(name, artifact, copy.root, { allowSymlinks, lockfile: options.lockfile, hint: copy.hint });
 }
 
 function nothingLocked(lockfile: string): LockfileFinding {

@@ -21,7 +21,7 @@ describe('policy sources gate aisc lock before any hashing', () => {
     const dir = project();
     const result = runAisc(['lock', 'data-evil', '--kind', 'dataset'], dir);
     expect(result.status).toBe(1);
-    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: POLICY_VIOLATION data-evil: rule 1 \(.*\): allows sources \.\/data; locked from data-evil \(aisc\.policy\.yaml; nothing was hashed;/)]);
+    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: POLICY_VIOLATION data-evil: rule 1 \(.*\): allows sources \.\/data; locked from data-evil \(aisc\.policy\.yaml; nothing was read or downloaded;/)]);
     expect(runAisc(['lock', 'data', '--kind', 'dataset'], dir).status).toBe(0);
   });
 

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
+import { log, type CliContext } from './context.js';
+import { DEFAULT_LOCKFILE, parseJobs } from './options.js';
+
+export function registerFetch(program: Command, context: CliContext): void {
+  program
+    .command('fetch')
+    .description('download exactly what the lockfile pins, verified while it streams: hf:// into the Hugging Face cache, https:// to its kept path')
+    .argument('[name...]', 'artifacts to fetch (default: every one locked from the Hub or a URL)')
+    .option('--lockfile <file>', 'lockfile to read', DEFAULT_LOCKFILE)
+    .option('--jobs <n>', 'downloads at once (default 8)', parseJobs)
+    .action(async (names: string[], flags: { lockfile: string; jobs?: number }) => {
+      const { fetchArtifacts } = await import('../fetch/fetch-artifacts.js');
+      let progress: ProgressLine | undefined;
+      try {
+        const fetched = await fetchArtifacts(names, {
+          lockfile: flags.lockfile,
+          jobs: flags.jobs,
+          env: context.env,
+          onWait: (message) => log(context, message),
+          onDownloading: (source, total) => (progress = startProgress(context.stderr, 'downloading', source, total)),
+        });
+        progress?.stop();
+        if (fetched.length === 0) context.stdout.write(`nothing to fetch: ${flags.lockfile} pins no artifact from the Hub or a URL\n`);
+        for (const artifact of fetched) {
+          context.stdout.write(`fetched ${artifact.name}: ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} (${artifact.downloaded} downloaded, ${artifact.present} already present and correct) → ${artifact.where}\n`);
+        }
+      } finally {
+        progress?.stop();
+      }
+    });
+}

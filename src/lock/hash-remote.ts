@@ -1,0 +1,76 @@
+import { AiscError } from '../errors.js';
+import { getInspection, SafetensorsHeaderCapture, type SafetensorsCapture } from '../formats/index.js';
+import { MAX_SAFETENSORS_HEADER_BYTES } from '../formats/safetensors-capture.js';
+import type { FileEntry } from '../lockfile/types.js';
+import { ContentHasher } from '../sources/content-hash.js';
+import type { ListedFile, ResolvedSource } from '../sources/index.js';
+
+/** Downloads at once while locking a remote source. */
+const CONCURRENCY = 8;
+
+export interface RemoteHashed {
+  files: FileEntry[];
+  headers: Map<number, SafetensorsCapture>;
+}
+
+/**
+ * The digests a remote listing does not know: each such file is downloaded and hashed as it
+ * streams (never kept), its length and the origin's git blob SHA-1 checked; a file whose bytes
+ * differ from the listing is CONTENT_MISMATCH (exit 1). Files whose SHA-256 the origin lists
+ * (Hub LFS) are not downloaded; of a safetensors one only the header is read, with Range requests.
+ */
+export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, listed: readonly ListedFile[], onBytes: (n: number) => void): Promise<RemoteHashed> {
+  const files = new Array<FileEntry>(listed.length);
+  const headers = new Map<number, SafetensorsCapture>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < listed.length) {
+      const index = next++;
+      const file = listed[index] as ListedFile;
+      const inspect = getInspection(file.path) === 'safetensors';
+      if (file.sha256 !== undefined) {
+        files[index] = { path: file.path, size: file.size, sha256: file.sha256 };
+        if (inspect && resolved.readRange) headers.set(index, await readHeader(resolved, file));
+        continue;
+      }
+      const hashed = await hashOne(spec, resolved, file, inspect, onBytes);
+      files[index] = { path: file.path, size: file.size, sha256: hashed.sha256 };
+      if (hashed.header) headers.set(index, hashed.header);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, listed.length) }, worker));
+  return { files, headers };
+}
+
+async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile, inspect: boolean, onBytes: (n: number) => void): Promise<{ sha256: string; header?: SafetensorsCapture }> {
+  if (!resolved.open) throw new AiscError('INTERNAL', `${spec}: ${file.path} has no digest and cannot be read`);
+  const body = await resolved.open(file);
+  const hasher = new ContentHasher(file.size, file.gitOid !== undefined);
+  const capture = inspect ? new SafetensorsHeaderCapture(file.size) : undefined;
+  for await (const chunk of body) {
+    if (!hasher.update(chunk)) throw mismatch(spec, file, `more than the ${file.size} bytes listed`);
+    capture?.feed(chunk);
+    onBytes(chunk.length);
+  }
+  if (hasher.size !== file.size) throw mismatch(spec, file, `${hasher.size} bytes, ${file.size} listed`);
+  const digest = hasher.digest();
+  if (file.gitOid !== undefined && digest.gitOid !== file.gitOid) throw mismatch(spec, file, `git blob ${digest.gitOid ?? '?'}, listed ${file.gitOid}`);
+  return { sha256: digest.sha256, ...(capture ? { header: capture.result() } : {}) };
+}
+
+function mismatch(spec: string, file: ListedFile, detail: string): AiscError {
+  return new AiscError('CONTENT_MISMATCH', `${spec}: ${file.path}: the bytes served are not what the listing says (${detail}); nothing was locked`);
+}
+
+/** A safetensors header without the weights: its 8-byte length, then that many bytes. */
+async function readHeader(resolved: ResolvedSource, file: ListedFile): Promise<SafetensorsCapture> {
+  const capture = new SafetensorsHeaderCapture(file.size);
+  if (file.size < 8 || !resolved.readRange) return capture.result();
+  const prefix = await resolved.readRange(file, 0, 8);
+  capture.feed(prefix);
+  if (prefix.length < 8) return capture.result();
+  const length = prefix.readBigUInt64LE(0);
+  if (length > BigInt(Math.min(MAX_SAFETENSORS_HEADER_BYTES, file.size - 8))) return capture.result();
+  capture.feed(await resolved.readRange(file, 8, 8 + Number(length)));
+  return capture.result();
+}
