@@ -115,29 +115,32 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   options.onHashing?.(progress, planned.reduce((sum, plan) => sum + plan.files.reduce((s, file) => s + (file.sha256 === undefined ? file.size : 0), 0), 0));
   const results: Hashed[] = planned.map(() => ({ files: [], headers: new Map() }));
   const jobs: HashJob[] = [];
-  const owners: { plan: number; index: number }[] = [];
+  // Which source and which of its files each job is: two numbers a job, not an object.
+  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length : 0), 0);
+  const ownerPlan = new Uint32Array(total);
+  const ownerIndex = new Uint32Array(total);
   planned.forEach((plan, p) => {
     const disk = plan.resolved.onDisk;
     if (!disk) return;
     (results[p] as Hashed).files = new Array<FileEntry>(plan.files.length);
     plan.files.forEach((file, index) => {
+      ownerPlan[jobs.length] = p;
+      ownerIndex[jobs.length] = index;
       jobs.push({ path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: getInspection(file.path) });
-      owners.push({ plan: p, index });
     });
   });
   let failure: { plan: Planned; path: string; code: string; message: string } | undefined;
   await pool.hashEach(jobs, (j, result) => {
-    const owner = owners[j];
-    if (!owner) return;
-    const plan = planned[owner.plan] as Planned;
-    const path = plan.files[owner.index]?.path ?? '';
-    const target = results[owner.plan] as Hashed;
+    const [p, index] = [ownerPlan[j] ?? 0, ownerIndex[j] ?? 0];
+    const plan = planned[p] as Planned;
+    const path = plan.files[index]?.path ?? '';
+    const target = results[p] as Hashed;
     if (!result.ok) {
       failure ??= { plan, path, code: result.code, message: result.message };
       return;
     }
-    target.files[owner.index] = { path, size: result.size, sha256: result.sha256 };
-    if (result.safetensors) target.headers.set(owner.index, result.safetensors);
+    target.files[index] = { path, size: result.size, sha256: result.sha256 };
+    if (result.safetensors) target.headers.set(index, result.safetensors);
   });
   jobs.length = 0;
   if (failure) {

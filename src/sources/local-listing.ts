@@ -21,7 +21,12 @@ export function listLocalFiles(spec: string, target: LocalTarget, options: { loc
     throw new AiscError(code as 'SOURCE_UNREADABLE', `${spec}: ${first}`, { problems: rest.map(([, message]) => `${spec}: ${message}`) });
   }
   if (entries.length === 0) throw new AiscError('SOURCE_EMPTY', `${spec}: expected at least one file to lock, got none`);
-  return entries.map((entry) => ({ path: entry.path, size: entry.size ?? 0, ...(entry.type === 'symlink' ? { link: true as const } : {}) }));
+  // The walk's own entries become the listing: a million of them are not copied.
+  for (const entry of entries as (WalkEntry & ListedFile)[]) {
+    entry.size ??= 0;
+    if (entry.type === 'symlink') entry.link = true;
+  }
+  return entries as ListedFile[];
 }
 
 /** [code, message] for an entry that cannot be locked as it is. */
