@@ -30,7 +30,8 @@ export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, li
       const inspect = getInspection(file.path) === 'safetensors';
       if (file.sha256 !== undefined) {
         files[index] = { path: file.path, size: file.size, sha256: file.sha256 };
-        if (inspect && resolved.readRange) headers.set(index, await readHeader(resolved, file));
+        if (file.safetensors) headers.set(index, file.safetensors);
+        else if (inspect && resolved.readRange) headers.set(index, await readHeader(resolved, file));
         continue;
       }
       const hashed = await hashOne(spec, resolved, file, inspect, onBytes);

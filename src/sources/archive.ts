@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { posix } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { AiscError } from '../errors.js';
+import { getInspection, SafetensorsHeaderCapture } from '../formats/index.js';
 import { getPathProblem } from '../lockfile/paths.js';
 import type { ListedFile } from './source.js';
 
@@ -60,12 +61,14 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
       entry.resume();
     } else if (FILE_TYPES.has(entry.type)) {
       const hash = createHash('sha256');
+      const capture = getInspection(path) === 'safetensors' ? new SafetensorsHeaderCapture(entry.size ?? 0) : undefined;
       let length = 0;
       entry.on('data', (chunk: Buffer) => {
         hash.update(chunk);
+        capture?.feed(chunk);
         length += chunk.length;
       });
-      entry.on('end', () => files.set(path, { path, size: length, sha256: hash.digest('hex') }));
+      entry.on('end', () => files.set(path, { path, size: length, sha256: hash.digest('hex'), ...(capture ? { safetensors: capture.result() } : {}) }));
     } else if (entry.type === 'SymbolicLink') {
       const target = posix.normalize(posix.join(posix.dirname(path), entry.linkpath ?? ''));
       if ((entry.linkpath ?? '').startsWith('/') || target === '..' || target.startsWith('../')) fail(unsafe(raw, `is a link leaving the archive (to ${JSON.stringify(entry.linkpath)})`));
@@ -82,19 +85,40 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
     }
   });
 
+  // In strict mode the parser throws from write/end on a bad header: that is the archive's fault.
+  const invalid = (error: unknown): AiscError => new AiscError('ARCHIVE_INVALID', `${what}: not a readable tar archive (${error instanceof Error ? error.message : String(error)})`);
   for await (const chunk of bytes) {
     first ??= chunk;
     whole.update(chunk);
     size += chunk.length;
-    if (!parser.write(chunk)) await once(parser, 'drain');
+    let flowing: boolean;
+    try {
+      flowing = parser.write(chunk);
+    } catch (error) {
+      throw failure ?? invalid(error);
+    }
+    if (failure) throw failure;
+    if (!flowing) await once(parser, 'drain');
   }
   const ended = once(parser, 'end');
-  parser.end();
+  try {
+    parser.end();
+  } catch (error) {
+    throw failure ?? invalid(error);
+  }
   await ended;
   if (failure) throw failure;
   if (size === 0) throw new AiscError('ARCHIVE_INVALID', `${what}: an empty file is not an archive`);
 
   const isLink = (path: string): boolean => symlinks.has(path);
+  for (const path of [...files.keys(), ...symlinks.keys(), ...hardLinks.keys()]) {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const ancestor = parts.slice(0, i).join('/');
+      if (isLink(ancestor)) throw unsafe(path, `lies under the link ${JSON.stringify(ancestor)} (an extraction would write through it)`);
+      if (files.has(ancestor)) throw unsafe(path, `lies under ${JSON.stringify(ancestor)}, which is a file`);
+    }
+  }
   let hasLinks = false;
   for (const [path, target] of hardLinks) {
     const file = files.get(target);
@@ -106,14 +130,6 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
     if (!file) throw unsafe(path, `is a link to ${JSON.stringify(target)}, which is not a file in the archive`);
     files.set(path, { path, size: file.size, sha256: file.sha256 });
     hasLinks = true;
-  }
-  for (const path of files.keys()) {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const ancestor = parts.slice(0, i).join('/');
-      if (isLink(ancestor)) throw unsafe(path, `lies under the link ${JSON.stringify(ancestor)} (an extraction would write through it)`);
-      if (files.has(ancestor)) throw unsafe(path, `lies under ${JSON.stringify(ancestor)}, which is a file`);
-    }
   }
   if (files.size === 0) throw new AiscError('SOURCE_EMPTY', `${what}: the archive holds no file to lock`);
   const compression = first !== undefined && first[0] === 0x1f && first[1] === 0x8b ? 'gzip' : 'none';

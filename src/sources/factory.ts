@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { AiscError } from '../errors.js';
+import { getInspection, SafetensorsHeaderCapture, type SafetensorsCapture } from '../formats/index.js';
 import { describeOrigin } from '../lockfile/source.js';
 import type { ArchiveSource, HubSource, UrlSource } from '../lockfile/types.js';
 import { isArchivePath, listArchive } from './archive.js';
@@ -192,9 +193,10 @@ function urlSource(url: URL, spec: string, context: SourceContext, network: Netw
         async list() {
           if (listed) return listed;
           // Hashed while it downloads, kept only with --path (written atomically), never held whole.
-          const fetched = await fetchUrl(url, spec, context.keepAt, network);
+          const inspect = getInspection(name) === 'safetensors';
+          const fetched = await fetchUrl(url, spec, context.keepAt, network, inspect ? captureHeader : undefined);
           if (fetched.etag) source.etag = fetched.etag;
-          listed = [{ path: name, size: fetched.size, sha256: fetched.sha256 }];
+          listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(fetched.result ? { safetensors: fetched.result } : {}) }];
           return listed;
         },
       });
@@ -247,6 +249,16 @@ async function hashTee<T>(body: AsyncIterable<Buffer>, consume: (body: AsyncIter
   }
   const result = await consume(tap());
   return { result, sha256: hash.digest('hex'), size };
+}
+
+/**
+ * A safetensors header from the start of a stream. The stream is read to its end (from the
+ * network it is the download being hashed); the header is all that is kept.
+ */
+async function captureHeader(body: AsyncIterable<Buffer>): Promise<SafetensorsCapture> {
+  const capture = new SafetensorsHeaderCapture(Number.MAX_SAFE_INTEGER);
+  for await (const chunk of body) capture.feed(chunk);
+  return capture.result();
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<undefined> {

@@ -1,3 +1,4 @@
+import type { SafetensorsCapture } from '../formats/safetensors-capture.js';
 import type { Layout, Source } from '../lockfile/types.js';
 
 /** One file as an origin lists it: a size, and whatever digest the origin already knows. */
@@ -11,6 +12,8 @@ export interface ListedFile {
   gitOid?: string;
   /** A symlink on disk (followed inside the artifact). */
   link?: true;
+  /** A safetensors header captured from the bytes hashed while listing (archive members, downloads). */
+  safetensors?: SafetensorsCapture;
 }
 
 /** Files on this machine: hashed on the worker pool, never through a stream. */

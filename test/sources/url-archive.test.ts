@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeSafetensors } from '../../examples/make-example.js';
+import { errorLines, runAiscAsync } from '../helpers/cli.js';
+import { startRegistry, type LoopbackServer } from '../helpers/registry-server.js';
+import { makeTempDir } from '../helpers/temp.js';
+
+const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+
+interface Member {
+  path: string;
+  /** 0 file, 1 hard link, 2 symlink, 3 char device, 5 folder, 6 FIFO */
+  type?: '0' | '1' | '2' | '3' | '5' | '6';
+  content?: string | Buffer;
+  link?: string;
+}
+
+/** A tar written byte by byte (ustar headers), so hostile members can be made that no tool writes. */
+function makeTar(members: Member[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const member of members) {
+    const content = Buffer.from(member.content ?? '');
+    const header = Buffer.alloc(512);
+    header.write(member.path, 0, 100, 'utf8');
+    header.write('0000644\0', 100);
+    header.write('0000000\0', 108);
+    header.write('0000000\0', 116);
+    header.write(`${content.length.toString(8).padStart(11, '0')}\0`, 124);
+    header.write('00000000000\0', 136);
+    header.write('        ', 148);
+    header.write(member.type ?? '0', 156);
+    header.write(member.link ?? '', 157, 100, 'utf8');
+    header.write('ustar\0', 257);
+    header.write('00', 263);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+const WEIGHTS = makeSafetensors({ w: { dtype: 'F16', shape: [2, 3] } }, 1);
+const MODEL: Member[] = [
+  { path: 'tiny/', type: '5' },
+  { path: 'tiny/config.json', content: '{"hidden_size": 4}\n' },
+  { path: 'tiny/weights/model.safetensors', content: WEIGHTS },
+  { path: './tiny/tokenizer.json', content: '{"model": {}}\n' },
+];
+
+let server: LoopbackServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('archives: every member hashed as the archive streams, never extracted', () => {
+  it('locks a .tar.gz as its members, verifies the kept archive, and an extracted copy with --artifact', async () => {
+    const dir = makeTempDir();
+    const archive = gzipSync(makeTar(MODEL));
+    writeFileSync(join(dir, 'tiny.tar.gz'), archive);
+    const result = await runAiscAsync(['lock', 'tiny.tar.gz', '--kind', 'model'], dir);
+    expect(result.stderr).toBe('');
+    const artifact = (JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: unknown; files: unknown[] }> }).artifacts.tiny;
+    expect(artifact?.source).toEqual({ type: 'archive', path: 'tiny.tar.gz', sha256: sha256(archive), size: archive.length, compression: 'gzip' });
+    expect(artifact?.files).toEqual([
+      { path: 'tiny/config.json', size: 19, sha256: sha256('{"hidden_size": 4}\n') },
+      { path: 'tiny/tokenizer.json', size: 14, sha256: sha256('{"model": {}}\n') },
+      { path: 'tiny/weights/model.safetensors', size: WEIGHTS.length, sha256: sha256(WEIGHTS) },
+    ]);
+    expect((await runAiscAsync(['verify'], dir)).status).toBe(0);
+    // Extracted with the same bytes: verify the folder against the members.
+    for (const member of MODEL.filter((m) => m.type !== '5')) {
+      mkdirSync(join(dir, 'out', member.path, '..'), { recursive: true });
+      writeFileSync(join(dir, 'out', member.path), member.content ?? '');
+    }
+    expect((await runAiscAsync(['verify', '--artifact', 'tiny=out'], dir)).status).toBe(0);
+    writeFileSync(join(dir, 'out', 'tiny', 'config.json'), '{"hidden_size": 5}\n');
+    const changed = await runAiscAsync(['verify', '--artifact', 'tiny=out'], dir);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toMatch(/DIGEST_MISMATCH.*tiny\/config\.json/);
+    // The kept archive itself, altered by one byte.
+    const altered = Buffer.from(archive);
+    altered.writeUInt8(altered.readUInt8(altered.length - 9) ^ 1, altered.length - 9);
+    writeFileSync(join(dir, 'tiny.tar.gz'), altered);
+    const tampered = await runAiscAsync(['verify'], dir);
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toMatch(/DIGEST_MISMATCH.*tiny\.tar\.gz/);
+  });
+
+  it.each<[string, Member[], RegExp]>([
+    ['a ".." member', [{ path: '../evil.sh', content: 'x' }], /member "\.\.\/evil\.sh" would be written outside the folder/],
+    ['an absolute member', [{ path: '/etc/cron.d/evil', content: 'x' }], /member "\/etc\/cron\.d\/evil" would be written outside the folder/],
+    ['a symlink leaving the archive', [{ path: 'model/link', type: '2', link: '../../etc/passwd' }], /member "model\/link" is a link leaving the archive/],
+    ['an absolute symlink', [{ path: 'link', type: '2', link: '/etc/passwd' }], /member "link" is a link leaving the archive/],
+    ['a member under a link', [{ path: 'dir', type: '2', link: 'real' }, { path: 'real/', type: '5' }, { path: 'dir/x', content: 'x' }], /member "dir\/x" lies under the link "dir"/],
+    ['a device', [{ path: 'dev/null', type: '3' }], /member "dev\/null" is a device/],
+    ['a FIFO', [{ path: 'pipe', type: '6' }], /member "pipe" is a FIFO/],
+    ['a path given twice', [{ path: 'a.json', content: '1' }, { path: 'a.json', content: '2' }], /member "a\.json" appears twice/],
+  ])('refuses %s: exit 1, naming it, nothing written', async (_what, members, message) => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, 'aisc.lock.json'), '{\n  "artifacts": {},\n  "lockfileVersion": 1\n}\n');
+    const before = readFileSync(join(dir, 'aisc.lock.json'));
+    writeFileSync(join(dir, 'bad.tar'), makeTar([{ path: 'ok.json', content: '{}' }, ...members]));
+    const result = await runAiscAsync(['lock', 'bad.tar', '--kind', 'model'], dir);
+    expect(result.status).toBe(1);
+    const lines = errorLines(result);
+    expect(lines[0]).toMatch(/^aisc: ARCHIVE_UNSAFE bad\.tar: /);
+    expect(lines[0]).toMatch(message);
+    expect(readFileSync(join(dir, 'aisc.lock.json')).equals(before)).toBe(true);
+    expect(existsSync(join(dir, 'ok.json'))).toBe(false);
+  });
+
+  it('a corrupt archive is ARCHIVE_INVALID (exit 1)', async () => {
+    const dir = makeTempDir();
+    const tar = makeTar([{ path: 'a.json', content: '{}' }]);
+    tar[148] = 0x39;
+    writeFileSync(join(dir, 'bad.tar'), tar);
+    const result = await runAiscAsync(['lock', 'bad.tar', '--kind', 'model'], dir);
+    expect(result.status).toBe(1);
+    expect(errorLines(result)[0]).toMatch(/^aisc: ARCHIVE_INVALID bad\.tar: not a readable tar archive/);
+  });
+});
+
+describe('https:// URLs: hashed while they download, kept with --path, fetched again', () => {
+  it('locks a file with its URL, size, SHA-256 and ETag; fetch restores it; verify passes offline', async () => {
+    const dir = makeTempDir();
+    const body = makeSafetensors({ lora_A: { dtype: 'F32', shape: [256, 128] } }, 3);
+    server = await startRegistry({
+      '/models/adapter.safetensors': (_request, response) => void response.writeHead(200, { etag: '"v1"', 'content-length': String(body.length) }).end(body),
+    });
+    const url = `${server.url}models/adapter.safetensors`;
+    const result = await runAiscAsync(['lock', url, '--path', 'adapters/adapter.safetensors', '--kind', 'adapter'], dir);
+    expect(result.stderr).toBe('');
+    expect(readFileSync(join(dir, 'adapters', 'adapter.safetensors')).equals(body)).toBe(true);
+    const artifact = (JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: unknown; files: unknown[]; layout: string }> })['artifacts']['adapter.safetensors'];
+    expect(artifact?.source).toEqual({ type: 'url', url, etag: '"v1"', path: 'adapters/adapter.safetensors' });
+    expect(artifact?.files).toEqual([{ path: 'adapter.safetensors', size: body.length, sha256: sha256(body) }]);
+    rmSync(join(dir, 'adapters'), { recursive: true });
+    const fetched = await runAiscAsync(['fetch'], dir);
+    expect(fetched.stdout).toContain('(1 downloaded, 0 already present and correct)');
+    await server.close();
+    server = undefined;
+    expect((await runAiscAsync(['verify'], dir)).status).toBe(0);
+  });
+
+  it('refuses plain http to another host (exit 2) and a server that now serves other bytes (exit 1, nothing kept)', async () => {
+    const dir = makeTempDir();
+    const plain = await runAiscAsync(['lock', 'http://example.com/model.bin'], dir);
+    expect(plain.status).toBe(2);
+    expect(errorLines(plain)).toEqual(['aisc: USAGE aisc lock: http://example.com/model.bin: plain http is refused, https is required (http only for loopback hosts)']);
+    let content = 'first bytes';
+    server = await startRegistry({ '/f.json': (_request, response) => void response.writeHead(200).end(content) });
+    expect((await runAiscAsync(['lock', `${server.url}f.json`, '--path', 'f.json', '--kind', 'tokenizer'], dir)).status).toBe(0);
+    rmSync(join(dir, 'f.json'));
+    content = 'other bytes';
+    const fetched = await runAiscAsync(['fetch'], dir);
+    expect(fetched.status).toBe(1);
+    expect(errorLines(fetched)[0]).toMatch(/^aisc: CONTENT_MISMATCH f\.json: http:\/\/127\.0\.0\.1:\d+\/f\.json: the bytes served are not what is locked/);
+    expect(readdirSync(dir).sort()).toEqual(['aisc.lock.json']);
+  });
+
+  it('locks a .tgz from a URL as its members', async () => {
+    const dir = makeTempDir();
+    const archive = gzipSync(makeTar(MODEL));
+    server = await startRegistry({ '/dl/tiny.tgz': (_request, response) => void response.writeHead(200).end(archive) });
+    const result = await runAiscAsync(['lock', `${server.url}dl/tiny.tgz`, '--kind', 'model', '--path', 'tiny.tgz'], dir);
+    expect(result.stderr).toBe('');
+    const artifact = (JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: unknown; files: unknown[] }> }).artifacts.tiny;
+    expect(artifact?.source).toEqual({ type: 'archive', url: `${server.url}dl/tiny.tgz`, path: 'tiny.tgz', sha256: sha256(archive), size: archive.length, compression: 'gzip' });
+    expect(artifact?.files).toHaveLength(3);
+    expect((await runAiscAsync(['verify'], dir)).status).toBe(0);
+  });
+});
