@@ -6,6 +6,9 @@ import { ContentHasher } from './content-hash.js';
 import type { HttpResponse } from './http.js';
 import { describeNetworkError, redact } from './urls.js';
 
+/** Bytes written to disk at once. */
+const WRITE_SLICE_BYTES = 4 * 1024 * 1024;
+
 export interface Expected {
   size: number;
   sha256: string;
@@ -93,6 +96,20 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
     }
   }
   let written = resumed;
+  // Chunks arrive at 64 KiB; they are written in 4 MiB slices, one write in flight while the
+  // next slice is received and hashed.
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const flush = async (): Promise<void> => {
+    await inFlight;
+    if (pendingBytes === 0) return;
+    const slice = Buffer.concat(pending, pendingBytes);
+    pending.length = 0;
+    written += pendingBytes;
+    pendingBytes = 0;
+    inFlight = handle.write(slice);
+  };
   try {
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
@@ -100,12 +117,19 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
           response.body.destroy();
           throw mismatch(options, `more than the ${expected?.size ?? 0} bytes locked`);
         }
-        await handle.write(chunk);
-        written += chunk.length;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
         options.onBytes?.(chunk.length);
+        if (pendingBytes >= WRITE_SLICE_BYTES) await flush();
       }
+      await flush();
+      await inFlight;
     } catch (error) {
+      await inFlight.catch(() => undefined);
       if (isAiscError(error)) throw error;
+      // What arrived is written, so the next attempt resumes after it.
+      await flush().catch(() => undefined);
+      await inFlight.catch(() => undefined);
       throw new BrokenOff(describeNetworkError(error, 'the server'), written);
     }
     if (expected && written < expected.size) throw new BrokenOff(`the answer ended after ${written} of ${expected.size} bytes`, written);
