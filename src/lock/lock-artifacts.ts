@@ -88,7 +88,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
       names.add(name);
     }
     // Gate again with the kinds now known, still before anything is hashed or downloaded.
-    if (rules && !options.force) assertAllowedSources(planned, rules, options.lockfile);
+    if (rules && !options.force) assertAllowedSources(planned, rules);
     const hashed = await hashPlanned(planned, pool, options);
     return await record(planned, hashed, options, ignore, before, rules);
   } finally {
@@ -224,8 +224,7 @@ function assertAllowedOrigins(sources: ArtifactSource[], rules: NonNullable<Rule
   }
 }
 
-function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>, lockfile: string): void {
-  void lockfile;
+function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>): void {
   const artifacts = new Map<string, FileArtifact>(planned.map((plan) => [plan.name, { kind: plan.kind, layout: plan.resolved.layout, source: plan.resolved.source, files: [], digest: '' }]));
   const refused = rules.evaluate(rules.policy, { lockfileVersion: 1, artifacts }).filter((finding) => finding.code === 'POLICY_SOURCE');
   if (refused.length > 0) {
