@@ -55,7 +55,8 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
   const bytes = await readLockfileBytes(options.lockfile);
   const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile, toManifestReader(options.lockfile));
   const chosen: [string, FileArtifact][] = [];
-  for (const name of names) {
+  // A name given twice is fetched once.
+  for (const name of new Set(names)) {
     const artifact = lockfile.artifacts.get(name);
     if (!artifact) throw new AiscError('UNKNOWN_ARTIFACT', `${name}: not in ${options.lockfile}`);
     if (artifact.kind === 'npm' || !isFetchable(artifact)) throw new AiscError('USAGE', `${name}: ${artifact.kind === 'npm' ? 'an npm package (npm ci installs it)' : 'not locked from a URL or the Hub (or locked without --path)'}; nothing to fetch`);

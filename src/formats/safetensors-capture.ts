@@ -50,3 +50,19 @@ export class SafetensorsHeaderCapture {
     return { header: this.header };
   }
 }
+
+/**
+ * A safetensors header without the weights, through `read(start, end)` (a Range request, a file
+ * read): its 8-byte length first, then exactly that many bytes, within the reference limits.
+ */
+export async function readSafetensorsHeader(size: number, read: (start: number, end: number) => Promise<Buffer>): Promise<SafetensorsCapture> {
+  const capture = new SafetensorsHeaderCapture(size);
+  if (size < 8) return capture.result();
+  const prefix = await read(0, 8);
+  capture.feed(prefix);
+  if (prefix.length < 8) return capture.result();
+  const length = prefix.readBigUInt64LE(0);
+  if (length > BigInt(Math.min(MAX_SAFETENSORS_HEADER_BYTES, size - 8))) return capture.result();
+  capture.feed(await read(8, 8 + Number(length)));
+  return capture.result();
+}

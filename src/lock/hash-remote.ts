@@ -1,6 +1,6 @@
 import { AiscError } from '../errors.js';
 import { getInspection, SafetensorsHeaderCapture, type SafetensorsCapture } from '../formats/index.js';
-import { MAX_SAFETENSORS_HEADER_BYTES } from '../formats/safetensors-capture.js';
+import { readSafetensorsHeader } from '../formats/safetensors-capture.js';
 import type { FileEntry } from '../lockfile/types.js';
 import { ContentHasher } from '../sources/content-hash.js';
 import type { ListedFile, ResolvedSource } from '../sources/index.js';
@@ -63,15 +63,10 @@ function mismatch(spec: string, file: ListedFile, detail: string): AiscError {
   return new AiscError('CONTENT_MISMATCH', `${spec}: ${file.path}: the bytes served are not what the listing says (${detail}); nothing was locked`);
 }
 
-/** A safetensors header without the weights: its 8-byte length, then that many bytes. */
-async function readHeader(resolved: ResolvedSource, file: ListedFile): Promise<SafetensorsCapture> {
-  const capture = new SafetensorsHeaderCapture(file.size);
-  if (file.size < 8 || !resolved.readRange) return capture.result();
-  const prefix = await resolved.readRange(file, 0, 8);
-  capture.feed(prefix);
-  if (prefix.length < 8) return capture.result();
-  const length = prefix.readBigUInt64LE(0);
-  if (length > BigInt(Math.min(MAX_SAFETENSORS_HEADER_BYTES, file.size - 8))) return capture.result();
-  capture.feed(await resolved.readRange(file, 8, 8 + Number(length)));
-  return capture.result();
+/** A safetensors header without the weights: two Range requests. */
+function readHeader(resolved: ResolvedSource, file: ListedFile): Promise<SafetensorsCapture> {
+  return readSafetensorsHeader(file.size, (start, end) => {
+    if (!resolved.readRange) throw new AiscError('INTERNAL', `${file.path}: its header cannot be read from this source`);
+    return resolved.readRange(file, start, end);
+  });
 }

@@ -63,6 +63,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
   const context: SourceContext = {
     lockfile: options.lockfile,
     ignore: toIgnoreMatcher(ignore),
+    ignoreGiven: (options.ignore ?? []).length > 0,
     allowSymlinks: options.allowSymlinks ?? false,
     include: options.include,
     exclude: options.exclude,

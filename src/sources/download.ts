@@ -55,7 +55,14 @@ export async function downloadFile(options: DownloadOptions): Promise<Downloaded
       return await downloadOnce(options);
     } catch (error) {
       if (!(error instanceof BrokenOff) || attempt >= retries) {
-        if (error instanceof BrokenOff) throw new AiscError('HTTP_FAILED', `${options.what}: ${error.message}; run again to resume from the ${error.written} bytes kept`);
+        if (error instanceof BrokenOff) {
+          // Without an expected digest a partial file cannot be trusted to resume from: drop it.
+          if (!options.expected) {
+            await unlink(options.partial).catch(() => undefined);
+            throw new AiscError('HTTP_FAILED', `${options.what}: ${error.message}; nothing was kept, run again`);
+          }
+          throw new AiscError('HTTP_FAILED', `${options.what}: ${error.message}; run again to resume from the ${error.written} bytes kept`);
+        }
         throw error;
       }
     }

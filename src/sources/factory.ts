@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getInspection, SafetensorsHeaderCapture, type SafetensorsCapture } from '../formats/index.js';
+import { readSafetensorsHeader } from '../formats/safetensors-capture.js';
 import { describeOrigin } from '../lockfile/source.js';
 import type { ArchiveSource, HubSource, UrlSource } from '../lockfile/types.js';
 import { isArchivePath, listArchive } from './archive.js';
@@ -23,6 +25,8 @@ export interface SourceContext {
   /** --ignore globs and the defaults (local folders). */
   ignore: IgnoreMatcher;
   allowSymlinks: boolean;
+  /** The user gave --ignore globs (they apply to folders on disk only). */
+  ignoreGiven?: boolean;
   /** --include / --exclude (Hub repos). */
   include?: string[];
   exclude?: string[];
@@ -65,16 +69,25 @@ export function isRemoteSpec(spec: string): boolean {
  * so the caller can hold every origin against the policy before any disk or network work.
  */
 export function getSource(spec: string, context: SourceContext, network: Network): ArtifactSource {
-  if (isHubSpec(spec)) return hubSource(parseHubSpec(spec), spec, context, network);
+  const hub = isHubSpec(spec);
+  if (!hub && (context.include || context.exclude)) throw new AiscError('USAGE', `--include/--exclude: for hf:// sources, not ${spec}`);
+  const source = pickSource(spec, hub, context, network);
+  // --ignore is recorded for folders on disk and applied again by verify; any other source is
+  // locked whole (or by --include/--exclude), so a glob that would silently do nothing is refused.
+  if (context.ignoreGiven && !source.takesIgnore) throw new AiscError('USAGE', `--ignore: for folders on disk; ${spec} is locked whole${hub ? ' (select files with --include/--exclude)' : ''}`);
+  return source;
+}
+
+function pickSource(spec: string, hub: boolean, context: SourceContext, network: Network): ArtifactSource & { takesIgnore?: boolean } {
+  if (hub) return hubSource(parseHubSpec(spec), spec, context, network);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(spec)) {
     const url = parseHttpsUrl(spec, 'aisc lock');
     return isArchivePath(url.pathname) ? urlArchiveSource(url, spec, context, network) : urlSource(url, spec, context, network);
   }
-  if (context.include || context.exclude) throw new AiscError('USAGE', `--include/--exclude: for hf:// sources; use --ignore for ${spec}`);
   const snapshot = parseSnapshotPath(resolve(spec));
   if (snapshot) return snapshotSource(spec, context);
   if (isArchivePath(spec)) return archiveFileSource(spec, context);
-  return pathSource(spec, context);
+  return { ...pathSource(spec, context), takesIgnore: true };
 }
 
 function pathSource(spec: string, context: SourceContext): ArtifactSource {
@@ -194,9 +207,12 @@ function urlSource(url: URL, spec: string, context: SourceContext, network: Netw
           if (listed) return listed;
           // Hashed while it downloads, kept only with --path (written atomically), never held whole.
           const inspect = getInspection(name) === 'safetensors';
-          const fetched = await fetchUrl(url, spec, context.keepAt, network, inspect ? captureHeader : undefined);
+          // From the network the header is taken from the stream being hashed; from a kept file, by
+          // reading its first bytes again rather than the whole file.
+          const fetched = await fetchUrl(url, spec, context.keepAt, network, inspect && context.keepAt === undefined ? captureHeader : undefined);
           if (fetched.etag) source.etag = fetched.etag;
-          listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(fetched.result ? { safetensors: fetched.result } : {}) }];
+          const header = fetched.result ?? (inspect && context.keepAt !== undefined ? await readHeaderFromFile(context.keepAt, fetched.size) : undefined);
+          listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(header ? { safetensors: header } : {}) }];
           return listed;
         },
       });
@@ -259,6 +275,20 @@ async function captureHeader(body: AsyncIterable<Buffer>): Promise<SafetensorsCa
   const capture = new SafetensorsHeaderCapture(Number.MAX_SAFE_INTEGER);
   for await (const chunk of body) capture.feed(chunk);
   return capture.result();
+}
+
+/** A safetensors header read from the start of a file just written: two reads, not the whole file. */
+async function readHeaderFromFile(path: string, size: number): Promise<SafetensorsCapture> {
+  const handle = await open(path, 'r');
+  try {
+    return await readSafetensorsHeader(size, async (start, end) => {
+      const buffer = Buffer.alloc(end - start);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+      return buffer.subarray(0, bytesRead);
+    });
+  } finally {
+    await handle.close();
+  }
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<undefined> {

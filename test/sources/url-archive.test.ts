@@ -126,6 +126,22 @@ describe('archives: every member hashed as the archive streams, never extracted'
   });
 });
 
+describe('flags that would do nothing for a source are refused', () => {
+  it.each([
+    [['lock', 'hf://acme/tiny', '--ignore', '*.bin'], 'aisc: USAGE --ignore: for folders on disk; hf://acme/tiny is locked whole (select files with --include/--exclude)'],
+    [['lock', 'tiny.tar.gz', '--ignore', '*.json'], 'aisc: USAGE --ignore: for folders on disk; tiny.tar.gz is locked whole'],
+    [['lock', 'https://example.com/w.safetensors', '--include', '*.json'], 'aisc: USAGE --include/--exclude: for hf:// sources, not https://example.com/w.safetensors'],
+    [['lock', 'https://example.com/w.safetensors', '--ignore', 'x'], 'aisc: USAGE --ignore: for folders on disk; https://example.com/w.safetensors is locked whole'],
+  ])('%j: exit 2, one line, nothing read', async (args, line) => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, 'tiny.tar.gz'), gzipSync(makeTar(MODEL)));
+    const result = await runAiscAsync(args, dir);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual([line]);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+  });
+});
+
 describe('https:// URLs: hashed while they download, kept with --path, fetched again', () => {
   it('locks a file with its URL, size, SHA-256 and ETag; fetch restores it; verify passes offline', async () => {
     const dir = makeTempDir();
