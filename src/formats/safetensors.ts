@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { AiscError } from '../errors.js';
+import { AiscError, isAiscError } from '../errors.js';
+import { parseJsonStrict } from '../io/strict-json.js';
 import { MAX_SAFETENSORS_HEADER_BYTES as MAX_HEADER_BYTES, type SafetensorsCapture } from './safetensors-capture.js';
 
 export interface SafetensorsFacts {
@@ -13,7 +14,7 @@ const DTYPE_BYTES = new Map<string, number>([
   ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1], ['F8_E8M0', 1],
   ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
   ['I32', 4], ['U32', 4], ['F32', 4],
-  ['I64', 8], ['U64', 8], ['F64', 8],
+  ['I64', 8], ['U64', 8], ['F64', 8], ['C64', 8],
 ]);
 
 /**
@@ -45,13 +46,26 @@ export function toSafetensorsFacts(capture: SafetensorsCapture, fileSize: number
 }
 
 function toFacts(header: Uint8Array, dataBytes: number, where: string): SafetensorsFacts {
-  let parsed: unknown;
+  // The reference reader's rules: a UTF-8 JSON object that starts at the first byte, no key twice.
+  if (header[0] !== 0x7b) throw invalid(where, 'expected the header to start with "{"');
+  let text: string;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(header);
   } catch {
     throw invalid(where, 'expected a UTF-8 JSON header');
   }
+  let parsed: unknown;
+  try {
+    parsed = parseJsonStrict(text, 'header');
+  } catch (error) {
+    if (!isAiscError(error)) throw error;
+    throw invalid(where, error.code === 'JSON_DUPLICATE_KEY' ? error.message : 'expected a JSON object header');
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(where, 'expected a JSON object header');
+  const metadata = (parsed as Record<string, unknown>).__metadata__;
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === 'string'))) {
+    throw invalid(where, '__metadata__: expected an object of strings');
+  }
   const spans: [number, number][] = [];
   const dtypes = new Set<string>();
   let parameters = 0;
@@ -82,5 +96,5 @@ function toFacts(header: Uint8Array, dataBytes: number, where: string): Safetens
 }
 
 function invalid(where: string, message: string): AiscError<'FORMAT_INVALID'> {
-  return new AiscError('FORMAT_INVALID', `${where}: not a valid safetensors file: ${message}`);
+  return new AiscError('FORMAT_INVALID', `${where === '' ? '' : `${where}: `}not a valid safetensors file: ${message}`);
 }

@@ -1,0 +1,283 @@
+import { Gunzip } from 'fflate';
+import { isAiscError } from '../errors.js';
+import { GgufInvalid, MAX_GGUF_HEADER_BYTES, NeedMore, parseGgufHeader, type GgufHeader } from './gguf.js';
+import type { ContentFormat, Inspection, WeightFacts } from './inspection.js';
+import { NPY_MAGIC, parseNpyHeader } from './numpy.js';
+import { PickleScanner } from './pickle.js';
+import { MAX_SAFETENSORS_HEADER_BYTES, SafetensorsHeaderCapture } from './safetensors-capture.js';
+import { toSafetensorsFacts } from './safetensors.js';
+import { TarWalker } from './tar-walk.js';
+import { ZipWalker, type ByteSink, type ZipWalk } from './zip-walk.js';
+
+/** Bytes looked at before the format is decided. */
+const HEAD_BYTES = 4096;
+/** Containers inside containers (a zip in a zip in a gzip) are opened this deep, no deeper. */
+const MAX_DEPTH = 3;
+const MAX_GUNZIPPED_BYTES = 64 * 1024 ** 3;
+/** PyTorch's legacy format opens with a pickle of its magic number (protocol 2, LONG1). */
+const TORCH_LEGACY_MAGIC = Buffer.from('80028a0a6cfc9c46f9206aa850192e', 'hex');
+const OPAQUE_MAGIC: [Buffer, string][] = [
+  [Buffer.from('377abcaf271c', 'hex'), '7z'],
+  [Buffer.from('fd377a585a00', 'hex'), 'xz'],
+  [Buffer.from('28b52ffd', 'hex'), 'zstd'],
+  [Buffer.from('04224d18', 'hex'), 'lz4'],
+  [Buffer.from('526172211a07', 'hex'), 'rar'],
+  [Buffer.from('425a68', 'hex'), 'bzip2'],
+];
+
+interface Consumer {
+  feed(chunk: Buffer): void;
+  end(total: number): void;
+}
+
+/**
+ * Tells what a byte stream is from its content, as it streams by in the chunks being hashed:
+ * magic bytes and structure, never a name. Every stream is also walked as a pickle from its
+ * first byte (a loader like torch.load unpickles whatever is not a zip), and containers (zip,
+ * tar, gzip, numpy object arrays) have each member inspected the same way.
+ */
+export class ContentInspector implements ByteSink {
+  private head: Buffer[] = [];
+  private headLength = 0;
+  private consumer: Consumer | undefined;
+  private decided = false;
+  private readonly pickle = new PickleScanner();
+  private total = 0;
+  private readonly result: Inspection = { format: 'unknown' };
+
+  constructor(
+    private readonly size: number | undefined,
+    private readonly depth = 0,
+  ) {}
+
+  feed(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.total += chunk.length;
+    if (!this.pickle.finished) this.pickle.feed(chunk);
+    if (this.decided) return this.consumer?.feed(chunk);
+    // Copied: the hash worker reuses its read buffer for the next chunk.
+    const take = chunk.subarray(0, HEAD_BYTES - this.headLength);
+    this.head.push(Buffer.from(take));
+    this.headLength += take.length;
+    if (this.headLength < HEAD_BYTES) return;
+    this.decide(Buffer.concat(this.head), false);
+    this.head = [];
+    if (chunk.length > take.length) this.consumer?.feed(chunk.subarray(take.length));
+  }
+
+  end(): Inspection {
+    if (!this.decided) this.decide(Buffer.concat(this.head), true);
+    this.consumer?.end(this.total);
+    const scan = this.pickle.end();
+    const own = this.result.format === 'unknown' || this.result.format === 'text' || this.result.format === 'json' || this.result.format === 'pickle' || this.result.format === 'pytorch-legacy';
+    // In a file that is something else by its magic, only imports count: its bytes failing as
+    // opcodes is what they should do.
+    if (scan.isPickle && (own || scan.imports.length > 0)) {
+      if (own && this.result.format !== 'pytorch-legacy') this.result.format = 'pickle';
+      this.addPickle({ imports: scan.imports, problems: scan.problems });
+    }
+    return this.result;
+  }
+
+  private decide(h: Buffer, complete: boolean): void {
+    const starts = (magic: Buffer | string, at = 0): boolean => h.length >= at + magic.length && h.subarray(at, at + magic.length).equals(typeof magic === 'string' ? Buffer.from(magic, 'latin1') : magic);
+    this.decided = true;
+    let consumer: Consumer | undefined;
+    if (h.length === 0) this.result.format = 'unknown';
+    else if (starts(TORCH_LEGACY_MAGIC)) this.result.format = 'pytorch-legacy';
+    else if (h[0] === 0x80 && (h[1] ?? 0) >= 2 && (h[1] ?? 0) <= 5) this.result.format = 'pickle';
+    else if (starts('PK\x03\x04') || starts('PK\x05\x06')) consumer = this.container('zip', (open) => new ZipWalker(open));
+    else if (starts('GGUF')) consumer = this.gguf();
+    else if (starts(NPY_MAGIC)) consumer = this.numpy();
+    else if (starts(Buffer.from([0x1f, 0x8b, 0x08]))) consumer = this.gzip();
+    else if (starts('ustar', 257)) consumer = this.container('tar', (open) => new TarWalker(open));
+    else if (h.length >= 9 && h[8] === 0x7b) consumer = this.safetensors();
+    else {
+      const opaque = OPAQUE_MAGIC.find(([magic]) => starts(magic));
+      if (opaque) this.addOpaque(`compressed with ${opaque[1]}, which aisc does not open: a pickle may hide inside`);
+      else this.result.format = getTextFormat(h, complete) ?? 'unknown';
+    }
+    this.consumer = consumer;
+    consumer?.feed(h);
+  }
+
+  private container(format: 'zip' | 'tar', make: (open: (size: number | undefined) => ByteSink) => { feed(b: Buffer): void; end(): ZipWalk }): Consumer | undefined {
+    this.result.format = format;
+    if (this.depth >= MAX_DEPTH) {
+      this.addOpaque(`a ${format} nested more than ${MAX_DEPTH} deep`);
+      return undefined;
+    }
+    const walker = make((size) => new ContentInspector(size, this.depth + 1));
+    return {
+      feed: (chunk) => walker.feed(chunk),
+      end: () => {
+        const walk = walker.end();
+        for (const member of walk.members) this.addMember(member.name, member.inspection);
+        walk.opaque.forEach((reason) => this.addOpaque(reason));
+        const members = walk.members;
+        if (format === 'zip' && members.some((m) => /(^|\/)data\.pkl$/.test(m.name) && m.inspection.format === 'pickle')) this.result.format = 'pytorch-zip';
+        else if (format === 'zip' && members.length > 0 && members.every((m) => m.inspection.format === 'numpy')) {
+          this.result.format = 'numpy';
+          this.result.facts = sumFacts(members.map((m) => m.inspection.facts));
+        }
+      },
+    };
+  }
+
+  private gzip(): Consumer | undefined {
+    this.result.format = 'gzip';
+    if (this.depth >= MAX_DEPTH) {
+      this.addOpaque(`gzip nested more than ${MAX_DEPTH} deep`);
+      return undefined;
+    }
+    const inner = new ContentInspector(undefined, this.depth + 1);
+    let out = 0;
+    let failed = false;
+    const gunzip = new Gunzip((data) => {
+      out += data.length;
+      if (out > MAX_GUNZIPPED_BYTES) throw new Error(`decompresses past ${MAX_GUNZIPPED_BYTES} bytes`);
+      inner.feed(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    });
+    const push = (chunk: Uint8Array, final: boolean): void => {
+      if (failed) return;
+      try {
+        gunzip.push(chunk, final);
+      } catch (error) {
+        failed = true;
+        this.addOpaque(`corrupt gzip data (${error instanceof Error ? error.message : String(error)})`);
+      }
+    };
+    return {
+      feed: (chunk) => push(chunk, false),
+      end: () => {
+        push(new Uint8Array(0), true);
+        this.addMember('(decompressed)', inner.end());
+      },
+    };
+  }
+
+  private safetensors(): Consumer {
+    this.result.format = 'safetensors';
+    const capture = new SafetensorsHeaderCapture(this.size ?? MAX_SAFETENSORS_HEADER_BYTES + 8 + Number.MAX_SAFE_INTEGER / 2);
+    return {
+      feed: (chunk) => capture.feed(chunk),
+      end: (total) => {
+        try {
+          this.result.facts = { ...toSafetensorsFacts(capture.result(), total, '') };
+        } catch (error) {
+          if (!isAiscError(error)) throw error;
+          this.result.invalid = error.message;
+        }
+      },
+    };
+  }
+
+  private gguf(): Consumer {
+    this.result.format = 'gguf';
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let attemptAt = 64 * 1024;
+    let header: GgufHeader | undefined;
+    const attempt = (final: boolean): void => {
+      try {
+        header = parseGgufHeader(Buffer.concat(chunks));
+        chunks.length = 0;
+      } catch (error) {
+        if (error instanceof GgufInvalid) this.result.invalid = `not a valid GGUF file: ${error.message}`;
+        else if (!(error instanceof NeedMore)) throw error;
+        else if (final || kept >= MAX_GGUF_HEADER_BYTES) this.result.invalid = `not a valid GGUF file: the header ${kept >= MAX_GGUF_HEADER_BYTES ? `runs past ${MAX_GGUF_HEADER_BYTES} bytes` : 'is truncated'}`;
+        else return;
+        chunks.length = 0;
+      }
+    };
+    return {
+      feed: (chunk) => {
+        if (header || this.result.invalid) return;
+        const take = chunk.subarray(0, MAX_GGUF_HEADER_BYTES - kept);
+        chunks.push(Buffer.from(take));
+        kept += take.length;
+        if (kept >= attemptAt || kept >= MAX_GGUF_HEADER_BYTES) {
+          attemptAt *= 2;
+          attempt(false);
+        }
+      },
+      end: (total) => {
+        if (!header && !this.result.invalid) attempt(true);
+        if (!header) return;
+        const needed = header.dataStart + header.dataBytes;
+        if (needed > total) this.result.invalid = `not a valid GGUF file: its tensors need ${needed} bytes, the file has ${total}`;
+        else this.result.facts = header.facts;
+      },
+    };
+  }
+
+  private numpy(): Consumer {
+    this.result.format = 'numpy';
+    const chunks: Buffer[] = [];
+    let data: PickleScanner | undefined;
+    let decided = false;
+    return {
+      feed: (chunk) => {
+        if (decided) return data?.feed(chunk);
+        chunks.push(Buffer.from(chunk));
+        const b = Buffer.concat(chunks);
+        const header = parseNpyHeader(b);
+        if (header === undefined) return;
+        decided = true;
+        chunks.length = 0;
+        if (typeof header === 'string') {
+          this.result.invalid = `not a valid .npy file: ${header}`;
+          return;
+        }
+        this.result.facts = header.facts;
+        // An object array's data is a pickle (np.load with allow_pickle=True unpickles it).
+        if (header.object) {
+          data = new PickleScanner();
+          data.feed(b.subarray(header.length));
+        }
+      },
+      end: () => {
+        if (!decided) this.result.invalid = 'not a valid .npy file: the header is truncated';
+        const scan = data?.end();
+        if (scan && (scan.isPickle || scan.problems.length > 0)) this.addPickle({ member: '(object array data)', imports: scan.imports, problems: scan.problems });
+      },
+    };
+  }
+
+  private addMember(name: string, inner: Inspection): void {
+    for (const pickle of inner.pickles ?? []) this.addPickle({ ...pickle, member: pickle.member === undefined ? name : `${name}!/${pickle.member}` });
+    for (const reason of inner.opaque ?? []) this.addOpaque(`${name}: ${reason}`);
+  }
+
+  private addPickle(pickle: NonNullable<Inspection['pickles']>[number]): void {
+    (this.result.pickles ??= []).push(pickle);
+  }
+
+  private addOpaque(reason: string): void {
+    (this.result.opaque ??= []).push(reason);
+  }
+}
+
+/** text or json from the first bytes: UTF-8 with no control bytes but whitespace (and ESC). */
+function getTextFormat(h: Buffer, complete: boolean): ContentFormat | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(h, { stream: !complete });
+  } catch {
+    return undefined;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]/.test(text)) return undefined;
+  const first = /\S/.exec(text)?.[0];
+  return first === '{' || first === '[' ? 'json' : 'text';
+}
+
+function sumFacts(all: (WeightFacts | undefined)[]): WeightFacts | undefined {
+  const present = all.filter((facts): facts is WeightFacts => facts !== undefined);
+  if (present.length === 0) return undefined;
+  return {
+    tensors: present.reduce((sum, f) => sum + f.tensors, 0),
+    parameters: present.reduce((sum, f) => sum + f.parameters, 0),
+    dtypes: [...new Set(present.flatMap((f) => f.dtypes))].sort(),
+  };
+}

@@ -1,0 +1,40 @@
+/** What a file is, told from its bytes alone (never from its name). */
+export const CONTENT_FORMATS = ['safetensors', 'gguf', 'pytorch-zip', 'pytorch-legacy', 'pickle', 'numpy', 'zip', 'tar', 'gzip', 'json', 'text', 'unknown'] as const;
+export type ContentFormat = (typeof CONTENT_FORMATS)[number];
+
+/** Formats whose loading runs pickles: denied by `denyFormats: [pickle]` along with plain pickles. */
+export const PICKLE_FORMATS: ReadonlySet<ContentFormat> = new Set(['pickle', 'pytorch-zip', 'pytorch-legacy']);
+
+/** Formats that hold model weights, for the artifact's `format.weights`. */
+export const WEIGHT_FORMATS: ReadonlySet<ContentFormat> = new Set(['safetensors', 'gguf', 'pytorch-zip', 'pytorch-legacy', 'pickle', 'numpy']);
+
+/** What a reviewer reads of a weight file's header. */
+export interface WeightFacts {
+  tensors: number;
+  parameters: number;
+  dtypes: string[];
+  /** GGUF `general.architecture`. */
+  architecture?: string;
+  /** GGUF `general.file_type`, by llama.cpp's name (Q4_K_M…). */
+  quantization?: string;
+}
+
+/** One pickle found by its opcodes, in the file itself or in a member of it. */
+export interface PickleReport {
+  /** The member holding it (`archive/data.pkl`, `inner.zip!/x.pkl`); absent for the file itself. */
+  member?: string;
+  imports: string[];
+  /** What the walk could not follow: unsafe whatever the imports. */
+  problems: string[];
+}
+
+/** A file's inspection, made in the hash worker from the chunks it hashed. Plain data: it crosses threads. */
+export interface Inspection {
+  format: ContentFormat;
+  facts?: WeightFacts;
+  pickles?: PickleReport[];
+  /** Why a weight file is malformed (safetensors, GGUF, numpy header): FORMAT_INVALID. */
+  invalid?: string;
+  /** Where a pickle may hide that could not be opened (an encrypted or corrupt zip, 7z, xz). */
+  opaque?: string[];
+}
