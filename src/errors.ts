@@ -30,6 +30,9 @@ export type AiscErrorCode =
   | 'UNKNOWN_ARTIFACT'
   | 'GLOB_INVALID'
   | 'FORMAT_INVALID'
+  | 'FORMAT_MISMATCH'
+  | 'PICKLE_UNSAFE'
+  | 'CONTENT_UNSCANNABLE'
   | 'SIGNING_FAILED'
   | 'POLICY_NOT_FOUND'
   | 'POLICY_INVALID'
@@ -62,7 +65,8 @@ export type AiscErrorCode =
  * Codes that are findings about artifact content (exit 1), not unusable input: a policy violation,
  * bytes that differ from what the origin or the lockfile pins, an archive that would escape.
  */
-const FINDING_CODES: ReadonlySet<string> = new Set(['POLICY_VIOLATION', 'CONTENT_MISMATCH', 'ARCHIVE_UNSAFE', 'ARCHIVE_INVALID']);
+// Artifact content that is unsafe or malformed is a finding about the artifact, not bad usage.
+const FINDING_CODES: ReadonlySet<string> = new Set(['POLICY_VIOLATION', 'CONTENT_MISMATCH', 'ARCHIVE_UNSAFE', 'ARCHIVE_INVALID', 'FORMAT_INVALID', 'FORMAT_MISMATCH', 'PICKLE_UNSAFE', 'CONTENT_UNSCANNABLE']);
 
 /** Exit code for a code: a finding (1), INTERNAL a bug (3), the rest unusable input (2). */
 export function exitCodeFor(code: string): 1 | 2 | 3 {

@@ -1,6 +1,6 @@
-/** What a file is, told from its bytes alone (never from its name). */
-export const CONTENT_FORMATS = ['safetensors', 'gguf', 'pytorch-zip', 'pytorch-legacy', 'pickle', 'numpy', 'zip', 'tar', 'gzip', 'json', 'text', 'unknown'] as const;
-export type ContentFormat = (typeof CONTENT_FORMATS)[number];
+import type { ContentFormat } from '../lockfile/types.js';
+
+export { CONTENT_FORMATS, type ContentFormat } from '../lockfile/types.js';
 
 /** Formats whose loading runs pickles: denied by `denyFormats: [pickle]` along with plain pickles. */
 export const PICKLE_FORMATS: ReadonlySet<ContentFormat> = new Set(['pickle', 'pytorch-zip', 'pytorch-legacy']);

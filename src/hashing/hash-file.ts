@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
-import { SafetensorsHeaderCapture } from '../formats/safetensors-capture.js';
+import { ContentInspector } from '../formats/inspect.js';
 import type { HashJob, HashResult } from './types.js';
 
 const PROC_FD = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
@@ -43,11 +43,12 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (job.range && (job.range.start < 0 || job.range.end > size || job.range.start > job.range.end)) {
       return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
     }
-    const capture = job.inspect === 'safetensors' && !job.range ? new SafetensorsHeaderCapture(size) : undefined;
-    const sink: ChunkSink = capture
+    // What is judged is what was hashed: the inspector sees exactly the chunks the hash does.
+    const inspector = job.inspect && !job.range ? new ContentInspector(size) : undefined;
+    const sink: ChunkSink = inspector
       ? (chunk) => {
           hash.update(chunk);
-          capture.feed(chunk);
+          inspector.feed(chunk);
         }
       : (chunk) => hash.update(chunk);
     const expected = job.range ? job.range.end - job.range.start : size;
@@ -60,7 +61,7 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
-    return { ok: true, sha256: hash.digest('hex'), size: total, ...(capture ? { safetensors: capture.result() } : {}) };
+    return { ok: true, sha256: hash.digest('hex'), size: total, ...(inspector ? { inspection: inspector.end() } : {}) };
   } catch (error) {
     return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
   } finally {
@@ -68,7 +69,7 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
   }
 }
 
-/** Where each chunk read goes: the hash, and the header capture when there is one. */
+/** Where each chunk read goes: the hash, and the content inspector when there is one. */
 type ChunkSink = (chunk: Buffer) => void;
 
 function readSequential(fd: number, sink: ChunkSink, buffer: Buffer, onBytes: (n: number) => void): number {

@@ -1,4 +1,4 @@
-import type { SafetensorsCapture } from '../formats/safetensors-capture.js';
+import type { Inspection } from '../formats/inspection.js';
 
 /** One file for a hashing worker. */
 export interface HashJob {
@@ -14,8 +14,8 @@ export interface HashJob {
   linkRoot?: string;
   /** Hash only bytes [start, end) (an OpenSSF Model Signing shard); the whole file otherwise. */
   range?: { start: number; end: number };
-  /** Also keep this format's header from the chunks hashed (never from a second read). */
-  inspect?: 'safetensors';
+  /** Also tell what the file is from the chunks hashed (never from a second read): format, pickles, headers. */
+  inspect?: boolean;
 }
 
 export type HashFailureCode =
@@ -28,7 +28,7 @@ export type HashFailureCode =
   | 'FILE_CHANGED';
 
 export type HashResult =
-  | { ok: true; sha256: string; size: number; safetensors?: SafetensorsCapture }
+  | { ok: true; sha256: string; size: number; inspection?: Inspection }
   | { ok: false; code: HashFailureCode; message: string; size?: number };
 
 export interface HashTask {

@@ -31,8 +31,6 @@ parentPort?.on('message', (task: HashTask) => {
     for (const job of task.jobs) results.push(await hashFile(job, buffers, onBytes, task.overlap));
     flush();
     const reply: HashTaskResult = { id: task.id, results };
-    // Captured headers move to the main thread rather than being copied.
-    const headers = results.flatMap((result) => (result.ok && result.safetensors && 'header' in result.safetensors ? [result.safetensors.header.buffer as ArrayBuffer] : []));
-    parentPort?.postMessage(reply, headers);
+    parentPort?.postMessage(reply);
   })();
 });

@@ -1,5 +1,5 @@
 import { AiscError } from '../errors.js';
-import { getInspection, SafetensorsHeaderCapture, type SafetensorsCapture } from '../formats/index.js';
+import { ContentInspector, toHeaderInspection, type Inspection } from '../formats/index.js';
 import { readSafetensorsHeader } from '../formats/safetensors-capture.js';
 import type { FileEntry } from '../lockfile/types.js';
 import { ContentHasher } from '../sources/content-hash.js';
@@ -10,53 +10,53 @@ const CONCURRENCY = 8;
 
 export interface RemoteHashed {
   files: FileEntry[];
-  headers: Map<number, SafetensorsCapture>;
+  inspections: Map<number, Inspection>;
 }
 
 /**
  * The digests a remote listing does not know: each such file is downloaded and hashed as it
  * streams (never kept), its length and the origin's git blob SHA-1 checked; a file whose bytes
  * differ from the listing is CONTENT_MISMATCH (exit 1). Files whose SHA-256 the origin lists
- * (Hub LFS) are not downloaded; of a safetensors one only the header is read, with Range requests.
+ * (Hub LFS) are not downloaded, so not inspected: of a safetensors one only the header is read, with
+ * Range requests (verify inspects every byte of the fetched copy).
  */
 export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, listed: readonly ListedFile[], onBytes: (n: number) => void): Promise<RemoteHashed> {
   const files = new Array<FileEntry>(listed.length);
-  const headers = new Map<number, SafetensorsCapture>();
+  const inspections = new Map<number, Inspection>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < listed.length) {
       const index = next++;
       const file = listed[index] as ListedFile;
-      const inspect = getInspection(file.path) === 'safetensors';
       if (file.sha256 !== undefined) {
         files[index] = { path: file.path, size: file.size, sha256: file.sha256 };
-        if (file.safetensors) headers.set(index, file.safetensors);
-        else if (inspect && resolved.readRange) headers.set(index, await readHeader(resolved, file));
+        if (file.inspection) inspections.set(index, file.inspection);
+        else if (file.path.toLowerCase().endsWith('.safetensors') && resolved.readRange) inspections.set(index, toHeaderInspection(await readHeader(resolved, file), file.size));
         continue;
       }
-      const hashed = await hashOne(spec, resolved, file, inspect, onBytes);
+      const hashed = await hashOne(spec, resolved, file, onBytes);
       files[index] = { path: file.path, size: file.size, sha256: hashed.sha256 };
-      if (hashed.header) headers.set(index, hashed.header);
+      inspections.set(index, hashed.inspection);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, listed.length) }, worker));
-  return { files, headers };
+  return { files, inspections };
 }
 
-async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile, inspect: boolean, onBytes: (n: number) => void): Promise<{ sha256: string; header?: SafetensorsCapture }> {
+async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile, onBytes: (n: number) => void): Promise<{ sha256: string; inspection: Inspection }> {
   if (!resolved.open) throw new AiscError('INTERNAL', `${spec}: ${file.path} has no digest and cannot be read`);
   const body = await resolved.open(file);
   const hasher = new ContentHasher(file.size, file.gitOid !== undefined);
-  const capture = inspect ? new SafetensorsHeaderCapture(file.size) : undefined;
+  const inspector = new ContentInspector(file.size);
   for await (const chunk of body) {
     if (!hasher.update(chunk)) throw mismatch(spec, file, `more than the ${file.size} bytes listed`);
-    capture?.feed(chunk);
+    inspector.feed(chunk);
     onBytes(chunk.length);
   }
   if (hasher.size !== file.size) throw mismatch(spec, file, `${hasher.size} bytes, ${file.size} listed`);
   const digest = hasher.digest();
   if (file.gitOid !== undefined && digest.gitOid !== file.gitOid) throw mismatch(spec, file, `git blob ${digest.gitOid ?? '?'}, listed ${file.gitOid}`);
-  return { sha256: digest.sha256, ...(capture ? { header: capture.result() } : {}) };
+  return { sha256: digest.sha256, inspection: inspector.end() };
 }
 
 function mismatch(spec: string, file: ListedFile, detail: string): AiscError {
@@ -64,7 +64,7 @@ function mismatch(spec: string, file: ListedFile, detail: string): AiscError {
 }
 
 /** A safetensors header without the weights: two Range requests. */
-function readHeader(resolved: ResolvedSource, file: ListedFile): Promise<SafetensorsCapture> {
+function readHeader(resolved: ResolvedSource, file: ListedFile): ReturnType<typeof readSafetensorsHeader> {
   return readSafetensorsHeader(file.size, (start, end) => {
     if (!resolved.readRange) throw new AiscError('INTERNAL', `${file.path}: its header cannot be read from this source`);
     return resolved.readRange(file, start, end);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
-import { getFormatFacts, getInspection, getWeightFormat, type InspectedFile, type SafetensorsCapture } from '../formats/index.js';
+import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.js';
 import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
 import { ARTIFACT_KINDS, type FileArtifact, type FileArtifactKind, type FileEntry, type FormatFacts, type Lockfile } from '../lockfile/types.js';
@@ -91,6 +91,8 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     // Gate again with the kinds now known, still before anything is hashed or downloaded.
     if (rules && !options.force) assertAllowedSources(planned, rules);
     const hashed = await hashPlanned(planned, pool, options);
+    // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
+    if (!options.force) assertSafeContent(planned, hashed, rules);
     return await record(planned, hashed, options, ignore, before, rules);
   } finally {
     await pool.close();
@@ -100,10 +102,12 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
 
 type Rules = Awaited<ReturnType<typeof loadRules>>;
 
-/** What hashing gave back for one planned source: entries in listing order, headers by index. */
+/** What hashing gave back for one planned source: entries in listing order, inspections by index. */
 interface Hashed {
   files: FileEntry[];
-  headers: Map<number, SafetensorsCapture>;
+  inspections: Map<number, Inspection>;
+  /** Files --ignore leaves out, inspected for the format gate only. */
+  hidden?: { path: string; inspection: Inspection }[];
 }
 
 /**
@@ -114,10 +118,11 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   let remoteBytes = 0;
   const progress: ProgressSource = { bytesDone: () => pool.bytesDone() + remoteBytes };
   options.onHashing?.(progress, planned.reduce((sum, plan) => sum + plan.files.reduce((s, file) => s + (file.sha256 === undefined ? file.size : 0), 0), 0));
-  const results: Hashed[] = planned.map(() => ({ files: [], headers: new Map() }));
+  const results: Hashed[] = planned.map(() => ({ files: [], inspections: new Map() }));
   const jobs: HashJob[] = [];
-  // Which source and which of its files each job is: two numbers a job, not an object.
-  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length : 0), 0);
+  // Which source and which of its files each job is: two numbers a job, not an object. Files
+  // --ignore leaves out come after a source's own, for the format gate only.
+  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length + (plan.resolved.onDisk.hidden?.length ?? 0) : 0), 0);
   const ownerPlan = new Uint32Array(total);
   const ownerIndex = new Uint32Array(total);
   planned.forEach((plan, p) => {
@@ -127,21 +132,32 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
     plan.files.forEach((file, index) => {
       ownerPlan[jobs.length] = p;
       ownerIndex[jobs.length] = index;
-      jobs.push({ path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: getInspection(file.path) });
+      jobs.push({ path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: true });
+    });
+    (disk.hidden ?? []).forEach((path, k) => {
+      ownerPlan[jobs.length] = p;
+      ownerIndex[jobs.length] = plan.files.length + k;
+      jobs.push({ path, root: disk.realRoot, followSymlinks: false, inspect: true });
     });
   });
   let failure: { plan: Planned; path: string; code: string; message: string } | undefined;
   await pool.hashEach(jobs, (j, result) => {
     const [p, index] = [ownerPlan[j] ?? 0, ownerIndex[j] ?? 0];
     const plan = planned[p] as Planned;
-    const path = plan.files[index]?.path ?? '';
     const target = results[p] as Hashed;
+    const hiddenPath = index >= plan.files.length ? plan.resolved.onDisk?.hidden?.[index - plan.files.length] : undefined;
+    if (hiddenPath !== undefined) {
+      // A left-out file that cannot be read cannot hide anything from the gate either way.
+      if (result.ok && result.inspection) (target.hidden ??= []).push({ path: hiddenPath, inspection: result.inspection });
+      return;
+    }
+    const path = plan.files[index]?.path ?? '';
     if (!result.ok) {
       failure ??= { plan, path, code: result.code, message: result.message };
       return;
     }
     target.files[index] = { path, size: result.size, sha256: result.sha256 };
-    if (result.safetensors) target.headers.set(index, result.safetensors);
+    if (result.inspection) target.inspections.set(index, result.inspection);
   });
   jobs.length = 0;
   if (failure) {
@@ -157,12 +173,13 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
 
 async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   const locked = planned.map((plan, p) => {
-    const { files, headers } = hashed[p] as Hashed;
-    const inspected: InspectedFile[] = [];
+    const { files, inspections } = hashed[p] as Hashed;
+    const facts = getFormatFacts(files.map((file, i) => ({ ...file, inspection: inspections.get(i) })));
     files.forEach((file, i) => {
-      if (getWeightFormat(file.path)) inspected.push({ ...file, safetensors: headers.get(i) });
+      const format = inspections.get(i)?.format;
+      if (format !== undefined) file.format = format;
     });
-    const artifact = toArtifact(plan, files, getFormatFacts(inspected), options, ignore);
+    const artifact = toArtifact(plan, files, facts, options, ignore);
     // Recorded: a million listing entries are garbage before the manifest is written.
     plan.files = [];
     return { name: plan.name, artifact };
@@ -205,6 +222,31 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
 }
 
 /**
+ * The content gate: every file hashed, and every file --ignore left out, is judged by what its
+ * bytes are. An unsafe pickle (imports beyond aisc's allowlist and the policy's `pickleImports`
+ * for this artifact), a container that cannot be opened, a malformed weight header or a pickle
+ * under a code-free name refuses the lock (exit 1); --force records it and verify still fails.
+ */
+function assertSafeContent(planned: Planned[], hashed: Hashed[], rules: Rules): void {
+  const problems: [string, string][] = [];
+  planned.forEach((plan, p) => {
+    const { files, inspections, hidden } = hashed[p] as Hashed;
+    const allowed = rules ? rules.allowedImports(rules.policy, plan.name, plan.kind) : undefined;
+    const where = (path: string): string => (plan.resolved.layout === 'file' ? plan.spec : join(plan.spec, path));
+    files.forEach((file, i) => {
+      const inspection = inspections.get(i);
+      if (inspection) for (const finding of judgeContent(file.path, inspection, allowed)) problems.push([finding.code, `${where(file.path)}: ${finding.message}`]);
+    });
+    for (const file of hidden ?? []) {
+      for (const finding of judgeContent(file.path, file.inspection, allowed)) problems.push([finding.code, `${where(file.path)}: ${finding.message} (left out by --ignore, but the format gate reads every file)`]);
+    }
+  });
+  if (problems.length === 0) return;
+  const [[code = 'PICKLE_UNSAFE', first = ''] = [], ...rest] = problems;
+  throw new AiscError(code as 'PICKLE_UNSAFE', `${first}; nothing was locked (--force records it anyway, verify will still fail)`, { problems: rest.map(([, message]) => message) });
+}
+
+/**
  * The gate before resolving: an origin refused under every kind a rule could match is refused
  * now, before any disk or network work (the kind is not known until the files are listed).
  */
@@ -234,7 +276,7 @@ function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>): vo
   }
 }
 
-export async function loadRules(options: Pick<LockOptions, 'policy' | 'policyRequired'>): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules } | undefined> {
+export async function loadRules(options: Pick<LockOptions, 'policy' | 'policyRequired'>): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules; allowedImports: typeof import('../policy/evaluate.js').getAllowedImports } | undefined> {
   const path = options.policy ?? 'aisc.policy.yaml';
   // No policy file, nothing to load: the YAML and policy modules stay out of plain locks.
   if (!options.policyRequired && !existsSync(path)) return undefined;
@@ -242,8 +284,8 @@ export async function loadRules(options: Pick<LockOptions, 'policy' | 'policyReq
   const { loadPolicy } = await import('../policy/read.js');
   const policy = options.policyRequired ? await loadPolicy(path) : await loadOptionalPolicy(path);
   if (!policy) return undefined;
-  const { evaluateRules } = await import('../policy/evaluate.js');
-  return { policy, evaluate: evaluateRules };
+  const { evaluateRules, getAllowedImports } = await import('../policy/evaluate.js');
+  return { policy, evaluate: evaluateRules, allowedImports: getAllowedImports };
 }
 
 function toArtifact(plan: Planned, files: FileEntry[], format: FormatFacts | undefined, options: LockOptions, ignore: string[]): FileArtifact {

@@ -12,6 +12,9 @@ import type { FileEntry, ManifestRef } from './types.js';
 export const MANIFEST_THRESHOLD = 1000;
 export const MANIFEST_FOLDER = '.aisc/manifests';
 const HEADER = '# aisc manifest v1: sha256 size path, one file a line, in code-point order of path\n';
+/** v2 adds each file's format as told from its bytes (`-` when its bytes were not read). */
+const HEADER_V2 = '# aisc manifest v2: sha256 size format path, one file a line, in code-point order of path\n';
+const FORMAT_WORD = /^[a-z][a-z0-9-]*$/;
 /** Written in slices of about this many bytes: a million files never become one string. */
 const WRITE_SLICE_BYTES = 1024 * 1024;
 
@@ -39,9 +42,10 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
   try {
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
-      let slice = HEADER;
+      const v2 = files.some((file) => file.format !== undefined);
+      let slice = v2 ? HEADER_V2 : HEADER;
       for (const file of files) {
-        slice += `${file.sha256} ${file.size} ${file.path}\n`;
+        slice += v2 ? `${file.sha256} ${file.size} ${file.format ?? '-'} ${file.path}\n` : `${file.sha256} ${file.size} ${file.path}\n`;
         if (slice.length >= WRITE_SLICE_BYTES) {
           bytes += await writeSlice(handle, hash, slice);
           slice = '';
@@ -109,8 +113,9 @@ const SPACE = 0x20;
  * stays alive behind a million sliced substrings.
  */
 function parseManifest(data: Buffer, count: number, where: string): FileEntry[] {
-  const header = Buffer.from(HEADER, 'utf8');
-  if (!data.subarray(0, header.length).equals(header)) throw new AiscError('LOCKFILE_INVALID', `${where}: expected an aisc manifest v1 header`);
+  const v2 = data.subarray(0, HEADER_V2.length).equals(Buffer.from(HEADER_V2, 'utf8'));
+  const header = Buffer.from(v2 ? HEADER_V2 : HEADER, 'utf8');
+  if (!data.subarray(0, header.length).equals(header)) throw new AiscError('LOCKFILE_INVALID', `${where}: expected an aisc manifest v1 or v2 header`);
   const files: FileEntry[] = [];
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let at = header.length;
@@ -122,12 +127,15 @@ function parseManifest(data: Buffer, count: number, where: string): FileEntry[] 
     if (files.length === count) throw new AiscError('LOCKFILE_INVALID', `${where}: expected ${count} files, got more`);
     const first = data.indexOf(SPACE, at);
     const second = first < 0 || first > end ? -1 : data.indexOf(SPACE, first + 1);
-    if (second < 0 || second > end) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} is not "sha256 size path"`);
+    const third = !v2 || second < 0 || second > end ? second : data.indexOf(SPACE, second + 1);
+    if (second < 0 || second > end || third < 0 || third > end) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} is not "sha256 size ${v2 ? 'format ' : ''}path"`);
     const sha256 = data.toString('latin1', at, first);
     const size = data.toString('latin1', first + 1, second);
+    const format = v2 ? data.toString('latin1', second + 1, third) : '-';
+    if (format !== '-' && !FORMAT_WORD.test(format)) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} has no format`);
     let path: string;
     try {
-      path = utf8.decode(data.subarray(second + 1, end));
+      path = utf8.decode(data.subarray(third + 1, end));
     } catch (error) {
       throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: the path is not UTF-8`, { cause: error });
     }
@@ -136,7 +144,7 @@ function parseManifest(data: Buffer, count: number, where: string): FileEntry[] 
     if (previous !== undefined && compareCodePoints(previous, path) >= 0) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: ${JSON.stringify(path)} is out of order or repeated`);
     const bytes = Number(size);
     if (!Number.isSafeInteger(bytes)) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: size ${size} is too large`);
-    files.push({ path, size: bytes, sha256 });
+    files.push(format === '-' ? { path, size: bytes, sha256 } : { path, size: bytes, sha256, format: format as FileEntry['format'] & string });
     previous = path;
     at = end + 1;
   }

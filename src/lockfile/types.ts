@@ -55,10 +55,16 @@ export interface ArchiveSource {
 
 export type Source = LocalSource | HubSource | UrlSource | ArchiveSource;
 
+/** What a file is, told from its bytes alone (never from its name). */
+export const CONTENT_FORMATS = ['safetensors', 'gguf', 'pytorch-zip', 'pytorch-legacy', 'pickle', 'numpy', 'zip', 'tar', 'gzip', 'json', 'text', 'unknown'] as const;
+export type ContentFormat = (typeof CONTENT_FORMATS)[number];
+
 export interface FileEntry {
   path: string;
   size: number;
   sha256: string;
+  /** What the file is, told from its bytes when it was locked (absent when they were not read). */
+  format?: ContentFormat;
 }
 
 export interface FormatFacts {
@@ -66,6 +72,10 @@ export interface FormatFacts {
   tensors?: number;
   parameters?: number;
   dtypes?: string[];
+  /** GGUF `general.architecture` (several joined by ", "). */
+  architecture?: string;
+  /** GGUF quantization, by llama.cpp's name. */
+  quantization?: string;
 }
 
 /** Who signed an artifact, as verified at lock time; verify requires the same signer again. */

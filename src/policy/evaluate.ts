@@ -47,6 +47,19 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
   return findings;
 }
 
+/**
+ * The pickle imports a policy allows for one artifact beyond aisc's own allowlist: every matching
+ * rule's `allow.pickleImports`. Pure.
+ */
+export function getAllowedImports(loaded: LoadedPolicy | undefined, name: string, kind: string): Set<string> {
+  const allowed = new Set<string>();
+  for (const rule of loaded?.policy.rules ?? []) {
+    if (!rule.allow?.pickleImports || !matchesArtifact(rule.match, { name, kind })) continue;
+    rule.allow.pickleImports.forEach((entry) => allowed.add(entry));
+  }
+  return allowed;
+}
+
 function isSigner(loaded: LoadedPolicy, name: string, recorded: RecordedSigner): boolean {
   const expected: PolicyIdentity | undefined = loaded.policy.signers?.get(name);
   if (!expected) return false;

@@ -72,7 +72,9 @@ export async function parsePolicy(text: string, where: string): Promise<Policy> 
   const problems = [...schemaProblems, ...getSemanticProblems(toShape(data))];
   if (problems.length > 0) throw invalid(where, problems);
   const valid = data as Omit<Policy, 'signers' | 'reviewers'> & { signers?: Record<string, PolicyIdentity>; reviewers?: Record<string, PolicyReviewer> };
-  return { ...valid, signers: toMap(valid.signers), reviewers: toMap(valid.reviewers) };
+  // A rule may only allow (`allow:` without `require:`): it then requires nothing.
+  const rules = valid.rules?.map((rule) => ({ ...rule, require: rule.require ?? {} }));
+  return { ...valid, ...(rules ? { rules } : {}), signers: toMap(valid.signers), reviewers: toMap(valid.reviewers) };
 }
 
 /** An object's own entries as a Map, so that no name can reach Object.prototype. */

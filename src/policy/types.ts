@@ -44,6 +44,8 @@ export interface PolicyMatch {
 
 export interface PolicyRule {
   match?: PolicyMatch;
+  /** Exceptions this rule grants: pickle imports beyond aisc's allowlist. */
+  allow?: { pickleImports?: string[] };
   require: {
     signedBy?: string[];
     sources?: string[];

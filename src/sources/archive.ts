@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { posix } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { AiscError } from '../errors.js';
-import { getInspection, SafetensorsHeaderCapture } from '../formats/index.js';
+import { ContentInspector } from '../formats/inspect.js';
 import { getPathProblem } from '../lockfile/paths.js';
 import type { ListedFile } from './source.js';
 
@@ -61,14 +61,14 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
       entry.resume();
     } else if (FILE_TYPES.has(entry.type)) {
       const hash = createHash('sha256');
-      const capture = getInspection(path) === 'safetensors' ? new SafetensorsHeaderCapture(entry.size ?? 0) : undefined;
+      const inspector = new ContentInspector(entry.size);
       let length = 0;
       entry.on('data', (chunk: Buffer) => {
         hash.update(chunk);
-        capture?.feed(chunk);
+        inspector.feed(chunk);
         length += chunk.length;
       });
-      entry.on('end', () => files.set(path, { path, size: length, sha256: hash.digest('hex'), ...(capture ? { safetensors: capture.result() } : {}) }));
+      entry.on('end', () => files.set(path, { path, size: length, sha256: hash.digest('hex'), inspection: inspector.end() }));
     } else if (entry.type === 'SymbolicLink') {
       const target = posix.normalize(posix.join(posix.dirname(path), entry.linkpath ?? ''));
       if ((entry.linkpath ?? '').startsWith('/') || target === '..' || target.startsWith('../')) fail(unsafe(raw, `is a link leaving the archive (to ${JSON.stringify(entry.linkpath)})`));

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { AiscError } from '../errors.js';
-import { getInspection, SafetensorsHeaderCapture, type SafetensorsCapture } from '../formats/index.js';
-import { readSafetensorsHeader } from '../formats/safetensors-capture.js';
+import { ContentInspector } from '../formats/inspect.js';
+import type { Inspection } from '../formats/inspection.js';
 import { describeOrigin } from '../lockfile/source.js';
 import type { ArchiveSource, HubSource, UrlSource } from '../lockfile/types.js';
 import { isArchivePath, listArchive } from './archive.js';
@@ -97,13 +96,14 @@ function pathSource(spec: string, context: SourceContext): ArtifactSource {
     resolve() {
       const target = resolveLocalTarget(spec);
       const source = toLocalSource(spec, context.lockfile);
+      const hidden: string[] = [];
       return Promise.resolve({
         source,
         layout: target.layout,
         name: basename(resolve(spec)),
-        onDisk: { realRoot: target.realRoot, followSymlinks: context.allowSymlinks },
+        onDisk: { realRoot: target.realRoot, followSymlinks: context.allowSymlinks, hidden },
         followsLinks: context.allowSymlinks,
-        list: () => Promise.resolve(listLocalFiles(spec, target, { lockfile: context.lockfile, ignore: context.ignore, allowSymlinks: context.allowSymlinks })),
+        list: () => Promise.resolve(listLocalFiles(spec, target, { lockfile: context.lockfile, ignore: context.ignore, allowSymlinks: context.allowSymlinks, hidden })),
       });
     },
   };
@@ -205,14 +205,11 @@ function urlSource(url: URL, spec: string, context: SourceContext, network: Netw
         name,
         async list() {
           if (listed) return listed;
-          // Hashed while it downloads, kept only with --path (written atomically), never held whole.
-          const inspect = getInspection(name) === 'safetensors';
-          // From the network the header is taken from the stream being hashed; from a kept file, by
-          // reading its first bytes again rather than the whole file.
-          const fetched = await fetchUrl(url, spec, context.keepAt, network, inspect && context.keepAt === undefined ? captureHeader : undefined);
+          // Hashed and inspected while it downloads, kept only with --path (written atomically, then
+          // inspected from the file kept), never held whole.
+          const fetched = await fetchUrl(url, spec, context.keepAt, network, inspectStream);
           if (fetched.etag) source.etag = fetched.etag;
-          const header = fetched.result ?? (inspect && context.keepAt !== undefined ? await readHeaderFromFile(context.keepAt, fetched.size) : undefined);
-          listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(header ? { safetensors: header } : {}) }];
+          listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(fetched.result ? { inspection: fetched.result } : {}) }];
           return listed;
         },
       });
@@ -267,28 +264,11 @@ async function hashTee<T>(body: AsyncIterable<Buffer>, consume: (body: AsyncIter
   return { result, sha256: hash.digest('hex'), size };
 }
 
-/**
- * A safetensors header from the start of a stream. The stream is read to its end (from the
- * network it is the download being hashed); the header is all that is kept.
- */
-async function captureHeader(body: AsyncIterable<Buffer>): Promise<SafetensorsCapture> {
-  const capture = new SafetensorsHeaderCapture(Number.MAX_SAFE_INTEGER);
-  for await (const chunk of body) capture.feed(chunk);
-  return capture.result();
-}
-
-/** A safetensors header read from the start of a file just written: two reads, not the whole file. */
-async function readHeaderFromFile(path: string, size: number): Promise<SafetensorsCapture> {
-  const handle = await open(path, 'r');
-  try {
-    return await readSafetensorsHeader(size, async (start, end) => {
-      const buffer = Buffer.alloc(end - start);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-      return buffer.subarray(0, bytesRead);
-    });
-  } finally {
-    await handle.close();
-  }
+/** What a stream is, from its bytes: it is read to its end (from the network, the download being hashed). */
+async function inspectStream(body: AsyncIterable<Buffer>): Promise<Inspection> {
+  const inspector = new ContentInspector(undefined);
+  for await (const chunk of body) inspector.feed(chunk);
+  return inspector.end();
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<undefined> {

@@ -9,8 +9,10 @@ import { listTarget, type WalkEntry } from './walk.js';
  * The files of a folder or file on disk, refusing what cannot be recorded safely: links unless
  * allowed (and then only to files inside `linkRoot`), special files, unsafe or non-UTF-8 names.
  */
-export function listLocalFiles(spec: string, target: LocalTarget, options: { lockfile: string; ignore: IgnoreMatcher; allowSymlinks: boolean; linkRoot?: string }): ListedFile[] {
-  const entries = listTarget(target, { ignore: options.ignore, skip: toLockfileSkipper(options.lockfile, target.realRoot), linkRoot: options.linkRoot }).filter((entry) => entry.type !== 'folder');
+export function listLocalFiles(spec: string, target: LocalTarget, options: { lockfile: string; ignore: IgnoreMatcher; allowSymlinks: boolean; linkRoot?: string; hidden?: string[] }): ListedFile[] {
+  const hidden = options.hidden;
+  const onHidden = hidden ? (path: string) => hidden.push(path) : undefined;
+  const entries = listTarget(target, { ignore: options.ignore, skip: toLockfileSkipper(options.lockfile, target.realRoot), linkRoot: options.linkRoot, onHidden }).filter((entry) => entry.type !== 'folder');
   const problems: [string, string][] = [];
   for (const entry of entries) {
     const problem = getEntryProblem(entry, options.allowSymlinks);

@@ -1,4 +1,4 @@
-import type { SafetensorsCapture } from '../formats/safetensors-capture.js';
+import type { Inspection } from '../formats/inspection.js';
 import type { Layout, Source } from '../lockfile/types.js';
 
 /** One file as an origin lists it: a size, and whatever digest the origin already knows. */
@@ -12,8 +12,8 @@ export interface ListedFile {
   gitOid?: string;
   /** A symlink on disk (followed inside the artifact). */
   link?: true;
-  /** A safetensors header captured from the bytes hashed while listing (archive members, downloads). */
-  safetensors?: SafetensorsCapture;
+  /** What the bytes hashed while listing are (archive members, downloads), inspected as they streamed. */
+  inspection?: Inspection;
 }
 
 /** Files on this machine: hashed on the worker pool, never through a stream. */
@@ -23,6 +23,8 @@ export interface OnDisk {
   /** Real path symlinks may resolve into (an HF cache repo's blobs/); default realRoot. */
   linkRoot?: string;
   followSymlinks: boolean;
+  /** Filled by list(): files the user's --ignore leaves out. Not locked, but the format gate still reads them. */
+  hidden?: string[];
 }
 
 /** A source resolved to something pinned, ready to list and read. */

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
-import type { IgnoreMatcher } from './ignore.js';
+import { DEFAULT_IGNORED, type IgnoreMatcher } from './ignore.js';
 
 /** `invalid-name`: a name that is not UTF-8, which no lockfile (JSON text) can record. */
 export type WalkEntryType = 'file' | 'folder' | 'symlink' | 'other' | 'unreadable' | 'invalid-name';
@@ -24,7 +24,14 @@ export interface WalkOptions {
   sizes?: boolean;
   /** Real path that symlinks may resolve into (an HF cache repo's blobs/); default the root. */
   linkRoot?: string;
+  /**
+   * Receives each regular file that the user's ignore globs leave out (inside ignored folders
+   * too): not part of the artifact, but still read by the format gate.
+   */
+  onHidden?: (relativePath: string) => void;
 }
+
+const DEFAULTS: ReadonlySet<string> = new Set(DEFAULT_IGNORED);
 
 /**
  * Lists everything under `root` without following any symlink: files with their sizes, folders,
@@ -34,7 +41,13 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
   const realRoot = realpathSync(root);
   const entries: WalkEntry[] = [];
   const stack: string[] = [''];
-  while (stack.length > 0) {
+  // Folders the ignore globs leave out, walked only for onHidden.
+  const hiddenFolders: string[] = [];
+  while (stack.length > 0 || hiddenFolders.length > 0) {
+    if (stack.length === 0) {
+      walkHidden(realRoot, hiddenFolders.pop() ?? '', hiddenFolders, options);
+      continue;
+    }
     const folder = stack.pop() ?? '';
     let children: Dirent<Buffer>[];
     try {
@@ -52,7 +65,14 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
         continue;
       }
       const path = folder === '' ? name : `${folder}/${name}`;
-      if (options.ignore(path) || options.skip?.(path)) continue;
+      if (options.skip?.(path)) continue;
+      if (options.ignore(path)) {
+        if (options.onHidden && !DEFAULTS.has(path)) {
+          if (child.isDirectory()) hiddenFolders.push(path);
+          else if (child.isFile()) options.onHidden(path);
+        }
+        continue;
+      }
       if (child.isDirectory()) {
         entries.push({ path, type: 'folder' });
         stack.push(path);
@@ -71,6 +91,24 @@ export function walkTree(root: string, options: WalkOptions): WalkEntry[] {
     }
   }
   return entries.sort((a, b) => compareCodePoints(a.path, b.path));
+}
+
+/** One ignored folder: its regular files to onHidden, its folders to walk next (never a symlink). */
+function walkHidden(realRoot: string, folder: string, folders: string[], options: WalkOptions): void {
+  let children: Dirent<Buffer>[];
+  try {
+    children = readdirSync(join(realRoot, folder), { withFileTypes: true, encoding: 'buffer' });
+  } catch {
+    return;
+  }
+  for (const child of children) {
+    const name = toUtf8Name(child.name);
+    if (name === undefined) continue;
+    const path = `${folder}/${name}`;
+    if (options.skip?.(path)) continue;
+    if (child.isDirectory()) folders.push(path);
+    else if (child.isFile()) options.onHidden?.(path);
+  }
 }
 
 function toUtf8Name(bytes: Buffer): string | undefined {

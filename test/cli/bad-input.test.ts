@@ -112,13 +112,14 @@ describe('bad input: exit 2, coded lines, no stack trace, nothing modified', () 
     expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
   });
 
-  it('refuses a corrupt safetensors file at lock time, writing nothing', () => {
+  // Malformed artifact content is a finding about the artifact (exit 1), not bad usage.
+  it('refuses a corrupt safetensors file at lock time with exit 1, writing nothing', () => {
     const dir = makeTempDir();
     const model = makeModel(dir);
     writeFileSync(join(model, 'model-00001-of-00002.safetensors'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x7b]));
     const result = runAisc(['lock', 'tiny', '--kind', 'model'], dir);
-    expect(result.status).toBe(2);
-    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: FORMAT_INVALID model-00001-of-00002\.safetensors: /)]);
+    expect(result.status).toBe(1);
+    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: FORMAT_INVALID tiny\/model-00001-of-00002\.safetensors: not a valid safetensors file: /)]);
     expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
   });
 });

@@ -77,10 +77,10 @@ describe('safetensors facts from the hashed chunks', () => {
     const dir = makeTempDir();
     const bytes = makeSafetensors({ a: { dtype: 'F16', shape: [8] } });
     writeFileSync(join(dir, 'm.safetensors'), bytes);
-    const [result] = await hashFiles([{ path: 'm.safetensors', root: dir, followSymlinks: false, inspect: 'safetensors' }], { jobs: 1 });
+    const [result] = await hashFiles([{ path: 'm.safetensors', root: dir, followSymlinks: false, inspect: true }], { jobs: 1 });
     expect(result).toMatchObject({ ok: true, sha256: createHash('sha256').update(bytes).digest('hex') });
-    if (!result?.ok || !result.safetensors) throw new Error('no capture');
-    expect(toSafetensorsFacts(result.safetensors, result.size, 'm.safetensors')).toEqual({ tensors: 1, parameters: 8, dtypes: ['F16'] });
+    if (!result?.ok) throw new Error('not hashed');
+    expect(result.inspection).toEqual({ format: 'safetensors', facts: { tensors: 1, parameters: 8, dtypes: ['F16'] } });
   });
 });
 

@@ -43,7 +43,10 @@ async function setup(behaviour = {}): Promise<{ dir: string; cache: string; env:
   return { dir, cache, hub, env: { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cache, HF_HOME: join(dir, 'hf-home'), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_OFFLINE: '' } };
 }
 
-const expectedFiles = (files: HubFile[]) => sortFiles(files.filter((f) => f.path !== '.gitattributes').map((f) => ({ path: f.path, size: f.content.length, sha256: sha256(f.content) })));
+// Formats are told from the bytes read at lock time: small files downloaded, a safetensors header by Range; other LFS files are not read.
+const FORMATS: Record<string, string> = { 'config.json': 'json', 'tokenizer.json': 'json', 'model.safetensors': 'safetensors', 'extra/notes.md': 'text' };
+const expectedFiles = (files: HubFile[]) =>
+  sortFiles(files.filter((f) => f.path !== '.gitattributes').map((f) => ({ path: f.path, size: f.content.length, sha256: sha256(f.content), ...(FORMATS[f.path] ? { format: FORMATS[f.path] } : {}) })));
 const readLock = (dir: string) => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: Record<string, unknown>; files: { path: string }[]; digest: string; kind: string; format?: Record<string, unknown> }> };
 
 describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never downloaded', () => {

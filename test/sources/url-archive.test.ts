@@ -68,9 +68,9 @@ describe('archives: every member hashed as the archive streams, never extracted'
     const artifact = (JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: unknown; files: unknown[] }> }).artifacts.tiny;
     expect(artifact?.source).toEqual({ type: 'archive', path: 'tiny.tar.gz', sha256: sha256(archive), size: archive.length, compression: 'gzip' });
     expect(artifact?.files).toEqual([
-      { path: 'tiny/config.json', size: 19, sha256: sha256('{"hidden_size": 4}\n') },
-      { path: 'tiny/tokenizer.json', size: 14, sha256: sha256('{"model": {}}\n') },
-      { path: 'tiny/weights/model.safetensors', size: WEIGHTS.length, sha256: sha256(WEIGHTS) },
+      { path: 'tiny/config.json', size: 19, sha256: sha256('{"hidden_size": 4}\n'), format: 'json' },
+      { path: 'tiny/tokenizer.json', size: 14, sha256: sha256('{"model": {}}\n'), format: 'json' },
+      { path: 'tiny/weights/model.safetensors', size: WEIGHTS.length, sha256: sha256(WEIGHTS), format: 'safetensors' },
     ]);
     expect((await runAiscAsync(['verify'], dir)).status).toBe(0);
     // Extracted with the same bytes: verify the folder against the members.
@@ -155,7 +155,7 @@ describe('https:// URLs: hashed while they download, kept with --path, fetched a
     expect(readFileSync(join(dir, 'adapters', 'adapter.safetensors')).equals(body)).toBe(true);
     const artifact = (JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: unknown; files: unknown[]; layout: string }> })['artifacts']['adapter.safetensors'];
     expect(artifact?.source).toEqual({ type: 'url', url, etag: '"v1"', path: 'adapters/adapter.safetensors' });
-    expect(artifact?.files).toEqual([{ path: 'adapter.safetensors', size: body.length, sha256: sha256(body) }]);
+    expect(artifact?.files).toEqual([{ path: 'adapter.safetensors', size: body.length, sha256: sha256(body), format: 'safetensors' }]);
     rmSync(join(dir, 'adapters'), { recursive: true });
     const fetched = await runAiscAsync(['fetch'], dir);
     expect(fetched.stdout).toContain('(1 downloaded, 0 already present and correct)');
