@@ -20,7 +20,6 @@ const CODE_FREE = new Map<string, string>([
   ['txt', 'text'],
   ['md', 'text'],
   ['model', 'a SentencePiece model'],
-  ['npy', 'a numpy array'],
   ['parquet', 'parquet'],
   ['csv', 'csv'],
   ['onnx', 'onnx'],
@@ -45,7 +44,8 @@ export function judgeContent(path: string, inspection: Inspection, allowed: Read
   const named = getExtension(path);
   const promised = named === undefined ? undefined : CODE_FREE.get(named);
   if (promised !== undefined && hasPickle(inspection)) {
-    findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named ?? ''} (${promised}) but its content is ${describeFormat(inspection.format)} holding a pickle` });
+    const content = inspection.format === 'pickle' ? 'a pickle' : `${describeFormat(inspection.format)} holding a pickle`;
+    findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named ?? ''} (${promised}) but its content is ${content}` });
   } else if ((named === 'safetensors' || named === 'gguf') && inspection.format !== named && inspection.invalid === undefined) {
     findings.push({ code: 'FORMAT_INVALID', message: `named .${named} but its content is ${describeFormat(inspection.format)}` });
   }

@@ -243,7 +243,7 @@ function assertSafeContent(planned: Planned[], hashed: Hashed[], rules: Rules): 
   });
   if (problems.length === 0) return;
   const [[code = 'PICKLE_UNSAFE', first = ''] = [], ...rest] = problems;
-  throw new AiscError(code as 'PICKLE_UNSAFE', `${first}; nothing was locked (--force records it anyway, verify will still fail)`, { problems: rest.map(([, message]) => message) });
+  throw new AiscError(code as 'PICKLE_UNSAFE', `${first}; nothing was locked (--force records it anyway, verify will still fail)`, { problems: rest.map(([other, message]) => (other === code ? message : `${message} [${other}]`)) });
 }
 
 /**

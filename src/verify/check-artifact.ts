@@ -1,4 +1,5 @@
 import { AiscError, isAiscError } from '../errors.js';
+import { getDeniableFormats, judgeContent, WEIGHT_FORMATS, type Inspection } from '../formats/index.js';
 import type { HashJob, HashResult } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, sortFiles } from '../lockfile/index.js';
 import type { FileArtifact, FileEntry } from '../lockfile/types.js';
@@ -10,9 +11,15 @@ export interface ArtifactCheck {
   artifact: FileArtifact;
   root: string;
   findings: Finding[];
-  /** Locked files still to hash, and beside each its locked entry. */
+  /** Locked files still to hash, and beside each its locked entry; then files --ignore left out (hidden). */
   jobs: HashJob[];
   files: FileEntry[];
+  /** Files the recorded ignore globs leave out: hashed only for the format gate, after `files` in `jobs`. */
+  hidden: string[];
+  /** Inspections that need the policy's pickle allowlist to be judged (kept only when something is unsafe). */
+  content: { path: string; inspection: Inspection; hidden: boolean }[];
+  /** Formats told from the bytes read here, for denyFormats (the lockfile's own say is not trusted alone). */
+  formats: Set<string>;
 }
 
 /**
@@ -33,7 +40,7 @@ export interface CheckPathsOptions {
 }
 
 export function checkPaths(name: string, artifact: FileArtifact, root: string, options: CheckPathsOptions): ArtifactCheck {
-  const check: ArtifactCheck = { name, artifact, root, findings: [], jobs: [], files: [] };
+  const check: ArtifactCheck = newCheck(name, artifact, root);
   const add = (finding: Omit<Finding, 'artifact'>): void => {
     check.findings.push({ artifact: name, ...finding });
   };
@@ -61,7 +68,9 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
     const lockfileSkip = options.lockfile === undefined ? undefined : toLockfileSkipper(options.lockfile, target.realRoot);
     const also = options.skip;
     const skip = also && lockfileSkip ? (path: string) => lockfileSkip(path) || also(path) : (also ?? lockfileSkip);
-    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip, sizes: false, linkRoot: options.linkRoot });
+    // What the recorded ignore globs leave out is still read by the format gate.
+    const onHidden = (path: string): void => void check.hidden.push(path);
+    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip, sizes: false, linkRoot: options.linkRoot, onHidden });
     const selected = options.selected;
     if (selected) entries = entries.filter((entry) => entry.type === 'folder' || selected(entry.path));
   } catch (error) {
@@ -85,10 +94,11 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
       add({ path: file.path, ...finding, ...(finding.code === 'MISSING_FILE' && options.hint ? { message: `${finding.message}: ${options.hint}` } : {}) });
       continue;
     }
-    check.jobs.push({ path, root: target.realRoot, linkRoot: options.linkRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks });
+    check.jobs.push({ path, root: target.realRoot, linkRoot: options.linkRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks, inspect: true });
     check.files.push(file);
   }
   while (next < entries.length) extra(entries[next++] as WalkEntry);
+  for (const path of check.hidden) check.jobs.push({ path, root: target.realRoot, followSymlinks: false, inspect: true });
   return check;
 }
 
@@ -97,7 +107,7 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
  * those, so one archive digest stands for them all (an extracted copy is checked with --artifact).
  */
 export function checkArchive(name: string, artifact: FileArtifact, path: string, archive: { sha256: string; size: number }): ArtifactCheck {
-  const check: ArtifactCheck = { name, artifact, root: path, findings: [], jobs: [], files: [] };
+  const check: ArtifactCheck = newCheck(name, artifact, path);
   const rootDigest = computeRootDigest(artifact.files);
   if (rootDigest !== artifact.digest) {
     check.findings.push({ artifact: name, code: 'ROOT_DIGEST_MISMATCH', message: 'the lockfile digest does not match its own file list (edited by hand?)', expected: artifact.digest, actual: rootDigest });
@@ -114,14 +124,18 @@ export function checkArchive(name: string, artifact: FileArtifact, path: string,
     check.findings.push({ artifact: name, code: 'LAYOUT_CHANGED', message: 'expected the archive file, got a folder (pass --artifact NAME=DIR for an extracted copy)', expected: 'file', actual: 'directory' });
     return check;
   }
-  check.jobs.push({ path: target.fileName, root: target.realRoot, expectedSize: archive.size, followSymlinks: false });
+  check.jobs.push({ path: target.fileName, root: target.realRoot, expectedSize: archive.size, followSymlinks: false, inspect: true });
   check.files.push({ path: target.fileName, size: archive.size, sha256: archive.sha256 });
   return check;
 }
 
 /** The one finding of an artifact this machine has no copy of. */
 export function checkNowhere(name: string, artifact: FileArtifact, hint: string): ArtifactCheck {
-  return { name, artifact, root: '', findings: [{ artifact: name, code: 'ARTIFACT_MISSING', message: hint }], jobs: [], files: [] };
+  return { ...newCheck(name, artifact, ''), findings: [{ artifact: name, code: 'ARTIFACT_MISSING', message: hint }] };
+}
+
+function newCheck(name: string, artifact: FileArtifact, root: string): ArtifactCheck {
+  return { name, artifact, root, findings: [], jobs: [], files: [], hidden: [], content: [], formats: new Set() };
 }
 
 function getEntryFinding(entry: WalkEntry | undefined, allowSymlinks: boolean): Omit<Finding, 'artifact' | 'path'> | undefined {
@@ -156,13 +170,45 @@ function describeExtra(type: WalkEntry['type']): string {
   return ' (a special file)';
 }
 
-/** Compares what a worker read for the check's `k`-th job with what is locked. */
+/**
+ * Compares what a worker read for the check's `k`-th job with what is locked, and re-derives what
+ * the file is from those same bytes: a format other than the one locked is FORMAT_CHANGED; what
+ * the format gate must judge is kept for when the policy's allowlist is known.
+ */
 export function checkDigest(check: ArtifactCheck, k: number, result: HashResult): void {
   const file = check.files[k];
-  if (!file) return;
+  if (!file) {
+    const hidden = check.hidden[k - check.files.length];
+    if (hidden !== undefined && result.ok && result.inspection) keepContent(check, hidden, result.inspection, true);
+    return;
+  }
+  if (result.ok && result.inspection) {
+    const inspection = result.inspection;
+    if (file.format !== undefined && file.format !== inspection.format) {
+      check.findings.push({ artifact: check.name, path: file.path, code: 'FORMAT_CHANGED', message: `locked as ${file.format}, its bytes are ${inspection.format} now`, expected: file.format, actual: inspection.format });
+    }
+    keepContent(check, file.path, inspection, false);
+  }
   if (!result.ok) {
     check.findings.push({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size });
   } else if (result.sha256 !== file.sha256) {
     check.findings.push({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 });
   }
+}
+
+function keepContent(check: ArtifactCheck, path: string, inspection: Inspection, hidden: boolean): void {
+  for (const format of getDeniableFormats(inspection)) if (!hidden && WEIGHT_FORMATS.has(format as never)) check.formats.add(format);
+  // Judged with aisc's allowlist alone first: only what may be unsafe waits for the policy's.
+  if (judgeContent(path, inspection).length > 0) check.content.push({ path, inspection, hidden });
+}
+
+/** The format gate, with the pickle imports the policy allows for this artifact. */
+export function judgeCheckContent(check: ArtifactCheck, allowed: ReadonlySet<string>): void {
+  for (const { path, inspection, hidden } of check.content) {
+    for (const finding of judgeContent(path, inspection, allowed)) {
+      const message = hidden ? `${finding.message} (left out by the artifact's ignore globs, but the format gate reads every file)` : finding.message;
+      check.findings.push({ artifact: check.name, path, code: finding.code, message });
+    }
+  }
+  check.content = [];
 }

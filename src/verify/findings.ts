@@ -5,6 +5,7 @@ import type { Change } from '../diff/types.js';
 import type { GateFinding } from '../policy/gate.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 import type { NpmFindingCode } from '../npm/findings.js';
+import type { ContentFindingCode } from '../formats/verdict.js';
 
 /** What verify can find wrong; each is a failure (exit 1). Stable: part of the JSON report. */
 export type FindingCode =
@@ -18,6 +19,8 @@ export type FindingCode =
   | 'SIGNATURE_MISSING'
   | 'SIGNATURE_CHANGED'
   | SignatureFindingCode
+  | ContentFindingCode
+  | 'FORMAT_CHANGED'
   | PolicyFindingCode
   | NpmFindingCode;
 

@@ -6,7 +6,8 @@ import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { toSelection } from '../sources/fnmatch.js';
 import { getLocalCopy } from '../sources/index.js';
-import { checkArchive, checkDigest, checkNowhere, checkPaths, type ArtifactCheck } from './check-artifact.js';
+import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js';
+import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck } from './check-npm.js';
 import type { ArtifactReport, Finding, GateReport, LockfileFinding, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
@@ -87,7 +88,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
   const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
-  const { policyWhere, gate } = await checkPolicy(lockfile, [...checks, ...(npm?.checks ?? [])], options);
+  const { policyWhere, gate } = await checkPolicy(lockfile, [...checks, ...(npm?.checks ?? [])], options, withDerivedFormats(lockfile, checks));
   const report = toReport(options.lockfile, checks, npm);
   const findings = lockfile.artifacts.size === 0 && !options.allowEmpty ? [nothingLocked(options.lockfile)] : [];
   const ok = report.ok && findings.length === 0 && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
@@ -133,17 +134,19 @@ async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, po
  * evaluatePolicy → checkApprovals. With --base, the rules and the approval requirements are the
  * base policy's: a change that edits the policy is judged by the policy it replaces.
  */
-async function checkPolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck)[], options: VerifyOptions): Promise<{ policyWhere?: string; gate?: GateReport }> {
+async function checkPolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck)[], options: VerifyOptions, judged: Lockfile): Promise<{ policyWhere?: string; gate?: GateReport }> {
   const policyPath = options.policy ?? DEFAULT_POLICY;
   if (options.base === undefined && !options.policyRequired && !existsSync(policyPath)) {
-    // No policy: npm packages still meet aisc's defaults (a registry signature where the registry signs).
+    // No policy: npm packages still meet aisc's defaults (a registry signature where the registry signs),
+    // and unsafe pickles are findings with aisc's allowlist alone.
+    judgeContentWith(checks, () => new Set());
     if (checks.some((check) => check.artifact.kind === 'npm')) addRuleFindings(checks, (await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile));
     return {};
   }
   // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
   const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
   const { loadPolicy } = await import('../policy/read.js');
-  const { evaluateRules } = await import('../policy/evaluate.js');
+  const { evaluateRules, getAllowedImports } = await import('../policy/evaluate.js');
   const current = options.policyRequired ? await loadPolicy(policyPath) : await loadOptionalPolicy(policyPath);
   let effective = current;
   let gate: GateReport | undefined;
@@ -167,13 +170,33 @@ async function checkPolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck
       findings: base.policy ? evaluateApprovals(changeSet.diff.changes, base.policy, approvals.valid, now) : [],
     };
   }
-  addRuleFindings(checks, evaluateRules(effective, lockfile));
+  judgeContentWith(checks, (check) => getAllowedImports(effective, check.name, check.artifact.kind));
+  addRuleFindings(checks, evaluateRules(effective, judged));
   return { policyWhere: effective?.where, gate };
 }
 
 function addRuleFindings(checks: (ArtifactCheck | NpmCheck)[], findings: { code: Finding['code']; artifact: string; message: string }[]): void {
   const byName = new Map(checks.map((check) => [check.name, check]));
   for (const finding of findings) byName.get(finding.artifact)?.findings.push({ code: finding.code, artifact: finding.artifact, message: finding.message });
+}
+
+/** The format gate for every file artifact, with the pickle imports allowed for each. */
+function judgeContentWith(checks: (ArtifactCheck | NpmCheck)[], allowed: (check: ArtifactCheck) => ReadonlySet<string>): void {
+  for (const check of checks) if ('content' in check) judgeCheckContent(check, allowed(check));
+}
+
+/**
+ * denyFormats judges what the bytes are: the formats read here join the lockfile's own (a lockfile
+ * edited to hide a pickle cannot, and one that names more than is there still fails closed).
+ */
+function withDerivedFormats(lockfile: Lockfile, checks: ArtifactCheck[]): Lockfile {
+  const artifacts = new Map(lockfile.artifacts);
+  for (const check of checks) {
+    if (check.formats.size === 0) continue;
+    const weights = new Set([...(check.artifact.format?.weights ?? []), ...check.formats]);
+    artifacts.set(check.name, { ...check.artifact, format: { ...check.artifact.format, weights: [...weights].sort(byCodePoint) } });
+  }
+  return { ...lockfile, artifacts };
 }
 
 function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {

@@ -1,0 +1,1 @@
+export { scanPaths, type ScannedFile, type ScanOptions, type ScanReport } from './scan-paths.js';
