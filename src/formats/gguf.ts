@@ -75,6 +75,7 @@ export function parseGgufHeader(b: Buffer): GgufHeader {
   const names = new Set<string>();
   let parameters = 0;
   let expected = 0;
+  let end = 0;
   for (let i = 0; i < tensorCount; i++) {
     const name = r.string();
     if (names.has(name)) throw new GgufInvalid(`duplicate tensor ${JSON.stringify(name)}`);
@@ -91,7 +92,8 @@ export function parseGgufHeader(b: Buffer): GgufHeader {
     const elements = shape.reduce((a, n) => a * n, 1);
     if ((shape[0] ?? 0) % blockSize !== 0 || !Number.isSafeInteger(elements)) throw new GgufInvalid(`tensor ${JSON.stringify(name)}: shape [${shape.join(', ')}] does not fit ${typeName} blocks of ${blockSize}`);
     if (offset !== expected) throw new GgufInvalid(`tensor ${JSON.stringify(name)}: expected data offset ${expected}, got ${offset}`);
-    expected = alignUp(offset + (elements / blockSize) * blockBytes, alignment);
+    end = offset + (elements / blockSize) * blockBytes;
+    expected = alignUp(end, alignment);
     if (!Number.isSafeInteger(expected)) throw new GgufInvalid(`tensor ${JSON.stringify(name)}: data past any file size`);
     dtypes.add(typeName);
     parameters += elements;
@@ -100,7 +102,8 @@ export function parseGgufHeader(b: Buffer): GgufHeader {
   if (architecture !== undefined) facts.architecture = architecture;
   const quantization = fileType === undefined ? undefined : FILE_TYPES.get(fileType);
   if (quantization !== undefined) facts.quantization = quantization;
-  return { facts, dataStart: alignUp(r.at, alignment), dataBytes: expected };
+  // The last tensor's padding may be left off the end of the file.
+  return { facts, dataStart: alignUp(r.at, alignment), dataBytes: end };
 }
 
 function alignUp(n: number, alignment: number): number {

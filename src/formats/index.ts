@@ -1,7 +1,7 @@
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import type { FormatFacts } from '../lockfile/types.js';
 import { getWeightFormat } from './classify.js';
-import { WEIGHT_FORMATS, type Inspection } from './inspection.js';
+import { WEIGHT_FORMATS, type ContentFormat, type Inspection } from './inspection.js';
 import type { SafetensorsCapture } from './safetensors-capture.js';
 import { toSafetensorsFacts } from './safetensors.js';
 import { getDeniableFormats } from './verdict.js';
@@ -15,11 +15,10 @@ export { SafetensorsHeaderCapture, type SafetensorsCapture } from './safetensors
 export { readSafetensorsFacts, toSafetensorsFacts, type SafetensorsFacts } from './safetensors.js';
 export { getDeniableFormats, hasPickle, judgeContent, type ContentFinding, type ContentFindingCode } from './verdict.js';
 
-/** A file as format facts need it: its inspection when its bytes were read, else only its name. */
+/** A file as format facts need it: its format when its bytes were read, else only its name. */
 export interface InspectedFile {
   path: string;
-  size: number;
-  inspection?: Inspection;
+  format?: ContentFormat;
 }
 
 /** A safetensors header read on its own (a Range request on a Hub file not downloaded) as an inspection. */
@@ -37,7 +36,7 @@ export function toHeaderInspection(capture: SafetensorsCapture, size: number): I
  * parameters, dtypes, architecture and quantization its weight headers declare. A file whose bytes
  * were not read (a Hub LFS file locked without download) counts by its name.
  */
-export function getFormatFacts(files: readonly InspectedFile[]): FormatFacts | undefined {
+export function getFormatFacts(files: readonly InspectedFile[], inspections: ReadonlyMap<number, Inspection> = new Map()): FormatFacts | undefined {
   const weights = new Set<string>();
   const dtypes = new Set<string>();
   const architectures = new Set<string>();
@@ -45,7 +44,9 @@ export function getFormatFacts(files: readonly InspectedFile[]): FormatFacts | u
   let tensors = 0;
   let parameters = 0;
   let sawFacts = false;
-  for (const { path, inspection } of files) {
+  for (const [i, { path, format }] of files.entries()) {
+    // Only inspections that say more than a format are kept by callers; the rest is the format.
+    const inspection = inspections.get(i) ?? (format === undefined ? undefined : { format });
     if (!inspection) {
       const named = getWeightFormat(path);
       if (named) weights.add(named);

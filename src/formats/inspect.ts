@@ -258,11 +258,13 @@ export class ContentInspector implements ByteSink {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** text or json from the first bytes: UTF-8 with no control bytes but whitespace (and ESC). */
 function getTextFormat(h: Buffer, complete: boolean): ContentFormat | undefined {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(h, { stream: !complete });
+    text = UTF8.decode(complete ? h : h.subarray(0, h.length - getCutSequence(h)));
   } catch {
     return undefined;
   }
@@ -270,6 +272,17 @@ function getTextFormat(h: Buffer, complete: boolean): ContentFormat | undefined 
   if (/[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]/.test(text)) return undefined;
   const first = /\S/.exec(text)?.[0];
   return first === '{' || first === '[' ? 'json' : 'text';
+}
+
+/** How many bytes at the end of `h` start a UTF-8 sequence that the cut left unfinished. */
+function getCutSequence(h: Buffer): number {
+  for (let back = 1; back <= Math.min(3, h.length); back++) {
+    const byte = h[h.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
 }
 
 function sumFacts(all: (WeightFacts | undefined)[]): WeightFacts | undefined {

@@ -47,8 +47,8 @@ class Failure extends Error {}
 export class PickleScanner {
   private pending: Buffer | undefined;
   private skip = 0;
-  /** Skipping a line too long to keep; what to push when it ends. */
-  private lineSkip: { push: Item | 'fail'; opcode: number } | undefined;
+  /** Skipping a line too long to keep; what to push when it ends (undefined: nothing, it failed). */
+  private lineSkip: { push: Item | undefined; opcode: number } | undefined;
   private offset = 0;
   private stack: Item[] = [];
   private marks: number[] = [];
@@ -192,10 +192,10 @@ export class PickleScanner {
         return this.line(b, a, LONG_STR, (text) => this.push(toLineString(op, text)));
       case 0x50: return this.line(b, a, ANY, () => this.push(ANY)); // PERSID
       case 0x51: this.pop(); return this.push(ANY, a); // BINPERSID
-      case 0x67: return this.line(b, a, 'fail', (text) => this.push(this.getMemo(toIndex(text)))); // GET
+      case 0x67: return this.line(b, a, undefined, (text) => this.push(this.getMemo(toIndex(text)))); // GET
       case 0x68: return this.fixed(b, a, 1, (at) => this.push(this.getMemo(b[at] as number))); // BINGET
       case 0x6a: return this.fixed(b, a, 4, (at) => this.push(this.getMemo(b.readUInt32LE(at)))); // LONG_BINGET
-      case 0x70: return this.line(b, a, 'fail', (text) => this.putMemo(toIndex(text))); // PUT
+      case 0x70: return this.line(b, a, undefined, (text) => this.putMemo(toIndex(text))); // PUT
       case 0x71: return this.fixed(b, a, 1, (at) => this.putMemo(b[at] as number)); // BINPUT
       case 0x72: return this.fixed(b, a, 4, (at) => this.putMemo(b.readUInt32LE(at))); // LONG_BINPUT
       case 0x94: this.putMemo(this.memo.size); return a; // MEMOIZE
@@ -268,16 +268,16 @@ export class PickleScanner {
   }
 
   /** A newline-ended argument, as latin-1 text (numbers, memo indexes, repr and raw-unicode-escape strings). */
-  private line(b: Buffer, at: number, long: Item | 'fail', then: (text: string) => unknown): number {
+  private line(b: Buffer, at: number, long: Item | undefined, then: (text: string) => unknown): number {
     const newline = b.indexOf(10, at);
     if (newline < 0) {
       if (b.length - at <= PICKLE_LIMITS.line) return NEED_MORE;
-      if (long === 'fail') throw new Failure('a line argument too long to be a memo index');
+      if (long === undefined) throw new Failure('a line argument too long to be a memo index');
       this.lineSkip = { push: long, opcode: b[at - 1] as number };
       return b.length;
     }
     if (newline - at > PICKLE_LIMITS.line) {
-      if (long === 'fail') throw new Failure('a line argument too long to be a memo index');
+      if (long === undefined) throw new Failure('a line argument too long to be a memo index');
       this.push(long);
       return newline + 1;
     }
@@ -300,7 +300,7 @@ export class PickleScanner {
   private endLineSkip(): void {
     const skipped = this.lineSkip;
     this.lineSkip = undefined;
-    if (skipped && skipped.push !== 'fail') this.stack.push(skipped.push);
+    if (skipped && skipped.push !== undefined) this.stack.push(skipped.push);
   }
 
   private addImport(module: string, name: string, how: string): void {

@@ -12,7 +12,7 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 256;
 /** A worker's heap holds only small result objects (read buffers live outside it): keep it small. */
 // Inspection keeps bounded state (a pickle memo of up to a million entries, a GGUF header of up to 64 MiB).
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 };
 
 export interface ProgressSource {
   bytesDone(): number;

@@ -156,8 +156,10 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
       failure ??= { plan, path, code: result.code, message: result.message };
       return;
     }
-    target.files[index] = { path, size: result.size, sha256: result.sha256 };
-    if (result.inspection) target.inspections.set(index, result.inspection);
+    const inspection = result.inspection;
+    target.files[index] = inspection ? { path, size: result.size, sha256: result.sha256, format: inspection.format } : { path, size: result.size, sha256: result.sha256 };
+    // Only what says more than a format is kept: 300,000 small files keep no object each.
+    if (inspection && (inspection.facts || inspection.pickles || inspection.opaque || inspection.invalid !== undefined)) target.inspections.set(index, inspection);
   });
   jobs.length = 0;
   if (failure) {
@@ -174,7 +176,7 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
 async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   const locked = planned.map((plan, p) => {
     const { files, inspections } = hashed[p] as Hashed;
-    const facts = getFormatFacts(files.map((file, i) => ({ ...file, inspection: inspections.get(i) })));
+    const facts = getFormatFacts(files, inspections);
     files.forEach((file, i) => {
       const format = inspections.get(i)?.format;
       if (format !== undefined) file.format = format;

@@ -1,0 +1,133 @@
+import { gzipSync } from 'node:zlib';
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { ContentInspector, judgeContent, type Inspection } from '../../src/formats/index.js';
+import { evilPickle, op, pickle, stateDictPickle } from '../helpers/pickles.js';
+import { localHeader, writeZip } from '../helpers/zips.js';
+
+function inspect(bytes: Buffer, pieces = [5, 4096, 1 << 20]): Inspection {
+  const results = pieces.map((size) => {
+    const inspector = new ContentInspector(bytes.length);
+    // Copies: the hash worker reuses its buffer, so nothing may be kept by reference.
+    for (let i = 0; i < bytes.length; i += size) inspector.feed(Buffer.from(bytes.subarray(i, i + size)));
+    return inspector.end();
+  });
+  for (const result of results) expect(result).toEqual(results[0]);
+  return results[0] as Inspection;
+}
+const codes = (bytes: Buffer, name = 'pytorch_model.bin') => [...new Set(judgeContent(name, inspect(bytes)).map((f) => f.code))];
+const storage = Buffer.alloc(4096, 0x3f);
+
+describe('PyTorch zip checkpoints, read as leniently as PyTorch reads them', () => {
+  const benign = () => [
+    { name: 'archive/data.pkl', data: stateDictPickle() },
+    { name: 'archive/data/0', data: storage },
+    { name: 'archive/version', data: Buffer.from('3\n') },
+  ];
+
+  it('passes a benign checkpoint (stored, with data descriptors as torch.save writes them)', () => {
+    for (const descriptor of [false, true]) {
+      const zip = writeZip(benign().map((entry) => ({ ...entry, descriptor })));
+      expect(inspect(zip).format).toBe('pytorch-zip');
+      expect(codes(zip)).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['a malicious data.pkl', [{ name: 'archive/data.pkl', data: evilPickle() }]],
+    ['a pickle under a non-standard member name', [...benign(), { name: 'archive/extra/notes.txt', data: evilPickle() }]],
+    ['a bad CRC (not checked by miniz)', [{ name: 'archive/data.pkl', data: evilPickle(), badCrc: true }]],
+    ['a local header whose name differs from the central directory', [{ name: 'archive/data.pkl', localName: 'archive/readme.txt', data: evilPickle() }]],
+    ['a data-descriptor member', [{ name: 'archive/data.pkl', data: evilPickle(), descriptor: true }]],
+    ['a zip inside the zip', [{ name: 'archive/inner.zip', data: writeZip([{ name: 'data.pkl', data: evilPickle() }]) }]],
+  ])('finds the pickle behind %s', (_name, entries) => {
+    const zip = writeZip(entries);
+    expect(codes(zip)).toContain('PICKLE_UNSAFE');
+  });
+
+  it('reports a renamed local header under the central name PyTorch opens', () => {
+    const zip = writeZip([{ name: 'archive/data.pkl', localName: 'archive/readme.txt', data: evilPickle() }]);
+    expect(inspect(zip).pickles?.[0]?.member).toBe('archive/data.pkl');
+  });
+
+  it('finds a pickle in a zip built by a zip library, deflated', () => {
+    const zip = Buffer.from(zipSync({ 'archive/data.pkl': evilPickle(), 'archive/data/0': storage }, { level: 6 }));
+    expect(codes(zip)).toContain('PICKLE_UNSAFE');
+  });
+
+  it.each([
+    ['a member hidden in another member, named only by the central directory', () => {
+      const hidden = localHeader('archive/data.pkl', evilPickle());
+      const zip = writeZip([{ name: 'archive/data/0', data: Buffer.concat([storage, hidden]) }], { extraCentral: [{ name: 'archive/data.pkl', offset: 30 + 'archive/data/0'.length + storage.length, size: evilPickle().length }] });
+      return zip;
+    }],
+    ['an encrypted member', () => writeZip([{ name: 'archive/data.pkl', data: evilPickle(), flags: 1 }])],
+    ['a method aisc does not open (LZMA)', () => writeZip([{ name: 'archive/data.pkl', data: evilPickle(), method: 14 }])],
+    ['a truncated zip', () => writeZip([{ name: 'archive/data.pkl', data: stateDictPickle() }], { truncate: 60 })],
+    ['bytes after the end of the zip', () => Buffer.concat([writeZip(benign()), Buffer.from('trailing')])],
+  ])('calls %s unscannable', (_name, make) => {
+    expect(codes(make())).toContain('CONTENT_UNSCANNABLE');
+  });
+});
+
+describe('other places a pickle hides', () => {
+  const legacy = (main: Buffer) =>
+    Buffer.concat([
+      Buffer.from('80028a0a6cfc9c46f9206aa850192e', 'hex'), // the magic number
+      pickle(op.proto(2), op.binint1(2), Buffer.from([0x4d, 0xe9, 0x03]), op.stop()), // protocol version 1001
+      pickle(op.proto(2), op.emptyDict(), op.stop()), // sys_info
+      main,
+      pickle(op.proto(2), Buffer.from(']'), op.stop()), // storage keys
+      Buffer.alloc(64, 0x80),
+    ]);
+
+  it('PyTorch legacy format: every pickle after the magic number', () => {
+    expect(inspect(legacy(stateDictPickle())).format).toBe('pytorch-legacy');
+    expect(codes(legacy(stateDictPickle()))).toEqual([]);
+    expect(codes(legacy(evilPickle()))).toEqual(['PICKLE_UNSAFE']);
+  });
+
+  const npy = (descr: string, body: Buffer) => {
+    let header = `{'descr': ${descr}, 'fortran_order': False, 'shape': (2,), }`;
+    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+    const length = Buffer.alloc(2);
+    length.writeUInt16LE(header.length);
+    return Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), length, Buffer.from(header, 'latin1'), body]);
+  };
+
+  it('numpy: an object array is a pickle; a plain one is not', () => {
+    expect(codes(npy("'|O'", evilPickle()), 'x.npy')).toEqual(['PICKLE_UNSAFE']);
+    expect(codes(npy("'<f4'", Buffer.alloc(8)), 'x.npy')).toEqual([]);
+    expect(inspect(npy("'<f4'", Buffer.alloc(8))).facts).toEqual({ tensors: 1, parameters: 2, dtypes: ['f4'] });
+    const npz = Buffer.from(zipSync({ 'a.npy': npy("'<f4'", Buffer.alloc(8)), 'b.npy': npy("[('x', '|O')]", evilPickle()) }));
+    expect(inspect(npz).format).toBe('numpy');
+    expect(codes(npz, 'x.npz')).toEqual(['PICKLE_UNSAFE']);
+  });
+
+  it('gzip is opened; 7z, xz and the like are unscannable', () => {
+    expect(codes(gzipSync(evilPickle()), 'model.pkl.gz')).toEqual(['PICKLE_UNSAFE']);
+    expect(codes(Buffer.concat([Buffer.from('377abcaf271c', 'hex'), Buffer.alloc(32)]), 'model.7z')).toEqual(['CONTENT_UNSCANNABLE']);
+  });
+
+  it('a tar, as the oldest torch.save wrote, has its members inspected', () => {
+    const header = Buffer.alloc(512);
+    header.write('pickle', 0);
+    header.write('0000644\0', 100);
+    header.write(`${evilPickle().length.toString(8).padStart(11, '0')}\0`, 124);
+    header.write('0', 156);
+    header.write('ustar\0', 257);
+    header.write('00', 263);
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((a, b) => a + b, 0);
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    const body = Buffer.concat([evilPickle(), Buffer.alloc(512 - evilPickle().length)]);
+    const tar = Buffer.concat([header, body, Buffer.alloc(1024)]);
+    expect(inspect(tar).format).toBe('tar');
+    expect(codes(tar, 'old.tar')).toEqual(['PICKLE_UNSAFE']);
+  });
+
+  it('a pickle renamed to .safetensors is a mismatch as well as unsafe; to .dat, unsafe by content', () => {
+    expect(codes(evilPickle(), 'model.safetensors').sort()).toEqual(['FORMAT_MISMATCH', 'PICKLE_UNSAFE']);
+    expect(codes(evilPickle(), 'weights.dat')).toEqual(['PICKLE_UNSAFE']);
+  });
+});
