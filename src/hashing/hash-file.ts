@@ -61,7 +61,11 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
-    return { ok: true, sha256: hash.digest('hex'), size: total, ...(inspector ? { inspection: inspector.end() } : {}) };
+    if (!inspector) return { ok: true, sha256: hash.digest('hex'), size: total };
+    const inspection = inspector.end();
+    // A bare format crosses threads as a string: 300,000 small files make no object each.
+    const more = inspection.facts || inspection.pickles || inspection.opaque || inspection.invalid !== undefined;
+    return { ok: true, sha256: hash.digest('hex'), size: total, format: inspection.format, ...(more ? { inspection } : {}) };
   } catch (error) {
     return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
   } finally {

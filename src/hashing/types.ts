@@ -1,4 +1,4 @@
-import type { Inspection } from '../formats/inspection.js';
+import type { ContentFormat, Inspection } from '../formats/inspection.js';
 
 /** One file for a hashing worker. */
 export interface HashJob {
@@ -28,7 +28,7 @@ export type HashFailureCode =
   | 'FILE_CHANGED';
 
 export type HashResult =
-  | { ok: true; sha256: string; size: number; inspection?: Inspection }
+  | { ok: true; sha256: string; size: number; format?: ContentFormat; inspection?: Inspection }
   | { ok: false; code: HashFailureCode; message: string; size?: number };
 
 export interface HashTask {

@@ -148,7 +148,7 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
     const hiddenPath = index >= plan.files.length ? plan.resolved.onDisk?.hidden?.[index - plan.files.length] : undefined;
     if (hiddenPath !== undefined) {
       // A left-out file that cannot be read cannot hide anything from the gate either way.
-      if (result.ok && result.inspection) (target.hidden ??= []).push({ path: hiddenPath, inspection: result.inspection });
+      if (result.ok && result.format) (target.hidden ??= []).push({ path: hiddenPath, inspection: result.inspection ?? { format: result.format } });
       return;
     }
     const path = plan.files[index]?.path ?? '';
@@ -156,10 +156,9 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
       failure ??= { plan, path, code: result.code, message: result.message };
       return;
     }
-    const inspection = result.inspection;
-    target.files[index] = inspection ? { path, size: result.size, sha256: result.sha256, format: inspection.format } : { path, size: result.size, sha256: result.sha256 };
+    target.files[index] = result.format ? { path, size: result.size, sha256: result.sha256, format: result.format } : { path, size: result.size, sha256: result.sha256 };
     // Only what says more than a format is kept: 300,000 small files keep no object each.
-    if (inspection && (inspection.facts || inspection.pickles || inspection.opaque || inspection.invalid !== undefined)) target.inspections.set(index, inspection);
+    if (result.inspection) target.inspections.set(index, result.inspection);
   });
   jobs.length = 0;
   if (failure) {

@@ -61,11 +61,11 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       jobs,
       (index, result) => {
         const path = shown[index] ?? '';
-        if (!result.ok || !result.inspection) {
+        if (!result.ok || !result.format) {
           skipped.push({ path, reason: result.ok ? 'not inspected' : result.message });
           return;
         }
-        const inspection = result.inspection;
+        const inspection = result.inspection ?? { format: result.format };
         const imports = [...new Set((inspection.pickles ?? []).flatMap((pickle) => pickle.imports))];
         files.push({ path, size: result.size, sha256: result.sha256, format: inspection.format, ...(inspection.facts ? { facts: inspection.facts } : {}), imports, findings: judgeContent(path, inspection) });
       },

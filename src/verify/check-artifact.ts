@@ -179,11 +179,11 @@ export function checkDigest(check: ArtifactCheck, k: number, result: HashResult)
   const file = check.files[k];
   if (!file) {
     const hidden = check.hidden[k - check.files.length];
-    if (hidden !== undefined && result.ok && result.inspection) keepContent(check, hidden, result.inspection, true);
+    if (hidden !== undefined && result.ok && result.format) keepContent(check, hidden, result.inspection ?? { format: result.format }, true);
     return;
   }
-  if (result.ok && result.inspection) {
-    const inspection = result.inspection;
+  if (result.ok && result.format) {
+    const inspection = result.inspection ?? { format: result.format };
     if (file.format !== undefined && file.format !== inspection.format) {
       check.findings.push({ artifact: check.name, path: file.path, code: 'FORMAT_CHANGED', message: `locked as ${file.format}, its bytes are ${inspection.format} now`, expected: file.format, actual: inspection.format });
     }

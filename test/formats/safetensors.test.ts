@@ -80,6 +80,7 @@ describe('safetensors facts from the hashed chunks', () => {
     const [result] = await hashFiles([{ path: 'm.safetensors', root: dir, followSymlinks: false, inspect: true }], { jobs: 1 });
     expect(result).toMatchObject({ ok: true, sha256: createHash('sha256').update(bytes).digest('hex') });
     if (!result?.ok) throw new Error('not hashed');
+    expect(result.format).toBe('safetensors');
     expect(result.inspection).toEqual({ format: 'safetensors', facts: { tensors: 1, parameters: 8, dtypes: ['F16'] } });
   });
 });
