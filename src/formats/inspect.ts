@@ -55,6 +55,12 @@ export class ContentInspector implements ByteSink {
     this.total += chunk.length;
     if (!this.pickle.finished) this.pickle.feed(chunk);
     if (this.decided) return this.consumer?.feed(chunk);
+    // The head in one chunk (most files, and every small one): decided at once, nothing copied.
+    if (this.headLength === 0 && (chunk.length >= HEAD_BYTES || chunk.length === this.size)) {
+      this.decide(chunk.subarray(0, HEAD_BYTES), chunk.length === this.size);
+      if (chunk.length > HEAD_BYTES) this.consumer?.feed(chunk.subarray(HEAD_BYTES));
+      return;
+    }
     // Copied: the hash worker reuses its read buffer for the next chunk.
     const take = chunk.subarray(0, HEAD_BYTES - this.headLength);
     this.head.push(Buffer.from(take));

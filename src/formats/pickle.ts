@@ -52,12 +52,13 @@ export class PickleScanner {
   private offset = 0;
   private stack: Item[] = [];
   private marks: number[] = [];
-  private memo = new Map<number, Item>();
+  // Made on first use: most byte streams stop being opcodes at their first byte.
+  private memo: Map<number, Item> | undefined;
   private definite = false;
   private inStream = false;
   private done = false;
   private opcodes = 0;
-  private readonly importSet = new Set<string>();
+  private importSet: Set<string> | undefined;
   readonly result: PickleScan = { isPickle: false, streams: 0, imports: [], problems: [] };
 
   /** Whether the walk is over (a stream broke off): the rest of the bytes need not be fed. */
@@ -198,7 +199,7 @@ export class PickleScanner {
       case 0x70: return this.line(b, a, undefined, (text) => this.putMemo(toIndex(text))); // PUT
       case 0x71: return this.fixed(b, a, 1, (at) => this.putMemo(b[at] as number)); // BINPUT
       case 0x72: return this.fixed(b, a, 4, (at) => this.putMemo(b.readUInt32LE(at))); // LONG_BINPUT
-      case 0x94: this.putMemo(this.memo.size); return a; // MEMOIZE
+      case 0x94: this.putMemo(this.memo?.size ?? 0); return a; // MEMOIZE
       case 0x61: this.pop(); this.top(); return a; // APPEND
       case 0x73: this.pop(); this.pop(); this.top(); return a; // SETITEM
       case 0x65: case 0x75: case 0x90: this.popMark(); this.top(); return a; // APPENDS, SETITEMS, ADDITEMS
@@ -307,6 +308,7 @@ export class PickleScanner {
     if (!this.definite && (!IDENTIFIER.test(module) || !IDENTIFIER.test(name))) throw new Failure(`${how} names no importable module`);
     this.definite = true;
     const full = toImportName(module, name);
+    this.importSet ??= new Set();
     if (!this.importSet.has(full)) {
       this.importSet.add(full);
       this.result.imports.push(full);
@@ -340,12 +342,13 @@ export class PickleScanner {
   }
 
   private getMemo(index: number): Item {
-    const item = this.memo.get(index);
+    const item = this.memo?.get(index);
     if (item === undefined) throw new Failure(`memo ${index} was never stored`);
     return item;
   }
 
   private putMemo(index: number): void {
+    this.memo ??= new Map();
     if (this.memo.size >= PICKLE_LIMITS.memo && !this.memo.has(index)) this.limit(`more than ${PICKLE_LIMITS.memo} memo entries`);
     this.memo.set(index, this.top());
   }
@@ -366,7 +369,7 @@ export class PickleScanner {
     this.definite = false;
     this.stack = [];
     this.marks = [];
-    this.memo = new Map();
+    this.memo = undefined;
     if (this.result.streams >= PICKLE_LIMITS.streams) {
       this.problem(`more than ${PICKLE_LIMITS.streams} pickle streams, past what aisc follows`);
       this.done = true;
