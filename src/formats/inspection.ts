@@ -1,6 +1,14 @@
-import type { ContentFormat } from '../lockfile/types.js';
+import { CONTENT_FORMATS, type ContentFormat } from '../lockfile/types.js';
 
 export { CONTENT_FORMATS, type ContentFormat } from '../lockfile/types.js';
+
+/**
+ * The shared constant for a format name that crossed threads: a structured clone makes a fresh
+ * string each time, and 300,000 files would otherwise keep 300,000 copies of "json".
+ */
+export function toSharedFormat(name: ContentFormat): ContentFormat {
+  return CONTENT_FORMATS.find((format) => format === name) ?? name;
+}
 
 /** Formats whose loading runs pickles: denied by `denyFormats: [pickle]` along with plain pickles. */
 export const PICKLE_FORMATS: ReadonlySet<ContentFormat> = new Set(['pickle', 'pytorch-zip', 'pytorch-legacy']);

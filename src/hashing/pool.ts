@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { resolveBuilt } from '../built.js';
 import { AiscError } from '../errors.js';
+import { toSharedFormat } from '../formats/inspection.js';
 import type { HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
 
 /** Each worker's two read buffers: big sequential reads, reused for every file. */
@@ -109,6 +110,7 @@ export class HashPool implements ProgressSource {
           active--;
           tasks[reply.id]?.indexes.forEach((jobIndex, k) => {
             const result = reply.results[k];
+            if (result?.ok && result.format) result.format = toSharedFormat(result.format);
             if (result) report(jobIndex, result);
           });
           if (++finished === tasks.length) settle();

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readManifest, toManifestPath, writeManifest, type ManifestReader } from '../../src/lockfile/manifest.js';
+import type { FileEntry } from '../../src/lockfile/types.js';
+import { makeTempDir } from '../helpers/temp.js';
+
+const files: FileEntry[] = [
+  { path: 'a.safetensors', size: 3, sha256: 'a'.repeat(64), format: 'safetensors' },
+  { path: 'b/c.json', size: 12, sha256: 'b'.repeat(64), format: 'json' },
+  { path: 'd.bin', size: 0, sha256: 'c'.repeat(64) },
+];
+
+/** Reads manifests from memory: the bytes under test, pinned by their own digest. */
+function pinned(text: string): { reader: ManifestReader; ref: { sha256: string; files: number; bytes: number } } {
+  const data = Buffer.from(text, 'utf8');
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  return { reader: (path) => (path === toManifestPath(sha256) ? Promise.resolve(data) : Promise.reject(new Error('not there'))), ref: { sha256, files: 3, bytes: data.length } };
+}
+
+describe('manifests', () => {
+  it("round-trip files with their formats, '-' where the bytes were not read", async () => {
+    const dir = makeTempDir();
+    const ref = await writeManifest(dir, files);
+    const text = readFileSync(join(dir, toManifestPath(ref.sha256)), 'utf8');
+    expect(text.split('\n').slice(1, 4)).toEqual([`${'a'.repeat(64)} 3 safetensors a.safetensors`, `${'b'.repeat(64)} 12 json b/c.json`, `${'c'.repeat(64)} 0 - d.bin`]);
+    const { reader } = pinned(text);
+    expect(await readManifest(reader, ref, 'x')).toEqual(files);
+  });
+
+  it('refuse a format the lockfile schema does not know, as they refuse any other bad line', async () => {
+    const dir = makeTempDir();
+    const ref = await writeManifest(dir, files);
+    const text = readFileSync(join(dir, toManifestPath(ref.sha256)), 'utf8').replace(' json ', ' jsonx ');
+    const edited = pinned(text);
+    await expect(readManifest(edited.reader, edited.ref, 'x')).rejects.toMatchObject({ code: 'LOCKFILE_INVALID', message: expect.stringMatching(/line 3 has no known format$/) as unknown });
+  });
+});
