@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Gunzip } from 'fflate';
 import { isAiscError } from '../errors.js';
 import { GgufInvalid, MAX_GGUF_HEADER_BYTES, NeedMore, parseGgufHeader, type GgufHeader } from './gguf.js';
@@ -16,6 +17,12 @@ const MAX_DEPTH = 3;
 const MAX_GUNZIPPED_BYTES = 64 * 1024 ** 3;
 /** PyTorch's legacy format opens with a pickle of its magic number (protocol 2, LONG1). */
 const TORCH_LEGACY_MAGIC = Buffer.from('80028a0a6cfc9c46f9206aa850192e', 'hex');
+const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
+const EMPTY_ZIP_MAGIC = Buffer.from('PK\x05\x06', 'latin1');
+const GGUF_MAGIC = Buffer.from('GGUF', 'latin1');
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+/** At byte 257 of a POSIX tar header. */
+const TAR_MAGIC = Buffer.from('ustar', 'latin1');
 const OPAQUE_MAGIC: [Buffer, string][] = [
   [Buffer.from('377abcaf271c', 'hex'), '7z'],
   [Buffer.from('fd377a585a00', 'hex'), 'xz'],
@@ -57,7 +64,8 @@ export class ContentInspector implements ByteSink {
     if (this.decided) return this.consumer?.feed(chunk);
     // The head in one chunk (most files, and every small one): decided at once, nothing copied.
     if (this.headLength === 0 && (chunk.length >= HEAD_BYTES || chunk.length === this.size)) {
-      this.decide(chunk.subarray(0, HEAD_BYTES), chunk.length === this.size);
+      // Complete only when the head is the whole file: a longer one may cut a character at its end.
+      this.decide(chunk.subarray(0, HEAD_BYTES), chunk.length === this.size && chunk.length <= HEAD_BYTES);
       if (chunk.length > HEAD_BYTES) this.consumer?.feed(chunk.subarray(HEAD_BYTES));
       return;
     }
@@ -86,17 +94,17 @@ export class ContentInspector implements ByteSink {
   }
 
   private decide(h: Buffer, complete: boolean): void {
-    const starts = (magic: Buffer | string, at = 0): boolean => h.length >= at + magic.length && h.subarray(at, at + magic.length).equals(typeof magic === 'string' ? Buffer.from(magic, 'latin1') : magic);
+    const starts = (magic: Buffer, at = 0): boolean => startsWith(h, magic, at);
     this.decided = true;
     let consumer: Consumer | undefined;
     if (h.length === 0) this.result.format = 'unknown';
     else if (starts(TORCH_LEGACY_MAGIC)) this.result.format = 'pytorch-legacy';
     else if (h[0] === 0x80 && (h[1] ?? 0) >= 2 && (h[1] ?? 0) <= 5) this.result.format = 'pickle';
-    else if (starts('PK\x03\x04') || starts('PK\x05\x06')) consumer = this.container('zip', (open) => new ZipWalker(open));
-    else if (starts('GGUF')) consumer = this.gguf();
+    else if (starts(ZIP_MAGIC) || starts(EMPTY_ZIP_MAGIC)) consumer = this.container('zip', (open) => new ZipWalker(open));
+    else if (starts(GGUF_MAGIC)) consumer = this.gguf();
     else if (starts(NPY_MAGIC)) consumer = this.numpy();
-    else if (starts(Buffer.from([0x1f, 0x8b, 0x08]))) consumer = this.gzip();
-    else if (starts('ustar', 257)) consumer = this.container('tar', (open) => new TarWalker(open));
+    else if (starts(GZIP_MAGIC)) consumer = this.gzip();
+    else if (starts(TAR_MAGIC, 257)) consumer = this.container('tar', (open) => new TarWalker(open));
     else if (h.length >= 9 && h[8] === 0x7b) consumer = this.safetensors();
     else {
       const opaque = OPAQUE_MAGIC.find(([magic]) => starts(magic));
@@ -264,21 +272,35 @@ export class ContentInspector implements ByteSink {
   }
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** text or json from the first bytes: UTF-8 with no control bytes but whitespace (and ESC). */
-function getTextFormat(h: Buffer, complete: boolean): ContentFormat | undefined {
-  let text: string;
-  try {
-    text = UTF8.decode(complete ? h : h.subarray(0, h.length - getCutSequence(h)));
-  } catch {
-    return undefined;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]/.test(text)) return undefined;
-  const first = /\S/.exec(text)?.[0];
-  return first === '{' || first === '[' ? 'json' : 'text';
+/** Byte by byte: magics are a few bytes, and a native compare costs more to call than to run. */
+function startsWith(h: Buffer, magic: Buffer, at: number): boolean {
+  if (h.length < at + magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (h[at + i] !== magic[i]) return false;
+  return true;
 }
+
+function getTextFormat(h: Buffer, complete: boolean): ContentFormat | undefined {
+  // Read as bytes, not decoded: every small file passes here, and a string each is garbage.
+  const text = complete ? h : h.subarray(0, h.length - getCutSequence(h));
+  if (!isUtf8(text)) return undefined;
+  let first: number | undefined;
+  // A byte-order mark is not content, as a UTF-8 decoder drops it.
+  const start = text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf ? 3 : 0;
+  for (let i = start; i < text.length; i++) {
+    const byte = text[i] as number;
+    if (BYTE_CLASS[byte] === CONTROL) return undefined;
+    if (first === undefined && BYTE_CLASS[byte] !== SPACE) first = byte;
+  }
+  return first === 0x7b || first === 0x5b ? 'json' : 'text';
+}
+
+const [OTHER, CONTROL, SPACE] = [0, 1, 2];
+/** Control characters that text does not hold (tab, newlines and escape excepted), and ASCII whitespace. */
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
+  byte === 0x09 || byte === 0x0a || byte === 0x0b || byte === 0x0c || byte === 0x0d || byte === 0x20 ? SPACE : byte <= 0x08 || (byte >= 0x0e && byte <= 0x1a) || (byte >= 0x1c && byte <= 0x1f) || byte === 0x7f ? CONTROL : OTHER,
+);
 
 /** How many bytes at the end of `h` start a UTF-8 sequence that the cut left unfinished. */
 function getCutSequence(h: Buffer): number {

@@ -34,7 +34,18 @@ const NUMBER_LINE = /^[\s\w.+-]*$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const NEED_MORE = -1;
 
-class Failure extends Error {}
+/**
+ * Where the walk stops following, thrown from deep in an opcode's arguments. Plain text ends in
+ * one often ("Hello" is a GET of a memo slot never stored), so it records no stack trace.
+ */
+class Failure extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /**
  * Walks pickle opcodes (protocols 0–5) as the bytes stream by, modelling the unpickler's stack,
@@ -242,7 +253,9 @@ export class PickleScanner {
         this.problem(`an extension-registry import (EXT${op === 0x82 ? 1 : op === 0x83 ? 2 : 4}) at byte ${this.offset}, which names no module`);
         return this.fixed(b, a, op === 0x82 ? 1 : op === 0x83 ? 2 : 4, () => this.push(ANY));
       default:
-        throw new Failure(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
+        // How most bytes that are not a pickle end, so it is no exception: the walk just stops.
+        this.fail(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
+        return a;
     }
   }
 

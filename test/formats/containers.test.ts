@@ -131,3 +131,20 @@ describe('other places a pickle hides', () => {
     expect(codes(evilPickle(), 'weights.dat')).toEqual(['PICKLE_UNSAFE']);
   });
 });
+
+describe('text and JSON, told from bytes without decoding them', () => {
+  it('tells JSON by its first non-blank character, after a byte-order mark too', () => {
+    expect(inspect(Buffer.from(' \n\t{"a": 1}\n')).format).toBe('json');
+    expect(inspect(Buffer.from('\ufeff[1, 2]')).format).toBe('json');
+    expect(inspect(Buffer.from('Hello, {world}\n')).format).toBe('text');
+    expect(inspect(Buffer.from('')).format).toBe('unknown');
+  });
+
+  it('keeps a character cut at the end of the 4 KiB head as text, and calls control bytes or bad UTF-8 unknown', () => {
+    expect(inspect(Buffer.from(`${'a'.repeat(4095)}é and more`)).format).toBe('text');
+    expect(inspect(Buffer.from(`${'a'.repeat(4094)}€ and more`)).format).toBe('text');
+    expect(inspect(Buffer.from('text with a \u0000 in it')).format).toBe('unknown');
+    expect(inspect(Buffer.from('text with an escape \u001b[0m is text')).format).toBe('text');
+    expect(inspect(Buffer.from([0x61, 0x62, 0xc3, 0x28, 0x0a])).format).toBe('unknown');
+  });
+});
