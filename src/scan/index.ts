@@ -1,1 +1,1 @@
-export { scanPaths, type ScannedFile, type ScanOptions, type ScanReport } from './scan-paths.js';
+export { listScanFindings, scanPaths, type ScannedFile, type ScanOptions, type ScanReport } from './scan-paths.js';

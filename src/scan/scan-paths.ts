@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { judgeContent, type ContentFinding, type ContentFormat, type WeightFacts } from '../formats/index.js';
+import { toFinding, type Finding, type FindingCode } from '../findings.js';
+import { judgeContent, type ContentFormat, type WeightFacts } from '../formats/index.js';
 import { acquireHashPool, type HashJob, type ProgressSource } from '../hashing/index.js';
 import { listTarget, resolveLocalTarget, type WalkEntry } from '../sources/index.js';
 
@@ -17,14 +18,19 @@ export interface ScannedFile {
   facts?: WeightFacts;
   /** Every pickle import found, allowed or not (`module.name`). */
   imports: string[];
-  findings: ContentFinding[];
+  findings: Finding[];
+}
+
+/** Every finding of a scan, those of files not scanned too: what SARIF and annotations show. */
+export function listScanFindings(report: ScanReport): Finding[] {
+  return [...report.files.flatMap((file) => file.findings), ...report.skipped.map(({ path, code, reason }) => toFinding({ code, path, message: `not scanned: ${reason}` }))];
 }
 
 export interface ScanReport {
   ok: boolean;
   files: ScannedFile[];
   /** What could not be scanned: a file that cannot be read, a symlink (never followed). */
-  skipped: { path: string; reason: string }[];
+  skipped: { path: string; code: FindingCode; reason: string }[];
   summary: { files: number; bytes: number; unsafe: number; skipped: number };
 }
 
@@ -45,7 +51,9 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       const path = target.layout === 'file' ? given : join(given, entry.path);
       if (entry.type === 'folder') continue;
       if (entry.type !== 'file') {
-        skipped.push({ path, reason: entry.type === 'symlink' ? 'a symlink (not followed)' : entry.type === 'unreadable' ? 'cannot be listed' : 'not a regular file' });
+        if (entry.type === 'symlink') skipped.push({ path, code: 'SYMLINK_REFUSED', reason: 'a symlink (not followed)' });
+        else if (entry.type === 'unreadable') skipped.push({ path, code: 'UNREADABLE_FILE', reason: 'cannot be listed' });
+        else skipped.push({ path, code: 'NOT_A_FILE', reason: 'not a regular file' });
         continue;
       }
       jobs.push({ path: entry.path, root: target.realRoot, followSymlinks: false, inspect: true });
@@ -62,12 +70,12 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       (index, result) => {
         const path = shown[index] ?? '';
         if (!result.ok || !result.format) {
-          skipped.push({ path, reason: result.ok ? 'not inspected' : result.message });
+          skipped.push({ path, code: result.ok ? 'UNREADABLE_FILE' : result.code, reason: result.ok ? 'not inspected' : result.message });
           return;
         }
         const inspection = result.inspection ?? { format: result.format };
         const imports = [...new Set((inspection.pickles ?? []).flatMap((pickle) => pickle.imports))];
-        files.push({ path, size: result.size, sha256: result.sha256, format: inspection.format, ...(inspection.facts ? { facts: inspection.facts } : {}), imports, findings: judgeContent(path, inspection) });
+        files.push({ path, size: result.size, sha256: result.sha256, format: inspection.format, ...(inspection.facts ? { facts: inspection.facts } : {}), imports, findings: judgeContent(path, inspection).map(({ code, message }) => toFinding({ code, path, message })) });
       },
       sizes,
     );

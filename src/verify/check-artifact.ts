@@ -4,7 +4,7 @@ import type { HashJob, HashResult } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, sortFiles } from '../lockfile/index.js';
 import type { FileArtifact, FileEntry } from '../lockfile/types.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
-import type { Finding } from './findings.js';
+import { toFinding, type Finding, type FindingFields } from '../findings.js';
 
 export interface ArtifactCheck {
   name: string;
@@ -41,8 +41,8 @@ export interface CheckPathsOptions {
 
 export function checkPaths(name: string, artifact: FileArtifact, root: string, options: CheckPathsOptions): ArtifactCheck {
   const check: ArtifactCheck = newCheck(name, artifact, root);
-  const add = (finding: Omit<Finding, 'artifact'>): void => {
-    check.findings.push({ artifact: name, ...finding });
+  const add = (finding: Omit<FindingFields, 'artifact'>): void => {
+    check.findings.push(toFinding({ artifact: name, ...finding }));
   };
 
   const rootDigest = computeRootDigest(artifact.files);
@@ -110,18 +110,18 @@ export function checkArchive(name: string, artifact: FileArtifact, path: string,
   const check: ArtifactCheck = newCheck(name, artifact, path);
   const rootDigest = computeRootDigest(artifact.files);
   if (rootDigest !== artifact.digest) {
-    check.findings.push({ artifact: name, code: 'ROOT_DIGEST_MISMATCH', message: 'the lockfile digest does not match its own file list (edited by hand?)', expected: artifact.digest, actual: rootDigest });
+    check.findings.push(toFinding({ artifact: name, code: 'ROOT_DIGEST_MISMATCH', message: 'the lockfile digest does not match its own file list (edited by hand?)', expected: artifact.digest, actual: rootDigest }));
   }
   let target: LocalTarget;
   try {
     target = resolveLocalTarget(path);
   } catch (error) {
     if (!isAiscError(error)) throw error;
-    check.findings.push({ artifact: name, code: 'ARTIFACT_MISSING', message: `${error.message}: run aisc fetch ${name}, or pass --artifact ${name}=DIR for an extracted copy` });
+    check.findings.push(toFinding({ artifact: name, code: 'ARTIFACT_MISSING', message: `${error.message}: run aisc fetch ${name}, or pass --artifact ${name}=DIR for an extracted copy` }));
     return check;
   }
   if (target.layout !== 'file' || target.fileName === undefined) {
-    check.findings.push({ artifact: name, code: 'LAYOUT_CHANGED', message: 'expected the archive file, got a folder (pass --artifact NAME=DIR for an extracted copy)', expected: 'file', actual: 'directory' });
+    check.findings.push(toFinding({ artifact: name, code: 'LAYOUT_CHANGED', message: 'expected the archive file, got a folder (pass --artifact NAME=DIR for an extracted copy)', expected: 'file', actual: 'directory' }));
     return check;
   }
   check.jobs.push({ path: target.fileName, root: target.realRoot, expectedSize: archive.size, followSymlinks: false, inspect: true });
@@ -131,14 +131,14 @@ export function checkArchive(name: string, artifact: FileArtifact, path: string,
 
 /** The one finding of an artifact this machine has no copy of. */
 export function checkNowhere(name: string, artifact: FileArtifact, hint: string): ArtifactCheck {
-  return { ...newCheck(name, artifact, ''), findings: [{ artifact: name, code: 'ARTIFACT_MISSING', message: hint }] };
+  return { ...newCheck(name, artifact, ''), findings: [toFinding({ artifact: name, code: 'ARTIFACT_MISSING', message: hint })] };
 }
 
 function newCheck(name: string, artifact: FileArtifact, root: string): ArtifactCheck {
   return { name, artifact, root, findings: [], jobs: [], files: [], hidden: [], content: [], formats: new Set() };
 }
 
-function getEntryFinding(entry: WalkEntry | undefined, allowSymlinks: boolean): Omit<Finding, 'artifact' | 'path'> | undefined {
+function getEntryFinding(entry: WalkEntry | undefined, allowSymlinks: boolean): Pick<Finding, 'code' | 'message'> | undefined {
   if (!entry) return { code: 'MISSING_FILE', message: 'locked but not found' };
   switch (entry.type) {
     case 'file':
@@ -185,14 +185,14 @@ export function checkDigest(check: ArtifactCheck, k: number, result: HashResult)
   if (result.ok && result.format) {
     const inspection = result.inspection ?? { format: result.format };
     if (file.format !== undefined && file.format !== inspection.format) {
-      check.findings.push({ artifact: check.name, path: file.path, code: 'FORMAT_CHANGED', message: `locked as ${file.format}, its bytes are ${inspection.format} now`, expected: file.format, actual: inspection.format });
+      check.findings.push(toFinding({ artifact: check.name, path: file.path, code: 'FORMAT_CHANGED', message: `locked as ${file.format}, its bytes are ${inspection.format} now`, expected: file.format, actual: inspection.format }));
     }
     keepContent(check, file.path, inspection, false);
   }
   if (!result.ok) {
-    check.findings.push({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size });
+    check.findings.push(toFinding({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size }));
   } else if (result.sha256 !== file.sha256) {
-    check.findings.push({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 });
+    check.findings.push(toFinding({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 }));
   }
 }
 
@@ -207,7 +207,7 @@ export function judgeCheckContent(check: ArtifactCheck, allowed: ReadonlySet<str
   for (const { path, inspection, hidden } of check.content) {
     for (const finding of judgeContent(path, inspection, allowed)) {
       const message = hidden ? `${finding.message} (left out by the artifact's ignore globs, but the format gate reads every file)` : finding.message;
-      check.findings.push({ artifact: check.name, path, code: finding.code, message });
+      check.findings.push(toFinding({ artifact: check.name, path, code: finding.code, message }));
     }
   }
   check.content = [];

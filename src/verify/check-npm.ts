@@ -10,7 +10,8 @@ import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
 import { MAX_PACKAGE_LOCK_BYTES } from '../npm/lock-npm.js';
 import { parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from '../npm/registry-keys.js';
-import type { Finding, PackageLockReport } from './findings.js';
+import { toFinding, type Finding } from '../findings.js';
+import type { PackageLockReport } from './findings.js';
 
 export interface NpmCheck {
   name: string;
@@ -52,14 +53,14 @@ async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: 
     installed = parsePackageLock(await readBoundedText(path, { limit: MAX_PACKAGE_LOCK_BYTES, what: 'package-lock.json' }), packageLock);
   } catch (error) {
     if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
-    report.findings.push({ code: 'NPM_PACKAGE_LOCK_MISSING', artifact: packageLock, message: `${packageLock}: cannot be read or parsed (${error.message}); ${group.length} packages were locked from it` });
+    report.findings.push(toFinding({ code: 'NPM_PACKAGE_LOCK_MISSING', artifact: packageLock, message: `${packageLock}: cannot be read or parsed (${error.message}); ${group.length} packages were locked from it` }));
     report.ok = false;
     return report;
   }
   const byId = new Map(installed.map((pkg) => [`${pkg.name}@${pkg.version}`, pkg]));
   const unclaimed = new Set(byId.keys());
   const add = (check: NpmCheck, code: NpmFindingCode, message: string): void => {
-    check.findings.push({ code, artifact: check.name, message });
+    check.findings.push(toFinding({ code, artifact: check.name, message }));
   };
   for (const check of group) {
     const { artifact } = check;
@@ -83,7 +84,7 @@ async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: 
     if (pkg.hasInstallScript && !artifact.hasInstallScript) add(check, 'NPM_INSTALL_SCRIPT_ADDED', `${packageLock} says ${id} has an install script; it was locked without one`);
   }
   for (const id of unclaimed) {
-    report.findings.push({ code: 'NPM_PACKAGE_ADDED', artifact: `npm:${id}`, message: `${packageLock} installs ${id}, which is not locked (run aisc lock ${packageLock})` });
+    report.findings.push(toFinding({ code: 'NPM_PACKAGE_ADDED', artifact: `npm:${id}`, message: `${packageLock} installs ${id}, which is not locked (run aisc lock ${packageLock})` }));
   }
   report.ok = report.findings.length === 0;
   return report;
@@ -93,7 +94,7 @@ async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readon
   const { artifact, name } = check;
   const id = `${artifact.package}@${artifact.version}`;
   if (artifact.evidence === undefined) {
-    if (artifact.source.from === 'registry') check.findings.push({ code: 'NPM_EVIDENCE_MISSING', artifact: name, message: `${id}: the lockfile records no registry evidence for a registry package` });
+    if (artifact.source.from === 'registry') check.findings.push(toFinding({ code: 'NPM_EVIDENCE_MISSING', artifact: name, message: `${id}: the lockfile records no registry evidence for a registry package` }));
     return;
   }
   try {
@@ -109,7 +110,7 @@ async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readon
     }
   } catch (error) {
     if (!(error instanceof NpmFinding)) throw error;
-    check.findings.push({ code: error.code, artifact: name, message: error.message });
+    check.findings.push(toFinding({ code: error.code, artifact: name, message: error.message }));
   }
 }
 

@@ -3,7 +3,7 @@ import { isAiscError } from '../errors.js';
 import type { BundleFile } from '../signing/bundle.js';
 import { isSignatureFinding } from '../signing/errors.js';
 import type { ArtifactCheck } from './check-artifact.js';
-import type { FindingCode } from './findings.js';
+import { toFinding, type FindingCode } from '../findings.js';
 
 /**
  * Re-verifies each signature pinned at lock time, offline: the bundle is still there and is the
@@ -19,7 +19,7 @@ export async function checkSignatures(checks: readonly ArtifactCheck[], lockfile
     const signature = check.artifact.signature;
     if (!signature) continue;
     const add = (code: FindingCode, message: string): void => {
-      check.findings.push({ artifact: check.name, code, message });
+      check.findings.push(toFinding({ artifact: check.name, code, message }));
     };
     // Read once, bounded: the bytes compared with the locked SHA-256 are the bytes verified.
     const bundlePath = fromLockfileRelative(signature.bundle, lockfilePath);

@@ -1,38 +1,9 @@
-import type { HashFailureCode } from '../hashing/types.js';
-import type { PolicyFindingCode } from '../policy/evaluate.js';
-import type { SignatureFindingCode } from '../signing/errors.js';
 import type { Change } from '../diff/types.js';
 import type { GateFinding } from '../policy/gate.js';
 import type { ArtifactKind } from '../lockfile/types.js';
-import type { NpmFindingCode } from '../npm/findings.js';
-import type { ContentFindingCode } from '../formats/verdict.js';
+import type { Finding } from '../findings.js';
 
-/** What verify can find wrong; each is a failure (exit 1). Stable: part of the JSON report. */
-export type FindingCode =
-  | HashFailureCode
-  | 'DIGEST_MISMATCH'
-  | 'EXTRA_FILE'
-  | 'ARTIFACT_MISSING'
-  | 'LAYOUT_CHANGED'
-  | 'ROOT_DIGEST_MISMATCH'
-  | 'DEPENDENCY_MISSING'
-  | 'SIGNATURE_MISSING'
-  | 'SIGNATURE_CHANGED'
-  | SignatureFindingCode
-  | ContentFindingCode
-  | 'FORMAT_CHANGED'
-  | PolicyFindingCode
-  | NpmFindingCode;
-
-export interface Finding {
-  code: FindingCode;
-  artifact: string;
-  /** The file, relative to the artifact root, when the finding is about one file. */
-  path?: string;
-  message: string;
-  expected?: string | number;
-  actual?: string | number;
-}
+export type { Finding, FindingCode } from '../findings.js';
 
 export interface ArtifactReport {
   name: string;
@@ -60,7 +31,7 @@ export interface LockfileSignatureReport {
   ok: boolean;
   bundle: string;
   signer?: unknown;
-  findings: { code: string; message: string }[];
+  findings: Finding[];
 }
 
 /** With --base: the changes since the base, the approvals that count, and what is still missing. */
@@ -74,17 +45,11 @@ export interface GateReport {
   findings: GateFinding[];
 }
 
-/** A finding about the lockfile as a whole, not one artifact. */
-export interface LockfileFinding {
-  code: 'NOTHING_LOCKED';
-  message: string;
-}
-
 export interface VerifyReport {
   ok: boolean;
   lockfile: string;
-  /** Findings about the lockfile as a whole (it pins nothing). */
-  findings?: LockfileFinding[];
+  /** Findings about the lockfile as a whole: it pins nothing, its signature, approvals its changes lack. */
+  findings?: Finding[];
   /** The policy whose rules were applied (the base policy with --base). */
   policy?: string;
   gate?: GateReport;
@@ -94,4 +59,9 @@ export interface VerifyReport {
   /** The package-lock.json files npm artifacts come from (absent when none are locked). */
   packageLocks?: PackageLockReport[];
   summary: { artifacts: number; files: number; bytes: number; npmPackages: number; findings: number };
+}
+
+/** Every finding of a report, wherever it sits: what SARIF and annotations show. */
+export function listFindings(report: VerifyReport): Finding[] {
+  return [...(report.findings ?? []), ...report.artifacts.flatMap((artifact) => artifact.findings), ...(report.packageLocks ?? []).flatMap((packageLock) => packageLock.findings)];
 }

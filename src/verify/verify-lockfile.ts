@@ -10,7 +10,9 @@ import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js'
 import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck } from './check-npm.js';
-import type { ArtifactReport, Finding, GateReport, LockfileFinding, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
+import { FINDING_INFO, toFinding, type Finding, type FindingCode } from '../findings.js';
+import type { PolicyFinding } from '../policy/evaluate.js';
+import type { ArtifactReport, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
 export const DEFAULT_APPROVALS = '.aisc/approvals';
@@ -61,16 +63,29 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   if (unknown.length > 0) {
     throw new AiscError('UNKNOWN_ARTIFACT', `--artifact: expected a locked artifact name, got ${unknown.map((n) => JSON.stringify(n)).join(', ')}`);
   }
-
   const fileArtifacts = [...lockfile.artifacts].filter((entry): entry is [string, FileArtifact] => entry[1].kind !== 'npm');
   const npmArtifacts = [...lockfile.artifacts].filter((entry): entry is [string, NpmArtifact] => entry[1].kind === 'npm');
   const npmOverrides = [...overrides.keys()].filter((name) => lockfile.artifacts.get(name)?.kind === 'npm');
   if (npmOverrides.length > 0) throw new AiscError('USAGE', `--artifact: ${npmOverrides.join(', ')} is an npm package; it is checked against its package-lock.json`);
-  const checks: ArtifactCheck[] = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
 
+  // The stages, in order; per-file findings land on each artifact's check, the rest are returned.
+  const checks = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
+  await hashFiles(pool, checks, options);
+  const dependencies = checkDependencies(lockfile, checks);
+  await checkSignatures(checks, options.lockfile);
+  const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
+  const policy = await evaluatePolicy(lockfile, [...checks, ...(npm?.checks ?? [])], options, withDerivedFormats(lockfile, checks));
+  const empty = lockfile.artifacts.size === 0 && !options.allowEmpty ? [nothingLocked(options.lockfile)] : [];
+
+  const artifactFindings = [...dependencies, ...policy.findings];
+  const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate ? toGateFindings(policy.gate) : [])];
+  const report = toReport(options.lockfile, checks, npm, artifactFindings, lockfileFindings);
+  return { ...report, ...(policy.where ? { policy: policy.where } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(policy.gate ? { gate: policy.gate } : {}) };
+}
+
+/** hashFiles: every planned job on the pool, each digest compared as its result arrives (none kept). */
+async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions): Promise<void> {
   const jobs = checks.flatMap((check) => check.jobs);
-  // Which check each job belongs to, and where that check's jobs start: results are compared as
-  // they arrive, none kept.
   const owner = new Uint32Array(jobs.length);
   const starts: number[] = [];
   let start = 0;
@@ -85,15 +100,6 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
     const check = checks[c];
     if (check) checkDigest(check, index - (starts[c] ?? 0), result);
   });
-  checkDependencies(lockfile, checks);
-  await checkSignatures(checks, options.lockfile);
-  const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
-  const { policyWhere, gate } = await checkPolicy(lockfile, [...checks, ...(npm?.checks ?? [])], options, withDerivedFormats(lockfile, checks));
-  const report = toReport(options.lockfile, checks, npm);
-  const findings = lockfile.artifacts.size === 0 && !options.allowEmpty ? [nothingLocked(options.lockfile)] : [];
-  const ok = report.ok && findings.length === 0 && (lockfileSignature?.ok ?? true) && (gate?.findings.length ?? 0) === 0;
-  if (findings.length > 0) report.summary.findings += findings.length;
-  return { ...report, ok, ...(findings.length > 0 ? { findings } : {}), ...(policyWhere ? { policy: policyWhere } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(gate ? { gate } : {}) };
 }
 
 /**
@@ -120,28 +126,44 @@ function checkArtifactPaths(name: string, artifact: FileArtifact, override: stri
   return checkPaths(name, artifact, copy.root, { allowSymlinks, lockfile: options.lockfile, hint: copy.hint });
 }
 
-function nothingLocked(lockfile: string): LockfileFinding {
-  return { code: 'NOTHING_LOCKED', message: `${lockfile} pins no artifact, so nothing was verified; lock what ships (aisc lock), or pass --allow-empty where an empty lockfile is intended` };
+function nothingLocked(lockfile: string): Finding {
+  return toFinding({ code: 'NOTHING_LOCKED', message: `${lockfile} pins no artifact, so nothing was verified; lock what ships (aisc lock), or pass --allow-empty where an empty lockfile is intended` });
+}
+
+/** Each approval rule a change does not meet, as a finding about the lockfile's change. */
+function toGateFindings(gate: GateReport): Finding[] {
+  return gate.findings.map((finding) =>
+    toFinding({ code: finding.code, artifact: finding.artifact, rule: finding.rule, message: finding.message, expected: `${finding.required} from ${finding.from.join(', ')}`, actual: finding.approvedBy.length > 0 ? finding.approvedBy.join(', ') : 'none' }),
+  );
 }
 
 async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, policy }: { bundle: string; policy: SignerPolicy }): Promise<LockfileSignatureReport> {
   const { verifyBytesSignature } = await import('../signing/verify-file.js');
   const report = await verifyBytesSignature(bytes, where, bundle, policy);
-  return { ok: report.ok, bundle, signer: report.signer, findings: report.findings };
+  const findings = report.findings.map((finding) => toFinding({ code: Object.hasOwn(FINDING_INFO, finding.code) ? (finding.code as FindingCode) : 'SIGNATURE_INVALID', message: `the lockfile's signature (${bundle}): ${finding.message}` }));
+  return { ok: report.ok, bundle, signer: report.signer, findings };
+}
+
+interface PolicyOutcome {
+  /** The policy whose rules were applied. */
+  where?: string;
+  gate?: GateReport;
+  /** The rules' findings (content findings land on each file's check). */
+  findings: Finding[];
 }
 
 /**
  * evaluatePolicy → checkApprovals. With --base, the rules and the approval requirements are the
  * base policy's: a change that edits the policy is judged by the policy it replaces.
  */
-async function checkPolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck)[], options: VerifyOptions, judged: Lockfile): Promise<{ policyWhere?: string; gate?: GateReport }> {
+async function evaluatePolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck)[], options: VerifyOptions, judged: Lockfile): Promise<PolicyOutcome> {
   const policyPath = options.policy ?? DEFAULT_POLICY;
   if (options.base === undefined && !options.policyRequired && !existsSync(policyPath)) {
     // No policy: npm packages still meet aisc's defaults (a registry signature where the registry signs),
     // and unsafe pickles are findings with aisc's allowlist alone.
     judgeContentWith(checks, () => new Set());
-    if (checks.some((check) => check.artifact.kind === 'npm')) addRuleFindings(checks, (await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile));
-    return {};
+    if (!checks.some((check) => check.artifact.kind === 'npm')) return { findings: [] };
+    return { findings: toRuleFindings((await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile)) };
   }
   // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
   const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
@@ -171,13 +193,11 @@ async function checkPolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCheck
     };
   }
   judgeContentWith(checks, (check) => getAllowedImports(effective, check.name, check.artifact.kind));
-  addRuleFindings(checks, evaluateRules(effective, judged));
-  return { policyWhere: effective?.where, gate };
+  return { where: effective?.where, gate, findings: toRuleFindings(evaluateRules(effective, judged)) };
 }
 
-function addRuleFindings(checks: (ArtifactCheck | NpmCheck)[], findings: { code: Finding['code']; artifact: string; message: string }[]): void {
-  const byName = new Map(checks.map((check) => [check.name, check]));
-  for (const finding of findings) byName.get(finding.artifact)?.findings.push({ code: finding.code, artifact: finding.artifact, message: finding.message });
+function toRuleFindings(findings: PolicyFinding[]): Finding[] {
+  return findings.map(({ code, artifact, rule, message }) => toFinding({ code, artifact, ...(rule > 0 ? { rule } : {}), message }));
 }
 
 /** The format gate for every file artifact, with the pickle imports allowed for each. */
@@ -199,35 +219,34 @@ function withDerivedFormats(lockfile: Lockfile, checks: ArtifactCheck[]): Lockfi
   return { ...lockfile, artifacts };
 }
 
-function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): void {
-  for (const check of checks) {
-    for (const dependency of check.artifact.dependsOn ?? []) {
-      if (!lockfile.artifacts.has(dependency)) {
-        check.findings.push({ artifact: check.name, code: 'DEPENDENCY_MISSING', message: `depends on ${JSON.stringify(dependency)}, which is not locked`, expected: dependency });
-      }
-    }
-  }
+function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): Finding[] {
+  return checks.flatMap((check) =>
+    (check.artifact.dependsOn ?? [])
+      .filter((dependency) => !lockfile.artifacts.has(dependency))
+      .map((dependency) => toFinding({ artifact: check.name, code: 'DEPENDENCY_MISSING', message: `depends on ${JSON.stringify(dependency)}, which is not locked`, expected: dependency })),
+  );
 }
 
-function toReport(lockfile: string, checks: ArtifactCheck[], npm: { checks: NpmCheck[]; packageLocks: PackageLockReport[] } | undefined): VerifyReport {
-  const artifacts: ArtifactReport[] = checks.map((check) => ({
-    name: check.name,
-    kind: check.artifact.kind,
-    root: check.root,
-    ok: check.findings.length === 0,
-    files: check.artifact.files.length,
-    bytes: check.artifact.files.reduce((sum, file) => sum + file.size, 0),
-    findings: sortFindings(check.findings),
-  }));
+function toReport(lockfile: string, checks: ArtifactCheck[], npm: { checks: NpmCheck[]; packageLocks: PackageLockReport[] } | undefined, artifactFindings: Finding[], lockfileFindings: Finding[]): VerifyReport {
+  const byArtifact = new Map<string, Finding[]>();
+  for (const finding of artifactFindings) byArtifact.set(finding.artifact ?? '', [...(byArtifact.get(finding.artifact ?? '') ?? []), finding]);
+  const findingsOf = (check: ArtifactCheck | NpmCheck): Finding[] => sortFindings([...check.findings, ...(byArtifact.get(check.name) ?? [])]);
+  const artifacts: ArtifactReport[] = checks.map((check) => {
+    const findings = findingsOf(check);
+    const bytes = check.artifact.files.reduce((sum, file) => sum + file.size, 0);
+    return { name: check.name, kind: check.artifact.kind, root: check.root, ok: findings.length === 0, files: check.artifact.files.length, bytes, findings };
+  });
   for (const check of npm?.checks ?? []) {
-    artifacts.push({ name: check.name, kind: 'npm', root: check.artifact.source.packageLock, ok: check.findings.length === 0, files: 0, bytes: 0, findings: sortFindings(check.findings) });
+    const findings = findingsOf(check);
+    artifacts.push({ name: check.name, kind: 'npm', root: check.artifact.source.packageLock, ok: findings.length === 0, files: 0, bytes: 0, findings });
   }
   artifacts.sort((a, b) => compareCodePoints(a.name, b.name));
   const packageLocks = npm?.packageLocks.map((report) => ({ ...report, findings: sortFindings(report.findings) }));
-  const findings = artifacts.reduce((sum, a) => sum + a.findings.length, 0) + (packageLocks ?? []).reduce((sum, p) => sum + p.findings.length, 0);
+  const count = artifacts.reduce((sum, a) => sum + a.findings.length, 0) + (packageLocks ?? []).reduce((sum, p) => sum + p.findings.length, 0) + lockfileFindings.length;
   return {
-    ok: findings === 0,
+    ok: count === 0,
     lockfile,
+    ...(lockfileFindings.length > 0 ? { findings: lockfileFindings } : {}),
     artifacts,
     ...(packageLocks ? { packageLocks } : {}),
     summary: {
@@ -235,14 +254,12 @@ function toReport(lockfile: string, checks: ArtifactCheck[], npm: { checks: NpmC
       files: artifacts.reduce((sum, a) => sum + a.files, 0),
       bytes: artifacts.reduce((sum, a) => sum + a.bytes, 0),
       npmPackages: npm?.checks.length ?? 0,
-      findings,
+      findings: count,
     },
   };
 }
 
-/** Findings in path order, each with its keys in one order, so JSON reports diff cleanly. */
+/** Findings in path order, then by code. */
 function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings]
-    .sort((a, b) => compareCodePoints(a.path ?? '', b.path ?? '') || compareCodePoints(a.code, b.code))
-    .map(({ code, artifact, path, message, expected, actual }) => ({ code, artifact, path, message, expected, actual }));
+  return [...findings].sort((a, b) => compareCodePoints(a.path ?? '', b.path ?? '') || compareCodePoints(a.code, b.code));
 }
