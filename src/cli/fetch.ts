@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
-import { log, type CliContext } from './context.js';
+import { formatBytes, type ProgressLine } from '../report/index.js';
+import { log, showProgress, type CliContext } from './context.js';
 import { DEFAULT_LOCKFILE, parseJobs } from './options.js';
 
 export function registerFetch(program: Command, context: CliContext): void {
@@ -19,7 +19,7 @@ export function registerFetch(program: Command, context: CliContext): void {
           jobs: flags.jobs,
           env: context.env,
           onWait: (message) => log(context, message),
-          onDownloading: (source, total) => (progress = startProgress(context.stderr, 'downloading', source, total)),
+          onDownloading: (source, total) => (progress = showProgress(context, 'downloading', source, total)),
         });
         progress?.stop();
         if (fetched.length === 0) context.stdout.write(`nothing to fetch: ${flags.lockfile} pins no artifact from the Hub or a URL\n`);

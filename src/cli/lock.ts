@@ -8,8 +8,8 @@ import type { SignerFlags } from '../signing/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import { describeSource } from '../lockfile/source.js';
 import type { FileArtifactKind } from '../lockfile/types.js';
-import { formatBytes, startProgress, type ProgressLine } from '../report/index.js';
-import { log, type CliContext } from './context.js';
+import { formatBytes, type ProgressLine } from '../report/index.js';
+import { log, showProgress, type CliContext } from './context.js';
 import { collect, DEFAULT_LOCKFILE, parseJobs, parseKind } from './options.js';
 
 interface LockFlags extends SignerFlags {
@@ -66,7 +66,7 @@ export function registerLock(program: Command, context: CliContext): void {
         policy: flags.policy,
         policyRequired: flags.policy !== undefined,
         onWait: (message) => log(context, message),
-        onHashing: (source, total) => (progress = startProgress(context.stderr, 'hashing', source, total)),
+        onHashing: (source, total) => (progress = showProgress(context, 'hashing', source, total)),
         env: context.env,
       });
       progress?.stop();

@@ -11,13 +11,15 @@ import { registerScan } from './scan.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
 import { registerVerifySignature } from './verify-signature.js';
+import { VERSION } from '../version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../version.js';
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('aisc')
     .description('supply-chain verifier for AI deployments: lock, verify, sign and approve models, adapters, tokenizers, datasets')
     .version(VERSION)
+    .option('-q, --quiet', 'nothing on stderr but errors: no progress line, no notes')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),
@@ -34,6 +36,9 @@ export function buildProgram(context: CliContext): Command {
   registerDiff(program, context);
   registerApprove(program, context);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => undefined });
+  program.hook('preAction', () => {
+    if (program.opts<{ quiet?: boolean }>().quiet) context.quiet = true;
+  });
   return program;
 }
 

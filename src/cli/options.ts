@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { getJobsProblem } from './jobs.js';
 import { ARTIFACT_KINDS, type FileArtifactKind } from '../lockfile/types.js';
-import { VERIFY_FORMATS, type VerifyFormat } from '../report/index.js';
+import { writeFileAtomic } from '../io/index.js';
 
 export const DEFAULT_LOCKFILE = 'aisc.lock.json';
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
@@ -17,9 +17,9 @@ export function parseKind(value: string): FileArtifactKind {
   return value as FileArtifactKind;
 }
 
-export function parseVerifyFormat(value: string): VerifyFormat {
-  if (!(VERIFY_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${VERIFY_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as VerifyFormat;
+/** A report file beside stdout (--sarif), written whole or not at all. */
+export async function writeSarifFile(path: string, text: string): Promise<void> {
+  await writeFileAtomic(path, text, { what: 'SARIF report' });
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,31 +1,28 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { startProgress, type ProgressLine } from '../report/index.js';
-import { renderScanReport, SCAN_FORMATS, type ScanFormat } from '../report/scan-report.js';
-import type { CliContext } from './context.js';
-import { parseJobs } from './options.js';
+import type { Command } from 'commander';
+import { SCAN_FORMATS, SCAN_RENDERERS, useColor, type ProgressLine, type ScanFormat } from '../report/index.js';
+import { showProgress, writeRendered, type CliContext } from './context.js';
+import { parseChoice, parseJobs, writeSarifFile } from './options.js';
 
 export function registerScan(program: Command, context: CliContext): void {
   program
     .command('scan')
     .description('tell what each file is from its bytes and judge pickles by their imports, never loading them; exit 0 clean, 1 unsafe or invalid')
     .argument('<path...>', 'files or folders to scan')
-    .option('--format <format>', SCAN_FORMATS.join(' | '), parseScanFormat, 'human')
+    .option('--format <format>', SCAN_FORMATS.join(' | '), parseChoice(SCAN_FORMATS), 'human')
+    .option('--sarif <file>', 'also write the findings as SARIF 2.1.0 to FILE')
     .option('--jobs <n>', 'reading threads (default: the number of cores)', parseJobs)
-    .action(async (paths: string[], flags: { format: ScanFormat; jobs?: number }) => {
+    .action(async (paths: string[], flags: { format: ScanFormat; sarif?: string; jobs?: number }) => {
       const { scanPaths } = await import('../scan/index.js');
       let progress: ProgressLine | undefined;
       try {
-        const report = await scanPaths(paths, { jobs: flags.jobs, onHashing: (source, total) => (progress = startProgress(context.stderr, 'scanning', source, total)) });
+        const report = await scanPaths(paths, { jobs: flags.jobs, onHashing: (source, total) => (progress = showProgress(context, 'scanning', source, total)) });
         progress?.stop();
-        context.stdout.write(renderScanReport(report, flags.format));
+        const render = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
+        if (flags.sarif !== undefined) await writeSarifFile(flags.sarif, SCAN_RENDERERS.sarif(report, render).stdout);
+        writeRendered(context, SCAN_RENDERERS[flags.format](report, render));
         context.exitCode = report.ok ? 0 : 1;
       } finally {
         progress?.stop();
       }
     });
-}
-
-function parseScanFormat(value: string): ScanFormat {
-  if (!(SCAN_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${SCAN_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as ScanFormat;
 }

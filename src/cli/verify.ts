@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { renderVerifyReport, startProgress, type ProgressLine, type VerifyFormat } from '../report/index.js';
+import { useColor, VERIFY_FORMATS, VERIFY_RENDERERS, type ProgressLine, type VerifyFormat } from '../report/index.js';
 import type { SignerFlags } from '../signing/index.js';
 import { verifyLockfile } from '../verify/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
-import type { CliContext } from './context.js';
-import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseJobs, parseVerifyFormat } from './options.js';
+import { showProgress, writeRendered, type CliContext } from './context.js';
+import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseChoice, parseJobs, writeSarifFile } from './options.js';
 
 interface VerifyFlags extends SignerFlags {
   lockfileSignature?: string;
@@ -14,6 +14,7 @@ interface VerifyFlags extends SignerFlags {
   lockfile: string;
   artifact?: Map<string, string>;
   format: VerifyFormat;
+  sarif?: string;
   allowSymlinks?: boolean;
   jobs?: number;
   allowEmpty?: boolean;
@@ -28,7 +29,8 @@ export function registerVerify(program: Command, context: CliContext): void {
     .option('--base <lockfile|git:ref>', 'judge the changes since this base by the base policy, and require its approvals')
     .option('--approvals <dir>', 'where approvals are (default: .aisc/approvals)')
     .option('--artifact <name=path>', 'verify artifact NAME at PATH instead of its locked source (repeatable)', collectArtifactPath)
-    .option('--format <format>', 'human | json', parseVerifyFormat, 'human')
+    .option('--format <format>', `${VERIFY_FORMATS.join(' | ')} (github: annotations, and a job summary when GITHUB_STEP_SUMMARY is set)`, parseChoice(VERIFY_FORMATS), 'human')
+    .option('--sarif <file>', 'also write the findings as SARIF 2.1.0 to FILE (for code scanning), whatever --format')
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--allow-empty', 'pass a lockfile that pins nothing (by default that fails: NOTHING_LOCKED)')
@@ -49,10 +51,12 @@ export function registerVerify(program: Command, context: CliContext): void {
         approvalsDir: flags.approvals,
         trustedRoot: flags.trustedRoot,
         allowEmpty: flags.allowEmpty,
-        onHashing: (source, total) => (progress = startProgress(context.stderr, 'verifying', source, total)),
+        onHashing: (source, total) => (progress = showProgress(context, 'verifying', source, total)),
       });
       progress?.stop();
-      context.stdout.write(renderVerifyReport(report, flags.format));
+      const render = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
+      if (flags.sarif !== undefined) await writeSarifFile(flags.sarif, VERIFY_RENDERERS.sarif(report, render).stdout);
+      writeRendered(context, VERIFY_RENDERERS[flags.format](report, render));
       context.exitCode = report.ok ? 0 : 1;
     } finally {
       progress?.stop();

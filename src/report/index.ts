@@ -1,4 +1,6 @@
 export { formatBytes, formatDuration } from './format.js';
 export { startProgress, type ProgressLine } from './progress.js';
-export { describeFinding, renderVerifyReport, VERIFY_FORMATS, type VerifyFormat } from './verify-report.js';
+export { describeFinding, renderVerifyHuman, renderVerifyVerdict } from './verify-report.js';
 export { renderNpmFindings, renderNpmLocked } from './npm-report.js';
+export { SCAN_FORMATS, SCAN_RENDERERS, VERIFY_FORMATS, VERIFY_RENDERERS, type RenderContext, type Rendered, type ScanFormat, type VerifyFormat } from './renderers.js';
+export { useColor } from './style.js';

@@ -2,38 +2,24 @@ import type { Finding, GateReport, VerifyReport } from '../verify/findings.js';
 import type { VerifiedSigner } from '../signing/verify-bundle.js';
 import { formatBytes } from './format.js';
 import { describeSigner } from './signature-report.js';
+import { getPaint } from './style.js';
 
-export type VerifyFormat = 'human' | 'json';
-
-export const VERIFY_FORMATS: readonly VerifyFormat[] = ['human', 'json'];
-
-/** The report on stdout. JSON is versioned and documented in README ("verify --format json"). */
-export function renderVerifyReport(report: VerifyReport, format: VerifyFormat): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify({ reportVersion: 1, ...report }, null, 2)}\n`;
-    case 'human':
-      return renderHuman(report);
-    default: {
-      const never: never = format;
-      return never;
-    }
-  }
-}
-
-function renderHuman(report: VerifyReport): string {
+/** The human report: a line per artifact (per failing npm package), each finding under it, a verdict last. */
+export function renderVerifyHuman(report: VerifyReport, color = false): string {
+  const paint = getPaint(color);
+  const OK = paint.ok('ok  ');
+  const FAIL = paint.fail('FAIL');
   const lines: string[] = [];
   const signed = report.lockfileSignature;
-  if (signed?.ok) lines.push(`ok   ${report.lockfile}: ${describeSigner(signed.signer as VerifiedSigner)} (bundle ${signed.bundle})`);
+  if (signed?.ok) lines.push(`${OK} ${report.lockfile}: ${describeSigner(signed.signer as VerifiedSigner)} (bundle ${signed.bundle})`);
   else if (signed) {
-    lines.push(`FAIL ${report.lockfile}: its signature (bundle ${signed.bundle}) does not verify`);
-    for (const finding of signed.findings) lines.push(`       ${finding.code}: ${finding.message}`);
+    lines.push(`${FAIL} ${report.lockfile}: its signature (bundle ${signed.bundle}) does not verify`);
   }
   for (const artifact of report.artifacts) {
-    const status = artifact.ok ? 'ok  ' : 'FAIL';
+    const status = artifact.ok ? OK : FAIL;
     if (artifact.kind === 'npm') {
       // Hundreds of packages: only the failing ones get a line of their own.
-      if (!artifact.ok) lines.push(`FAIL ${artifact.name} (npm, from ${artifact.root})`);
+      if (!artifact.ok) lines.push(`${FAIL} ${artifact.name} (npm, from ${artifact.root})`);
     } else {
       lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} at ${artifact.root}`);
     }
@@ -42,26 +28,32 @@ function renderHuman(report: VerifyReport): string {
   for (const packageLock of report.packageLocks ?? []) {
     const failed = report.artifacts.filter((a) => a.kind === 'npm' && a.root === packageLock.path && !a.ok).length;
     const ok = packageLock.ok && failed === 0;
-    lines.push(`${ok ? 'ok  ' : 'FAIL'} ${packageLock.path}: ${packageLock.packages} npm package${packageLock.packages === 1 ? '' : 's'} locked${ok ? ', all match and their evidence verifies' : `, ${failed} with findings`}`);
+    lines.push(`${ok ? OK : FAIL} ${packageLock.path}: ${packageLock.packages} npm package${packageLock.packages === 1 ? '' : 's'} locked${ok ? ', all match and their evidence verifies' : `, ${failed} with findings`}`);
     for (const finding of packageLock.findings) lines.push(`       ${describeFinding(finding)}`);
   }
-  for (const finding of report.findings ?? []) lines.push(`FAIL ${report.lockfile}: ${finding.code}: ${finding.message}`);
-  const { summary } = report;
+  // Approvals are told under the gate; the rest of the lockfile's own findings here.
+  for (const finding of (report.findings ?? []).filter((f) => f.code !== 'APPROVALS_MISSING' && !signed?.findings.includes(f))) lines.push(`${FAIL} ${report.lockfile}: ${finding.code}: ${finding.message}`);
+  for (const finding of signed?.findings ?? []) lines.push(`       ${finding.code}: ${finding.message}`);
   if (report.gate) lines.push(...renderGate(report.gate));
-  const gateMissing = report.gate?.findings.length ?? 0;
-  if (!report.ok && summary.findings === 0) {
-    lines.push(gateMissing > 0 ? `FAILED: ${plural(gateMissing, 'change')} lack the approvals the base policy requires (${report.lockfile})` : `FAILED: the lockfile's signature does not verify (${report.lockfile})`);
-    return `${lines.join('\n')}\n`;
-  }
-  if (report.ok) {
-    lines.push(`verified ${describeCounts(summary)}: all match ${report.lockfile}`);
-  } else {
-    const failedFiles = report.artifacts.filter((a) => !a.ok && a.kind !== 'npm').length;
-    const failedNpm = report.artifacts.filter((a) => !a.ok && a.kind === 'npm').length;
-    const lockDrift = (report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : '';
-    lines.push(`FAILED: ${plural(summary.findings, 'finding')} in ${describeCounts(summary, { files: failedFiles, npm: failedNpm })}${lockDrift} (${report.lockfile})`);
-  }
+  const verdict = renderVerifyVerdict(report);
+  lines.push(report.ok ? verdict : paint.fail(verdict));
   return `${lines.join('\n')}\n`;
+}
+
+/** The last line of every human report: what was verified, or how many findings where. */
+export function renderVerifyVerdict(report: VerifyReport): string {
+  const { summary } = report;
+  if (report.ok) return `verified ${describeCounts(summary)}: all match ${report.lockfile}`;
+  const inArtifacts = report.artifacts.reduce((sum, a) => sum + a.findings.length, 0) + (report.packageLocks ?? []).reduce((sum, p) => sum + p.findings.length, 0);
+  if (inArtifacts === 0) {
+    const gateMissing = report.gate?.findings.length ?? 0;
+    if (gateMissing > 0) return `FAILED: ${plural(gateMissing, 'change')} lack the approvals the base policy requires (${report.lockfile})`;
+    if (report.lockfileSignature && !report.lockfileSignature.ok) return `FAILED: the lockfile's signature does not verify (${report.lockfile})`;
+  }
+  const failedFiles = report.artifacts.filter((a) => !a.ok && a.kind !== 'npm').length;
+  const failedNpm = report.artifacts.filter((a) => !a.ok && a.kind === 'npm').length;
+  const lockDrift = (report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : '';
+  return `FAILED: ${plural(summary.findings, 'finding')} in ${describeCounts(summary, { files: failedFiles, npm: failedNpm })}${lockDrift} (${report.lockfile})`;
 }
 
 /**
