@@ -5,7 +5,7 @@ export { hashFile, hashFiles, HashPool, type HashJob, type HashResult } from './
 export { initProject } from './init.js';
 export { lockArtifacts, type LockOptions, type LockResult } from './lock/index.js';
 export * from './lockfile/index.js';
-export { VERIFY_RENDERERS, SCAN_RENDERERS, type VerifyFormat, type ScanFormat } from './report/index.js';
+export { VERIFY_RENDERERS, SCAN_RENDERERS, SBOM_RENDERERS, renderCycloneDx, type VerifyFormat, type ScanFormat, type SbomFormat } from './report/index.js';
 export { DEFAULT_IGNORED, toIgnoreMatcher, walkTree } from './sources/index.js';
 export {
   getPublicGoodTrustedRoot,

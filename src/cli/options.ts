@@ -17,9 +17,9 @@ export function parseKind(value: string): FileArtifactKind {
   return value as FileArtifactKind;
 }
 
-/** A report file beside stdout (--sarif), written whole or not at all. */
-export async function writeSarifFile(path: string, text: string): Promise<void> {
-  await writeFileAtomic(path, text, { what: 'SARIF report' });
+/** A report written to a file (--sarif, --output): whole or not at all. */
+export async function writeReportFile(path: string, text: string, what: string): Promise<void> {
+  await writeFileAtomic(path, text, { what });
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

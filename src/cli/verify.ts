@@ -4,7 +4,7 @@ import type { SignerFlags } from '../signing/index.js';
 import { verifyLockfile } from '../verify/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import { showProgress, writeRendered, type CliContext } from './context.js';
-import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseChoice, parseJobs, writeSarifFile } from './options.js';
+import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseChoice, parseJobs, writeReportFile } from './options.js';
 
 interface VerifyFlags extends SignerFlags {
   lockfileSignature?: string;
@@ -55,7 +55,7 @@ export function registerVerify(program: Command, context: CliContext): void {
       });
       progress?.stop();
       const render = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
-      if (flags.sarif !== undefined) await writeSarifFile(flags.sarif, VERIFY_RENDERERS.sarif(report, render).stdout);
+      if (flags.sarif !== undefined) await writeReportFile(flags.sarif, VERIFY_RENDERERS.sarif(report, render).stdout, 'SARIF report');
       writeRendered(context, VERIFY_RENDERERS[flags.format](report, render));
       context.exitCode = report.ok ? 0 : 1;
     } finally {
