@@ -2,6 +2,7 @@
 export { AiscError, type AiscErrorCode } from './errors.js';
 export { getFileRole, getFormatFacts, getWeightFormat, inferKind, readSafetensorsFacts, type FileRole } from './formats/index.js';
 export { hashFile, hashFiles, HashPool, type HashJob, type HashResult } from './hashing/index.js';
+export { FINDING_CODES, FINDING_INFO, toFinding, type FindingInfo, type Severity } from './findings.js';
 export { initProject } from './init.js';
 export { lockArtifacts, type LockOptions, type LockResult } from './lock/index.js';
 export * from './lockfile/index.js';
@@ -20,7 +21,7 @@ export {
   type SignerPolicy,
   type VerifiedSigner,
 } from './signing/index.js';
-export { verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';
+export { listFindings, verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';
 export { lockPackageLock, NpmLockFindings, type NpmLockOptions, type NpmLockResult } from './npm/lock-npm.js';
 export { parsePackageLock, type NpmPackage } from './npm/package-lock.js';
 export { verifyAttestations, type AttestationFacts } from './npm/attestations.js';
