@@ -3,9 +3,8 @@ import { getFileRole, type FileRole } from '../formats/classify.js';
 import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
 import { describeOrigin, describeSource, getHubCommitUrl } from '../lockfile/source.js';
 import type { FileArtifact, Lockfile, NpmArtifact, Source } from '../lockfile/types.js';
-import type { ChangeClass } from '../policy/types.js';
 import { diffNpmArtifacts } from './npm-diff.js';
-import type { Change, FileChange, LockfileDiff } from './types.js';
+import type { Change, ChangeClass, FileChange, LockfileDiff } from './types.js';
 
 const ROLE_CLASS: Record<FileRole, ChangeClass> = {
   weights: 'weights-changed',

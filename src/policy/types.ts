@@ -1,29 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 
-export const CHANGE_CLASSES = [
-  'artifact-added',
-  'artifact-removed',
-  'artifact-renamed',
-  'weights-changed',
-  'tokenizer-changed',
-  'files-changed',
-  'source-changed',
-  'revision-changed',
-  'signer-changed',
-  'dependency-changed',
-  'policy-changed',
-  'npm-added',
-  'npm-removed',
-  'npm-major',
-  'npm-minor',
-  'npm-patch',
-  'npm-prerelease',
-  'npm-downgrade',
-  'npm-integrity-changed',
-  'npm-source-changed',
-  'npm-install-script-added',
-] as const;
-export type ChangeClass = (typeof CHANGE_CLASSES)[number];
+export { CHANGE_CLASSES, type ChangeClass } from '../diff/types.js';
+import type { ChangeClass } from '../diff/types.js';
 
 export interface PolicyIdentity {
   identity?: string;
