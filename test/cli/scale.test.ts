@@ -87,7 +87,7 @@ describe('artifacts with many files keep their file list in a manifest', () => {
 
   // Before: 300,000 files wrote a 49 MB lockfile at 585 MB RSS that later commands refused.
   it('locks and verifies 300,000 files within 256 MB', () => {
-    const dir = makeTempDir();
+    const dir = makeTempDir('aisc-test-', 180_000);
     makeDataset(dir, 300_000);
     const env = { AISC_REPORT_RSS: '1' };
     const rss = (stderr: string): number => Number(/peak RSS (\d+) KiB/.exec(stderr)?.[1] ?? Infinity);
