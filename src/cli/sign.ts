@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { AiscError } from '../errors.js';
 import { writeFileAtomic } from '../io/index.js';
 import { log, type CliContext } from './context.js';
-import { DEFAULT_LOCKFILE, parseJobs } from './options.js';
+import { collect, DEFAULT_LOCKFILE, parseJobs } from './options.js';
 
 interface Flags {
   key?: string;
@@ -14,6 +14,8 @@ interface Flags {
   tsaUrl?: string;
   output?: string;
   jobs?: number;
+  ignorePaths?: string[];
+  ignoreGitPaths: boolean;
 }
 
 export function registerSign(program: Command, context: CliContext): void {
@@ -28,6 +30,9 @@ export function registerSign(program: Command, context: CliContext): void {
     .option('--tsa-url <url>', 'keyless: also timestamp with this RFC 3161 authority')
     .option('--output <file>', 'where to write the bundle (default: <path>.sigstore.json beside it)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
+    .option('--ignore-paths <path>', 'a file or folder of the model to leave out, from the working folder (as model_signing; repeatable); signed as ignore_paths', collect)
+    .option('--ignore-git-paths', 'leave git metadata (.git, .gitattributes, .github, .gitignore) out (default)')
+    .option('--no-ignore-git-paths', 'sign git metadata as part of the model')
     .action(async (path: string, flags: Flags) => {
       if (Boolean(flags.key) === Boolean(flags.keyless)) throw new AiscError('USAGE', 'expected one of --key or --keyless');
       if (!flags.keyless && (flags.fulcioUrl ?? flags.rekorUrl ?? flags.tsaUrl)) throw new AiscError('USAGE', '--fulcio-url, --rekor-url and --tsa-url go with --keyless');
@@ -37,7 +42,7 @@ export function registerSign(program: Command, context: CliContext): void {
       const output = flags.output ?? `${path.replace(/\/+$/, '')}.sigstore.json`;
       // Checked before signing: a keyless signature is not thrown away for want of a folder.
       await assertOutputFolder(output);
-      const bundle = flags.key ? await signWithKey(path, flags.key, stats.isDirectory(), output, flags.jobs) : await signKeyless(path, stats.isDirectory(), output, flags);
+      const bundle = flags.key ? await signWithKey(path, flags.key, stats.isDirectory(), output, flags) : await signKeyless(path, stats.isDirectory(), output, flags);
       await writeFileAtomic(output, `${JSON.stringify(bundle, null, 2)}\n`, { what: 'bundle' });
       log(context, `wrote ${output}`);
       const inside = await findLockedArtifactContaining(output);
@@ -65,10 +70,10 @@ async function findLockedArtifactContaining(output: string): Promise<{ name: str
   return findArtifactContaining(snapshot.lockfile, DEFAULT_LOCKFILE, output);
 }
 
-async function signWithKey(path: string, keyPath: string, folder: boolean, output: string, jobs?: number): Promise<object> {
+async function signWithKey(path: string, keyPath: string, folder: boolean, output: string, flags: Flags): Promise<object> {
   const { readPrivateKey, signFile, signModel } = await import('../signing/sign.js');
   const key = await readPrivateKey(keyPath);
-  return folder ? signModel(path, key, { output, jobs }) : signFile(path, key);
+  return folder ? signModel(path, key, { output, jobs: flags.jobs, ignorePaths: flags.ignorePaths, ignoreGitPaths: flags.ignoreGitPaths }) : signFile(path, key);
 }
 
 async function signKeyless(path: string, folder: boolean, output: string, flags: Flags): Promise<object> {
@@ -76,5 +81,5 @@ async function signKeyless(path: string, folder: boolean, output: string, flags:
   const options = { fulcioUrl: flags.fulcioUrl, rekorUrl: flags.rekorUrl, tsaUrl: flags.tsaUrl };
   if (!folder) return signFileKeyless(path, options);
   const { toModelStatement } = await import('../signing/sign.js');
-  return signPayloadKeyless(await toModelStatement(path, { output, jobs: flags.jobs }), options);
+  return signPayloadKeyless(await toModelStatement(path, { output, jobs: flags.jobs, ignorePaths: flags.ignorePaths, ignoreGitPaths: flags.ignoreGitPaths }), options);
 }

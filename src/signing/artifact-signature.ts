@@ -3,14 +3,13 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Bundle } from '@sigstore/bundle';
 import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lockfile/types.js';
 import { readBundle, readBundleFile, type BundleFile, type BundleRef } from './bundle.js';
-import { DsseContent } from './content.js';
 import { SignatureFinding } from './errors.js';
-import { OMS_PREDICATE_TYPE, toOmsManifest, type OmsResource } from './oms.js';
+import { OMS_PREDICATE_TYPES, toOmsManifest, type OmsResource } from './oms.js';
 import { parseStatement } from './statement.js';
 import { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
 import { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
 import { verifyFileSignature } from './verify-file.js';
-import { verifyModelSignature } from './verify-model.js';
+import { toOmsContent, verifyModelSignature } from './verify-model.js';
 
 export interface SignedArtifact {
   layout: Layout;
@@ -34,16 +33,16 @@ export async function verifyArtifactSignature(
 ): Promise<ArtifactSignature> {
   // Read once: the SHA-256 recorded, the bundle parsed and every check below are of these bytes.
   const file = typeof bundleRef === 'string' ? await readBundleFile(bundleRef) : bundleRef;
-  const { bundle, bytes } = await readBundle(file, { allowV03CertificateChain: policy.kind === 'certificate' });
+  const { bundle, bytes } = await readBundle(file, { allowV03CertificateChain: policy.kind !== 'keyless' });
   const format = getFormat(bundle);
   let signer: VerifiedSigner;
   if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
     const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
-    if (manifest.method === 'shards') {
-      // Shard digests cannot be derived from whole-file ones: the files are read again, by range.
-      signer = await verifyShardedModel(artifact, file, policy, manifest.resources);
+    if (manifest.method === 'shards' || manifest.hashType !== 'sha256') {
+      // Shard digests, and other hashes than SHA-256, cannot be derived from the locked digests: the files are read again.
+      signer = await verifyByReading(artifact, file, policy, manifest.resources);
     } else {
-      signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
+      signer = verifyBundle(bundle, toOmsContent(bundle.content.dsseEnvelope, manifest, policy), policy);
       compareManifest(manifest.resources, artifact);
     }
   } else {
@@ -68,13 +67,13 @@ function getFormat(bundle: Bundle): ArtifactSignature['format'] {
   if (bundle.content.$case === 'messageSignature') return 'message-signature';
   try {
     const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
-    return type === OMS_PREDICATE_TYPE ? 'model-signing' : 'dsse';
+    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type) ? 'model-signing' : 'dsse';
   } catch {
     return 'dsse';
   }
 }
 
-async function verifyShardedModel(artifact: SignedArtifact, bundle: BundleFile, policy: SignerPolicy, resources: readonly OmsResource[]): Promise<VerifiedSigner> {
+async function verifyByReading(artifact: SignedArtifact, bundle: BundleFile, policy: SignerPolicy, resources: readonly OmsResource[]): Promise<VerifiedSigner> {
   const report = await verifyModelSignature(artifact.path, bundle, policy);
   const [finding] = report.findings;
   if (!report.ok || !report.signer) {

@@ -19,7 +19,7 @@ export interface ReadBundle {
 }
 
 export interface BundleOptions {
-  /** model_signing's certificate mode writes v0.3 bundles with a full chain, which v0.3 does not allow. */
+  /** model_signing's certificate mode writes v0.3 bundles with a full chain, which v0.3 does not allow: read them for a CA (to verify) or a key (to say it is certificate-signed), never for keyless. */
   allowV03CertificateChain?: boolean;
 }
 

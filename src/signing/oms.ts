@@ -5,7 +5,14 @@ import { SignatureFinding, signatureInputError } from './errors.js';
 import type { InTotoStatement } from './statement.js';
 
 export const OMS_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';
+/** What model_signing v0.2 wrote: one in-toto subject per file, no serialization, no root digest. */
+export const OMS_PREDICATE_TYPE_V01 = 'https://model_signing/Digests/v0.1';
+export const OMS_PREDICATE_TYPES: readonly string[] = [OMS_PREDICATE_TYPE, OMS_PREDICATE_TYPE_V01];
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+
+/** The hashes model_signing signs with, and the hex length of each digest. */
+export const OMS_HASH_TYPES = { sha256: 64, blake2b: 128, blake3: 64 } as const;
+export type OmsHashType = keyof typeof OMS_HASH_TYPES;
 
 export interface OmsResource {
   name: string;
@@ -14,12 +21,16 @@ export interface OmsResource {
   shard?: { path: string; start: number; end: number };
 }
 
-/** What an OpenSSF Model Signing v1.0 statement signs: the files of a model and how they were listed. */
+/** What an OpenSSF Model Signing statement signs: the files of a model and how they were listed. */
 export interface OmsManifest {
+  /** v1.0, or v0.1 as model_signing v0.2 wrote it. */
+  predicateType: typeof OMS_PREDICATE_TYPE | typeof OMS_PREDICATE_TYPE_V01;
   method: 'files' | 'shards';
+  hashType: OmsHashType;
   /** shards method: every file is cut at multiples of this size. */
   shardSize?: number;
   subjectName: string;
+  /** SHA-256 over the resources' raw digests in name order. */
   rootDigest: string;
   resources: OmsResource[];
   ignorePaths: string[];
@@ -28,14 +39,16 @@ export interface OmsManifest {
 
 /**
  * Reads the OMS predicate, accepting what the Python model_signing tool writes (a float
- * shard_size such as 1000000.0, `sha256-sharded-N` algorithm names), and checks that the subject
- * digest is the root digest of the resources.
+ * shard_size such as 1000000.0, `sha256-sharded-N` algorithm names, sha256, blake2b or blake3),
+ * and checks that the subject digest is the root digest of the resources. The v0.1 predicate of
+ * model_signing v0.2 is read as model_signing reads it: each subject a file, sha256, no symlinks.
  */
 export function toOmsManifest(statement: InTotoStatement): OmsManifest {
-  if (statement.predicateType !== OMS_PREDICATE_TYPE) {
-    throw signatureInputError('PAYLOAD_INVALID', `expected predicateType ${OMS_PREDICATE_TYPE}, got ${JSON.stringify(statement.predicateType)}`);
-  }
   if (statement._type !== IN_TOTO_STATEMENT_V1) throw signatureInputError('PAYLOAD_INVALID', `expected _type ${IN_TOTO_STATEMENT_V1}, got ${JSON.stringify(statement._type)}`);
+  if (statement.predicateType === OMS_PREDICATE_TYPE_V01) return toV01Manifest(statement);
+  if (statement.predicateType !== OMS_PREDICATE_TYPE) {
+    throw signatureInputError('PAYLOAD_INVALID', `expected predicateType ${OMS_PREDICATE_TYPE} (or ${OMS_PREDICATE_TYPE_V01}), got ${JSON.stringify(statement.predicateType)}`);
+  }
   const [subject, ...more] = statement.subject;
   const rootDigest = subject?.digest.sha256;
   if (!subject || more.length > 0 || !rootDigest) throw signatureInputError('PAYLOAD_INVALID', 'expected exactly one subject with a sha256 digest');
@@ -52,36 +65,68 @@ export function toOmsManifest(statement: InTotoStatement): OmsManifest {
   if (shardSize !== undefined && (!Number.isSafeInteger(shardSize) || shardSize <= 0)) {
     throw signatureInputError('PAYLOAD_INVALID', `expected a positive whole shard_size, got ${JSON.stringify(serialization.shard_size)}`);
   }
-  if (hashType !== 'sha256') throw signatureInputError('BUNDLE_UNSUPPORTED', `expected hash_type sha256, got ${JSON.stringify(hashType)}`);
+  if (typeof hashType !== 'string' || !Object.hasOwn(OMS_HASH_TYPES, hashType) || (shardSize !== undefined && hashType === 'blake3')) {
+    throw signatureInputError('BUNDLE_UNSUPPORTED', `expected hash_type ${Object.keys(OMS_HASH_TYPES).join(', ')} (blake3 never sharded), got ${JSON.stringify(hashType)}`);
+  }
+  const hash = hashType as OmsHashType;
   if (typeof serialization.allow_symlinks !== 'boolean') throw signatureInputError('PAYLOAD_INVALID', 'expected a boolean allow_symlinks');
   const ignorePaths: unknown = serialization.ignore_paths ?? [];
   if (!Array.isArray(ignorePaths) || !ignorePaths.every((p) => typeof p === 'string')) throw signatureInputError('PAYLOAD_INVALID', 'expected ignore_paths to be strings');
-  const algorithms = shardSize === undefined ? ['sha256'] : ['sha256', `sha256-sharded-${shardSize}`];
+  const algorithms = shardSize === undefined ? [hash] : [hash, `${hash}-sharded-${shardSize}`];
 
   const resources = predicate.resources.map((entry: unknown, i): OmsResource => {
     const { name, digest, algorithm } = (entry ?? {}) as Record<string, unknown>;
-    if (typeof name !== 'string' || typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) {
-      throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: expected a name and a 64-hex sha256 digest`);
+    if (typeof name !== 'string' || typeof digest !== 'string' || !isHexDigest(digest, hash)) {
+      throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: expected a name and a ${OMS_HASH_TYPES[hash]}-hex ${hash} digest`);
     }
     if (typeof algorithm !== 'string' || !algorithms.includes(algorithm)) {
       throw signatureInputError('BUNDLE_UNSUPPORTED', `resources[${i}]: expected algorithm ${algorithms.join(' or ')}, got ${JSON.stringify(algorithm)}`);
     }
     const shard = shardSize === undefined ? undefined : toShard(name, shardSize, i);
-    const path = shard ? shard.path : name;
-    const problem = path === '.' ? undefined : getPathProblem(path);
-    if (problem) throw signatureInputError('PAYLOAD_INVALID', `resources[${i}]: ${JSON.stringify(path)} ${problem}`);
+    checkResourcePath(shard ? shard.path : name, i);
     return shard ? { name, digest, shard } : { name, digest };
   });
-  const names = new Set(resources.map((r) => r.name));
-  if (names.size !== resources.length) throw signatureInputError('PAYLOAD_INVALID', 'resources name the same file twice');
+  assertDistinct(resources);
   // In the order listed, as model_signing verifies (its signer lists them sorted).
-  const computed = createHash('sha256');
-  for (const resource of resources) computed.update(Buffer.from(resource.digest, 'hex'));
-  const sorted = [...resources].sort((a, b) => compareCodePoints(a.name, b.name));
-  if (computed.digest('hex') !== rootDigest) {
+  if (computeOmsRoot(resources) !== rootDigest) {
     throw new SignatureFinding('MANIFEST_MISMATCH', `the subject digest ${rootDigest} is not the root digest of the signed resources`);
   }
-  return { method, shardSize, subjectName: subject.name, rootDigest, resources: sorted, ignorePaths: ignorePaths, allowSymlinks: serialization.allow_symlinks };
+  const sorted = [...resources].sort((a, b) => compareCodePoints(a.name, b.name));
+  return { predicateType: OMS_PREDICATE_TYPE, method, hashType: hash, shardSize, subjectName: subject.name, rootDigest, resources: sorted, ignorePaths: ignorePaths, allowSymlinks: serialization.allow_symlinks };
+}
+
+/** model_signing v0.2's statement: the files are the subjects; nothing else is signed. */
+function toV01Manifest(statement: InTotoStatement): OmsManifest {
+  if (statement.subject.length === 0) throw signatureInputError('PAYLOAD_INVALID', 'expected at least one subject');
+  const resources = statement.subject.map(({ name, digest }, i): OmsResource => {
+    const sha256 = digest.sha256;
+    if (typeof name !== 'string' || typeof sha256 !== 'string' || !isHexDigest(sha256, 'sha256')) throw signatureInputError('PAYLOAD_INVALID', `subject[${i}]: expected a name and a 64-hex sha256 digest`);
+    checkResourcePath(name, i);
+    return { name, digest: sha256 };
+  });
+  assertDistinct(resources);
+  const sorted = [...resources].sort((a, b) => compareCodePoints(a.name, b.name));
+  return { predicateType: OMS_PREDICATE_TYPE_V01, method: 'files', hashType: 'sha256', subjectName: '', rootDigest: computeOmsRoot(sorted), resources: sorted, ignorePaths: [], allowSymlinks: false };
+}
+
+function isHexDigest(digest: string, hash: OmsHashType): boolean {
+  return digest.length === OMS_HASH_TYPES[hash] && /^[0-9a-f]+$/.test(digest);
+}
+
+function checkResourcePath(path: string, index: number): void {
+  const problem = path === '.' ? undefined : getPathProblem(path);
+  if (problem) throw signatureInputError('PAYLOAD_INVALID', `resources[${index}]: ${JSON.stringify(path)} ${problem}`);
+}
+
+function assertDistinct(resources: readonly OmsResource[]): void {
+  if (new Set(resources.map((r) => r.name)).size !== resources.length) throw signatureInputError('PAYLOAD_INVALID', 'resources name the same file twice');
+}
+
+/** SHA-256 over the raw digests, in the order given: the subject digest of a v1.0 statement. */
+function computeOmsRoot(resources: readonly OmsResource[]): string {
+  const hash = createHash('sha256');
+  for (const resource of resources) hash.update(Buffer.from(resource.digest, 'hex'));
+  return hash.digest('hex');
 }
 
 /** `path:start:end`, a shard of `size` bytes at a multiple of it (the last one may be shorter). */

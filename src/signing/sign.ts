@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename, relative, resolve, sep } from 'node:path';
+import { basename } from 'node:path';
 import { dsse } from '@sigstore/core';
 import { AiscError } from '../errors.js';
 import { acquireHashPool } from '../hashing/index.js';
@@ -11,6 +11,7 @@ import { signatureInputError } from './errors.js';
 import { assertSupportedKey, getKeyHash } from './keys.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
 import { toOmsStatement } from './oms.js';
+import { resolveModelPaths } from './verify-model.js';
 
 const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -55,16 +56,26 @@ function keyMaterial(key: KeyObject): object {
  * file (sha256, 'files' method, resources in code-point order, ignore_paths signed), in a DSSE
  * envelope, in a Sigstore bundle v0.3 with model_signing's key hint and no log entries.
  */
-export async function signModel(folder: string, key: KeyObject, options: { output: string; jobs?: number }): Promise<object> {
+export async function signModel(folder: string, key: KeyObject, options: ModelStatementOptions): Promise<object> {
   return toDsseBundle(await toModelStatement(folder, options), key);
 }
 
+export interface ModelStatementOptions {
+  /** Where the bundle goes: left out of the model when it is inside. */
+  output: string;
+  jobs?: number;
+  /** --ignore-paths, from the working folder (or absolute): left out, and signed as ignore_paths. */
+  ignorePaths?: readonly string[];
+  /** Leave git metadata out (default true), as model_signing does. */
+  ignoreGitPaths?: boolean;
+  cwd?: string;
+}
+
 /** The OMS statement for a folder (or a single-file model), as the bytes to put in the envelope. */
-export async function toModelStatement(folder: string, options: { output: string; jobs?: number }): Promise<Buffer> {
+export async function toModelStatement(folder: string, options: ModelStatementOptions): Promise<Buffer> {
   const target = resolveLocalTarget(folder);
-  const outputRel = relative(target.realRoot, resolve(options.output)).split(sep).join('/');
-  const inside = !outputRel.startsWith('..') && !outputRel.startsWith('/') && outputRel !== '';
-  const ignorePaths = [...DEFAULT_IGNORED, ...(inside ? [outputRel] : [])];
+  const given = target.layout === 'directory' ? resolveModelPaths(target.realRoot, [...(options.ignorePaths ?? []), options.output], options.cwd) : [];
+  const ignorePaths = [...new Set([...(options.ignoreGitPaths === false ? [] : DEFAULT_IGNORED), ...given])];
   const ignored = (p: string): boolean => ignorePaths.some((i) => p === i || p.startsWith(`${i}/`));
   const entries = listTarget(target, { ignore: () => false, skip: ignored }).filter((e) => e.type !== 'folder');
   const refused = entries.filter((e) => e.type !== 'file' || getPathProblem(e.path));

@@ -70,7 +70,7 @@ export function verifyBundle(bundle: Bundle, content: SignatureContent, policy: 
   if (policy.kind === 'certificate') return verifyWithPrivateCa(bundle, content, policy);
   const certificateBased = bundle.verificationMaterial.content.$case !== 'publicKey';
   if (policy.kind === 'key' && certificateBased) {
-    throw new SignatureFinding('SIGNER_MISMATCH', 'the bundle is certificate-based; expected a key bundle for --key (use identity flags or --certificate-chain)');
+    throw new SignatureFinding('SIGNER_MISMATCH', 'the bundle is certificate-signed (its verification material is a certificate, not a public key), so --key cannot check it: use --certificate-chain CA for a private CA, or identity flags for Sigstore');
   }
   if (policy.kind === 'keyless') rejectEmbeddedRoot(bundle, policy.allowTrustedRootInChain ? policy.trustedRoot : undefined);
   checkProofsMatchCheckpoints(bundle);

@@ -57,7 +57,7 @@ export async function verifyBytesSignature(data: Buffer, where: string, bundleRe
 type ChunkSource = (size: (bytes: number) => void) => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;
 
 async function verifyChunksSignature(path: string, source: ChunkSource, bundleRef: BundleRef, policy: SignerPolicy): Promise<SignatureReport> {
-  const { bundle, bytes } = await readBundle(bundleRef, { allowV03CertificateChain: policy.kind === 'certificate' });
+  const { bundle, bytes } = await readBundle(bundleRef, { allowV03CertificateChain: policy.kind !== 'keyless' });
   const base = { path, bundle: getBundlePath(bundleRef), bundleSha256: createHash('sha256').update(bytes).digest('hex') };
   const contentKind = bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature';
   let sha256: string | undefined;

@@ -1,34 +1,51 @@
 import { createHash } from 'node:crypto';
-import { basename, relative, resolve, sep } from 'node:path';
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { forEachConcurrent } from '../concurrent.js';
 import { acquireHashPool } from '../hashing/index.js';
-import { listTarget, resolveLocalTarget } from '../sources/index.js';
+import { DEFAULT_IGNORED, listTarget, resolveLocalTarget, type WalkEntry } from '../sources/index.js';
 import { getBundlePath, readBundle, type BundleRef } from './bundle.js';
 import { DsseContent } from './content.js';
 import { isSignatureFinding, signatureInputError } from './errors.js';
-import type { HashJob } from '../hashing/types.js';
-import type { WalkEntry } from '../sources/index.js';
-import { toOmsIgnore, toOmsManifest, toShardRanges, type OmsManifest } from './oms.js';
+import type { HashJob, HashResult } from '../hashing/types.js';
+import { OMS_PREDICATE_TYPE_V01, toOmsIgnore, toOmsManifest, toShardRanges, type OmsHashType, type OmsManifest } from './oms.js';
+import type { Envelope } from '@sigstore/bundle';
 import { parseStatement } from './statement.js';
 import { verifyBundle, type SignerPolicy } from './verify-bundle.js';
 import type { SignatureReport } from './verify-file.js';
 
 type Finding = SignatureReport['findings'][number];
 
+/** How the model's files are listed, with model_signing's meanings (its verify flags of the same names). */
+export interface ModelVerifyOptions {
+  jobs?: number;
+  /** --ignore-paths: paths from the working folder (or absolute); those outside the model are dropped. */
+  ignorePaths?: readonly string[];
+  /** Git metadata (.git, .gitattributes, .github, .gitignore) is not part of the model (default true). */
+  ignoreGitPaths?: boolean;
+  /** Follow symlinks to files inside the model (refused by default). */
+  allowSymlinks?: boolean;
+  /** Only the signed files are checked: files that were not signed are not extra. */
+  ignoreUnsignedFiles?: boolean;
+  /** What --ignore-paths are relative to (the process's working folder). */
+  cwd?: string;
+}
+
 /**
- * Verifies an OpenSSF Model Signing v1.0 bundle over a model folder (or a single-file model):
- * the DSSE signature for the signer named, then that the signed resources are exactly the files
- * there now — none missing, none extra, none changed — honouring the signed ignore_paths and
- * skipping the bundle itself.
+ * Verifies an OpenSSF Model Signing bundle over a model folder (or a single-file model): the DSSE
+ * signature for the signer named, then that the signed resources are exactly the files there
+ * now — none missing, none extra, none changed — honouring the signed ignore_paths, the ignore
+ * paths given, git metadata and the bundle itself.
  */
-export async function verifyModelSignature(path: string, bundleRef: BundleRef, policy: SignerPolicy, options: { jobs?: number } = {}): Promise<SignatureReport> {
+export async function verifyModelSignature(path: string, bundleRef: BundleRef, policy: SignerPolicy, options: ModelVerifyOptions = {}): Promise<SignatureReport> {
   const bundlePath = getBundlePath(bundleRef);
-  const { bundle, bytes } = await readBundle(bundleRef, { allowV03CertificateChain: policy.kind === 'certificate' });
+  const { bundle, bytes } = await readBundle(bundleRef, { allowV03CertificateChain: policy.kind !== 'keyless' });
   const base = { path, bundle: bundlePath, bundleSha256: createHash('sha256').update(bytes).digest('hex'), content: 'model-signing' as const };
   if (bundle.content.$case !== 'dsseEnvelope') throw signatureInputError('BUNDLE_INVALID', `${bundlePath}: expected a DSSE envelope (OpenSSF Model Signing), got a message signature`);
   const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
   let signer;
   try {
-    signer = verifyBundle(bundle, new DsseContent(bundle.content.dsseEnvelope), policy);
+    signer = verifyBundle(bundle, toOmsContent(bundle.content.dsseEnvelope, manifest, policy), policy);
   } catch (error) {
     if (!isSignatureFinding(error)) throw error;
     return { ok: false, ...base, sha256: manifest.rootDigest, findings: [{ code: error.code, message: error.message }] };
@@ -37,11 +54,37 @@ export async function verifyModelSignature(path: string, bundleRef: BundleRef, p
   return { ok: findings.length === 0, ...base, sha256: manifest.rootDigest, signer, findings };
 }
 
-async function compareFiles(path: string, bundlePath: string, manifest: OmsManifest, options: { jobs?: number }): Promise<Finding[]> {
+/** The envelope as model_signing verifies it: a v0.1 statement (model_signing v0.2) may carry its mis-encoded PAE. */
+export function toOmsContent(envelope: Envelope, manifest: OmsManifest, policy: SignerPolicy): DsseContent {
+  if (manifest.predicateType !== OMS_PREDICATE_TYPE_V01 || policy.kind === 'keyless') return new DsseContent(envelope);
+  return new DsseContent(envelope, policy.kind === 'certificate' ? 'model-signing-v0.2-certificate' : 'model-signing-v0.2-key');
+}
+
+/** What model_signing leaves out of a folder: the signed ignore_paths, the given ones, git metadata, the bundle. */
+function toIgnored(realRoot: string, bundlePath: string, manifest: OmsManifest, options: ModelVerifyOptions): (path: string) => boolean {
+  const given = resolveModelPaths(realRoot, [...(options.ignorePaths ?? []), bundlePath], options.cwd);
+  return toOmsIgnore([...manifest.ignorePaths, ...given, ...(options.ignoreGitPaths === false ? [] : DEFAULT_IGNORED)]);
+}
+
+/**
+ * Paths given on the command line as model_signing reads them: from the working folder (or
+ * absolute), then relative to the model's root; a path outside the model is dropped.
+ */
+export function resolveModelPaths(realRoot: string, paths: readonly string[], cwd = process.cwd()): string[] {
+  return paths.flatMap((p) => {
+    const absolute = resolve(cwd, p);
+    // A file not there yet (the bundle about to be written) is placed by its folder's real path.
+    const real = existsSync(absolute) ? realpathSync(absolute) : existsSync(dirname(absolute)) ? join(realpathSync(dirname(absolute)), basename(absolute)) : absolute;
+    const inside = relative(realRoot, real);
+    return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? [] : [inside.split(sep).join('/')];
+  });
+}
+
+async function compareFiles(path: string, bundlePath: string, manifest: OmsManifest, options: ModelVerifyOptions): Promise<Finding[]> {
   const target = resolveLocalTarget(path);
-  const ignored = toOmsIgnore(manifest.ignorePaths);
-  const bundleRel = relative(target.realRoot, resolve(bundlePath)).split(sep).join('/');
-  const entries = listTarget(target, { ignore: () => false, skip: (p) => ignored(p) || p === bundleRel }).filter((e) => e.type !== 'folder');
+  // A single-file model ignores nothing (as model_signing): there is only the file.
+  const ignored = target.layout === 'directory' ? toIgnored(target.realRoot, bundlePath, manifest, options) : () => false;
+  const entries = listTarget(target, { ignore: () => false, skip: ignored }).filter((e) => e.type !== 'folder');
   const findings: Finding[] = [];
   // What is signed, per file: one digest for the whole file, or one per shard ('start:end').
   const expected = new Map<string, Map<string, string>>();
@@ -53,12 +96,21 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
     parts.set(resource.shard ? `${resource.shard.start}:${resource.shard.end}` : '', resource.digest);
     expected.set(name, parts);
   }
+  const unsigned = (entry: WalkEntry): boolean => !expected.has(entry.path);
   const files = entries.filter((entry) => {
+    // --ignore-unsigned-files: only what was signed is looked at.
+    if (options.ignoreUnsignedFiles && unsigned(entry)) return false;
     if (entry.type === 'file') return true;
-    findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: entry.type === 'symlink' ? 'is a symlink (not followed)' : 'is not a regular file' });
+    if (entry.type === 'symlink' && options.allowSymlinks && entry.target === 'file-inside') return true;
+    // A link to a folder is not descended into, as model_signing's walk does not.
+    if (entry.type === 'symlink' && options.allowSymlinks && entry.target === 'folder') return false;
+    findings.push(describeRefused(entry, options.allowSymlinks === true));
     return false;
   });
-  for (const entry of files) if (!expected.has(entry.path)) findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: 'is not in the signed manifest (extra file)' });
+  for (const entry of files) {
+    // Sharded, an empty file has no shard: model_signing lists nothing for it.
+    if (unsigned(entry) && !(manifest.method === 'shards' && entry.size === 0)) findings.push({ code: 'MANIFEST_MISMATCH', path: entry.path, message: 'is not in the signed manifest (extra file)' });
+  }
   const present = new Set(entries.map((e) => e.path));
   for (const name of expected.keys()) if (!present.has(name)) findings.push({ code: 'MANIFEST_MISMATCH', path: name, message: 'is signed but missing' });
 
@@ -66,7 +118,7 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
   for (const entry of files) {
     const parts = expected.get(entry.path);
     if (!parts) continue;
-    const base = { path: entry.path, root: target.realRoot, followSymlinks: false };
+    const base = { path: entry.path, root: target.realRoot, followSymlinks: entry.type === 'symlink' };
     if (manifest.shardSize === undefined) {
       jobs.push({ entry, part: '', job: base });
       continue;
@@ -79,21 +131,73 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
     }
     ranges.forEach((range, i) => jobs.push({ entry, part: keys[i] ?? '', job: { ...base, range } }));
   }
+  const results = manifest.hashType === 'sha256' ? await hashOnPool(jobs, options) : await hashInProcess(jobs.map((j) => j.job), manifest.hashType, options);
+  const reported = new Set<string>();
+  results.forEach((result, i) => {
+    const item = jobs[i];
+    if (!item || reported.has(item.entry.path)) return;
+    const signed = expected.get(item.entry.path)?.get(item.part);
+    if (!result.ok) findings.push({ code: result.code, path: item.entry.path, message: result.message });
+    else if (result.digest !== signed) findings.push({ code: 'MANIFEST_MISMATCH', path: item.entry.path, message: `content differs from the signed ${manifest.hashType} digest${item.part ? ` of shard ${item.part}` : ''} (signed ${signed ?? '?'}, got ${result.digest})` });
+    else return;
+    reported.add(item.entry.path);
+  });
+  return findings;
+}
+
+function describeRefused(entry: WalkEntry, allowSymlinks: boolean): Finding {
+  if (entry.type !== 'symlink') return { code: 'MANIFEST_MISMATCH', path: entry.path, message: 'is not a regular file' };
+  if (!allowSymlinks) return { code: 'SYMLINK_REFUSED', path: entry.path, message: 'is a symlink (pass --allow-symlinks to follow links inside the model)' };
+  return { code: entry.target === 'outside' ? 'SYMLINK_OUTSIDE_ROOT' : 'MANIFEST_MISMATCH', path: entry.path, message: entry.target === 'outside' ? 'is a symlink that leaves the model (not followed)' : 'is a symlink to nothing' };
+}
+
+type DigestResult = { ok: true; digest: string } | { ok: false; code: string; message: string };
+
+async function hashOnPool(jobs: readonly { entry: WalkEntry; job: HashJob }[], options: ModelVerifyOptions): Promise<DigestResult[]> {
   const pool = acquireHashPool(options);
   try {
     const results = await pool.hash(jobs.map((j) => j.job), jobs.map((j) => (j.job.range ? j.job.range.end - j.job.range.start : (j.entry.size ?? 0))));
-    const reported = new Set<string>();
-    results.forEach((result, i) => {
-      const item = jobs[i];
-      if (!item || reported.has(item.entry.path)) return;
-      const signed = expected.get(item.entry.path)?.get(item.part);
-      if (!result.ok) findings.push({ code: result.code, path: item.entry.path, message: result.message });
-      else if (result.sha256 !== signed) findings.push({ code: 'MANIFEST_MISMATCH', path: item.entry.path, message: `content differs from the signed digest${item.part ? ` of shard ${item.part}` : ''} (signed ${signed ?? '?'}, got ${result.sha256})` });
-      else return;
-      reported.add(item.entry.path);
-    });
+    return results.map((result: HashResult) => (result.ok ? { ok: true, digest: result.sha256 } : result));
   } finally {
     await pool.close();
   }
-  return findings;
+}
+
+/**
+ * BLAKE2b (Node's own) and BLAKE3 (hash-wasm's WebAssembly build): streamed in this process, a
+ * few files at a time. These manifests are rare next to SHA-256, which runs on the worker pool.
+ */
+async function hashInProcess(jobs: readonly HashJob[], hashType: Exclude<OmsHashType, 'sha256'>, options: ModelVerifyOptions): Promise<DigestResult[]> {
+  const results: DigestResult[] = [];
+  await forEachConcurrent(jobs.map((job, index) => ({ job, index })), Math.max(1, Math.min(options.jobs ?? 4, 8)), async ({ job, index }) => {
+    results[index] = await hashStreamed(join(job.root, job.path), hashType, job.range).then(
+      (digest): DigestResult => ({ ok: true, digest }),
+      (error: unknown): DigestResult => ({ ok: false, code: 'UNREADABLE_FILE', message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` }),
+    );
+  });
+  return results;
+}
+
+async function hashStreamed(file: string, hashType: Exclude<OmsHashType, 'sha256'>, range?: { start: number; end: number }): Promise<string> {
+  const hasher = hashType === 'blake2b' ? toNodeHasher('blake2b512') : await toBlake3Hasher();
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
+  for await (const chunk of stream) hasher.update(chunk as Buffer);
+  return hasher.digest();
+}
+
+interface StreamHasher {
+  update(chunk: Uint8Array): void;
+  digest(): string;
+}
+
+function toNodeHasher(algorithm: string): StreamHasher {
+  const hash = createHash(algorithm);
+  return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
+}
+
+async function toBlake3Hasher(): Promise<StreamHasher> {
+  const { createBLAKE3 } = await import('hash-wasm');
+  const hash = await createBLAKE3();
+  hash.init();
+  return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
 }

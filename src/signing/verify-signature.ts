@@ -1,16 +1,16 @@
 import { stat } from 'node:fs/promises';
 import { AiscError } from '../errors.js';
 import { readBundle, readBundleFile, type BundleFile } from './bundle.js';
-import { OMS_PREDICATE_TYPE } from './oms.js';
+import { OMS_PREDICATE_TYPES } from './oms.js';
 import type { SignerPolicy } from './verify-bundle.js';
 import { verifyFileSignature, type SignatureReport } from './verify-file.js';
-import { verifyModelSignature } from './verify-model.js';
+import { verifyModelSignature, type ModelVerifyOptions } from './verify-model.js';
 
 /**
  * `aisc verify-signature`: a folder is a model (OpenSSF Model Signing); a file is a model too when
  * its bundle carries the OMS predicate, else a signed blob or in-toto subject.
  */
-export async function verifySignature(path: string, bundlePath: string, policy: SignerPolicy, options: { jobs?: number } = {}): Promise<SignatureReport> {
+export async function verifySignature(path: string, bundlePath: string, policy: SignerPolicy, options: ModelVerifyOptions = {}): Promise<SignatureReport> {
   const stats = await stat(path).catch((error: unknown) => {
     throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });
   });
@@ -24,7 +24,8 @@ async function isModelSigningBundle(file: BundleFile): Promise<boolean> {
   const { bundle } = await readBundle(file);
   if (bundle.content.$case !== 'dsseEnvelope') return false;
   try {
-    return (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType === OMS_PREDICATE_TYPE;
+    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
+    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type);
   } catch {
     return false;
   }
