@@ -7,6 +7,7 @@ import { registerDiff } from './diff.js';
 import { registerFetch } from './fetch.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
+import { registerReport } from './report.js';
 import { registerSbom } from './sbom.js';
 import { registerScan } from './scan.js';
 import { registerSign } from './sign.js';
@@ -33,6 +34,7 @@ export function buildProgram(context: CliContext): Command {
   registerFetch(program, context);
   registerScan(program, context);
   registerSbom(program, context);
+  registerReport(program, context);
   registerVerifySignature(program, context);
   registerSign(program, context);
   registerDiff(program, context);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { useColor, VERIFY_FORMATS, VERIFY_RENDERERS, type ProgressLine, type VerifyFormat } from '../report/index.js';
 import type { SignerFlags } from '../signing/index.js';
 import { verifyLockfile } from '../verify/index.js';
+import { parseShard, type Shard } from '../verify/shard.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import { showProgress, writeRendered, type CliContext } from './context.js';
 import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseChoice, parseJobs, writeReportFile } from './options.js';
@@ -15,6 +16,8 @@ interface VerifyFlags extends SignerFlags {
   artifact?: Map<string, string>;
   format: VerifyFormat;
   sarif?: string;
+  cache?: string;
+  shard?: Shard;
   allowSymlinks?: boolean;
   jobs?: number;
   allowEmpty?: boolean;
@@ -31,6 +34,8 @@ export function registerVerify(program: Command, context: CliContext): void {
     .option('--artifact <name=path>', 'verify artifact NAME at PATH instead of its locked source (repeatable)', collectArtifactPath)
     .option('--format <format>', `${VERIFY_FORMATS.join(' | ')} (github: annotations, and a job summary when GITHUB_STEP_SUMMARY is set)`, parseChoice(VERIFY_FORMATS), 'human')
     .option('--sarif <file>', 'also write the findings as SARIF 2.1.0 to FILE (for code scanning), whatever --format')
+    .option('--cache <dir>', 'remember each file read (device, inode, size, mtime, ctime, SHA-256) in DIR, and do not read a file whose record still matches; DIR must be writable by this user alone')
+    .option('--shard <i/n>', 'hash only part I of N of the files (size-balanced, the same on every machine); join the parts with aisc report merge', parseShard)
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--allow-empty', 'pass a lockfile that pins nothing (by default that fails: NOTHING_LOCKED)')
@@ -51,6 +56,8 @@ export function registerVerify(program: Command, context: CliContext): void {
         approvalsDir: flags.approvals,
         trustedRoot: flags.trustedRoot,
         allowEmpty: flags.allowEmpty,
+        cache: flags.cache,
+        shard: flags.shard,
         onHashing: (source, total) => (progress = showProgress(context, 'verifying', source, total)),
       });
       progress?.stop();

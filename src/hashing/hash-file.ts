@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { ContentInspector } from '../formats/inspect.js';
-import type { HashJob, HashResult } from './types.js';
+import type { FileIdentity, HashJob, HashResult } from './types.js';
 
 const PROC_FD = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
 // O_NONBLOCK: a FIFO planted where a file was must not hang the open.
@@ -61,16 +61,22 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
-    if (!inspector) return { ok: true, sha256: hash.digest('hex'), size: total };
+    const identity = job.identify ? { identity: toIdentity(after) } : {};
+    if (!inspector) return { ok: true, sha256: hash.digest('hex'), size: total, ...identity };
     const inspection = inspector.end();
     // A bare format crosses threads as a string: 300,000 small files make no object each.
     const more = inspection.facts || inspection.pickles || inspection.opaque || inspection.invalid !== undefined;
-    return { ok: true, sha256: hash.digest('hex'), size: total, format: inspection.format, ...(more ? { inspection } : {}) };
+    return { ok: true, sha256: hash.digest('hex'), size: total, format: inspection.format, ...(more ? { inspection } : {}), ...identity };
   } catch (error) {
     return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
   } finally {
     closeSync(fd);
   }
+}
+
+/** The identity of the file as read (bigints as decimal strings: they cross threads and go to JSON). */
+export function toIdentity(stats: BigIntStats): FileIdentity {
+  return { dev: String(stats.dev), ino: String(stats.ino), size: Number(stats.size), mtimeNs: String(stats.mtimeNs), ctimeNs: String(stats.ctimeNs) };
 }
 
 /** Where each chunk read goes: the hash, and the content inspector when there is one. */

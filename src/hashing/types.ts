@@ -16,6 +16,17 @@ export interface HashJob {
   range?: { start: number; end: number };
   /** Also tell what the file is from the chunks hashed (never from a second read): format, pickles, headers. */
   inspect?: boolean;
+  /** Also return the identity of the file read (device, inode, size, times), for verify's cache. */
+  identify?: boolean;
+}
+
+/** Which file, as it was when read: unchanged device, inode, size, mtime and ctime mean unchanged bytes. */
+export interface FileIdentity {
+  dev: string;
+  ino: string;
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
 }
 
 export type HashFailureCode =
@@ -28,7 +39,7 @@ export type HashFailureCode =
   | 'FILE_CHANGED';
 
 export type HashResult =
-  | { ok: true; sha256: string; size: number; format?: ContentFormat; inspection?: Inspection }
+  | { ok: true; sha256: string; size: number; format?: ContentFormat; inspection?: Inspection; identity?: FileIdentity }
   | { ok: false; code: HashFailureCode; message: string; size?: number };
 
 export interface HashTask {

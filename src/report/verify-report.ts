@@ -35,6 +35,7 @@ export function renderVerifyHuman(report: VerifyReport, color = false): string {
   for (const finding of (report.findings ?? []).filter((f) => f.code !== 'APPROVALS_MISSING' && !signed?.findings.includes(f))) lines.push(`${FAIL} ${report.lockfile}: ${finding.code}: ${finding.message}`);
   for (const finding of signed?.findings ?? []) lines.push(`       ${finding.code}: ${finding.message}`);
   if (report.gate) lines.push(...renderGate(report.gate));
+  if (report.cache) lines.push(paint.dim(`cache: ${plural(report.cache.hits, 'file')} unchanged since read (not read again), ${report.cache.misses} read (${report.cache.path})`));
   const verdict = renderVerifyVerdict(report);
   lines.push(report.ok ? verdict : paint.fail(verdict));
   return `${lines.join('\n')}\n`;
@@ -42,8 +43,15 @@ export function renderVerifyHuman(report: VerifyReport, color = false): string {
 
 /** The last line of every human report: what was verified, or how many findings where. */
 export function renderVerifyVerdict(report: VerifyReport): string {
-  const { summary } = report;
-  if (report.ok) return `verified ${describeCounts(summary)}: all match ${report.lockfile}`;
+  const { summary, shard } = report;
+  // A part checks every file's path but hashes only its share: say which share.
+  const merged = report.merged;
+  const part = shard
+    ? ` (shard ${shard.index}/${shard.count}: hashed ${plural(shard.files, 'file')}, ${formatBytes(shard.bytes)} of them)`
+    : merged
+      ? ` (${merged.parts} parts merged: ${plural(merged.files, 'file')}, ${formatBytes(merged.bytes)} hashed)`
+      : '';
+  if (report.ok) return `verified ${describeCounts(summary)}${part}: all match ${report.lockfile}`;
   const inArtifacts = report.artifacts.reduce((sum, a) => sum + a.findings.length, 0) + (report.packageLocks ?? []).reduce((sum, p) => sum + p.findings.length, 0);
   if (inArtifacts === 0) {
     const gateMissing = report.gate?.findings.length ?? 0;
@@ -53,7 +61,7 @@ export function renderVerifyVerdict(report: VerifyReport): string {
   const failedFiles = report.artifacts.filter((a) => !a.ok && a.kind !== 'npm').length;
   const failedNpm = report.artifacts.filter((a) => !a.ok && a.kind === 'npm').length;
   const lockDrift = (report.packageLocks ?? []).some((p) => !p.ok) ? ' and their package-lock.json' : '';
-  return `FAILED: ${plural(summary.findings, 'finding')} in ${describeCounts(summary, { files: failedFiles, npm: failedNpm })}${lockDrift} (${report.lockfile})`;
+  return `FAILED: ${plural(summary.findings, 'finding')} in ${describeCounts(summary, { files: failedFiles, npm: failedNpm })}${lockDrift}${part} (${report.lockfile})`;
 }
 
 /**

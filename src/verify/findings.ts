@@ -45,6 +45,17 @@ export interface GateReport {
   findings: GateFinding[];
 }
 
+export interface ShardReport {
+  /** Part `index` of `count`, counted from 1. */
+  index: number;
+  count: number;
+  /** SHA-256 of the lockfile's bytes: reports of different lockfiles never merge. */
+  lockfileSha256: string;
+  /** The files and bytes this part hashed (cached ones included). */
+  files: number;
+  bytes: number;
+}
+
 export interface VerifyReport {
   ok: boolean;
   lockfile: string;
@@ -56,6 +67,12 @@ export interface VerifyReport {
   /** With --lockfile-signature: whether the lockfile's bytes are signed by the signer named. */
   lockfileSignature?: LockfileSignatureReport;
   artifacts: ArtifactReport[];
+  /** With --shard: which part of the files this report hashed, of which lockfile (the rest of the stages ran whole). */
+  shard?: ShardReport;
+  /** From aisc report merge: how many parts were joined, and what they hashed in all. */
+  merged?: { parts: number; lockfileSha256: string; files: number; bytes: number };
+  /** With --cache: files answered from it (not read) and files read. */
+  cache?: { path: string; hits: number; misses: number };
   /** The package-lock.json files npm artifacts come from (absent when none are locked). */
   packageLocks?: PackageLockReport[];
   summary: { artifacts: number; files: number; bytes: number; npmPackages: number; findings: number };

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AiscError } from '../errors.js';
-import { acquireHashPool, type HashPool, type ProgressSource } from '../hashing/index.js';
+import { acquireHashPool, type HashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
@@ -13,6 +14,8 @@ import type { NpmCheck } from './check-npm.js';
 import { FINDING_INFO, toFinding, type Finding, type FindingCode } from '../findings.js';
 import type { PolicyFinding } from '../policy/evaluate.js';
 import type { ArtifactReport, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
+import { assignShards, type Shard } from './shard.js';
+import { VerifyCache } from './verify-cache.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
 export const DEFAULT_APPROVALS = '.aisc/approvals';
@@ -37,6 +40,10 @@ export interface VerifyOptions {
   now?: Date;
   /** A lockfile that pins nothing passes (otherwise NOTHING_LOCKED: verifying nothing is no pass). */
   allowEmpty?: boolean;
+  /** A folder for per-file records (device, inode, size, times, SHA-256): unchanged files are not read again. */
+  cache?: string;
+  /** Hash only this part of the files (every other stage runs whole): `aisc report merge` joins the parts. */
+  shard?: Shard;
 }
 
 /**
@@ -70,7 +77,9 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
 
   // The stages, in order; per-file findings land on each artifact's check, the rest are returned.
   const checks = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
-  await hashFiles(pool, checks, options);
+  const cache = options.cache === undefined ? undefined : await VerifyCache.open(options.cache);
+  const read = await hashFiles(pool, checks, options, cache);
+  await cache?.save();
   const dependencies = checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
   const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;
@@ -80,11 +89,22 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const artifactFindings = [...dependencies, ...policy.findings];
   const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate ? toGateFindings(policy.gate) : [])];
   const report = toReport(options.lockfile, checks, npm, artifactFindings, lockfileFindings);
-  return { ...report, ...(policy.where ? { policy: policy.where } : {}), ...(lockfileSignature ? { lockfileSignature } : {}), ...(policy.gate ? { gate: policy.gate } : {}) };
+  const shard = options.shard && read ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), files: read.files, bytes: read.bytes } } : {};
+  return {
+    ...report,
+    ...(policy.where ? { policy: policy.where } : {}),
+    ...(lockfileSignature ? { lockfileSignature } : {}),
+    ...(policy.gate ? { gate: policy.gate } : {}),
+    ...shard,
+    ...(cache ? { cache: cache.stats } : {}),
+  };
 }
 
-/** hashFiles: every planned job on the pool, each digest compared as its result arrives (none kept). */
-async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions): Promise<void> {
+/**
+ * hashFiles: every planned job of this shard on the pool, each digest compared as its result
+ * arrives (none kept); with a cache, a file whose identity is unchanged is answered from it.
+ */
+async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions, cache?: VerifyCache): Promise<{ files: number; bytes: number } | undefined> {
   const jobs = checks.flatMap((check) => check.jobs);
   const owner = new Uint32Array(jobs.length);
   const starts: number[] = [];
@@ -94,12 +114,38 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
     owner.fill(c, start, start + check.jobs.length);
     start += check.jobs.length;
   });
-  options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
-  await pool.hashEach(jobs, (index, result) => {
+  const deliver = (index: number, result: HashResult): void => {
     const c = owner[index] ?? 0;
     const check = checks[c];
     if (check) checkDigest(check, index - (starts[c] ?? 0), result);
+  };
+  const part = options.shard ? assignShards(jobs.map((job) => job.expectedSize ?? 0), jobs.map((job, i) => `${checks[owner[i] ?? 0]?.name ?? ''}\0${job.path}`), options.shard.count) : undefined;
+  if (!part && !cache) {
+    options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
+    await pool.hashEach(jobs, deliver);
+    return undefined;
+  }
+  // Only this shard's jobs, and of those only the ones the cache cannot answer, are read.
+  const pending: number[] = [];
+  let files = 0;
+  let bytes = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    if (!job || (part && part[i] !== options.shard?.index)) continue;
+    files++;
+    bytes += job.expectedSize ?? 0;
+    const cached = cache?.lookup(job);
+    if (cached) deliver(i, cached);
+    else pending.push(i);
+  }
+  const toRead = pending.map((i) => (cache ? { ...jobs[i]!, identify: true } : jobs[i]!));
+  options.onHashing?.(pool, toRead.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
+  await pool.hashEach(toRead, (k, result) => {
+    const index = pending[k] ?? 0;
+    deliver(index, result);
+    cache?.remember(toRead[k]!, result, BigInt(Date.now()) * 1_000_000n);
   });
+  return { files, bytes };
 }
 
 /**

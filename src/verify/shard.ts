@@ -1,0 +1,55 @@
+import { AiscError } from '../errors.js';
+
+/** `--shard I/N`: part I (1-based) of N. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export const MAX_SHARDS = 10_000;
+
+export function parseShard(value: string): Shard {
+  const match = /^(\d{1,5})\/(\d{1,5})$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || count > MAX_SHARDS || index < 1 || index > count) {
+    throw new AiscError('SHARD_INVALID', `--shard: expected I/N with 1 <= I <= N <= ${MAX_SHARDS} (part I of N, counted from 1), got ${JSON.stringify(value)}`);
+  }
+  return { index, count };
+}
+
+/**
+ * Which part each item goes to: the largest first, each to the part with the fewest bytes so far
+ * (ties to the lowest part), items of equal size in `keys` order. Every process that reads the
+ * same lockfile computes the same parts, so N machines verify disjoint parts that cover it all.
+ */
+export function assignShards(sizes: readonly number[], keys: readonly string[], count: number): Uint32Array {
+  const order = sizes.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || compare(keys[a] ?? '', keys[b] ?? ''));
+  const assigned = new Uint32Array(sizes.length);
+  // A min-heap of parts by (load, part).
+  const heap = Array.from({ length: count }, (_, part) => ({ load: 0, part }));
+  const less = (x: { load: number; part: number }, y: { load: number; part: number }): boolean => x.load < y.load || (x.load === y.load && x.part < y.part);
+  for (const item of order) {
+    const top = heap[0];
+    if (!top) break;
+    assigned[item] = top.part + 1;
+    top.load += sizes[item] ?? 0;
+    // Sift the grown part down.
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let smallest = at;
+      if (left < heap.length && less(heap[left]!, heap[smallest]!)) smallest = left;
+      if (right < heap.length && less(heap[right]!, heap[smallest]!)) smallest = right;
+      if (smallest === at) break;
+      [heap[at], heap[smallest]] = [heap[smallest]!, heap[at]!];
+      at = smallest;
+    }
+  }
+  return assigned;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { assignShards } from '../../src/verify/shard.js';
+import { runAisc } from '../helpers/cli.js';
+import { makeModel } from '../helpers/model.js';
+import { stateDictPickle } from '../helpers/pickles.js';
+import { makeTempDir } from '../helpers/temp.js';
+import { writeZip } from '../helpers/zips.js';
+
+interface Report {
+  ok: boolean;
+  cache?: { hits: number; misses: number };
+  shard?: { index: number; count: number; files: number; bytes: number; lockfileSha256: string };
+  merged?: { parts: number; files: number };
+  artifacts: { name: string; findings: { code: string; path?: string }[] }[];
+  summary: { findings: number };
+}
+
+const json = (stdout: string): Report => JSON.parse(stdout) as Report;
+const codes = (report: Report): string[] => report.artifacts.flatMap((a) => a.findings.map((f) => `${f.code} ${a.name}/${f.path ?? ''}`)).sort();
+
+// A file changed in the last 2 s is not remembered (its ctime may not move on a write in the same tick).
+const settle = () => sleep(2100);
+
+describe('verify --cache DIR', () => {
+  it('does not read unchanged files again, and still catches a rewrite that restores the mtime', async () => {
+    const dir = makeTempDir();
+    makeModel(dir);
+    writeFileSync(join(dir, 'tiny', 'pytorch_model.bin'), writeZip([{ name: 'archive/data.pkl', data: stateDictPickle() }, { name: 'archive/data/0', data: Buffer.alloc(64, 1) }]));
+    writeFileSync(join(dir, 'aisc.policy.yaml'), 'version: 1\nrules:\n  - match: { kind: model }\n    require: { denyFormats: [pickle] }\n');
+    expect(runAisc(['lock', 'tiny', '--kind', 'model', '--policy', 'aisc.policy.yaml'], dir).status).toBe(1);
+    writeFileSync(join(dir, 'aisc.policy.yaml'), 'version: 1\n');
+    expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
+    writeFileSync(join(dir, 'aisc.policy.yaml'), 'version: 1\nrules:\n  - match: { kind: model }\n    require: { denyFormats: [pickle] }\n');
+    await settle();
+    const verify = () => json(runAisc(['verify', '--cache', 'cache', '--format', 'json'], dir).stdout);
+
+    const first = verify();
+    expect(first.cache).toMatchObject({ hits: 0, misses: 6 });
+    const second = verify();
+    expect(second.cache).toMatchObject({ hits: 6, misses: 0 });
+    // What was judged from the bytes (a pickle checkpoint the policy denies) is judged the same from the record.
+    expect(codes(second)).toEqual(codes(first));
+    expect(codes(second)).toEqual(['POLICY_FORMAT tiny/']);
+    expect(statSync(join(dir, 'cache')).mode & 0o777).toBe(0o700);
+
+    // Same size, other bytes, mtime put back: the ctime moved, so it is read again.
+    const config = join(dir, 'tiny', 'config.json');
+    const before = statSync(config, { bigint: true });
+    writeFileSync(config, readFileSync(config, 'utf8').replace('16', '17'));
+    // touch sets the nanoseconds too: the mtime is exactly what it was.
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, config]);
+    expect(statSync(config, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+    const rewritten = verify();
+    expect(rewritten.cache).toMatchObject({ hits: 5, misses: 1 });
+    expect(codes(rewritten)).toContain('DIGEST_MISMATCH tiny/config.json');
+
+    // Another file moved into place (a new inode) is read too.
+    writeFileSync(config, '{"hidden_size": 16}\n');
+    writeFileSync(join(dir, 'swap'), readFileSync(join(dir, 'tiny', 'tokenizer.json')));
+    renameSync(join(dir, 'swap'), join(dir, 'tiny', 'tokenizer.json'));
+    expect(verify().cache).toMatchObject({ misses: 2 });
+  });
+
+  it('starts afresh from a cache it cannot read, and refuses a folder others may write', async () => {
+    const dir = makeTempDir();
+    makeModel(dir);
+    expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
+    await settle();
+    expect(runAisc(['verify', '--cache', 'cache'], dir).status).toBe(0);
+    writeFileSync(join(dir, 'cache', 'verify-cache.v1.jsonl'), '{"aiscVerifyCache":1}\n[not json\n["x"]\n');
+    const garbled = runAisc(['verify', '--cache', 'cache', '--format', 'json'], dir);
+    expect(garbled.status).toBe(0);
+    expect(json(garbled.stdout).cache).toMatchObject({ hits: 0, misses: 5 });
+
+    mkdirSync(join(dir, 'shared'));
+    chmodSync(join(dir, 'shared'), 0o777);
+    const unsafe = runAisc(['verify', '--cache', 'shared'], dir);
+    expect(unsafe.status).toBe(2);
+    expect(unsafe.stderr).toMatch(/^aisc: CACHE_UNSAFE --cache: .*shared: the folder must be owned by this user and writable by no one else \(mode 777\)/);
+  });
+});
+
+describe('verify --shard I/N and aisc report merge', () => {
+  it('splits the files into disjoint, size-balanced parts, the same on every run', () => {
+    const sizes = [900, 10, 500, 500, 400, 100, 100, 1, 0, 250];
+    const keys = sizes.map((_, i) => `f${i}`);
+    const parts = assignShards(sizes, keys, 3);
+    expect([...assignShards(sizes, keys, 3)]).toEqual([...parts]);
+    const loads = [1, 2, 3].map((part) => sizes.reduce((sum, size, i) => sum + (parts[i] === part ? size : 0), 0));
+    expect(loads.reduce((a, b) => a + b)).toBe(2761);
+    expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(900);
+    expect([...assignShards([5], ['only'], 4)]).toEqual([1]);
+  });
+
+  it('merges the parts into one verdict, a finding once however many parts saw it', () => {
+    const dir = makeTempDir();
+    makeModel(dir, 'a');
+    makeModel(dir, 'b');
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(200_000, 3));
+    for (const [path, kind] of [['a', 'model'], ['b', 'model'], ['big.bin', 'dataset']] as const) expect(runAisc(['lock', path, '--kind', kind], dir).status).toBe(0);
+    const part = (i: number, n = 3): Report => {
+      const result = runAisc(['verify', '--shard', `${i}/${n}`, '--format', 'json'], dir);
+      writeFileSync(join(dir, `part${i}of${n}.json`), result.stdout);
+      return json(result.stdout);
+    };
+    const parts = [1, 2, 3].map((i) => part(i));
+    expect(parts.map((p) => p.ok)).toEqual([true, true, true]);
+    expect(parts.reduce((sum, p) => sum + (p.shard?.files ?? 0), 0)).toBe(11);
+    expect(parts[0]?.shard?.files).toBe(1); // the 200 KB file alone balances the rest
+    expect(new Set(parts.map((p) => p.shard?.lockfileSha256)).size).toBe(1);
+    const merge = (...names: string[]) => runAisc(['report', 'merge', ...names], dir);
+    const all = ['part1of3.json', 'part2of3.json', 'part3of3.json'];
+    expect(merge(...all)).toMatchObject({ status: 0, stdout: expect.stringContaining('verified 3 artifacts, 11 files, ') as unknown });
+    expect(merge(...all).stdout).toContain('(3 parts merged: 11 files,');
+
+    writeFileSync(join(dir, 'b', 'config.json'), '{"hidden_size": 61}\n');
+    writeFileSync(join(dir, 'a', 'stray.txt'), 'x');
+    const tampered = [1, 2, 3].map((i) => part(i));
+    // The changed file is hashed by one part; the stray file every part sees.
+    expect(tampered.filter((p) => codes(p).includes('DIGEST_MISMATCH b/config.json'))).toHaveLength(1);
+    expect(tampered.every((p) => codes(p).includes('EXTRA_FILE a/stray.txt'))).toBe(true);
+    const merged = runAisc(['report', 'merge', ...all, '--format', 'json'], dir);
+    expect(merged.status).toBe(1);
+    expect(codes(json(merged.stdout))).toEqual(['DIGEST_MISMATCH b/config.json', 'EXTRA_FILE a/stray.txt']);
+    expect(json(merged.stdout)).toMatchObject({ summary: { findings: 2 }, merged: { parts: 3, files: 11 } });
+
+    // A part missing, given twice, of another split or another lockfile, or no part at all: exit 2.
+    expect(merge('part1of3.json', 'part3of3.json')).toMatchObject({ status: 2, stderr: 'aisc: REPORTS_INCOMPLETE part 2/3 not given: its files are unverified\n' });
+    expect(merge('part1of3.json', 'part1of3.json', 'part2of3.json', 'part3of3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORTS_MISMATCH part1of3\.json: part 1\/3 is also part1of3\.json/) as unknown });
+    part(1, 2);
+    expect(merge('part1of2.json', 'part2of3.json', 'part3of3.json').stderr).toMatch(/^aisc: REPORTS_MISMATCH part2of3\.json: is part 2 of 3; part1of2\.json is part of 2/);
+    expect(runAisc(['lock', 'big.bin', '--kind', 'dataset', '--name', 'again'], dir).status).toBe(0);
+    part(2);
+    expect(merge(...all).stderr).toMatch(/^aisc: REPORTS_MISMATCH part2of3\.json: verified another lockfile/);
+    writeFileSync(join(dir, 'whole.json'), runAisc(['verify', '--format', 'json'], dir).stdout);
+    expect(merge('whole.json').stderr).toMatch(/^aisc: REPORT_INVALID whole\.json: not the report of a part/);
+    for (const bad of ['0/3', '4/3', '1/0', 'x', '1/3/5']) expect(runAisc(['verify', '--shard', bad], dir)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: SHARD_INVALID /) as unknown });
+  });
+});
