@@ -9,6 +9,12 @@ if (!supported) {
   process.exit(2);
 }
 
+// `aisc --version` needs nothing else loaded.
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+  process.stdout.write(`${(await import('../dist/version.js')).VERSION}\n`);
+  process.exit(0);
+}
+
 // Set here, not with `env -S` in the shebang (BusyBox env has no -S): V8 keeps a smaller heap
 // (10,000-file artifacts lock in ~118 MB instead of ~141 MB), at no measured cost in speed.
 (await import('node:v8')).setFlagsFromString('--optimize-for-size');

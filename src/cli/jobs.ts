@@ -20,7 +20,9 @@ export function getJobsProblem(value: string): string | undefined {
  */
 export function getPrestartJobs(args: readonly string[]): { jobs?: number } | undefined {
   const [command, ...rest] = args;
-  if (command !== 'lock' && command !== 'verify') return undefined;
+  // verify starts its workers only when it has enough to read: an unchanged cached verify, or a
+  // one-file lockfile, hashes nothing or little, sooner on the main thread than a worker boots.
+  if (command !== 'lock') return undefined;
   if (rest.some((arg) => arg === '--help' || arg === '-h' || arg === '--')) return undefined;
   const at = rest.findIndex((arg) => arg === '--jobs' || arg.startsWith('--jobs='));
   if (at < 0) return {};

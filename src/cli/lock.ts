@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { AiscError } from '../errors.js';
 import { isPackageLockPath } from '../npm/package-lock.js';
-import { lockArtifacts } from '../lock/index.js';
-import { loadRules } from '../lock/lock-artifacts.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
@@ -59,6 +57,8 @@ export function registerLock(program: Command, context: CliContext): void {
     }
     const signature = await toSignatureRequest(flags.signature, flags, '--signature');
     let progress: ProgressLine | undefined;
+    // Loaded here: the sources (tar, undici) are not what other commands should pay to start.
+    const { lockArtifacts } = await import('../lock/index.js');
     try {
       const result = await lockArtifacts(sources, {
         ...flags,
@@ -86,6 +86,7 @@ export function registerLock(program: Command, context: CliContext): void {
 async function lockNpm(packageLocks: string[], flags: LockFlags, context: CliContext): Promise<boolean> {
   const { lockPackageLock, NpmLockFindings } = await import('../npm/lock-npm.js');
   const { renderNpmFindings, renderNpmLocked } = await import('../report/npm-report.js');
+  const { loadRules } = await import('../lock/lock-artifacts.js');
   const rules = await loadRules({ policy: flags.policy, policyRequired: flags.policy !== undefined });
   const { evaluateRules } = await import('../policy/evaluate.js');
   for (const path of packageLocks) {

@@ -11,6 +11,14 @@ export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 const SMALL_FILE_BYTES = 1024 * 1024;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 256;
+/** Work this small is hashed on the calling thread when no worker is up: booting one costs more. */
+const INLINE_MAX_BYTES = 8 * 1024 * 1024;
+const INLINE_MAX_FILES = 64;
+const INLINE_BUFFER_BYTES = 1024 * 1024;
+
+function isSmallWork(sizes: readonly number[]): boolean {
+  return sizes.length <= INLINE_MAX_FILES && sizes.reduce((sum, size) => sum + size, 0) <= INLINE_MAX_BYTES;
+}
 /** A worker's heap holds only small result objects (read buffers live outside it): keep it small. */
 // Inspection keeps bounded state (a pickle memo of up to a million entries, a GGUF header of up to 64 MiB).
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 };
@@ -30,15 +38,23 @@ interface PlannedTask {
  * end); small files go in batches.
  */
 export class HashPool implements ProgressSource {
-  private readonly workers: Worker[];
-  private readonly counters: Float64Array[];
+  private workers: Worker[] = [];
+  private readonly counters: Float64Array[] = [];
+  private readonly count: number;
+  /** Bytes hashed on this thread (work too small to be worth a worker's boot). */
+  private inlineBytes = 0;
   private busy = false;
 
-  constructor(options: { jobs?: number } = {}) {
-    const count = Math.max(1, options.jobs ?? availableParallelism());
+  /** `start: false`: the workers boot only when work too big for this thread arrives. */
+  constructor(options: { jobs?: number; start?: boolean } = {}) {
+    this.count = Math.max(1, options.jobs ?? availableParallelism());
+    if (options.start !== false) this.startWorkers();
+  }
+
+  private startWorkers(): void {
+    if (this.workers.length > 0) return;
     const url = resolveBuilt('./worker.js', import.meta.url);
-    this.counters = [];
-    this.workers = Array.from({ length: count }, () => {
+    this.workers = Array.from({ length: this.count }, () => {
       const progress = new SharedArrayBuffer(8);
       this.counters.push(new Float64Array(progress));
       const worker = new Worker(url, { workerData: { bufferSize: READ_BUFFER_BYTES, progress }, resourceLimits: WORKER_LIMITS });
@@ -48,11 +64,11 @@ export class HashPool implements ProgressSource {
   }
 
   get size(): number {
-    return this.workers.length;
+    return this.count;
   }
 
   bytesDone(): number {
-    return this.counters.reduce((sum, counter) => sum + (counter[0] ?? 0), 0);
+    return this.counters.reduce((sum, counter) => sum + (counter[0] ?? 0), this.inlineBytes);
   }
 
   /** Results in the order of `jobs`. `sizes` (default: each job's expectedSize) guide the plan. */
@@ -71,18 +87,34 @@ export class HashPool implements ProgressSource {
     if (this.busy) throw new AiscError('INTERNAL', 'HashPool.hash is already running');
     this.busy = true;
     try {
-      const tasks = planTasks(sizes);
       const answered = new Uint8Array(jobs.length);
       const report = (index: number, result: HashResult): void => {
         answered[index] = 1;
         onResult(index, result);
       };
-      if (tasks.length > 0) await this.run(jobs, tasks, report);
+      if (this.workers.length === 0 && isSmallWork(sizes)) {
+        await this.runInline(jobs, report);
+      } else {
+        this.startWorkers();
+        const tasks = planTasks(sizes);
+        if (tasks.length > 0) await this.run(jobs, tasks, report);
+      }
       answered.forEach((done, i) => {
         if (!done) onResult(i, { ok: false, code: 'UNREADABLE_FILE', message: `not hashed: ${jobs[i]?.path ?? '?'}` });
       });
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** A few small files (an incremental verify, a one-file lockfile): hashed here, sooner than a worker boots. */
+  private async runInline(jobs: readonly HashJob[], report: (index: number, result: HashResult) => void): Promise<void> {
+    const { hashFile } = await import('./hash-file.js');
+    const buffer = Buffer.allocUnsafe(INLINE_BUFFER_BYTES);
+    const buffers = [buffer, buffer] as const;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i];
+      if (job) report(i, await hashFile(job, buffers, (n) => (this.inlineBytes += n)));
     }
   }
 
@@ -148,7 +180,8 @@ export function acquireHashPool(options: { jobs?: number } = {}): HashPool {
   prestarted = undefined;
   if (pool && pool.size === Math.max(1, options.jobs ?? availableParallelism())) return pool;
   void pool?.close();
-  return new HashPool(options);
+  // Not prestarted: the workers boot when there is enough to hash, which a cached verify may not have.
+  return new HashPool({ ...options, start: false });
 }
 
 /** Hashes on a pool of its own: for callers with nothing to overlap with the workers' boot. */

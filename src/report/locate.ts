@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Finding } from '../findings.js';
@@ -25,6 +24,8 @@ export interface Placement {
 /** The git work tree's top folder when `cwd` is in one, else `cwd`: what SARIF paths are relative to. */
 export function getRepoRoot(cwd: string): string {
   try {
+    // Loaded only here: child_process (and net, dgram under it) is not what a human report should pay to start.
+    const { execFileSync } = process.getBuiltinModule('node:child_process');
     return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || cwd;
   } catch {
     return cwd;

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AISC_BIN, runAisc } from '../helpers/cli.js';
@@ -26,7 +27,14 @@ describe('startup: load only what the command needs', () => {
     const verify = probe(['verify'], dir);
     expect(verify.status).toBe(0);
     expect(verify.packages.filter((p) => NETWORK_OR_SIGSTORE.test(p))).toEqual([]);
-    expect(verify.workers).toBeGreaterThan(0);
+    // A few small files are hashed on the main thread, sooner than a worker boots…
+    expect(verify.workers).toBe(0);
+    // …more than 8 MiB go to the workers.
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(9 * 1024 * 1024, 1));
+    expect(runAisc(['lock', 'big.bin', '--kind', 'dataset'], dir).status).toBe(0);
+    const big = probe(['verify'], dir);
+    expect(big.status).toBe(0);
+    expect(big.workers).toBeGreaterThan(0);
   });
 
   // Before: `aisc lock --help` booted the hash pool, and `--jobs 300` started 300 workers (17 s,
