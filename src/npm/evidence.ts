@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
-import { parseJsonStrict, readBoundedText, writeFileAtomic } from '../io/index.js';
+import { parseJsonStrict, readBoundedText, syncFolder, writeFileAtomic } from '../io/index.js';
 import type { NpmProvenance, NpmRegistrySignature } from '../lockfile/types.js';
 import type { AttestationFacts } from './attestations.js';
 import { NpmFinding } from './findings.js';
@@ -49,6 +49,7 @@ export function getEvidencePath(lockfilePath: string, digest: string): string {
 }
 
 /** Writes the evidence under its digest (once: the same bytes are never rewritten) and returns the digest. */
+/** Writes one evidence file; its folder is synced by the caller, once for them all (syncEvidenceFolder). */
 export async function writeEvidence(lockfilePath: string, evidence: NpmEvidence): Promise<string> {
   const text = toEvidenceText(evidence);
   const digest = createHash('sha256').update(text).digest('hex');
@@ -57,8 +58,13 @@ export async function writeEvidence(lockfilePath: string, evidence: NpmEvidence)
   const existing = await readFile(path, 'utf8').catch(() => undefined);
   if (existing === text) return digest;
   await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, text);
+  await writeFileAtomic(path, text, { syncFolder: false });
   return digest;
+}
+
+/** One fsync of the evidence folder after writing its files, so their renames survive a crash. */
+export async function syncEvidenceFolder(lockfilePath: string): Promise<void> {
+  await syncFolder(dirname(getEvidencePath(lockfilePath, '0'.repeat(64))));
 }
 
 /** Reads evidence back: it must be there, be the bytes recorded, and be about this package. */

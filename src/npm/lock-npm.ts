@@ -10,7 +10,7 @@ import { updateLockfile } from '../lockfile/write.js';
 import type { LoadedPolicy } from '../policy/types.js';
 import { toLocalSource } from '../sources/local.js';
 import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './config.js';
-import { judgeEvidence, writeEvidence, type NpmEvidence } from './evidence.js';
+import { judgeEvidence, syncEvidenceFolder, writeEvidence, type NpmEvidence } from './evidence.js';
 import { NpmFinding, type NpmProblem } from './findings.js';
 import { parsePackageLock, type NpmPackage } from './package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from './registry-keys.js';
@@ -111,6 +111,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   await forEachConcurrent(locked, 32, async (entry) => {
     if (entry.evidence) entry.artifact.evidence = await writeEvidence(options.lockfile, entry.evidence);
   });
+  if (locked.some((entry) => entry.evidence)) await syncEvidenceFolder(options.lockfile);
   const lockfile = await updateLockfile(
     options.lockfile,
     (current) => {
