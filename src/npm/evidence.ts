@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { AttestationVerifier } from './attestation-pool.js';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
@@ -101,7 +102,7 @@ function isSignatureList(value: unknown): value is RegistrySignature[] {
  * integrity, an unknown key, a key not valid when the version was published) and the attestations.
  * Sigstore's libraries load only for packages that have attestations.
  */
-export async function judgeEvidence(evidence: NpmEvidence, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot): Promise<EvidenceFacts> {
+export async function judgeEvidence(evidence: NpmEvidence, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot, verify?: AttestationVerifier): Promise<EvidenceFacts> {
   const id = `${evidence.package}@${evidence.version}`;
   const publishedAt = evidence.publishedAt === undefined ? undefined : new Date(evidence.publishedAt);
   const status = verifyRegistrySignature(
@@ -121,7 +122,8 @@ export async function judgeEvidence(evidence: NpmEvidence, keys: readonly Regist
   }
   const registrySignature: NpmRegistrySignature = status.status === 'verified' ? { status: 'verified', keyid: status.keyid } : { status: 'unsigned', reason: `${evidence.registry} returned no dist.signatures for this version` };
   if (evidence.attestations === undefined) return { registrySignature, published: false };
-  const { verifyAttestations } = await import('./attestations.js');
-  const facts: AttestationFacts = verifyAttestations({ name: evidence.package, version: evidence.version, integrity: evidence.integrity }, evidence.attestations, keys, getTrustedRoot());
+  const pkg = { name: evidence.package, version: evidence.version, integrity: evidence.integrity };
+  // On the attestation pool's threads when there is one: Sigstore verification is the CPU-bound part.
+  const facts: AttestationFacts = verify ? await verify(pkg, evidence.attestations) : (await import('./attestations.js')).verifyAttestations(pkg, evidence.attestations, keys, getTrustedRoot());
   return { registrySignature, published: facts.published, ...(facts.provenance ? { provenance: facts.provenance } : {}) };
 }

@@ -10,6 +10,7 @@ import { updateLockfile } from '../lockfile/write.js';
 import type { LoadedPolicy } from '../policy/types.js';
 import { toLocalSource } from '../sources/local.js';
 import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './config.js';
+import { AttestationPool, type AttestationVerifier } from './attestation-pool.js';
 import { judgeEvidence, syncEvidenceFolder, writeEvidence, type NpmEvidence } from './evidence.js';
 import { NpmFinding, type NpmProblem } from './findings.js';
 import { parsePackageLock, type NpmPackage } from './package-lock.js';
@@ -75,13 +76,14 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   const getTrustedRoot = options.trustedRoot ?? getPublicGoodTrustedRoot;
   const findings: NpmProblem[] = [];
   const locked: { name: string; artifact: NpmArtifact; evidence?: NpmEvidence }[] = [];
+  const attestations = new AttestationPool(keys, getTrustedRoot);
   try {
     const packuments = new Map<string, Promise<Packument | NpmFinding>>();
     let done = 0;
     await Promise.all(
       packages.map(async (pkg) => {
         try {
-          locked.push(await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, packageLock }));
+          locked.push(await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, verify: attestations.verify, packageLock }));
         } catch (error) {
           if (!(error instanceof NpmFinding)) throw error;
           findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
@@ -91,7 +93,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
       }),
     );
   } finally {
-    await client.close();
+    await Promise.all([client.close(), attestations.close()]);
   }
   if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
   locked.sort((a, b) => compareCodePoints(a.name, b.name));
@@ -140,6 +142,8 @@ interface CheckContext {
   packuments: Map<string, Promise<Packument | NpmFinding>>;
   keys: readonly RegistryKey[];
   getTrustedRoot: () => TrustedRoot;
+  /** Attestations verified on the pool's threads. */
+  verify?: AttestationVerifier;
   packageLock: string;
 }
 
@@ -242,7 +246,7 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
       throw error;
     });
   }
-  const facts = await judgeEvidence(evidence, context.keys, context.getTrustedRoot);
+  const facts = await judgeEvidence(evidence, context.keys, context.getTrustedRoot, context.verify);
   artifact.registrySignature = facts.registrySignature;
   if (facts.provenance) artifact.provenance = facts.provenance;
   else if (dist.attestations?.provenance !== undefined) throw new NpmFinding('NPM_ATTESTATION_INVALID', `${id}: the registry says it has provenance, but its attestations carry none`);

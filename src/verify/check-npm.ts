@@ -5,6 +5,7 @@ import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { readBoundedText } from '../io/index.js';
 import type { NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/local.js';
+import type { AttestationVerifier } from '../npm/attestation-pool.js';
 import { judgeEvidence, readEvidence } from '../npm/evidence.js';
 import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
 import { MAX_PACKAGE_LOCK_BYTES } from '../npm/lock-npm.js';
@@ -41,7 +42,13 @@ export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][
   for (const [packageLock, group] of groups) packageLocks.push(await checkDrift(packageLock, group, lockfilePath));
   const keys = options.keys ?? getNpmRegistryKeys();
   const getTrustedRoot = options.trustedRoot ?? (await import('../signing/trust.js')).getPublicGoodTrustedRoot;
-  await forEachConcurrent(checks, CONCURRENCY, (check) => checkEvidence(check, lockfilePath, keys, getTrustedRoot));
+  const { AttestationPool } = await import('../npm/attestation-pool.js');
+  const attestations = new AttestationPool(keys, getTrustedRoot);
+  try {
+    await forEachConcurrent(checks, CONCURRENCY, (check) => checkEvidence(check, lockfilePath, keys, getTrustedRoot, attestations.verify));
+  } finally {
+    await attestations.close();
+  }
   return { checks, packageLocks };
 }
 
@@ -90,7 +97,7 @@ async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: 
   return report;
 }
 
-async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot): Promise<void> {
+async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot, verify?: AttestationVerifier): Promise<void> {
   const { artifact, name } = check;
   const id = `${artifact.package}@${artifact.version}`;
   if (artifact.evidence === undefined) {
@@ -102,7 +109,7 @@ async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readon
     if (evidence.registry !== artifact.source.registry || evidence.publishedAt !== artifact.publishedAt) {
       throw new NpmFinding('NPM_EVIDENCE_MISMATCH', `${id}: the evidence is from ${evidence.registry} (published ${evidence.publishedAt ?? '?'}); the lockfile says ${artifact.source.registry ?? 'no registry'} (${artifact.publishedAt ?? '?'})`);
     }
-    const facts = await judgeEvidence(evidence, keys, getTrustedRoot);
+    const facts = await judgeEvidence(evidence, keys, getTrustedRoot, verify);
     const recorded = { registrySignature: artifact.registrySignature ?? null, provenance: artifact.provenance ?? null };
     const proven = { registrySignature: facts.registrySignature, provenance: facts.provenance ?? null };
     if (toCanonicalJson(recorded) !== toCanonicalJson(proven)) {
