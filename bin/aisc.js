@@ -17,12 +17,16 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
 
 // Set here, not with `env -S` in the shebang (BusyBox env has no -S): V8 keeps a smaller heap
 // (10,000-file artifacts lock in ~118 MB instead of ~141 MB), at no measured cost in speed.
-(await import('node:v8')).setFlagsFromString('--optimize-for-size');
+// Not for `lock package-lock.json`: it holds 30 MB of registry JSON at a time, hashes no file, and
+// spends its time in the collector with the smaller heap.
+const jobs = await import('../dist/cli/jobs.js');
+const [command, ...rest] = process.argv.slice(2);
+if (!(command === 'lock' && jobs.isPackageLockOnly(rest))) (await import('node:v8')).setFlagsFromString('--optimize-for-size');
 (await import('node:module')).enableCompileCache?.();
 
 // Commands that hash get their worker threads booting while the rest of the CLI loads; help
 // and a --jobs the CLI will refuse start none.
-const prestart = (await import('../dist/cli/jobs.js')).getPrestartJobs(process.argv.slice(2));
+const prestart = jobs.getPrestartJobs(process.argv.slice(2));
 if (prestart) (await import('../dist/hashing/pool.js')).prestartHashPool(prestart.jobs);
 
 // A reader that stops early (`aisc verify | head`) is not an error: stop quietly, as Unix tools do.

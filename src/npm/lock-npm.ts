@@ -79,6 +79,9 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   const attestations = new AttestationPool(keys, getTrustedRoot);
   try {
     const packuments = new Map<string, Promise<Packument | NpmFinding>>();
+    // A packument (all versions of a package, tens of KB to MB) is let go once its last version is checked.
+    const versionsLeft = new Map<string, number>();
+    for (const pkg of packages) versionsLeft.set(pkg.name, (versionsLeft.get(pkg.name) ?? 0) + 1);
     let done = 0;
     await Promise.all(
       packages.map(async (pkg) => {
@@ -88,6 +91,9 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
           if (!(error instanceof NpmFinding)) throw error;
           findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
         } finally {
+          const left = (versionsLeft.get(pkg.name) ?? 1) - 1;
+          versionsLeft.set(pkg.name, left);
+          if (left === 0) packuments.delete(pkg.name);
           options.onProgress?.(++done, packages.length);
         }
       }),
