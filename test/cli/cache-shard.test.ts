@@ -138,6 +138,16 @@ describe('verify --shard I/N and aisc report merge', () => {
     expect(merge(...all).stderr).toMatch(/^aisc: REPORTS_MISMATCH part2of3\.json: verified another lockfile/);
     writeFileSync(join(dir, 'whole.json'), runAisc(['verify', '--format', 'json'], dir).stdout);
     expect(merge('whole.json').stderr).toMatch(/^aisc: REPORT_INVALID whole\.json: not the report of a part/);
+    // A part's report is read strictly: a finding aisc does not know, or not a finding at all, is refused, never rendered.
+    const good = JSON.parse(readFileSync(join(dir, 'part1of3.json'), 'utf8')) as Report & { artifacts: { findings: unknown[] }[] };
+    for (const [name, finding] of [['unknown-code.json', { code: 'BOGUS', message: 'm' }], ['null-finding.json', null], ['no-message.json', { code: 'EXTRA_FILE' }]] as const) {
+      const bad = structuredClone(good);
+      bad.artifacts[0]?.findings.push(finding);
+      writeFileSync(join(dir, name), JSON.stringify(bad));
+      for (const format of ['human', 'sarif', 'github']) {
+        expect(runAisc(['report', 'merge', name, '--format', format], dir)).toMatchObject({ status: 2, stderr: expect.stringMatching(new RegExp(`^aisc: REPORT_INVALID ${name.replace('.', '\\.')}: artifacts\\[0\\]\\.findings\\[\\d+\\]: expected a finding with a known code and a message\\n$`)) as unknown });
+      }
+    }
     for (const bad of ['0/3', '4/3', '1/0', 'x', '1/3/5']) expect(runAisc(['verify', '--shard', bad], dir)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: SHARD_INVALID /) as unknown });
   });
 });

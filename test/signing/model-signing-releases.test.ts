@@ -56,7 +56,8 @@ function writeBundle(path: string, statement: object, key: KeyObject, options: {
   writeFileSync(path, JSON.stringify(bundle, null, 2));
 }
 
-const files = (root: string, ...names: string[]) => names.map((name) => ({ name, digest: sha256(name) }));
+/** Resources for files whose content is their own name, as makeRelease writes them. */
+const files = (...names: string[]) => names.map((name) => ({ name, digest: sha256(name) }));
 
 describe("model_signing's past releases, with its test scripts' arguments", () => {
   it("v0.2.0: the Digests/v0.1 predicate, one subject per file, signed over v0.2's own PAE", () => {
@@ -65,7 +66,7 @@ describe("model_signing's past releases, with its test scripts' arguments", () =
     const root = makeRelease(dir, 'v0.2.0-elliptic-key');
     const statement = {
       _type: 'https://in-toto.io/Statement/v1',
-      subject: files(root, 'signme-1', 'signme-2').map((f) => ({ name: f.name, digest: { sha256: f.digest }, annotations: { actual_hash_algorithm: 'file-sha256' } })),
+      subject: files('signme-1', 'signme-2').map((f) => ({ name: f.name, digest: { sha256: f.digest }, annotations: { actual_hash_algorithm: 'file-sha256' } })),
       predicateType: 'https://model_signing/Digests/v0.1',
       predicate: { unused: 'Unused, just passed due to API requirements' },
     };
@@ -83,8 +84,8 @@ describe("model_signing's past releases, with its test scripts' arguments", () =
   it("accepts v0.2's PAE only for the v0.1 predicate it was written with", () => {
     const dir = makeTempDir();
     const keys = newKeys(dir);
-    const root = makeRelease(dir, 'm');
-    writeBundle(join(dir, 'm.sig'), v1Statement('m', files(root, 'signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false }), keys.privateKey, { compatPae: true });
+    makeRelease(dir, 'm');
+    writeBundle(join(dir, 'm.sig'), v1Statement('m', files('signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false }), keys.privateKey, { compatPae: true });
     const result = runAisc(['verify-signature', 'm', '--bundle', 'm.sig', '--key', keys.publicPem], dir);
     expect(result).toMatchObject({ status: 1, stdout: expect.stringContaining('SIGNATURE_INVALID') as unknown });
   });
@@ -102,7 +103,7 @@ describe("model_signing's past releases, with its test scripts' arguments", () =
     const root = makeRelease(dir, 'v1.0.1-elliptic-key');
     writeFileSync(join(root, 'ignore-me'), '');
     const ignorePaths = ['.gitignore', '.gitattributes', '.git', '.github', 'model.sig'];
-    writeBundle(join(root, 'model.sig'), v1Statement('v1.0.1-elliptic-key', files(root, 'signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: ignorePaths }), keys.privateKey);
+    writeBundle(join(root, 'model.sig'), v1Statement('v1.0.1-elliptic-key', files('signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: ignorePaths }), keys.privateKey);
     const args = ['verify-signature', './v1.0.1-elliptic-key', '--bundle', './v1.0.1-elliptic-key/model.sig', '--key', keys.publicPem];
     expect(runAisc(args, dir)).toMatchObject({ status: 1, stdout: expect.stringContaining('MANIFEST_MISMATCH ignore-me: is not in the signed manifest') as unknown });
     expect(runAisc([...args, '--ignore-paths', './v1.0.1-elliptic-key/ignore-me'], dir).status).toBe(0);
@@ -134,7 +135,7 @@ describe("model_signing's past releases, with its test scripts' arguments", () =
     writeFileSync(join(root, 'ignore-me'), 'other notes');
     expect(runAisc(['verify-signature', 'model', '--bundle', 'model.sig', '--key', keys.publicPem], dir).status).toBe(0);
 
-    writeBundle(join(dir, 'bare.sig'), v1Statement('model', files(root, 'signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false }), keys.privateKey);
+    writeBundle(join(dir, 'bare.sig'), v1Statement('model', files('signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false }), keys.privateKey);
     const bare = ['verify-signature', 'model', '--bundle', 'bare.sig', '--key', keys.publicPem, '--ignore-paths', 'model/ignore-me'];
     expect(runAisc(bare, dir).status).toBe(0);
     expect(runAisc([...bare, '--no-ignore-git-paths'], dir)).toMatchObject({ status: 1, stdout: expect.stringContaining('MANIFEST_MISMATCH .gitattributes: is not in the signed manifest') as unknown });
@@ -165,7 +166,7 @@ describe("model_signing's past releases, with its test scripts' arguments", () =
     const keys = newKeys(dir);
     const root = makeRelease(dir, 'linked');
     symlinkSync('signme-1', join(root, 'alias'));
-    writeBundle(join(dir, 'linked.sig'), v1Statement('linked', [...files(root, 'signme-1', 'signme-2'), { name: 'alias', digest: sha256('signme-1') }].sort((a, b) => (a.name < b.name ? -1 : 1)), { method: 'files', hash_type: 'sha256', allow_symlinks: true }), keys.privateKey);
+    writeBundle(join(dir, 'linked.sig'), v1Statement('linked', [...files('signme-1', 'signme-2'), { name: 'alias', digest: sha256('signme-1') }].sort((a, b) => (a.name < b.name ? -1 : 1)), { method: 'files', hash_type: 'sha256', allow_symlinks: true }), keys.privateKey);
     const args = ['verify-signature', 'linked', '--bundle', 'linked.sig', '--key', keys.publicPem];
     expect(runAisc(args, dir)).toMatchObject({ status: 1, stdout: expect.stringContaining('SYMLINK_REFUSED alias') as unknown });
     expect(runAisc([...args, '--allow-symlinks'], dir).status).toBe(0);
@@ -179,7 +180,7 @@ describe("model_signing's past releases, with its test scripts' arguments", () =
     const keys = newKeys(dir);
     const root = makeRelease(dir, 'm');
     writeFileSync(join(root, 'README.md'), 'added later');
-    writeBundle(join(dir, 'm.sig'), v1Statement('m', files(root, 'signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false }), keys.privateKey);
+    writeBundle(join(dir, 'm.sig'), v1Statement('m', files('signme-1', 'signme-2'), { method: 'files', hash_type: 'sha256', allow_symlinks: false }), keys.privateKey);
     const args = ['verify-signature', 'm', '--bundle', 'm.sig', '--key', keys.publicPem];
     expect(runAisc(args, dir).status).toBe(1);
     expect(runAisc([...args, '--ignore-unsigned-files'], dir).status).toBe(0);
