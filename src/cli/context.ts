@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { ProgressSource } from '../hashing/index.js';
-import { startProgress, type ProgressLine, type Rendered } from '../report/index.js';
+import { startProgress, useColor, type ProgressLine, type RenderContext, type Rendered } from '../report/index.js';
+import { writeFileAtomic } from '../io/index.js';
 import { AiscError, errnoCode } from '../errors.js';
 
 /** What a command needs from the process: streams, and the exit code it settles on. */
@@ -23,8 +24,20 @@ export function showProgress(context: CliContext, label: string, source: Progres
   return context.quiet ? { stop: () => undefined } : startProgress(context.stderr, label, source, totalBytes);
 }
 
-/** The report on stdout; a job summary appended to GITHUB_STEP_SUMMARY when the format has one and it is set. */
-export function writeRendered(context: CliContext, rendered: Rendered): void {
+type Renderer<R> = (report: R, context: RenderContext) => Rendered;
+
+/**
+ * A report in the --format asked for on stdout, its job summary appended to GITHUB_STEP_SUMMARY
+ * when the format has one and that is set, and with --sarif the SARIF log to a file too (written
+ * whole or not at all, rendered once when --format is sarif as well).
+ */
+export async function writeReport<R, F extends string>(context: CliContext, renderers: Record<F, Renderer<R>> & { sarif: Renderer<R> }, report: R, flags: { format: F; sarif?: string }): Promise<void> {
+  const render: RenderContext = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
+  const rendered = renderers[flags.format](report, render);
+  if (flags.sarif !== undefined) {
+    const sarif = (flags.format as string) === 'sarif' ? rendered.stdout : renderers.sarif(report, render).stdout;
+    await writeFileAtomic(flags.sarif, sarif, { what: 'SARIF report' });
+  }
   context.stdout.write(rendered.stdout);
   const summaryPath = (context.env ?? process.env).GITHUB_STEP_SUMMARY;
   if (rendered.summary === undefined || !summaryPath) return;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { useColor, VERIFY_FORMATS, VERIFY_RENDERERS, type VerifyFormat } from '../report/index.js';
-import { writeRendered, type CliContext } from './context.js';
-import { parseChoice, writeReportFile } from './options.js';
+import { VERIFY_FORMATS, VERIFY_RENDERERS, type VerifyFormat } from '../report/index.js';
+import { writeReport, type CliContext } from './context.js';
+import { parseChoice } from './options.js';
 
 export function registerReport(program: Command, context: CliContext): void {
   const report = program.command('report').description('work with verify reports');
@@ -14,9 +14,7 @@ export function registerReport(program: Command, context: CliContext): void {
     .action(async (paths: string[], flags: { format: VerifyFormat; sarif?: string }) => {
       const { mergeReports, readPartReport } = await import('../verify/merge.js');
       const merged = mergeReports(await Promise.all(paths.map((path) => readPartReport(path))));
-      const render = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
-      if (flags.sarif !== undefined) await writeReportFile(flags.sarif, VERIFY_RENDERERS.sarif(merged, render).stdout, 'SARIF report');
-      writeRendered(context, VERIFY_RENDERERS[flags.format](merged, render));
+      await writeReport(context, VERIFY_RENDERERS, merged, flags);
       context.exitCode = merged.ok ? 0 : 1;
     });
   report.commands.forEach((command) => command.exitOverride().configureOutput({ outputError: () => undefined }));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { SCAN_FORMATS, SCAN_RENDERERS, useColor, type ProgressLine, type ScanFormat } from '../report/index.js';
-import { showProgress, writeRendered, type CliContext } from './context.js';
-import { parseChoice, parseJobs, writeReportFile } from './options.js';
+import { SCAN_FORMATS, SCAN_RENDERERS, type ProgressLine, type ScanFormat } from '../report/index.js';
+import { showProgress, writeReport, type CliContext } from './context.js';
+import { parseChoice, parseJobs } from './options.js';
 
 export function registerScan(program: Command, context: CliContext): void {
   program
@@ -17,9 +17,7 @@ export function registerScan(program: Command, context: CliContext): void {
       try {
         const report = await scanPaths(paths, { jobs: flags.jobs, onHashing: (source, total) => (progress = showProgress(context, 'scanning', source, total)) });
         progress?.stop();
-        const render = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
-        if (flags.sarif !== undefined) await writeReportFile(flags.sarif, SCAN_RENDERERS.sarif(report, render).stdout, 'SARIF report');
-        writeRendered(context, SCAN_RENDERERS[flags.format](report, render));
+        await writeReport(context, SCAN_RENDERERS, report, flags);
         context.exitCode = report.ok ? 0 : 1;
       } finally {
         progress?.stop();

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { useColor, VERIFY_FORMATS, VERIFY_RENDERERS, type ProgressLine, type VerifyFormat } from '../report/index.js';
+import { VERIFY_FORMATS, VERIFY_RENDERERS, type ProgressLine, type VerifyFormat } from '../report/index.js';
 import type { SignerFlags } from '../signing/index.js';
 import { verifyLockfile } from '../verify/index.js';
 import { parseShard, type Shard } from '../verify/shard.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
-import { showProgress, writeRendered, type CliContext } from './context.js';
-import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseChoice, parseJobs, writeReportFile } from './options.js';
+import { showProgress, writeReport, type CliContext } from './context.js';
+import { collectArtifactPath, DEFAULT_LOCKFILE, DEFAULT_POLICY, parseChoice, parseJobs } from './options.js';
 
 interface VerifyFlags extends SignerFlags {
   lockfileSignature?: string;
@@ -61,9 +61,7 @@ export function registerVerify(program: Command, context: CliContext): void {
         onHashing: (source, total) => (progress = showProgress(context, 'verifying', source, total)),
       });
       progress?.stop();
-      const render = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
-      if (flags.sarif !== undefined) await writeReportFile(flags.sarif, VERIFY_RENDERERS.sarif(report, render).stdout, 'SARIF report');
-      writeRendered(context, VERIFY_RENDERERS[flags.format](report, render));
+      await writeReport(context, VERIFY_RENDERERS, report, flags);
       context.exitCode = report.ok ? 0 : 1;
     } finally {
       progress?.stop();
