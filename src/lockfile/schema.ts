@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { resolveBuilt } from '../built.js';
+import { distFile } from '../built.js';
 
 let validator: Promise<ValidateFunction> | undefined;
 
@@ -8,7 +8,7 @@ let validator: Promise<ValidateFunction> | undefined;
  * (scripts/build-schemas.js): the committed schema is the one source of truth.
  */
 export function getLockfileValidator(): Promise<ValidateFunction> {
-  validator ??= import(resolveBuilt('../schemas/lockfile.cjs', import.meta.url).href).then((module: { default: ValidateFunction }) => module.default);
+  validator ??= import(distFile('schemas/lockfile.js').href).then((module: { default: ValidateFunction }) => module.default);
   return validator;
 }
 

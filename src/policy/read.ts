@@ -2,7 +2,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import picomatch from 'picomatch';
 import { isAlias, isCollection, isNode, isPair, LineCounter, parseDocument, type Document } from 'yaml';
-import { resolveBuilt } from '../built.js';
+import { distFile } from '../built.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { toProblemLines } from '../lockfile/schema.js';
@@ -16,7 +16,7 @@ const MAX_KEY_BYTES = 64 * 1024;
 
 let validator: Promise<ValidateFunction> | undefined;
 function getPolicyValidator(): Promise<ValidateFunction> {
-  validator ??= import(resolveBuilt('../schemas/policy.cjs', import.meta.url).href).then((module: { default: ValidateFunction }) => module.default);
+  validator ??= import(distFile('schemas/policy.js').href).then((module: { default: ValidateFunction }) => module.default);
   return validator;
 }
 
