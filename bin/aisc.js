@@ -24,16 +24,17 @@ const [command, ...rest] = process.argv.slice(2);
 if (!(command === 'lock' && jobs.isPackageLockOnly(rest))) (await import('node:v8')).setFlagsFromString('--optimize-for-size');
 (await import('node:module')).enableCompileCache?.();
 
-// Commands that hash get their worker threads booting while the rest of the CLI loads; help
-// and a --jobs the CLI will refuse start none.
+// The CLI is one file (scripts/bundle.js).
+const cli = await import('../dist/cli-bundle/aisc.js');
+
+// Commands that hash get their worker threads booting while the command reads its arguments and
+// plans its work; help and a --jobs the CLI will refuse start none.
 const prestart = jobs.getPrestartJobs(process.argv.slice(2));
-if (prestart) (await import('../dist/hashing/pool.js')).prestartHashPool(prestart.jobs);
+if (prestart) cli.prestartHashPool(prestart.jobs);
 
 // A reader that stops early (`aisc verify | head`) is not an error: stop quietly, as Unix tools do.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
-const { main } = await import('../dist/cli/main.js');
-
-process.exitCode = await main(process.argv);
+process.exitCode = await cli.main(process.argv);

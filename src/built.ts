@@ -1,14 +1,19 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// Set by scripts/bundle.js for the CLI's bundle, whose chunks sit one folder below dist/.
+declare const AISC_BUNDLE: boolean | undefined;
+
 /**
- * A file the build puts in dist/ (a worker script, a compiled schema), seen from a module that
- * may run from dist/ or, under vitest, from src/ (then the built copy is used).
+ * A file the build puts in dist/ (a worker script, a compiled schema), named from dist/: this
+ * module runs from dist/ (the library), from dist/cli-bundle/ (the CLI) or, under vitest, from
+ * src/ (then the built copy in dist/ is used).
  */
-export function resolveBuilt(fromDist: string, moduleUrl: string): URL {
-  const sibling = new URL(fromDist, moduleUrl);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  const srcRoot = new URL('./', import.meta.url).href;
-  const distRoot = new URL('../dist/', import.meta.url).href;
-  return new URL(sibling.href.replace(srcRoot, distRoot));
+export function distFile(path: string): URL {
+  const here = new URL(typeof AISC_BUNDLE === 'boolean' && AISC_BUNDLE ? '../' : './', import.meta.url);
+  return new URL(path, fileURLToPath(here).endsWith('/src/') ? new URL('../dist/', here) : here);
+}
+
+/** A file of the installed package outside dist/ (policies/). */
+export function packageFile(path: string): URL {
+  return new URL(`../${path}`, distFile('./'));
 }

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import { packageFile } from './built.js';
 import { AiscError, errnoCode } from './errors.js';
 import { emptyLockfile, toLockfileText } from './lockfile/index.js';
 
@@ -16,7 +17,7 @@ export type Preset = (typeof PRESETS)[number];
 
 /** Creates the lockfile and policy where they do not exist yet; never overwrites either. */
 export async function initProject(options: { lockfile: string; policy: string; preset?: Preset }): Promise<{ path: string; created: boolean }[]> {
-  const policy = options.preset ? await readFile(new URL(`../policies/${options.preset}.yaml`, import.meta.url), 'utf8') : STARTER_POLICY;
+  const policy = options.preset ? await readFile(packageFile(`policies/${options.preset}.yaml`), 'utf8') : STARTER_POLICY;
   return [
     { path: options.policy, created: await createExclusive(options.policy, policy) },
     { path: options.lockfile, created: await createExclusive(options.lockfile, toLockfileText(emptyLockfile())) },

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { Gunzip } from 'fflate';
 import { isAiscError } from '../errors.js';
+import { fflate } from './fflate.js';
 import { GgufInvalid, MAX_GGUF_HEADER_BYTES, NeedMore, parseGgufHeader, type GgufHeader } from './gguf.js';
 import type { ContentFormat, Inspection, WeightFacts } from './inspection.js';
 import { NPY_MAGIC, parseNpyHeader } from './numpy.js';
@@ -147,7 +147,7 @@ export class ContentInspector implements ByteSink {
     const inner = new ContentInspector(undefined, this.depth + 1);
     let out = 0;
     let failed = false;
-    const gunzip = new Gunzip((data) => {
+    const gunzip = new (fflate().Gunzip)((data) => {
       out += data.length;
       if (out > MAX_GUNZIPPED_BYTES) throw new Error(`decompresses past ${MAX_GUNZIPPED_BYTES} bytes`);
       inner.feed(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

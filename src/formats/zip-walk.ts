@@ -1,4 +1,5 @@
-import { Inflate } from 'fflate';
+import type * as Fflate from 'fflate';
+import { fflate } from './fflate.js';
 import type { Inspection } from './inspection.js';
 
 /** Where a member's bytes go: an inspector of its own. */
@@ -48,7 +49,7 @@ interface Member {
   zip64: boolean;
   csize: number;
   sink: ByteSink;
-  inflater?: Inflate;
+  inflater?: Fflate.Inflate;
   inflated: number;
   fed: number;
   inspection?: Inspection;
@@ -188,7 +189,7 @@ export class ZipWalker {
       const sizeKnown = !bit3 || csize !== 0;
       const member: Member = { offset, localName, method, bit3, zip64: zip64 !== undefined, csize: sizeKnown ? csize : -1, sink: this.open(method === 0 && sizeKnown ? csize : usize || undefined), inflated: 0, fed: 0 };
       if (method === 8) {
-        member.inflater = new Inflate((data) => {
+        member.inflater = new (fflate().Inflate)((data) => {
           member.inflated += data.length;
           if (member.inflated > MAX_INFLATED_BYTES) throw new Error(`inflates past ${MAX_INFLATED_BYTES} bytes`);
           member.sink.feed(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { resolveBuilt } from '../built.js';
+import type { Worker } from 'node:worker_threads';
+import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
 import { toSharedFormat } from '../formats/inspection.js';
 import type { HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
@@ -53,7 +53,9 @@ export class HashPool implements ProgressSource {
 
   private startWorkers(): void {
     if (this.workers.length > 0) return;
-    const url = resolveBuilt('./worker.js', import.meta.url);
+    const url = distFile('hashing/worker.js');
+    // Not imported at the top: a verify that hashes on this thread never loads worker_threads.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     this.workers = Array.from({ length: this.count }, () => {
       const progress = new SharedArrayBuffer(8);
       this.counters.push(new Float64Array(progress));

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { resolveBuilt } from '../built.js';
+import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
 import type { AttestationFacts, AttestedPackage } from './attestations.js';
 import type { AttestationReply, AttestationTask, AttestationWorkerData } from './attestation-worker.js';
@@ -62,7 +62,7 @@ export class AttestationPool {
   };
 
   private start(): void {
-    const url = resolveBuilt('./attestation-worker.js', import.meta.url);
+    const url = distFile('npm/attestation-worker.js');
     const workerData: AttestationWorkerData = { keys: [...this.keys], trustedRoot: TrustedRoot.toJSON(this.getTrustedRoot()) };
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(url, { workerData });

@@ -1,0 +1,68 @@
+// Bundles the CLI (dist/cli/main.js and what bin/aisc.js imports before it) into
+// dist/cli-bundle/ with esbuild, after tsc. Node resolves, reads and links ~100 ES modules for
+// `aisc verify` unbundled; bundled, the start-up path is a few files. Code split at every dynamic
+// import, so a command still loads only what it runs. The small dependencies every command loads
+// go in; the large ones only some commands load (Sigstore, tar, undici, Ajv's runtime, hash-wasm)
+// stay in node_modules as they are (fflate too: src/formats/fflate.ts requires it on first use). dist/ itself is left as tsc wrote it: it is the library and
+// holds the worker scripts and compiled schemas, which the bundle finds through src/built.ts.
+import { readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { build } from 'esbuild-wasm';
+
+const BUNDLED = new Set(['commander', 'picomatch', 'semver', 'yaml']);
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = Object.keys(pkg.dependencies)
+  .filter((name) => !BUNDLED.has(name))
+  .flatMap((name) => [name, `${name}/*`]);
+const dist = new URL('../dist/', import.meta.url).pathname;
+const outdir = `${dist}cli-bundle`;
+
+// Node's own modules are taken with process.getBuiltinModule() and used through property reads,
+// not imported as ES modules: an ES import of a built-in builds its ESM facade, which reads every
+// export once and so loads what the module keeps lazy (importing anything from node:fs loads
+// fs streams and fs/promises). commander needs child_process only to run external subcommands,
+// which aisc has none of: it gets it on first use (11 ms of start-up otherwise).
+const builtins = {
+  name: 'aisc-builtins',
+  setup(bundle) {
+    const names = new RegExp(`^(node:)?(${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`);
+    bundle.onResolve({ filter: names }, (args) => {
+      const path = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      const lazy = path === 'node:child_process' && /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer);
+      return { path, namespace: lazy ? 'aisc-lazy-builtin' : 'aisc-builtin' };
+    });
+    bundle.onLoad({ filter: /.*/, namespace: 'aisc-builtin' }, (args) => {
+      // Named exports for the module's data properties, read once; accessors (fs.promises,
+      // fs.ReadStream, ...) stay reachable through the default export only, still lazy. Marked
+      // pure, so the bundle keeps only the names it uses.
+      const real = process.getBuiltinModule(args.path);
+      const names = Object.keys(real).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && !Object.getOwnPropertyDescriptor(real, key)?.get);
+      return {
+        contents: [`const m = process.getBuiltinModule(${JSON.stringify(args.path)});`, 'export default m;', ...names.map((key) => `export const ${key} = /* @__PURE__ */ (() => m.${key})();`)].join('\n'),
+        loader: 'js',
+      };
+    });
+    bundle.onLoad({ filter: /.*/, namespace: 'aisc-lazy-builtin' }, (args) => ({
+      contents: `module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule(${JSON.stringify(args.path)})[key] });`,
+      loader: 'js',
+    }));
+  },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { aisc: `${dist}cli/entry.js` },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  external,
+  define: { AISC_BUNDLE: 'true' },
+  // The bundled CommonJS packages call require() for Node's own modules; an ES module has none.
+  banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+  plugins: [builtins],
+  logLevel: 'warning',
+});
