@@ -22,10 +22,8 @@ export function escapeRegExp(text: string): string {
  * Writes `data` so that readers see the old file or the new one, never a part: a temp file in the
  * same folder, fsync, rename over, fsync the folder. A crash at any point leaves the old file.
  * `beforeRename` runs last, with the temp file complete: a check that may still cancel the write.
- * `syncFolder: false` leaves the folder's fsync to a caller writing many files into it, who then
- * calls syncFolder once (1,500 npm evidence files are not 1,500 fsyncs of one folder).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { what?: string; beforeRename?: () => Promise<void>; syncFolder?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { what?: string; beforeRename?: () => Promise<void> } = {}): Promise<void> {
   const temp = tempPathFor(path);
   let mode = 0o644;
   try {
@@ -48,7 +46,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     if (error instanceof AiscError) throw error;
     throw new AiscError('WRITE_FAILED', `${path}: cannot write the ${options.what ?? 'file'} (${errnoCode(error) ?? String(error)}); the previous file is unchanged`, { cause: error });
   }
-  if (options.syncFolder !== false) await syncFolder(dirname(path));
+  await syncFolder(dirname(path));
 }
 
 /** fsync a folder, so a rename in it survives a crash (some filesystems refuse: then best effort). */

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { AttestationVerifier } from './attestation-pool.js';
+import type { Worker } from 'node:worker_threads';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
-import { isAiscError } from '../errors.js';
+import { distFile } from '../built.js';
+import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
-import { parseJsonStrict, readBoundedText, syncFolder, writeFileAtomic } from '../io/index.js';
+import { parseJsonStrict, readBoundedText, removeDeadTemps } from '../io/index.js';
 import type { NpmProvenance, NpmRegistrySignature } from '../lockfile/types.js';
+import type { AttestationVerifier } from './attestation-pool.js';
 import type { AttestationFacts } from './attestations.js';
+import type { EvidenceMessage, EvidenceReply, EvidenceWorkerData } from './evidence-worker.js';
 import { NpmFinding } from './findings.js';
 import type { RegistryKey } from './registry-keys.js';
 import { verifyRegistrySignature, type RegistrySignature } from './signatures.js';
@@ -49,23 +51,89 @@ export function getEvidencePath(lockfilePath: string, digest: string): string {
   return join(dirname(lockfilePath), ...EVIDENCE_FOLDER.split('/'), `${digest}.json`);
 }
 
-/** Writes the evidence under its digest (once: the same bytes are never rewritten) and returns the digest. */
-/** Writes one evidence file; its folder is synced by the caller, once for them all (syncEvidenceFolder). */
-export async function writeEvidence(lockfilePath: string, evidence: NpmEvidence): Promise<string> {
-  const text = toEvidenceText(evidence);
-  const digest = createHash('sha256').update(text).digest('hex');
-  const path = getEvidencePath(lockfilePath, digest);
-  // Already there with these very bytes (evidence is shared across re-locks): keep it; anything else is replaced.
-  const existing = await readFile(path, 'utf8').catch(() => undefined);
-  if (existing === text) return digest;
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, text, { syncFolder: false });
-  return digest;
-}
+/**
+ * Evidence files written while the lock goes on, put in place only when it succeeds. Each is
+ * handed, as soon as its package is judged, to a thread of its own that writes and fsyncs it to a
+ * temp file, so the writes overlap the registry's answers and cost the main thread one message;
+ * commit() renames them to their digests and fsyncs the folder once; discard() removes them and
+ * whatever folder was made, so a lock that fails leaves nothing behind. Evidence is shared across
+ * re-locks: a file already there with the very bytes is kept.
+ */
+export class EvidenceWriter {
+  private readonly folder: string;
+  private worker?: Worker;
+  private readonly digests = new Set<string>();
+  /** Files not yet handed to the thread: sent in one message per turn of the event loop. */
+  private batch: { digest: string; text: string }[] = [];
+  /** Set by commit() or discard(): a package judged after that writes nothing. */
+  private closed = false;
+  /** Why the thread stopped before it was asked to, if it did. */
+  private broken?: AiscError<'INTERNAL'>;
 
-/** One fsync of the evidence folder after writing its files, so their renames survive a crash. */
-export async function syncEvidenceFolder(lockfilePath: string): Promise<void> {
-  await syncFolder(dirname(getEvidencePath(lockfilePath, '0'.repeat(64))));
+  constructor(lockfilePath: string) {
+    this.folder = dirname(getEvidencePath(lockfilePath, '0'.repeat(64)));
+  }
+
+  /** Starts writing `evidence` and returns its digest, which the lockfile records. */
+  add(evidence: NpmEvidence): string {
+    const text = toEvidenceText(evidence);
+    const digest = createHash('sha256').update(text).digest('hex');
+    if (!this.closed && !this.digests.has(digest)) {
+      this.digests.add(digest);
+      this.worker ??= this.start();
+      if (this.batch.length === 0) setImmediate(() => this.flush());
+      this.batch.push({ digest, text });
+    }
+    return digest;
+  }
+
+  /** Every written file under its digest, then one fsync of the folder. */
+  async commit(): Promise<void> {
+    this.closed = true;
+    if (!this.worker) return;
+    await removeDeadTemps(this.folder, 'evidence');
+    const reply = await this.ask({ type: 'commit' });
+    if (reply.type === 'failed') throw new AiscError('WRITE_FAILED', `cannot write the npm evidence (${reply.message}); the lockfile is unchanged`);
+  }
+
+  /** Removes the written files and the folders made for them. */
+  async discard(): Promise<void> {
+    this.closed = true;
+    if (this.worker) await this.ask({ type: 'discard' }).catch(() => undefined);
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0 || !this.worker) return;
+    this.worker.postMessage({ type: 'write', files: this.batch } satisfies EvidenceMessage);
+    this.batch = [];
+  }
+
+  private start(): Worker {
+    // Loaded here, not at the top: a lock with no registry package never starts a thread.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
+    const worker = new Worker(distFile('npm/evidence-worker.js'), { workerData: { folder: this.folder } satisfies EvidenceWorkerData });
+    worker.on('error', (error) => (this.broken ??= new AiscError('INTERNAL', `the evidence writer failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => (this.broken ??= new AiscError('INTERNAL', `the evidence writer exited early with code ${code}`)));
+    return worker;
+  }
+
+  /** Sends the last message and ends the thread once it has answered. */
+  private async ask(message: EvidenceMessage): Promise<EvidenceReply> {
+    const worker = this.worker;
+    if (!worker) throw new AiscError('INTERNAL', 'the evidence writer was never started');
+    try {
+      this.flush();
+      return await new Promise<EvidenceReply>((resolve, reject) => {
+        if (this.broken) return reject(this.broken);
+        worker.once('message', resolve);
+        worker.once('exit', (code) => reject(this.broken ?? new AiscError('INTERNAL', `the evidence writer exited early with code ${code}`)));
+        worker.postMessage(message);
+      });
+    } finally {
+      this.worker = undefined;
+      await worker.terminate();
+    }
+  }
 }
 
 /** Reads evidence back: it must be there, be the bytes recorded, and be about this package. */

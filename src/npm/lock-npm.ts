@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
-import { forEachConcurrent } from '../concurrent.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import { readBoundedText } from '../io/index.js';
@@ -11,7 +10,7 @@ import type { LoadedPolicy } from '../policy/types.js';
 import { toLocalSource } from '../sources/local.js';
 import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './config.js';
 import { AttestationPool, type AttestationVerifier } from './attestation-pool.js';
-import { judgeEvidence, syncEvidenceFolder, writeEvidence, type NpmEvidence } from './evidence.js';
+import { EvidenceWriter, judgeEvidence, type NpmEvidence } from './evidence.js';
 import { NpmFinding, type NpmProblem } from './findings.js';
 import { parsePackageLock, type NpmPackage } from './package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from './registry-keys.js';
@@ -75,51 +74,57 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   const { getPublicGoodTrustedRoot } = await import('../signing/trust.js');
   const getTrustedRoot = options.trustedRoot ?? getPublicGoodTrustedRoot;
   const findings: NpmProblem[] = [];
-  const locked: { name: string; artifact: NpmArtifact; evidence?: NpmEvidence }[] = [];
+  const locked: { name: string; artifact: NpmArtifact }[] = [];
   const attestations = new AttestationPool(keys, getTrustedRoot);
+  // Each package's evidence is written as soon as it is judged, and put in place only if the lock succeeds.
+  const evidence = new EvidenceWriter(options.lockfile);
+  let committed = false;
   try {
-    const packuments = new Map<string, Promise<Packument | NpmFinding>>();
-    // A packument (all versions of a package, tens of KB to MB) is let go once its last version is checked.
-    const versionsLeft = new Map<string, number>();
-    for (const pkg of packages) versionsLeft.set(pkg.name, (versionsLeft.get(pkg.name) ?? 0) + 1);
-    let done = 0;
-    await Promise.all(
-      packages.map(async (pkg) => {
-        try {
-          locked.push(await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, verify: attestations.verify, packageLock }));
-        } catch (error) {
-          if (!(error instanceof NpmFinding)) throw error;
-          findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
-        } finally {
-          const left = (versionsLeft.get(pkg.name) ?? 1) - 1;
-          versionsLeft.set(pkg.name, left);
-          if (left === 0) packuments.delete(pkg.name);
-          options.onProgress?.(++done, packages.length);
-        }
-      }),
-    );
-  } finally {
-    await Promise.all([client.close(), attestations.close()]);
-  }
-  if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
-  locked.sort((a, b) => compareCodePoints(a.name, b.name));
-  // npm terms judge each package on its own facts: checked before anything is written.
-  if (options.rules && !options.force) {
-    const violations = options.rules.evaluate(options.rules.policy, { lockfileVersion: 1, artifacts: new Map(locked.map((l) => [l.name, l.artifact])) });
-    if (violations.length > 0) {
-      const where = options.rules.policy?.where ?? 'no policy file';
-      throw new NpmLockFindings(
-        path,
-        violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; --force records it anyway, verify will still fail)` })),
+    try {
+      const packuments = new Map<string, Promise<Packument | NpmFinding>>();
+      // A packument (all versions of a package, tens of KB to MB) is let go once its last version is checked.
+      const versionsLeft = new Map<string, number>();
+      for (const pkg of packages) versionsLeft.set(pkg.name, (versionsLeft.get(pkg.name) ?? 0) + 1);
+      let done = 0;
+      await Promise.all(
+        packages.map(async (pkg) => {
+          try {
+            const checked = await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, verify: attestations.verify, packageLock });
+            if (checked.evidence) checked.artifact.evidence = evidence.add(checked.evidence);
+            locked.push({ name: checked.name, artifact: checked.artifact });
+          } catch (error) {
+            if (!(error instanceof NpmFinding)) throw error;
+            findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
+          } finally {
+            const left = (versionsLeft.get(pkg.name) ?? 1) - 1;
+            versionsLeft.set(pkg.name, left);
+            if (left === 0) packuments.delete(pkg.name);
+            options.onProgress?.(++done, packages.length);
+          }
+        }),
       );
+    } finally {
+      await Promise.all([client.close(), attestations.close()]);
     }
+    if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
+    locked.sort((a, b) => compareCodePoints(a.name, b.name));
+    // npm terms judge each package on its own facts: checked before anything is written.
+    if (options.rules && !options.force) {
+      const violations = options.rules.evaluate(options.rules.policy, { lockfileVersion: 1, artifacts: new Map(locked.map((l) => [l.name, l.artifact])) });
+      if (violations.length > 0) {
+        const where = options.rules.policy?.where ?? 'no policy file';
+        throw new NpmLockFindings(
+          path,
+          violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; --force records it anyway, verify will still fail)` })),
+        );
+      }
+    }
+    // In place before the lockfile that names them: an interrupted lock leaves unreferenced evidence, never a dangling reference.
+    await evidence.commit();
+    committed = true;
+  } finally {
+    if (!committed) await evidence.discard();
   }
-
-  // Written before the lockfile that names them: an interrupted lock leaves unreferenced evidence, never a dangling reference.
-  await forEachConcurrent(locked, 32, async (entry) => {
-    if (entry.evidence) entry.artifact.evidence = await writeEvidence(options.lockfile, entry.evidence);
-  });
-  if (locked.some((entry) => entry.evidence)) await syncEvidenceFolder(options.lockfile);
   const lockfile = await updateLockfile(
     options.lockfile,
     (current) => {
@@ -139,7 +144,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     },
     { onWait: options.onWait, reuse: before },
   );
-  return { packageLock, lockfile, locked: locked.map(({ name, artifact }) => ({ name, artifact })) };
+  return { packageLock, lockfile, locked };
 }
 
 interface CheckContext {
