@@ -86,7 +86,7 @@ export function registerLock(program: Command, context: CliContext): void {
 async function lockNpm(packageLocks: string[], flags: LockFlags, context: CliContext): Promise<boolean> {
   const { lockPackageLock, NpmLockFindings } = await import('../npm/lock-npm.js');
   const { renderNpmFindings, renderNpmLocked } = await import('../report/npm-report.js');
-  const { loadRules } = await import('../lock/lock-artifacts.js');
+  const { loadRules } = await import('../lock/rules.js');
   const rules = await loadRules({ policy: flags.policy, policyRequired: flags.policy !== undefined });
   const { evaluateRules } = await import('../policy/evaluate.js');
   for (const path of packageLocks) {

@@ -1,15 +1,14 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.js';
 import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
 import { ARTIFACT_KINDS, type FileArtifact, type FileArtifactKind, type FileEntry, type FormatFacts, type Lockfile } from '../lockfile/types.js';
-import type { LoadedPolicy } from '../policy/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { getSource, isRemoteSpec, Network, type SourceContext } from '../sources/factory.js';
 import { toIgnoreMatcher, type ArtifactSource } from '../sources/index.js';
 import { hashRemoteFiles } from './hash-remote.js';
+import { loadRules } from './rules.js';
 import { getBundleInside, planSource, type Planned } from './plan.js';
 
 export interface LockOptions {
@@ -275,18 +274,6 @@ function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>): vo
     const [first, ...rest] = refused.map((finding) => `${finding.artifact}: ${finding.message}`);
     throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; nothing was hashed; --force records it anyway, verify will still fail)`, { problems: rest });
   }
-}
-
-export async function loadRules(options: Pick<LockOptions, 'policy' | 'policyRequired'>): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules; allowedImports: typeof import('../policy/evaluate.js').getAllowedImports } | undefined> {
-  const path = options.policy ?? 'aisc.policy.yaml';
-  // No policy file, nothing to load: the YAML and policy modules stay out of plain locks.
-  if (!options.policyRequired && !existsSync(path)) return undefined;
-  const { loadOptionalPolicy } = await import('../policy/change-set.js');
-  const { loadPolicy } = await import('../policy/read.js');
-  const policy = options.policyRequired ? await loadPolicy(path) : await loadOptionalPolicy(path);
-  if (!policy) return undefined;
-  const { evaluateRules, getAllowedImports } = await import('../policy/evaluate.js');
-  return { policy, evaluate: evaluateRules, allowedImports: getAllowedImports };
 }
 
 function toArtifact(plan: Planned, files: FileEntry[], format: FormatFacts | undefined, options: LockOptions, ignore: string[]): FileArtifact {

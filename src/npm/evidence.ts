@@ -91,9 +91,10 @@ export class EvidenceWriter {
   async commit(): Promise<void> {
     this.closed = true;
     if (!this.worker) return;
-    await removeDeadTemps(this.folder, 'evidence');
     const reply = await this.ask({ type: 'commit' });
     if (reply.type === 'failed') throw new AiscError('WRITE_FAILED', `cannot write the npm evidence (${reply.message}); the lockfile is unchanged`);
+    // Temp files an interrupted lock left behind; ours are all renamed by now.
+    await removeDeadTemps(this.folder, 'evidence');
   }
 
   /** Removes the written files and the folders made for them. */

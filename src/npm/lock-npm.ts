@@ -71,8 +71,15 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
   if (options.rules && !options.force) assertAllowedSources(path, packages.map((pkg) => toNpmArtifact(pkg, config, packageLock)), options.rules);
   const client = new RegistryClient(config, options.client);
   const keys = options.keys ?? getNpmRegistryKeys();
-  const { getPublicGoodTrustedRoot } = await import('../signing/trust.js');
-  const getTrustedRoot = options.trustedRoot ?? getPublicGoodTrustedRoot;
+  // Sigstore's trusted root (and the libraries under it, ~90 ms) loads while the first packuments
+  // are on their way: only packages with attestations need it, and they wait for it.
+  let trustedRoot = options.trustedRoot;
+  const trustLoaded = trustedRoot ? Promise.resolve() : import('../signing/trust.js').then((trust) => void (trustedRoot = trust.getPublicGoodTrustedRoot));
+  trustLoaded.catch(() => undefined);
+  const getTrustedRoot = (): TrustedRoot => {
+    if (!trustedRoot) throw new AiscError('INTERNAL', 'the Sigstore trusted root was needed before it loaded');
+    return trustedRoot();
+  };
   const findings: NpmProblem[] = [];
   const locked: { name: string; artifact: NpmArtifact }[] = [];
   const attestations = new AttestationPool(keys, getTrustedRoot);
@@ -89,7 +96,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
       await Promise.all(
         packages.map(async (pkg) => {
           try {
-            const checked = await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, verify: attestations.verify, packageLock });
+            const checked = await checkPackage(pkg, { config, client, packuments, keys, getTrustedRoot, trustLoaded, verify: attestations.verify, packageLock });
             if (checked.evidence) checked.artifact.evidence = evidence.add(checked.evidence);
             locked.push({ name: checked.name, artifact: checked.artifact });
           } catch (error) {
@@ -153,6 +160,8 @@ interface CheckContext {
   packuments: Map<string, Promise<Packument | NpmFinding>>;
   keys: readonly RegistryKey[];
   getTrustedRoot: () => TrustedRoot;
+  /** Settles once getTrustedRoot can answer. */
+  trustLoaded: Promise<void>;
   /** Attestations verified on the pool's threads. */
   verify?: AttestationVerifier;
   packageLock: string;
@@ -257,6 +266,7 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
       throw error;
     });
   }
+  if (evidence.attestations !== undefined) await context.trustLoaded;
   const facts = await judgeEvidence(evidence, context.keys, context.getTrustedRoot, context.verify);
   artifact.registrySignature = facts.registrySignature;
   if (facts.provenance) artifact.provenance = facts.provenance;
