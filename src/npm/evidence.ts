@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -77,7 +77,7 @@ export class EvidenceWriter {
   /** Starts writing `evidence` and returns its digest, which the lockfile records. */
   add(evidence: NpmEvidence): string {
     const text = toEvidenceText(evidence);
-    const digest = createHash('sha256').update(text).digest('hex');
+    const digest = hash('sha256', text);
     if (!this.closed && !this.digests.has(digest)) {
       this.digests.add(digest);
       this.worker ??= this.start();

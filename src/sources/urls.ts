@@ -1,17 +1,27 @@
+import type { Readable } from 'node:stream';
 import { AiscError } from '../errors.js';
 
 /** URL and HTTP helpers that need no network module: parsing a URL costs no undici import. */
 
-/** Reads a whole body, refusing one longer than `maxBytes` as soon as it is. */
-export async function readBounded(body: AsyncIterable<Buffer>, maxBytes: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) throw new AiscError('HTTP_RESPONSE_INVALID', `${what}: the answer is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads a whole body, refusing one longer than `maxBytes` as soon as it is (and destroying it).
+ * Through 'data' events, not `for await`: an async iterator costs a promise a chunk, which over
+ * 1,500 packuments was ~75 ms of a lock's main thread.
+ */
+export function readBounded(body: Readable, maxBytes: number, what: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        reject(new AiscError('HTTP_RESPONSE_INVALID', `${what}: the answer is larger than ${maxBytes} bytes`));
+      } else chunks.push(chunk);
+    });
+    body.once('error', reject);
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
+  });
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date. */
