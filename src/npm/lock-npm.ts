@@ -100,7 +100,11 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
             if (checked.evidence) checked.artifact.evidence = evidence.add(checked.evidence);
             locked.push({ name: checked.name, artifact: checked.artifact });
           } catch (error) {
-            if (!(error instanceof NpmFinding)) throw error;
+            if (!(error instanceof NpmFinding)) {
+              // The lock has failed (exit 2): the packages still waiting are not fetched.
+              client.abort(new AiscError('HTTP_FAILED', 'not fetched: an earlier package failed the lock'));
+              throw error;
+            }
             findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
           } finally {
             const left = (versionsLeft.get(pkg.name) ?? 1) - 1;

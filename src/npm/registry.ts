@@ -54,6 +54,11 @@ export class RegistryClient {
     }
   }
 
+  /** Gives up on every request not yet answered (see HttpClient.abort). */
+  abort(reason: AiscError<string>): void {
+    this.http.abort(reason);
+  }
+
   async close(): Promise<void> {
     await this.http.close();
   }

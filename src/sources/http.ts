@@ -63,7 +63,11 @@ export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private readonly options: Required<HttpClientOptions>;
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Set by abort(): every request not yet answered fails with it. */
+  private aborted?: AiscError<string>;
+  /** Cuts a retry's wait short on abort(). */
+  private readonly stopped = new AbortController();
   /** Requests sent, by kind of answer: the bench and tests count them. */
   readonly counts = { requests: 0, retries: 0 };
 
@@ -86,6 +90,7 @@ export class HttpClient {
     await this.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
+        if (this.aborted) throw this.aborted;
         let retryAfterMs: number | undefined;
         let failure: AiscError<string> | undefined;
         let response: HttpResponse | undefined;
@@ -107,7 +112,9 @@ export class HttpClient {
         }
         if (attempt >= this.options.retries) throw failure ?? new AiscError('INTERNAL', `${init.what}: no answer and no error`);
         this.counts.retries++;
-        await sleep(retryAfterMs ?? this.options.backoffMs * 2 ** attempt * (1 + Math.random() / 2));
+        await sleep(retryAfterMs ?? this.options.backoffMs * 2 ** attempt * (1 + Math.random() / 2), undefined, { signal: this.stopped.signal }).catch((error: unknown) => {
+          throw this.aborted ?? error;
+        });
       }
     } finally {
       this.release();
@@ -164,21 +171,35 @@ export class HttpClient {
   }
 
   private async acquire(): Promise<void> {
+    if (this.aborted) throw this.aborted;
     if (this.active < this.options.concurrency) {
       this.active++;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next.resolve();
     else this.active--;
   }
 
+  /**
+   * Gives up on everything not yet answered: requests waiting for a connection, retries and
+   * requests in flight fail with `reason`. For a job that one failure has already failed (a lock
+   * of 1,500 packages whose registry is down must not go on to retry the other 1,499).
+   */
+  abort(reason: AiscError<string>): void {
+    if (this.aborted) return;
+    this.aborted = reason;
+    this.stopped.abort(reason);
+    for (const waiting of this.waiting.splice(0)) waiting.reject(reason);
+    this.dispatcher.destroy(reason).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (!this.aborted) await this.dispatcher.close();
   }
 }
 

@@ -147,6 +147,26 @@ describe('aisc lock package-lock.json against a loopback registry serving real s
     }
   });
 
+  it('stops at the first package the registry cannot serve: the process does not go on retrying the rest', async () => {
+    // A registry that is down: nothing listens on its port.
+    const gone = await serve([]);
+    const url = gone.url;
+    await gone.close();
+    const packages = Array.from({ length: 400 }, (_, i) => ({ name: `pkg-${i}`, version: '1.0.0', integrity: 'sha512-' + Buffer.alloc(64, i % 256).toString('base64') }));
+    const dir = makeTempDir();
+    writePackageLock(dir, packages);
+    writeFileSync(join(dir, '.npmrc'), 'fetch-retries=2\n');
+    const started = performance.now();
+    const result = await runAiscAsync(['lock', 'package-lock.json', '--registry', url], dir);
+    expect(result.stderr).toMatch(/^aisc: REGISTRY_UNREACHABLE pkg-\d+: cannot connect \(ECONNREFUSED\)/);
+    expect(result.status).toBe(2);
+    // One package's three tries (waits of ~0.3 s and ~0.6 s), then exit. Before, the process lived
+    // on while the 399 others took their turns on 16 connections, each with the same waits: ~25 s.
+    expect(performance.now() - started).toBeLessThan(8000);
+    expect(existsSync(join(dir, '.aisc'))).toBe(false);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+  });
+
   it('exits 2 with one coded line when the registry times out (fetch-timeout from the project .npmrc)', async () => {
     const server = await serve([], () => ({ '/slow': () => undefined }));
     const dir = makeTempDir();
