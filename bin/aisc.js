@@ -24,7 +24,7 @@ const [command, ...rest] = process.argv.slice(2);
 if (!(command === 'lock' && jobs.isPackageLockOnly(rest))) (await import('node:v8')).setFlagsFromString('--optimize-for-size');
 (await import('node:module')).enableCompileCache?.();
 
-// The CLI is one file (scripts/bundle.js).
+// The CLI, bundled (scripts/bundle.js): this entry loads the chunks each command needs.
 const cli = await import('../dist/cli-bundle/aisc.js');
 
 // Commands that hash get their worker threads booting while the command reads its arguments and

@@ -9,6 +9,7 @@
 // through src/built.ts.
 import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild-wasm';
 
 const BUNDLED = new Set(['commander', 'picomatch', 'semver', 'yaml', 'undici']);
@@ -17,7 +18,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const external = Object.keys(pkg.dependencies)
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`]);
-const dist = new URL('../dist/', import.meta.url).pathname;
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const outdir = `${dist}cli-bundle`;
 
 // Node's own modules are taken with process.getBuiltinModule() and used through property reads,

@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url';
-
 // Set by scripts/bundle.js for the CLI's bundle, whose chunks sit one folder below dist/.
 declare const AISC_BUNDLE: boolean | undefined;
 
@@ -10,7 +8,7 @@ declare const AISC_BUNDLE: boolean | undefined;
  */
 export function distFile(path: string): URL {
   const here = new URL(typeof AISC_BUNDLE === 'boolean' && AISC_BUNDLE ? '../' : './', import.meta.url);
-  return new URL(path, fileURLToPath(here).endsWith('/src/') ? new URL('../dist/', here) : here);
+  return new URL(path, here.href.endsWith('/src/') ? new URL('../dist/', here) : here);
 }
 
 /** A file of the installed package outside dist/ (policies/). */
