@@ -36,6 +36,7 @@ export function renderVerifyHuman(report: VerifyReport, color = false): string {
   for (const finding of signed?.findings ?? []) lines.push(`       ${finding.code}: ${finding.message}`);
   if (report.gate) lines.push(...renderGate(report.gate));
   if (report.cache) lines.push(paint.dim(`cache: ${plural(report.cache.hits, 'file')} unchanged since read (not read again), ${report.cache.misses} read (${report.cache.path})`));
+  if (report.cache?.notSaved) lines.push(`cache: not saved, the next verify reads these files again: ${report.cache.notSaved}`);
   const verdict = renderVerifyVerdict(report);
   lines.push(report.ok ? verdict : paint.fail(verdict));
   return `${lines.join('\n')}\n`;

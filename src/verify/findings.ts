@@ -72,7 +72,7 @@ export interface VerifyReport {
   /** From aisc report merge: how many parts were joined, and what they hashed in all. */
   merged?: { parts: number; lockfileSha256: string; files: number; bytes: number };
   /** With --cache: files answered from it (not read) and files read. */
-  cache?: { path: string; hits: number; misses: number };
+  cache?: { path: string; hits: number; misses: number; notSaved?: string };
   /** The package-lock.json files npm artifacts come from (absent when none are locked). */
   packageLocks?: PackageLockReport[];
   summary: { artifacts: number; files: number; bytes: number; npmPackages: number; findings: number };

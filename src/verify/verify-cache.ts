@@ -26,6 +26,8 @@ export interface CacheStats {
   path: string;
   hits: number;
   misses: number;
+  /** Why this run's records could not be written (the next run reads those files again). */
+  notSaved?: string;
 }
 
 /**
@@ -49,7 +51,9 @@ export class VerifyCache {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new AiscError('WRITE_FAILED', `--cache ${dir}: cannot create the folder (${errnoCode(error) ?? String(error)})`, { cause: error });
+      const code = errnoCode(error);
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new AiscError('USAGE', `--cache ${dir}: not a folder (it, or a folder above it, is a file)`, { cause: error });
+      throw new AiscError('WRITE_FAILED', `--cache ${dir}: cannot create the folder (${code ?? String(error)})`, { cause: error });
     }
     assertPrivate(dir, statSync(dir, { bigint: true }), 'folder');
     const cache = new VerifyCache(join(dir, CACHE_FILE));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { AiscError } from '../errors.js';
+import { AiscError, isAiscError } from '../errors.js';
 import { acquireHashPool, type HashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
@@ -79,7 +79,11 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const checks = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
   const cache = options.cache === undefined ? undefined : await VerifyCache.open(options.cache);
   const read = await hashFiles(pool, checks, options, cache);
-  await cache?.save();
+  // A cache that cannot be written costs the next run its reads, never this run's verdict.
+  await cache?.save().catch((error: unknown) => {
+    if (!isAiscError(error)) throw error;
+    cache.stats.notSaved = `${error.code} ${error.message}`;
+  });
   const dependencies = checkDependencies(lockfile, checks);
   await checkSignatures(checks, options.lockfile);
   const npm = npmArtifacts.length > 0 ? await (await import('./check-npm.js')).checkNpmArtifacts(npmArtifacts, options.lockfile) : undefined;

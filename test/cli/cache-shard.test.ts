@@ -82,6 +82,31 @@ describe('verify --cache DIR', () => {
     expect(unsafe.status).toBe(2);
     expect(unsafe.stderr).toMatch(/^aisc: CACHE_UNSAFE --cache: .*shared: the folder must be owned by this user and writable by no one else \(mode 777\)/);
   });
+
+  it('says a --cache that is a file is not a folder, and keeps the verdict when the cache cannot be saved', () => {
+    const dir = makeTempDir();
+    makeModel(dir);
+    expect(runAisc(['lock', 'tiny', '--kind', 'model'], dir).status).toBe(0);
+    writeFileSync(join(dir, 'a-file'), 'x');
+    const file = runAisc(['verify', '--cache', 'a-file'], dir);
+    expect(file.stderr).toBe('aisc: USAGE --cache a-file: not a folder (it, or a folder above it, is a file)\n');
+    expect(file.status).toBe(2);
+
+    // A cache folder nothing can be written into (immutable, so root too is refused): the files
+    // are verified, and the report says the cache was not saved, with the verify's own exit code.
+    mkdirSync(join(dir, 'frozen'), { mode: 0o700 });
+    execFileSync('chattr', ['+i', join(dir, 'frozen')]);
+    try {
+      const frozen = runAisc(['verify', '--cache', 'frozen'], dir);
+      expect(frozen.stdout).toMatch(/^cache: not saved, the next verify reads these files again: WRITE_FAILED .*frozen\/verify-cache\.v1\.jsonl: cannot write the verify cache \(EPERM\)/m);
+      expect(frozen.stdout).toContain('verified 1 artifact');
+      expect(frozen.status).toBe(0);
+      writeFileSync(join(dir, 'tiny', 'config.json'), '{"changed": true}\n');
+      expect(runAisc(['verify', '--cache', 'frozen'], dir).status).toBe(1);
+    } finally {
+      execFileSync('chattr', ['-i', join(dir, 'frozen')]);
+    }
+  });
 });
 
 describe('verify --shard I/N and aisc report merge', () => {
