@@ -112,7 +112,7 @@ export const FINDING_INFO: Readonly<Record<FindingCode, FindingInfo>> = {
   NPM_SOURCE_CHANGED: info('high', 'npm source changed', 'package-lock.json resolves the package from another place than the one locked.', NPM_RELOCK),
   NPM_INSTALL_SCRIPT_ADDED: info('high', 'npm install script added', 'The package now runs a script when installed.', NPM_RELOCK),
   NPM_PACKAGE_LOCK_MISSING: info('high', 'package-lock.json missing', 'The package-lock.json the packages were locked from cannot be read.', 'Restore package-lock.json, or lock again.'),
-  NPM_EVIDENCE_MISSING: info('high', 'npm evidence missing', 'The registry evidence that verify checks offline is not in .aisc/evidence.', 'Commit .aisc/evidence with the lockfile, or run aisc lock package-lock.json again.'),
+  NPM_EVIDENCE_MISSING: info('high', 'npm evidence missing', 'The registry evidence that verify checks offline is missing: an evidence file in .aisc/evidence, or the signature bytes the lockfile should hold.', 'Commit .aisc/evidence with the lockfile, or run aisc lock package-lock.json again.'),
   NPM_EVIDENCE_CHANGED: info('critical', 'npm evidence changed', 'The registry evidence is not the one the lockfile pins.', 'Restore .aisc/evidence from the commit of the lockfile.'),
   NPM_EVIDENCE_MISMATCH: info('critical', 'npm evidence contradicts the lockfile', 'The evidence proves another package, integrity or registry than the lockfile records.', 'Restore .aisc/evidence and the lockfile from a trusted commit.'),
   NOTHING_LOCKED: info('medium', 'Lockfile pins nothing', 'The lockfile pins no artifact, so nothing was verified.', 'Lock what ships (aisc lock), or pass --allow-empty where an empty lockfile is intended.'),

@@ -136,9 +136,13 @@ export interface NpmSource {
   resolved?: string;
 }
 
-/** The registry's ECDSA signature over name@version:integrity, as checked at lock time. */
+/**
+ * The registry's ECDSA signature over name@version:integrity, as checked at lock time. `sig` is the
+ * signature itself, which verify checks again offline; lockfiles written before it was recorded
+ * here keep it in the package's evidence file instead.
+ */
 export type NpmRegistrySignature =
-  | { status: 'verified'; keyid: string }
+  | { status: 'verified'; keyid: string; sig?: string }
   | { status: 'unsigned'; reason: string };
 
 /** Where and how the package was built, from its verified SLSA provenance. */
@@ -172,7 +176,10 @@ export interface NpmArtifact {
   registrySignature?: NpmRegistrySignature;
   /** Verified provenance; absent when the package has none. */
   provenance?: NpmProvenance;
-  /** The evidence (packument extract, signatures, attestation bundles): sha256 of the file in .aisc/evidence/. */
+  /**
+   * For a package with attestations: the evidence (its registry facts, signatures and the
+   * attestation bundles as served), the sha256 of its file in .aisc/evidence/.
+   */
   evidence?: string;
 }
 

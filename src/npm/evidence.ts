@@ -6,7 +6,7 @@ import { distFile } from '../built.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { parseJsonStrict, readBoundedText, removeDeadTemps } from '../io/index.js';
-import type { NpmProvenance, NpmRegistrySignature } from '../lockfile/types.js';
+import type { NpmArtifact, NpmProvenance, NpmRegistrySignature } from '../lockfile/types.js';
 import type { AttestationVerifier } from './attestation-pool.js';
 import type { AttestationFacts } from './attestations.js';
 import type { EvidenceMessage, EvidenceReply, EvidenceWorkerData } from './evidence-worker.js';
@@ -18,9 +18,10 @@ export const EVIDENCE_FOLDER = '.aisc/evidence';
 const MAX_EVIDENCE_BYTES = 16 * 1024 * 1024;
 
 /**
- * What the registry said about one version, kept so that verify can check it again offline: the
- * signatures and attestation bundles as served, and what they are over. Stored as canonical JSON
- * under its own SHA-256, which the lockfile records.
+ * What the registry said about one version, so that verify can check it again offline: the
+ * signatures and attestation bundles as served, and what they are over. For a version with
+ * attestations it is stored as canonical JSON under its own SHA-256, which the lockfile records;
+ * for one without, the lockfile's own fields hold all of it (see toRecordedEvidence).
  */
 export interface NpmEvidence {
   evidenceVersion: 1;
@@ -137,6 +138,28 @@ export class EvidenceWriter {
   }
 }
 
+/**
+ * The evidence of a package locked without an evidence file (one with no attestations): its
+ * integrity, registry, publish time and signature are the lockfile's own fields, judged as an
+ * evidence file would be. Undefined when the lockfile cannot stand in for one: a signature
+ * recorded without its bytes (lockfiles from before they were recorded kept them in the file), or
+ * provenance, which only attestation bundles can prove.
+ */
+export function toRecordedEvidence(artifact: NpmArtifact): NpmEvidence | undefined {
+  const { registrySignature: signature, source } = artifact;
+  if (artifact.integrity === undefined || source.registry === undefined || signature === undefined || artifact.provenance !== undefined) return undefined;
+  if (signature.status === 'verified' && signature.sig === undefined) return undefined;
+  return {
+    evidenceVersion: 1,
+    package: artifact.package,
+    version: artifact.version,
+    integrity: artifact.integrity,
+    registry: source.registry,
+    ...(artifact.publishedAt !== undefined ? { publishedAt: artifact.publishedAt } : {}),
+    ...(signature.status === 'verified' ? { signatures: [{ keyid: signature.keyid, sig: signature.sig as string }] } : {}),
+  };
+}
+
 /** Reads evidence back: it must be there, be the bytes recorded, and be about this package. */
 export async function readEvidence(lockfilePath: string, digest: string, expected: { id: string; package: string; version: string; integrity?: string }): Promise<NpmEvidence> {
   const path = getEvidencePath(lockfilePath, digest);
@@ -189,7 +212,8 @@ export async function judgeEvidence(evidence: NpmEvidence, keys: readonly Regist
     default:
       break;
   }
-  const registrySignature: NpmRegistrySignature = status.status === 'verified' ? { status: 'verified', keyid: status.keyid } : { status: 'unsigned', reason: `${evidence.registry} returned no dist.signatures for this version` };
+  const registrySignature: NpmRegistrySignature =
+    status.status === 'verified' ? { status: 'verified', keyid: status.keyid, sig: status.sig } : { status: 'unsigned', reason: `${evidence.registry} returned no dist.signatures for this version` };
   if (evidence.attestations === undefined) return { registrySignature, published: false };
   const pkg = { name: evidence.package, version: evidence.version, integrity: evidence.integrity };
   // On the attestation pool's threads when there is one: Sigstore verification is the CPU-bound part.

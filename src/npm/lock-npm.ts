@@ -275,7 +275,9 @@ async function checkPackage(pkg: NpmPackage, context: CheckContext): Promise<{ n
   artifact.registrySignature = facts.registrySignature;
   if (facts.provenance) artifact.provenance = facts.provenance;
   else if (dist.attestations?.provenance !== undefined) throw new NpmFinding('NPM_ATTESTATION_INVALID', `${id}: the registry says it has provenance, but its attestations carry none`);
-  return { name, artifact, evidence };
+  // Without attestations the lockfile holds all of the evidence (integrity, registry, publish time,
+  // signature): no file of its own.
+  return { name, artifact, ...(evidence.attestations !== undefined ? { evidence } : {}) };
 }
 
 async function fetchPackument(client: RegistryClient, name: string): Promise<Packument | NpmFinding> {

@@ -7,7 +7,7 @@ export interface RegistrySignature {
 }
 
 export type SignatureStatus =
-  | { status: 'verified'; keyid: string }
+  | { status: 'verified'; keyid: string; sig: string }
   | { status: 'unsigned'; reason: string }
   | { status: 'invalid' | 'unknown-key' | 'key-expired'; keyid?: string; reason: string };
 
@@ -35,7 +35,7 @@ export function verifyRegistrySignature(
       problem = { status: 'key-expired', keyid, reason: `key ${keyid} is valid ${key.start.toISOString()} to ${key.end?.toISOString() ?? 'now'}; the version was published ${when?.toISOString() ?? 'at an unknown time'}` };
       continue;
     }
-    if (verifiesWith(message, key, sig)) return { status: 'verified', keyid };
+    if (verifiesWith(message, key, sig)) return { status: 'verified', keyid, sig };
     problem = { status: 'invalid', keyid, reason: `the signature by ${keyid} does not verify over ${pkg.name}@${pkg.version}:${pkg.integrity}` };
   }
   return problem ?? { status: 'unsigned', reason: 'no usable signature' };

@@ -6,7 +6,7 @@ import { readBoundedText } from '../io/index.js';
 import type { NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/local.js';
 import type { AttestationVerifier } from '../npm/attestation-pool.js';
-import { judgeEvidence, readEvidence } from '../npm/evidence.js';
+import { judgeEvidence, readEvidence, toRecordedEvidence, type NpmEvidence } from '../npm/evidence.js';
 import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
 import { MAX_PACKAGE_LOCK_BYTES } from '../npm/lock-npm.js';
 import { parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
@@ -100,18 +100,25 @@ async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: 
 async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot, verify?: AttestationVerifier): Promise<void> {
   const { artifact, name } = check;
   const id = `${artifact.package}@${artifact.version}`;
-  if (artifact.evidence === undefined) {
-    if (artifact.source.from === 'registry') check.findings.push(toFinding({ code: 'NPM_EVIDENCE_MISSING', artifact: name, message: `${id}: the lockfile records no registry evidence for a registry package` }));
-    return;
-  }
+  if (artifact.source.from !== 'registry' && artifact.evidence === undefined) return;
   try {
-    const evidence = await readEvidence(lockfilePath, artifact.evidence, { id, package: artifact.package, version: artifact.version, integrity: artifact.integrity });
-    if (evidence.registry !== artifact.source.registry || evidence.publishedAt !== artifact.publishedAt) {
-      throw new NpmFinding('NPM_EVIDENCE_MISMATCH', `${id}: the evidence is from ${evidence.registry} (published ${evidence.publishedAt ?? '?'}); the lockfile says ${artifact.source.registry ?? 'no registry'} (${artifact.publishedAt ?? '?'})`);
+    let evidence: NpmEvidence;
+    if (artifact.evidence !== undefined) {
+      evidence = await readEvidence(lockfilePath, artifact.evidence, { id, package: artifact.package, version: artifact.version, integrity: artifact.integrity });
+      if (evidence.registry !== artifact.source.registry || evidence.publishedAt !== artifact.publishedAt) {
+        throw new NpmFinding('NPM_EVIDENCE_MISMATCH', `${id}: the evidence is from ${evidence.registry} (published ${evidence.publishedAt ?? '?'}); the lockfile says ${artifact.source.registry ?? 'no registry'} (${artifact.publishedAt ?? '?'})`);
+      }
+    } else {
+      // A package without attestations: the lockfile's own fields are its evidence.
+      const recorded = toRecordedEvidence(artifact);
+      if (!recorded) throw new NpmFinding('NPM_EVIDENCE_MISSING', `${id}: ${whyNoEvidence(artifact)}; run aisc lock again`);
+      evidence = recorded;
     }
     const facts = await judgeEvidence(evidence, keys, getTrustedRoot, verify);
+    // Lockfiles from before signatures were recorded name the key only; the evidence holds the signature.
+    const signature = artifact.registrySignature?.status === 'verified' && artifact.registrySignature.sig === undefined && facts.registrySignature.status === 'verified' ? { status: 'verified', keyid: facts.registrySignature.keyid } : facts.registrySignature;
     const recorded = { registrySignature: artifact.registrySignature ?? null, provenance: artifact.provenance ?? null };
-    const proven = { registrySignature: facts.registrySignature, provenance: facts.provenance ?? null };
+    const proven = { registrySignature: signature, provenance: facts.provenance ?? null };
     if (toCanonicalJson(recorded) !== toCanonicalJson(proven)) {
       throw new NpmFinding('NPM_EVIDENCE_MISMATCH', `${id}: the evidence proves ${describe(proven)}; the lockfile records ${describe(recorded)}`);
     }
@@ -119,6 +126,12 @@ async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readon
     if (!(error instanceof NpmFinding)) throw error;
     check.findings.push(toFinding({ code: error.code, artifact: name, message: error.message }));
   }
+}
+
+function whyNoEvidence(artifact: NpmArtifact): string {
+  if (artifact.provenance) return 'the lockfile records provenance but no evidence file that proves it';
+  if (artifact.registrySignature?.status === 'verified') return "the lockfile names the registry signature's key but holds no signature, and no evidence file does";
+  return 'the lockfile records no registry signature status, integrity or registry for a registry package';
 }
 
 function describe(facts: { registrySignature: { status: string } | null; provenance: { repository: string } | null }): string {

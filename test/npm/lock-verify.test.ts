@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Artifact, NpmArtifact } from '../../src/lockfile/types.js';
+import { toEvidenceText } from '../../src/npm/evidence.js';
 import { lockPackageLock, NpmLockFindings } from '../../src/npm/lock-npm.js';
 import { runAisc, runAiscAsync } from '../helpers/cli.js';
 import { attestationsOf, lockedFrom, realVersions, registryRoutes, SIGSTORE_PROVENANCE, startNpmRegistry, tarballUrl, writePackageLock, type ServedVersion } from '../helpers/npm-registry.js';
@@ -45,11 +47,16 @@ describe('aisc lock package-lock.json against a loopback registry serving real s
     expect(locked.status).toBe(0);
 
     const sigstore = npmArtifact(dir, 'npm:sigstore@1.0.0');
-    expect(sigstore.registrySignature).toEqual({ status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA' });
+    const served = versions.find((v) => v.name === 'sigstore')?.signatures?.[0];
+    expect(sigstore.registrySignature).toEqual({ status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA', sig: served?.sig });
     expect(sigstore.provenance).toEqual(SIGSTORE_PROVENANCE);
     expect(npmArtifact(dir, 'npm:tuf-js@1.0.0').provenance?.repository).toBe('https://github.com/theupdateframework/tuf-js');
-    expect(npmArtifact(dir, 'npm:kms-demo@1.0.0').provenance).toBeUndefined();
-    expect(readdirSync(join(dir, '.aisc', 'evidence'))).toHaveLength(3);
+    // kms-demo has no attestations: the lockfile holds its signature, and it needs no evidence file.
+    const kms = npmArtifact(dir, 'npm:kms-demo@1.0.0');
+    expect(kms.provenance).toBeUndefined();
+    expect(kms.evidence).toBeUndefined();
+    expect(kms.registrySignature).toEqual({ status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA', sig: versions.find((v) => v.name === 'kms-demo')?.signatures?.[0]?.sig });
+    expect(readdirSync(join(dir, '.aisc', 'evidence')).sort()).toEqual([`${sigstore.evidence ?? ''}.json`, `${npmArtifact(dir, 'npm:tuf-js@1.0.0').evidence ?? ''}.json`].sort());
 
     await server.close(); // verify is offline: the registry is gone
     const verified = runAisc(['verify'], dir);
@@ -188,7 +195,8 @@ describe('aisc lock package-lock.json against a loopback registry serving real s
     const result = await runAiscAsync(['lock', 'package-lock.json', '--registry', server.url], dir);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(server.headers.every((h) => h.authorization === `Bearer ${token}`)).toBe(true);
-    const written = [readFileSync(join(dir, 'aisc.lock.json'), 'utf8'), ...readdirSync(join(dir, '.aisc', 'evidence')).map((f) => readFileSync(join(dir, '.aisc', 'evidence', f), 'utf8'))];
+    const evidence = join(dir, '.aisc', 'evidence');
+    const written = [readFileSync(join(dir, 'aisc.lock.json'), 'utf8'), ...(existsSync(evidence) ? readdirSync(evidence).map((f) => readFileSync(join(evidence, f), 'utf8')) : [])];
     expect(written.join('\n') + result.stdout + result.stderr).not.toContain(token);
   });
 
@@ -233,14 +241,51 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     const { dir } = await lockedProject();
     const lockfile = readLock(dir);
     const evidenceOf = (name: string): string => join(dir, '.aisc', 'evidence', `${(lockfile.artifacts[name] as NpmArtifact).evidence ?? ''}.json`);
-    rmSync(evidenceOf('npm:kms-demo@1.0.0'));
     writeFileSync(evidenceOf('npm:tuf-js@1.0.0'), readFileSync(evidenceOf('npm:tuf-js@1.0.0'), 'utf8').replace(/"sig": ?"/, '$&A'));
     (lockfile.artifacts['npm:sigstore@1.0.0'] as NpmArtifact).provenance!.repository = 'https://github.com/someone/else';
+    // The signature the lockfile itself holds (kms-demo has no attestations, so no evidence file).
+    const kms = lockfile.artifacts['npm:kms-demo@1.0.0'] as NpmArtifact & { registrySignature: { sig: string } };
+    kms.registrySignature.sig = `A${kms.registrySignature.sig.slice(1)}`;
     writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    const result = runAisc(['verify'], dir);
-    expect(result.stdout).toMatch(/FAIL npm:kms-demo@1\.0\.0 .*\n\s+NPM_EVIDENCE_MISSING: kms-demo@1\.0\.0: its evidence \.aisc\/evidence\/[0-9a-f]{64}\.json cannot be read/);
+    let result = runAisc(['verify'], dir);
+    expect(result.stdout).toMatch(/FAIL npm:kms-demo@1\.0\.0 .*\n\s+NPM_SIGNATURE_INVALID: kms-demo@1\.0\.0: the signature by SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA does not verify/);
     expect(result.stdout).toMatch(/FAIL npm:tuf-js@1\.0\.0 .*\n\s+NPM_EVIDENCE_CHANGED: tuf-js@1\.0\.0: \.aisc\/evidence\/[0-9a-f]{64}\.json has changed since it was locked/);
     expect(result.stdout).toMatch(/FAIL npm:sigstore@1\.0\.0 .*\n\s+NPM_EVIDENCE_MISMATCH: sigstore@1\.0\.0: the evidence proves verified, provenance from https:\/\/github\.com\/sigstore\/sigstore-js; the lockfile records verified, provenance from https:\/\/github\.com\/someone\/else/);
+    expect(result.status).toBe(1);
+
+    // Gone: an evidence file, a signature's bytes, the registry facts of a registry package.
+    rmSync(evidenceOf('npm:tuf-js@1.0.0'));
+    delete (kms as { registrySignature: { sig?: string } }).registrySignature.sig;
+    const sigstore = lockfile.artifacts['npm:sigstore@1.0.0'] as NpmArtifact;
+    delete sigstore.evidence;
+    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
+    result = runAisc(['verify'], dir);
+    expect(result.stdout).toMatch(/NPM_EVIDENCE_MISSING: tuf-js@1\.0\.0: its evidence \.aisc\/evidence\/[0-9a-f]{64}\.json cannot be read/);
+    expect(result.stdout).toContain("NPM_EVIDENCE_MISSING: kms-demo@1.0.0: the lockfile names the registry signature's key but holds no signature, and no evidence file does; run aisc lock again");
+    expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: sigstore@1.0.0: the lockfile records provenance but no evidence file that proves it; run aisc lock again');
+    expect(result.status).toBe(1);
+  });
+
+  it('still verifies a lockfile from before signatures were recorded in it (each signature in its evidence file)', async () => {
+    const { dir, versions } = await lockedProject();
+    const lockfile = readLock(dir);
+    const kms = lockfile.artifacts['npm:kms-demo@1.0.0'] as NpmArtifact;
+    const served = versions.find((v) => v.name === 'kms-demo');
+    // What earlier versions wrote: the key id in the lockfile, the signature in an evidence file.
+    const text = toEvidenceText({ evidenceVersion: 1, package: kms.package, version: kms.version, integrity: kms.integrity ?? '', registry: kms.source.registry ?? '', publishedAt: kms.publishedAt, signatures: served?.signatures });
+    kms.evidence = createHash('sha256').update(text).digest('hex');
+    writeFileSync(join(dir, '.aisc', 'evidence', `${kms.evidence}.json`), text);
+    kms.registrySignature = { status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA' };
+    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
+    let result = runAisc(['verify'], dir);
+    expect(result.stdout).toContain('ok   package-lock.json: 3 npm packages locked, all match and their evidence verifies');
+    expect(result.status).toBe(0);
+
+    // Its evidence still binds: a key id other than the one that signed is a mismatch.
+    kms.registrySignature = { status: 'unsigned', reason: 'edited' };
+    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
+    result = runAisc(['verify'], dir);
+    expect(result.stdout).toContain('NPM_EVIDENCE_MISMATCH: kms-demo@1.0.0: the evidence proves verified, no provenance; the lockfile records unsigned, no provenance');
     expect(result.status).toBe(1);
   });
 

@@ -18,7 +18,7 @@ const publishedAt = new Date('2023-02-01T00:00:00Z');
 
 describe('npm registry signatures (real ones, keys shipped by @sigstore/tuf)', () => {
   it.each(fixtures.map((f) => [`${f.name}@${f.version}`, f] as const))('verifies %s', (_name, pkg) => {
-    expect(verifyRegistrySignature({ ...pkg, publishedAt }, pkg.signatures, getNpmRegistryKeys())).toEqual({ status: 'verified', keyid: pkg.signatures[0]?.keyid });
+    expect(verifyRegistrySignature({ ...pkg, publishedAt }, pkg.signatures, getNpmRegistryKeys())).toEqual({ status: 'verified', keyid: pkg.signatures[0]?.keyid, sig: pkg.signatures[0]?.sig });
   });
 
   it('refuses another integrity, an unknown key, a version published outside the key validity, and no signature', () => {
