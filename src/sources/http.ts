@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { AiscError } from '../errors.js';
 import { describeNetworkError, isLoopbackHost, parseRetryAfter, readBounded, redact } from './urls.js';
 
@@ -50,6 +50,8 @@ export interface HttpResponse {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** What undici's EnvHttpProxyAgent reads to choose a proxy. */
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
 
 /**
  * The one HTTP client (npm registries, the Hugging Face Hub, URLs): keep-alive connections through
@@ -73,12 +75,10 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions = {}) {
     this.options = { concurrency: 16, timeoutMs: 30_000, retries: 3, backoffMs: 250, maxRetryAfterMs: 60_000, maxRedirects: 5, ...options };
-    this.dispatcher = new EnvHttpProxyAgent({
-      connections: this.options.concurrency,
-      keepAliveTimeout: 10_000,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-    });
+    const agent = { connections: this.options.concurrency, keepAliveTimeout: 10_000, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs };
+    // With no proxy set, a plain Agent: the same connections, without reading NO_PROXY from the
+    // environment again for every request (~30 ms of a 1,500-package lock).
+    this.dispatcher = PROXY_VARIABLES.some((name) => process.env[name]) ? new EnvHttpProxyAgent(agent) : new Agent(agent);
   }
 
   /**
