@@ -9,6 +9,7 @@ import { parseStatement, type InTotoStatement } from '../signing/statement.js';
 import { getLeafCertificate, verifyBundle } from '../signing/verify-bundle.js';
 import { NpmFinding } from './findings.js';
 import type { RegistryKey } from './registry-keys.js';
+import { normalizeRepository } from './repository.js';
 
 export const NPM_PUBLISH_PREDICATE = 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1';
 export const SLSA_PROVENANCE_V02 = 'https://slsa.dev/provenance/v0.2';
@@ -181,15 +182,6 @@ function splitGitUri(uri: string | undefined): [string | undefined, string | und
   const bare = uri.replace(/^git\+/, '');
   const at = bare.lastIndexOf('@');
   return at > bare.indexOf('://') + 3 ? [bare.slice(0, at), bare.slice(at + 1)] : [bare, undefined];
-}
-
-/** https://github.com/Owner/Repo.git and git+https://github.com/owner/repo compare equal. */
-export function normalizeRepository(url: string): string {
-  return url
-    .replace(/^git\+/, '')
-    .replace(/\.git$/, '')
-    .replace(/\/+$/, '')
-    .replace(/^(https?:\/\/[^/]+)(.*)$/i, (_, host: string, path: string) => host.toLowerCase() + (/github\.com|gitlab\.com/i.test(host) ? path.toLowerCase() : path));
 }
 
 /** The package URL attestations name: pkg:npm/%40scope/name@version. */

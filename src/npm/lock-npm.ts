@@ -12,12 +12,10 @@ import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './confi
 import { AttestationPool, type AttestationVerifier } from './attestation-pool.js';
 import { EvidenceWriter, judgeEvidence, type NpmEvidence } from './evidence.js';
 import { NpmFinding, type NpmProblem } from './findings.js';
-import { parsePackageLock, type NpmPackage } from './package-lock.js';
+import { MAX_PACKAGE_LOCK_BYTES, parsePackageLock, type NpmPackage } from './package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from './registry-keys.js';
 import { RegistryClient, type RegistryClientOptions } from './registry.js';
 import type { RegistrySignature } from './signatures.js';
-
-export const MAX_PACKAGE_LOCK_BYTES = 256 * 1024 * 1024;
 
 export interface NpmLockOptions {
   lockfile: string;

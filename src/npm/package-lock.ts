@@ -3,6 +3,9 @@ import { AiscError } from '../errors.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import { describeJsonValue, parseJsonStrict } from '../io/index.js';
 
+/** A package-lock.json larger than this is refused (the largest real ones are tens of MB). */
+export const MAX_PACKAGE_LOCK_BYTES = 256 * 1024 * 1024;
+
 export type NpmSourceType = 'registry' | 'git' | 'file' | 'link' | 'remote';
 
 /** One installed package version, however many places it is installed in. */

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { NpmArtifact } from '../lockfile/types.js';
-import { normalizeRepository } from '../npm/attestations.js';
+import { normalizeRepository } from '../npm/repository.js';
 import { DEFAULT_REGISTRY } from '../npm/config.js';
 import type { NpmFindingCode } from '../npm/findings.js';
 import { matchesArtifact } from './match.js';

@@ -1,6 +1,6 @@
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { forEachConcurrent } from '../concurrent.js';
-import { isAiscError } from '../errors.js';
+import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { readBoundedText } from '../io/index.js';
 import type { NpmArtifact } from '../lockfile/types.js';
@@ -8,8 +8,7 @@ import { fromLocalSource } from '../sources/local.js';
 import type { AttestationVerifier } from '../npm/attestation-pool.js';
 import { judgeEvidence, readEvidence, toRecordedEvidence, type NpmEvidence } from '../npm/evidence.js';
 import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
-import { MAX_PACKAGE_LOCK_BYTES } from '../npm/lock-npm.js';
-import { parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
+import { MAX_PACKAGE_LOCK_BYTES, parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from '../npm/registry-keys.js';
 import { toFinding, type Finding } from '../findings.js';
 import type { PackageLockReport } from './findings.js';
@@ -41,6 +40,12 @@ export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][
   const packageLocks: PackageLockReport[] = [];
   for (const [packageLock, group] of groups) packageLocks.push(await checkDrift(packageLock, group, lockfilePath));
   const keys = options.keys ?? getNpmRegistryKeys();
+  // Sigstore's libraries and trusted root (~90 ms to load) only when an evidence file may hold
+  // attestations: for the other packages the lockfile is the evidence.
+  if (!checks.some((check) => check.artifact.evidence !== undefined)) {
+    await forEachConcurrent(checks, CONCURRENCY, (check) => checkEvidence(check, lockfilePath, keys, noTrustedRoot));
+    return { checks, packageLocks };
+  }
   const getTrustedRoot = options.trustedRoot ?? (await import('../signing/trust.js')).getPublicGoodTrustedRoot;
   const { AttestationPool } = await import('../npm/attestation-pool.js');
   const attestations = new AttestationPool(keys, getTrustedRoot);
@@ -50,6 +55,10 @@ export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][
     await attestations.close();
   }
   return { checks, packageLocks };
+}
+
+function noTrustedRoot(): TrustedRoot {
+  throw new AiscError('INTERNAL', 'attestations were checked without an evidence file to hold them');
 }
 
 async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: string): Promise<PackageLockReport> {

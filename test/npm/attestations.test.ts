@@ -1,6 +1,7 @@
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getSha512Hex, normalizeRepository, toPurl, verifyAttestations } from '../../src/npm/attestations.js';
+import { getSha512Hex, toPurl, verifyAttestations } from '../../src/npm/attestations.js';
+import { normalizeRepository } from '../../src/npm/repository.js';
 import { getNpmRegistryKeys } from '../../src/npm/registry-keys.js';
 import { getPublicGoodTrustedRoot } from '../../src/signing/trust.js';
 import { signPayloadKeyless } from '../../src/signing/keyless.js';
