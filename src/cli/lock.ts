@@ -94,7 +94,7 @@ async function lockNpm(packageLocks: string[], flags: LockFlags, context: CliCon
       const result = await lockPackageLock(path, {
         lockfile: flags.lockfile,
         registry: flags.registry,
-        rules: { policy: rules?.policy, evaluate: evaluateRules },
+        rules: { where: rules?.policy?.where ?? 'no policy file', evaluate: (lockfile) => evaluateRules(rules?.policy, lockfile) },
         force: flags.force,
         onWait: (message) => log(context, message),
       });

@@ -6,7 +6,6 @@ import { readBoundedText } from '../io/index.js';
 import { readLockfileSnapshot } from '../lockfile/read.js';
 import type { Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { updateLockfile } from '../lockfile/write.js';
-import type { LoadedPolicy } from '../policy/types.js';
 import { toLocalSource } from '../sources/local.js';
 import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './config.js';
 import { AttestationPool, type AttestationVerifier } from './attestation-pool.js';
@@ -25,13 +24,20 @@ export interface NpmLockOptions {
   /** The user's .npmrc (default ~/.npmrc); the project's is the one beside package-lock.json. */
   userConfig?: string;
   client?: RegistryClientOptions;
-  /** The policy whose rules the packages must meet, when there is one. */
-  rules?: { policy: LoadedPolicy | undefined; evaluate: typeof import('../policy/evaluate.js').evaluateRules };
+  /** The policy the packages must meet: its findings for a lockfile, and where it is (for messages). */
+  rules?: NpmLockRules;
   force?: boolean;
   onWait?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
   keys?: readonly RegistryKey[];
   trustedRoot?: () => TrustedRoot;
+}
+
+/** What lock needs of the policy (given by the caller: npm sits below the policy). */
+export interface NpmLockRules {
+  /** The policy file, or "no policy file" when aisc's defaults apply. */
+  where: string;
+  evaluate: (lockfile: Lockfile) => { code: string; artifact: string; message: string }[];
 }
 
 export interface NpmLockResult {
@@ -119,9 +125,9 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     locked.sort((a, b) => compareCodePoints(a.name, b.name));
     // npm terms judge each package on its own facts: checked before anything is written.
     if (options.rules && !options.force) {
-      const violations = options.rules.evaluate(options.rules.policy, { lockfileVersion: 1, artifacts: new Map(locked.map((l) => [l.name, l.artifact])) });
+      const violations = options.rules.evaluate({ lockfileVersion: 1, artifacts: new Map(locked.map((l) => [l.name, l.artifact])) });
       if (violations.length > 0) {
-        const where = options.rules.policy?.where ?? 'no policy file';
+        const { where } = options.rules;
         throw new NpmLockFindings(
           path,
           violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; --force records it anyway, verify will still fail)` })),
@@ -180,11 +186,11 @@ interface Packument {
   time: Record<string, unknown>;
 }
 
-function assertAllowedSources(path: string, artifacts: NpmArtifact[], rules: NonNullable<NpmLockOptions['rules']>): void {
+function assertAllowedSources(path: string, artifacts: NpmArtifact[], rules: NpmLockRules): void {
   const lockfile: Lockfile = { lockfileVersion: 1, artifacts: new Map(artifacts.map((artifact) => [`npm:${artifact.package}@${artifact.version}`, artifact])) };
-  const refused = rules.evaluate(rules.policy, lockfile).filter((finding) => finding.code === 'NPM_SOURCE');
+  const refused = rules.evaluate(lockfile).filter((finding) => finding.code === 'NPM_SOURCE');
   if (refused.length > 0) {
-    const where = rules.policy?.where ?? 'no policy file';
+    const { where } = rules;
     throw new NpmLockFindings(path, refused.map((v) => ({ code: 'NPM_SOURCE', package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; nothing was fetched)` })));
   }
 }
