@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, realpath, rename, symlink, unlink } from 'node:fs/promises';
+import { lstat, realpath, rename, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AiscError, isAiscError } from '../errors.js';
-import { withFileLock, writeFileAtomic } from '../io/index.js';
+import { makeFolder, withFileLock, writeFileAtomic } from '../io/index.js';
 import { decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { FileArtifact, HubSource } from '../lockfile/types.js';
 import { ContentHasher } from '../sources/content-hash.js';
@@ -129,7 +129,7 @@ function planArtifact(name: string, artifact: FileArtifact, lockfile: string, en
     expected,
     present: dest,
     fetch: async (onBytes) => {
-      await mkdir(dirname(dest), { recursive: true });
+      await makeFolder(dirname(dest));
       await withFileLock(`${dest}.aisc.lock`, {}, async () => {
         if (await isPresent(task)) return;
         await downloadFile({ dest, partial: `${dest}.aisc-download`, expected, what, onBytes, request: async (from) => (await network.http()).send(url, { what, from }) });
@@ -154,9 +154,9 @@ function planHub(name: string, artifact: FileArtifact, source: HubSource, env: N
       present: join(snapshot, ...file.path.split('/')),
       inside: blobs,
       fetch: async (onBytes) => {
-        await mkdir(blobs, { recursive: true });
+        await makeFolder(blobs);
         const locks = join(cached.cacheDir, '.locks', getRepoFolderName(source.repoType, source.repo));
-        await mkdir(locks, { recursive: true });
+        await makeFolder(locks);
         await withFileLock(join(locks, `${file.sha256}.aisc.lock`), {}, async () => {
           let blob = join(blobs, file.sha256);
           if (!(await hashesTo(blob, expected))) {
@@ -181,7 +181,7 @@ function planHub(name: string, artifact: FileArtifact, source: HubSource, env: N
     // refs/<ref> → the locked commit, so `from_pretrained(repo, revision=ref)` finds it offline.
     if (source.ref === source.revision) return;
     const ref = join(cached.repoFolder, 'refs', ...source.ref.split('/'));
-    await mkdir(dirname(ref), { recursive: true });
+    await makeFolder(dirname(ref));
     await writeFileAtomic(ref, source.revision, { what: 'HF cache ref' });
   };
   return { name, where: snapshot, tasks, finish };
@@ -208,7 +208,7 @@ async function nameBlob(blobs: string, sha256: string, size: number, response: H
 /** snapshots/<commit>/<path> → ../../blobs/<blob>, replaced atomically when it pointed elsewhere. */
 async function linkSnapshot(snapshot: string, path: string, blob: string): Promise<void> {
   const link = join(snapshot, ...path.split('/'));
-  await mkdir(dirname(link), { recursive: true });
+  await makeFolder(dirname(link));
   const target = toBlobLink(path, blob.slice(blob.lastIndexOf('/') + 1));
   const temp = `${link}.aisc-link-${process.pid}`;
   await unlink(temp).catch(() => undefined);

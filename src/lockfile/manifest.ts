@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
-import { readBoundedBytes, removeDeadTemps, syncFolder, tempPathFor } from '../io/index.js';
+import { makeFolder, readBoundedBytes, removeDeadTemps, syncFolder, tempPathFor } from '../io/index.js';
 import { compareCodePoints } from './canonical-json.js';
 import { getPathProblem } from './paths.js';
 import { CONTENT_FORMATS, type FileEntry, type ManifestRef } from './types.js';
@@ -31,7 +31,7 @@ export function toManifestPath(sha256: string): string {
  */
 export async function writeManifest(lockfileFolder: string, files: readonly FileEntry[]): Promise<ManifestRef> {
   const folder = join(lockfileFolder, MANIFEST_FOLDER);
-  await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+  await makeFolder(folder).catch((error: unknown) => {
     throw new AiscError('WRITE_FAILED', `${folder}: cannot create (${errnoCode(error) ?? String(error)})`, { cause: error });
   });
   await removeDeadTemps(folder, 'manifest');

@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errnoCode } from '../errors.js';
 import { tempPathFor } from '../io/atomic-write.js';
+import { makeFolderSync } from '../io/make-folder.js';
 
 /**
  * The thread that writes a lock's npm evidence files (see EvidenceWriter). Plain synchronous file
@@ -35,7 +36,7 @@ function write(digest: string, text: string): void {
   let temp: string | undefined;
   try {
     if (!present) {
-      made = mkdirSync(folder, { recursive: true });
+      made = makeFolderSync(folder);
       present = new Set(readdirSync(folder));
     }
     // Already there with the very bytes (evidence is shared across re-locks): kept as it is.

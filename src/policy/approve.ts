@@ -1,8 +1,7 @@
 import { createPublicKey } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
-import { writeFileAtomic } from '../io/index.js';
+import { makeFolder, writeFileAtomic } from '../io/index.js';
 import { getKeyFingerprint } from '../signing/keys.js';
 import { toApprovalPayload } from './approval.js';
 import { loadChangeSet, type ChangeSet } from './change-set.js';
@@ -50,7 +49,7 @@ export async function approveChange(options: ApproveOptions): Promise<{ path: st
   }
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const path = options.output ?? join(options.approvalsDir, `${changeSet.diff.changeDigest.slice(0, 12)}-${options.reviewer}-${stamp}.json`);
-  if (!options.output) await mkdir(options.approvalsDir, { recursive: true });
+  if (!options.output) await makeFolder(options.approvalsDir);
   await writeFileAtomic(path, `${JSON.stringify(bundle, null, 2)}\n`);
   return { path, changeSet };
 }

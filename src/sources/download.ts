@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AiscError, errnoCode, isAiscError } from '../errors.js';
+import { makeFolder } from '../io/index.js';
 import { ContentHasher } from './content-hash.js';
 import type { HttpResponse } from './http.js';
 import { describeNetworkError, redact } from './urls.js';
@@ -48,7 +49,7 @@ export interface Downloaded {
  * already written for the next run.
  */
 export async function downloadFile(options: DownloadOptions): Promise<Downloaded> {
-  await mkdir(dirname(options.partial), { recursive: true });
+  await makeFolder(dirname(options.partial));
   const retries = options.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,9 +1,9 @@
-import { lstatSync, mkdirSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
 import { toSharedFormat, type Inspection } from '../formats/inspection.js';
 import { toIdentity, type FileIdentity, type HashJob, type HashResult } from '../hashing/index.js';
-import { readBoundedText, writeFileAtomic } from '../io/index.js';
+import { makeFolderSync, readBoundedText, writeFileAtomic } from '../io/index.js';
 import { CONTENT_FORMATS, type ContentFormat } from '../lockfile/types.js';
 
 const CACHE_FILE = 'verify-cache.v1.jsonl';
@@ -49,7 +49,7 @@ export class VerifyCache {
 
   static async open(dir: string): Promise<VerifyCache> {
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeFolderSync(dir, 0o700);
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST' || code === 'ENOTDIR') throw new AiscError('USAGE', `--cache ${dir}: not a folder (it, or a folder above it, is a file)`, { cause: error });
