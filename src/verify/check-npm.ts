@@ -109,7 +109,14 @@ async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: 
 async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readonly RegistryKey[], getTrustedRoot: () => TrustedRoot, verify?: AttestationVerifier): Promise<void> {
   const { artifact, name } = check;
   const id = `${artifact.package}@${artifact.version}`;
-  if (artifact.source.from !== 'registry' && artifact.evidence === undefined) return;
+  if (artifact.source.from !== 'registry' && artifact.evidence === undefined) {
+    // Nothing vouches for a git, file, link or remote package: a lockfile that says something does
+    // (an edit; lock never records it) would have the policy credit it.
+    if (artifact.provenance || artifact.registrySignature) {
+      check.findings.push(toFinding({ code: 'NPM_EVIDENCE_MISSING', artifact: name, message: `${id}: the lockfile records ${artifact.provenance ? 'provenance' : 'a registry signature status'} for a ${artifact.source.from} package, with no evidence file that proves it` }));
+    }
+    return;
+  }
   try {
     let evidence: NpmEvidence;
     if (artifact.evidence !== undefined) {

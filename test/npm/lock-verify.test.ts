@@ -266,6 +266,29 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     expect(result.status).toBe(1);
   });
 
+  it('refuses provenance or a signature status that a lockfile edit gives a git package (nothing vouches for one)', async () => {
+    const versions = realVersions().slice(0, 1);
+    const server = await serve(versions);
+    const dir = makeTempDir();
+    writePackageLock(dir, [...lockedFrom(server.url, versions), { name: 'from-git', version: '1.0.0', resolved: `git+ssh://git@github.com/example/from-git.git#${'a'.repeat(40)}` }]);
+    expect(await lockFindings(dir, server.url)).toEqual([]);
+    expect(runAisc(['verify'], dir).status).toBe(0);
+    const lockfile = readLock(dir);
+    const git = lockfile.artifacts['npm:from-git@1.0.0'] as NpmArtifact;
+    expect(git.source.from).toBe('git');
+    git.provenance = { ...SIGSTORE_PROVENANCE };
+    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
+    let result = runAisc(['verify'], dir);
+    expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: from-git@1.0.0: the lockfile records provenance for a git package, with no evidence file that proves it');
+    expect(result.status).toBe(1);
+    delete git.provenance;
+    git.registrySignature = { status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA' };
+    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
+    result = runAisc(['verify'], dir);
+    expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: from-git@1.0.0: the lockfile records a registry signature status for a git package, with no evidence file that proves it');
+    expect(result.status).toBe(1);
+  });
+
   it('still verifies a lockfile from before signatures were recorded in it (each signature in its evidence file)', async () => {
     const { dir, versions } = await lockedProject();
     const lockfile = readLock(dir);
