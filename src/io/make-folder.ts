@@ -1,17 +1,17 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { errnoCode } from '../errors.js';
 
 /**
- * `mkdir -p`: makes `path` and the folders above it that are missing, and returns the first folder
- * it made (undefined when `path` was already a folder), as Node's recursive mkdir does. Unlike it,
- * it gives up when a folder it has just seen cannot take a new one: Node's own loops forever where
- * mkdir in an existing folder says ENOENT (/proc, /sys), so `--cache /proc/x/y` hung at full CPU.
- * Errors are Node's (EEXIST or ENOTDIR when a file is in the way, EACCES, ENOENT, …).
+ * `mkdir -p`: makes `target` and the folders above it that are missing, and returns the first
+ * folder it made, in the form `target` was given (undefined when it was already a folder), as
+ * Node's recursive mkdir does. Unlike it, it gives up when a folder it has just seen cannot take a
+ * new one: Node's own loops forever where mkdir in an existing folder says ENOENT (/proc, /sys),
+ * so `--cache /proc/x/y` hung at full CPU. Errors are Node's (EEXIST or ENOTDIR when a file is in
+ * the way, EACCES, ENOENT, …).
  */
-export async function makeFolder(path: string, mode?: number): Promise<string | undefined> {
-  const target = resolve(path);
+export async function makeFolder(target: string, mode?: number): Promise<string | undefined> {
   try {
     await mkdir(target, mode);
     return target;
@@ -30,8 +30,7 @@ export async function makeFolder(path: string, mode?: number): Promise<string | 
 }
 
 /** makeFolder, synchronously (for a worker thread's plain calls and start-up paths). */
-export function makeFolderSync(path: string, mode?: number): string | undefined {
-  const target = resolve(path);
+export function makeFolderSync(target: string, mode?: number): string | undefined {
   try {
     mkdirSync(target, mode);
     return target;

@@ -17,6 +17,13 @@ describe.each([
     expect(statSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
     expect(await make(join(dir, 'a', 'b', 'd'))).toBe(join(dir, 'a', 'b', 'd'));
     expect(await make(join(dir, 'a', 'b'))).toBeUndefined();
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      expect(await make(join('rel', 'x'))).toBe('rel');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it("fails with Node's codes when a file is in the way", async () => {
