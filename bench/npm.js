@@ -6,6 +6,7 @@
 //
 //   npm run bench:npm
 //   AISC_BENCH_RUNS=9 AISC_BENCH_PACKAGES=3000 npm run bench:npm
+//   AISC_BENCH_BASELINE=../old-checkout npm run bench:npm    (an older build's lock, same run)
 //
 // Three of the packages are the real sigstore, tuf-js and kms-demo 1.0.0 from shared/fixtures/npm:
 // real registry signatures, and for two of them real SLSA provenance and publish attestations.
@@ -14,7 +15,7 @@
 // measured separately on the real ones and reported per package.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ const runs = Number(process.env.AISC_BENCH_RUNS ?? 5);
 const count = Number(process.env.AISC_BENCH_PACKAGES ?? 1500);
 const VERSIONS_PER_PACKAGE = 30;
 const aisc = fileURLToPath(new URL('../bin/aisc.js', import.meta.url));
+// Another checkout of aisc, built (npm ci && npm run build), whose lock is timed in the same runs.
+const baseline = process.env.AISC_BENCH_BASELINE ? join(process.env.AISC_BENCH_BASELINE, 'bin', 'aisc.js') : undefined;
 const fixtures = fileURLToPath(new URL('../../shared/fixtures/npm/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'aisc-bench-npm-'));
 
@@ -117,7 +120,7 @@ async function main() {
   const bytes = [...routes.values()].reduce((sum, body) => sum + Buffer.byteLength(body), 0);
   console.log(`npm: ${count} packages (${count - 3} generated, 3 real), ${names.length} packuments, ${(bytes / 1e6).toFixed(1)} MB served on loopback; ${runs} runs, medians`);
 
-  const times = { lock: [], fetch: [], verify: [], npmLs: [] };
+  const times = { lock: [], fetch: [], verify: [], npmLs: [], baseline: [] };
   const env = { ...process.env, npm_config_fetch_retries: '0' };
   for (let i = 0; i < runs; i++) {
     rmSync(join(dir, 'aisc.lock.json'), { force: true });
@@ -125,6 +128,14 @@ async function main() {
     const lock = await run(process.execPath, [aisc, 'lock', 'package-lock.json', '--registry', registry], { env });
     if (lock.status !== 0) throw new Error(`aisc lock failed:\n${lock.out}`);
     times.lock.push(lock.seconds);
+    if (baseline) {
+      // Into a folder of its own, so verify below still reads this build's lockfile.
+      mkdirSync(join(dir, 'baseline'));
+      const old = await run(process.execPath, [baseline, 'lock', 'package-lock.json', '--registry', registry, '--lockfile', 'baseline/aisc.lock.json'], { env });
+      if (old.status !== 0) throw new Error(`the baseline's lock failed:\n${old.out}`);
+      times.baseline.push(old.seconds);
+      rmSync(join(dir, 'baseline'), { recursive: true, force: true });
+    }
     const fetch = await run(process.execPath, ['--input-type=module', '-e', FETCH_ONLY, registry, ...names], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
     if (fetch.status !== 0) throw new Error(`fetch-only reference failed:\n${fetch.out}`);
     times.fetch.push(fetch.seconds);
@@ -138,6 +149,7 @@ async function main() {
 
   const [lock, fetch, verify, npmLs] = [median(times.lock), median(times.fetch), median(times.verify), median(times.npmLs)];
   console.log(`  aisc lock      ${lock.toFixed(2)} s  (target ≤ 10 s: ${lock <= 10 ? 'met' : 'NOT met'}); fetch-and-parse floor ${fetch.toFixed(2)} s → ${(lock / fetch).toFixed(2)}× the floor`);
+  if (baseline) console.log(`  baseline lock  ${median(times.baseline).toFixed(2)} s  (${process.env.AISC_BENCH_BASELINE}) → this build takes ${(lock / median(times.baseline)).toFixed(2)}× its time`);
   console.log(`  aisc verify    ${verify.toFixed(2)} s  (target ≤ 2 s: ${verify <= 2 ? 'met' : 'NOT met'}); npm ls --package-lock-only ${npmLs.toFixed(2)} s → ${(verify / npmLs).toFixed(2)}× npm`);
 
   // Sigstore cost per package with provenance, on the real attestations (two bundles each).
