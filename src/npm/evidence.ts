@@ -148,7 +148,11 @@ export class EvidenceWriter {
 export function toRecordedEvidence(artifact: NpmArtifact): NpmEvidence | undefined {
   const { registrySignature: signature, source } = artifact;
   if (artifact.integrity === undefined || source.registry === undefined || signature === undefined || artifact.provenance !== undefined) return undefined;
-  if (signature.status === 'verified' && signature.sig === undefined) return undefined;
+  let signatures: RegistrySignature[] | undefined;
+  if (signature.status === 'verified') {
+    if (signature.sig === undefined) return undefined;
+    signatures = [{ keyid: signature.keyid, sig: signature.sig }];
+  }
   return {
     evidenceVersion: 1,
     package: artifact.package,
@@ -156,7 +160,7 @@ export function toRecordedEvidence(artifact: NpmArtifact): NpmEvidence | undefin
     integrity: artifact.integrity,
     registry: source.registry,
     ...(artifact.publishedAt !== undefined ? { publishedAt: artifact.publishedAt } : {}),
-    ...(signature.status === 'verified' ? { signatures: [{ keyid: signature.keyid, sig: signature.sig as string }] } : {}),
+    ...(signatures ? { signatures } : {}),
   };
 }
 

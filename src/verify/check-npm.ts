@@ -144,10 +144,13 @@ async function checkEvidence(check: NpmCheck, lockfilePath: string, keys: readon
   }
 }
 
+/** Why toRecordedEvidence could not stand in for an evidence file, in its order of checks. */
 function whyNoEvidence(artifact: NpmArtifact): string {
+  if (artifact.integrity === undefined || artifact.source.registry === undefined || artifact.registrySignature === undefined) {
+    return 'the lockfile records no registry signature status, integrity or registry for a registry package';
+  }
   if (artifact.provenance) return 'the lockfile records provenance but no evidence file that proves it';
-  if (artifact.registrySignature?.status === 'verified') return "the lockfile names the registry signature's key but holds no signature, and no evidence file does";
-  return 'the lockfile records no registry signature status, integrity or registry for a registry package';
+  return "the lockfile names the registry signature's key but holds no signature, and no evidence file does";
 }
 
 function describe(facts: { registrySignature: { status: string } | null; provenance: { repository: string } | null }): string {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Artifact, NpmArtifact } from '../../src/lockfile/types.js';
 import { toEvidenceText } from '../../src/npm/evidence.js';
 import { lockPackageLock, NpmLockFindings } from '../../src/npm/lock-npm.js';
-import { runAisc, runAiscAsync } from '../helpers/cli.js';
+import { runAisc, runAiscAsync, type CliResult } from '../helpers/cli.js';
 import { attestationsOf, lockedFrom, realVersions, registryRoutes, SIGSTORE_PROVENANCE, startNpmRegistry, tarballUrl, writePackageLock, type ServedVersion } from '../helpers/npm-registry.js';
 import { json, type LoopbackServer, type Route } from '../helpers/registry-server.js';
 import { makeTempDir } from '../helpers/temp.js';
@@ -23,6 +23,11 @@ async function serve(versions: readonly ServedVersion[], extra: (url: string) =>
 
 const readLock = (dir: string): { artifacts: Record<string, Artifact> } => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, Artifact> };
 const npmArtifact = (dir: string, name: string): NpmArtifact => readLock(dir).artifacts[name] as NpmArtifact;
+/** Writes an edited lockfile over the locked one and runs aisc verify on it. */
+function verifyEdited(dir: string, lockfile: { artifacts: Record<string, Artifact> }): CliResult {
+  writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
+  return runAisc(['verify'], dir);
+}
 
 /** Locks through the library (same code as the CLI) and returns the findings, or [] when it locked. */
 async function lockFindings(dir: string, registry: string, client = {}): Promise<{ code: string; package: string; message: string }[]> {
@@ -246,8 +251,7 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     // The signature the lockfile itself holds (kms-demo has no attestations, so no evidence file).
     const kms = lockfile.artifacts['npm:kms-demo@1.0.0'] as NpmArtifact & { registrySignature: { sig: string } };
     kms.registrySignature.sig = `A${kms.registrySignature.sig.slice(1)}`;
-    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    let result = runAisc(['verify'], dir);
+    let result = verifyEdited(dir, lockfile);
     expect(result.stdout).toMatch(/FAIL npm:kms-demo@1\.0\.0 .*\n\s+NPM_SIGNATURE_INVALID: kms-demo@1\.0\.0: the signature by SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA does not verify/);
     expect(result.stdout).toMatch(/FAIL npm:tuf-js@1\.0\.0 .*\n\s+NPM_EVIDENCE_CHANGED: tuf-js@1\.0\.0: \.aisc\/evidence\/[0-9a-f]{64}\.json has changed since it was locked/);
     expect(result.stdout).toMatch(/FAIL npm:sigstore@1\.0\.0 .*\n\s+NPM_EVIDENCE_MISMATCH: sigstore@1\.0\.0: the evidence proves verified, provenance from https:\/\/github\.com\/sigstore\/sigstore-js; the lockfile records verified, provenance from https:\/\/github\.com\/someone\/else/);
@@ -258,11 +262,17 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     delete (kms as { registrySignature: { sig?: string } }).registrySignature.sig;
     const sigstore = lockfile.artifacts['npm:sigstore@1.0.0'] as NpmArtifact;
     delete sigstore.evidence;
-    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    result = runAisc(['verify'], dir);
+    result = verifyEdited(dir, lockfile);
     expect(result.stdout).toMatch(/NPM_EVIDENCE_MISSING: tuf-js@1\.0\.0: its evidence \.aisc\/evidence\/[0-9a-f]{64}\.json cannot be read/);
     expect(result.stdout).toContain("NPM_EVIDENCE_MISSING: kms-demo@1.0.0: the lockfile names the registry signature's key but holds no signature, and no evidence file does; run aisc lock again");
     expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: sigstore@1.0.0: the lockfile records provenance but no evidence file that proves it; run aisc lock again');
+    expect(result.status).toBe(1);
+
+    // A signature with its bytes, but the registry it was checked against is gone from the entry.
+    kms.registrySignature = { status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA', sig: 'AAAA' };
+    delete kms.source.registry;
+    result = verifyEdited(dir, lockfile);
+    expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: kms-demo@1.0.0: the lockfile records no registry signature status, integrity or registry for a registry package; run aisc lock again');
     expect(result.status).toBe(1);
   });
 
@@ -277,14 +287,12 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     const git = lockfile.artifacts['npm:from-git@1.0.0'] as NpmArtifact;
     expect(git.source.from).toBe('git');
     git.provenance = { ...SIGSTORE_PROVENANCE };
-    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    let result = runAisc(['verify'], dir);
+    let result = verifyEdited(dir, lockfile);
     expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: from-git@1.0.0: the lockfile records provenance for a git package, with no evidence file that proves it');
     expect(result.status).toBe(1);
     delete git.provenance;
     git.registrySignature = { status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA' };
-    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    result = runAisc(['verify'], dir);
+    result = verifyEdited(dir, lockfile);
     expect(result.stdout).toContain('NPM_EVIDENCE_MISSING: from-git@1.0.0: the lockfile records a registry signature status for a git package, with no evidence file that proves it');
     expect(result.status).toBe(1);
   });
@@ -299,15 +307,13 @@ describe('aisc verify: package-lock.json drift and evidence, offline', () => {
     kms.evidence = createHash('sha256').update(text).digest('hex');
     writeFileSync(join(dir, '.aisc', 'evidence', `${kms.evidence}.json`), text);
     kms.registrySignature = { status: 'verified', keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA' };
-    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    let result = runAisc(['verify'], dir);
+    let result = verifyEdited(dir, lockfile);
     expect(result.stdout).toContain('ok   package-lock.json: 3 npm packages locked, all match and their evidence verifies');
     expect(result.status).toBe(0);
 
-    // Its evidence still binds: a key id other than the one that signed is a mismatch.
+    // Its evidence still binds: a lockfile that now calls the package unsigned is a mismatch.
     kms.registrySignature = { status: 'unsigned', reason: 'edited' };
-    writeFileSync(join(dir, 'aisc.lock.json'), JSON.stringify(lockfile));
-    result = runAisc(['verify'], dir);
+    result = verifyEdited(dir, lockfile);
     expect(result.stdout).toContain('NPM_EVIDENCE_MISMATCH: kms-demo@1.0.0: the evidence proves verified, no provenance; the lockfile records unsigned, no provenance');
     expect(result.status).toBe(1);
   });
