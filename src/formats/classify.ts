@@ -78,3 +78,25 @@ export function inferKind(paths: readonly string[]): FileArtifactKind | undefine
   if (roles.has('data') && !roles.has('tokenizer')) return 'dataset';
   return undefined;
 }
+
+/** Names that a pickle loader opens: torch.load (.bin, .pt, .pth, .ckpt), pickle and joblib, np.load's fallback for what is not an array. */
+const PICKLE_LOADED = new Set(['bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib', 'npy', 'npz']);
+
+/** Names whose loader is known and never unpickles (weights, text, data, images, code). */
+const NOT_PICKLE_LOADED = new Set([
+  'safetensors', 'gguf', 'ggml', 'onnx', 'h5', 'hdf5', 'keras', 'msgpack', 'tflite', 'pb', 'mlmodel', 'model',
+  'json', 'jsonl', 'ndjson', 'txt', 'md', 'rst', 'csv', 'tsv', 'parquet', 'arrow', 'avro', 'orc', 'yaml', 'yml', 'toml', 'xml', 'html', 'jinja',
+  'py', 'js', 'ts', 'sh', 'cfg', 'ini', 'png', 'jpg', 'jpeg', 'gif', 'webp', 'wav', 'mp3', 'flac', 'mp4', 'pdf', 'zip', 'tar', 'gz', 'tgz', 'zst', 'xz', 'bz2', '7z',
+]);
+
+/**
+ * Who opens a file by its name: `pickle` when its loader unpickles it (every import counts),
+ * `other` when a loader that never unpickles does (only a disguised pickle counts), `unknown`
+ * when the name does not say (judged as a pickle loader would, unless its content is text).
+ */
+export function getPickleLoader(path: string): 'pickle' | 'other' | 'unknown' {
+  const extension = extensionOf(path);
+  if (PICKLE_LOADED.has(extension)) return 'pickle';
+  if (NOT_PICKLE_LOADED.has(extension)) return 'other';
+  return 'unknown';
+}

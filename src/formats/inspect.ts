@@ -2,10 +2,11 @@ import { isUtf8 } from 'node:buffer';
 import { isAiscError } from '../errors.js';
 import { fflate } from './fflate.js';
 import { GgufInvalid, MAX_GGUF_HEADER_BYTES, NeedMore, parseGgufHeader, type GgufHeader } from './gguf.js';
-import type { ContentFormat, Inspection, WeightFacts } from './inspection.js';
+import type { ContentFormat, Inspection, PickleReport, WeightFacts } from './inspection.js';
 import { NPY_MAGIC, parseNpyHeader } from './numpy.js';
-import { PickleScanner } from './pickle.js';
-import { MAX_SAFETENSORS_HEADER_BYTES, SafetensorsHeaderCapture } from './safetensors-capture.js';
+import { getPickleLoader } from './classify.js';
+import { PickleScanner, type PickleScan } from './pickle.js';
+import { MAX_SAFETENSORS_HEADER_BYTES, SafetensorsHeaderCapture, type SafetensorsCapture } from './safetensors-capture.js';
 import { toSafetensorsFacts } from './safetensors.js';
 import { TarWalker } from './tar-walk.js';
 import { ZipWalker, type ByteSink, type ZipWalk } from './zip-walk.js';
@@ -39,9 +40,11 @@ interface Consumer {
 
 /**
  * Tells what a byte stream is from its content, as it streams by in the chunks being hashed:
- * magic bytes and structure, never a name. Every stream is also walked as a pickle from its
- * first byte (a loader like torch.load unpickles whatever is not a zip), and containers (zip,
- * tar, gzip, numpy object arrays) have each member inspected the same way.
+ * magic bytes and structure, never a name. Every stream is also walked by the model of CPython's
+ * unpickler from its first byte, and judged by what its loader would do: a name a pickle loader
+ * opens counts every import; other names count only a pickle evident from its bytes. Containers
+ * are opened as their loaders open them: torch.load reads a zip's data.pkl and constants.pkl and
+ * never its storages; np.load unpickles object arrays only; other members go by their own names.
  */
 export class ContentInspector implements ByteSink {
   private head: Buffer[] = [];
@@ -52,8 +55,10 @@ export class ContentInspector implements ByteSink {
   private total = 0;
   private readonly result: Inspection = { format: 'unknown' };
 
+  /** `name`: the file's path in its artifact, or the member's in its container; it says which loader opens it. */
   constructor(
     private readonly size: number | undefined,
+    private readonly name = '',
     private readonly depth = 0,
   ) {}
 
@@ -83,14 +88,21 @@ export class ContentInspector implements ByteSink {
     if (!this.decided) this.decide(Buffer.concat(this.head), true);
     this.consumer?.end(this.total);
     const scan = this.pickle.end();
-    const own = this.result.format === 'unknown' || this.result.format === 'text' || this.result.format === 'json' || this.result.format === 'pickle' || this.result.format === 'pytorch-legacy';
-    // In a file that is something else by its magic, only imports count: its bytes failing as
-    // opcodes is what they should do.
-    if (scan.isPickle && (own || scan.imports.length > 0)) {
-      if (own && this.result.format !== 'pytorch-legacy') this.result.format = 'pickle';
-      this.addPickle({ imports: scan.imports, problems: scan.problems });
-    }
+    const format = this.result.format;
+    // torch.load opens a zip or a tar as one and never unpickles its raw bytes.
+    if (format === 'zip' || format === 'pytorch-zip' || format === 'tar' || format === 'numpy') return this.result;
+    const loaded = isLoaded(this.name, format);
+    if (isPickleFormat(scan, loaded) && (format === 'unknown' || format === 'text' || format === 'json')) this.result.format = 'pickle';
+    this.addStream(scan, loaded);
     return this.result;
+  }
+
+  /** A stream's verdict, kept when it reaches an import or cannot be followed (the judge decides by `loaded`). */
+  private addStream(scan: PickleScan, loaded: boolean, member?: string): void {
+    if (scan.imports.length === 0 && scan.undecidable.length === 0) return;
+    const evident = scan.complete || scan.header;
+    const report: PickleReport = { loaded, evident, imports: scan.imports, undecidable: scan.undecidable };
+    this.addPickle(member === undefined ? report : { member, ...report });
   }
 
   private decide(h: Buffer, complete: boolean): void {
@@ -99,7 +111,7 @@ export class ContentInspector implements ByteSink {
     let consumer: Consumer | undefined;
     if (h.length === 0) this.result.format = 'unknown';
     else if (starts(TORCH_LEGACY_MAGIC)) this.result.format = 'pytorch-legacy';
-    else if (h[0] === 0x80 && (h[1] ?? 0) >= 2 && (h[1] ?? 0) <= 5) this.result.format = 'pickle';
+    else if (h[0] === 0x80) this.result.format = 'unknown'; // a pickle's PROTO: decided by where the walk gets
     else if (starts(ZIP_MAGIC) || starts(EMPTY_ZIP_MAGIC)) consumer = this.container('zip', (open) => new ZipWalker(open));
     else if (starts(GGUF_MAGIC)) consumer = this.gguf();
     else if (starts(NPY_MAGIC)) consumer = this.numpy();
@@ -115,22 +127,31 @@ export class ContentInspector implements ByteSink {
     consumer?.feed(h);
   }
 
-  private container(format: 'zip' | 'tar', make: (open: (size: number | undefined) => ByteSink) => { feed(b: Buffer): void; end(): ZipWalk }): Consumer | undefined {
+  private container(format: 'zip' | 'tar', make: (open: (size: number | undefined, name: string) => ByteSink) => { feed(b: Buffer): void; end(): ZipWalk }): Consumer | undefined {
     this.result.format = format;
     if (this.depth >= MAX_DEPTH) {
       this.addOpaque(`a ${format} nested more than ${MAX_DEPTH} deep`);
       return undefined;
     }
-    const walker = make((size) => new ContentInspector(size, this.depth + 1));
+    const walker = make((size, name) => new ContentInspector(size, name, this.depth + 1));
     return {
       feed: (chunk) => walker.feed(chunk),
       end: () => {
         const walk = walker.end();
-        for (const member of walk.members) this.addMember(member.name, member.inspection);
         walk.opaque.forEach((reason) => this.addOpaque(reason));
         const members = walk.members;
-        if (format === 'zip' && members.some((m) => /(^|\/)data\.pkl$/.test(m.name) && m.inspection.format === 'pickle')) this.result.format = 'pytorch-zip';
-        else if (format === 'zip' && members.length > 0 && members.every((m) => m.inspection.format === 'numpy')) {
+        const own = getPickleLoader(this.name);
+        const torch = format === 'zip' && (members.some((m) => TORCH_PICKLES.test(m.name)) || (own === 'pickle' && !/\.npz$/i.test(this.name)));
+        const numpy = format === 'zip' && !torch && members.length > 0 && (/\.npz$/i.test(this.name) || members.every((m) => m.inspection.format === 'numpy'));
+        for (const member of members) {
+          // torch.load unpickles data.pkl (and TorchScript's constants.pkl), reading its storages raw;
+          // np.load unpickles an .npz member only where it is an object array.
+          const inspection = torch && !TORCH_PICKLES.test(member.name) ? undefined : numpy ? onlyObjectArrays(member.inspection) : member.inspection;
+          // The member's own bytes are judged by the central directory's name, the one its loader opens.
+          if (inspection) this.addMember(member.name, { ...inspection, pickles: inspection.pickles?.map((p) => (p.member === undefined ? { ...p, loaded: torch || isLoaded(member.name, inspection.format) } : p)) });
+        }
+        if (torch && members.some((m) => TORCH_PICKLES.test(m.name))) this.result.format = 'pytorch-zip';
+        else if (numpy) {
           this.result.format = 'numpy';
           this.result.facts = sumFacts(members.map((m) => m.inspection.facts));
         }
@@ -144,7 +165,7 @@ export class ContentInspector implements ByteSink {
       this.addOpaque(`gzip nested more than ${MAX_DEPTH} deep`);
       return undefined;
     }
-    const inner = new ContentInspector(undefined, this.depth + 1);
+    const inner = new ContentInspector(undefined, this.name.replace(/\.(gz|gzip)$/i, ''), this.depth + 1);
     let out = 0;
     let failed = false;
     const gunzip = new (fflate().Gunzip)((data) => {
@@ -170,14 +191,20 @@ export class ContentInspector implements ByteSink {
     };
   }
 
+  /** Safetensors only on evidence: the 8-byte length fits the file and the header is a JSON object; else of no known format. */
   private safetensors(): Consumer {
     this.result.format = 'safetensors';
     const capture = new SafetensorsHeaderCapture(this.size ?? MAX_SAFETENSORS_HEADER_BYTES + 8 + Number.MAX_SAFE_INTEGER / 2);
     return {
       feed: (chunk) => capture.feed(chunk),
       end: (total) => {
+        const captured = capture.result();
+        if (!isJsonObjectHeader(captured)) {
+          this.result.format = 'unknown';
+          return;
+        }
         try {
-          this.result.facts = { ...toSafetensorsFacts(capture.result(), total, '') };
+          this.result.facts = { ...toSafetensorsFacts(captured, total, '') };
         } catch (error) {
           if (!isAiscError(error)) throw error;
           this.result.invalid = error.message;
@@ -244,16 +271,16 @@ export class ContentInspector implements ByteSink {
           return;
         }
         this.result.facts = header.facts;
-        // An object array's data is a pickle (np.load with allow_pickle=True unpickles it).
+        // An object array's data is one pickle (np.load with allow_pickle=True unpickles it).
         if (header.object) {
-          data = new PickleScanner();
+          data = new PickleScanner(1);
           data.feed(b.subarray(header.length));
         }
       },
       end: () => {
         if (!decided) this.result.invalid = 'not a valid .npy file: the header is truncated';
         const scan = data?.end();
-        if (scan && (scan.isPickle || scan.problems.length > 0)) this.addPickle({ member: '(object array data)', imports: scan.imports, problems: scan.problems });
+        if (scan) this.addStream(scan, true, OBJECT_ARRAY);
       },
     };
   }
@@ -272,6 +299,42 @@ export class ContentInspector implements ByteSink {
   }
 }
 
+
+/** The members torch.load unpickles: `<archive>/data.pkl`, and TorchScript's `<archive>/constants.pkl`. */
+const TORCH_PICKLES = /^(?:[^/]*\/)?(?:data|constants)\.pkl$/;
+const OBJECT_ARRAY = '(object array data)';
+
+/** What np.load unpickles of an .npz member: its object array's data, nothing else. */
+function onlyObjectArrays(inspection: Inspection): Inspection | undefined {
+  const pickles = inspection.pickles?.filter((p) => p.member === OBJECT_ARRAY);
+  return pickles && pickles.length > 0 ? { format: inspection.format, pickles } : undefined;
+}
+
+/**
+ * Whether the file's loader unpickles its bytes: a pickle loader's name, PyTorch's legacy format,
+ * or a name that says nothing over content that is not text.
+ */
+function isLoaded(name: string, format: ContentFormat): boolean {
+  const loader = getPickleLoader(name);
+  return loader === 'pickle' || format === 'pytorch-legacy' || (loader === 'unknown' && format !== 'text' && format !== 'json');
+}
+
+/** Whether the first stream shows the bytes are a pickle: it reached its STOP (or an import) and was written as one. */
+function isPickleFormat(scan: PickleScan, loaded: boolean): boolean {
+  if (scan.complete) return scan.header || scan.imports.length > 0 || loaded;
+  return scan.header && scan.imports.length > 0;
+}
+
+/** A safetensors header as the reference reader first takes it: a length that fits, then a UTF-8 JSON object. */
+function isJsonObjectHeader(capture: SafetensorsCapture): boolean {
+  if ('problem' in capture) return false;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(capture.header));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
 
 /** text or json from the first bytes: UTF-8 with no control bytes but whitespace (and ESC). */
 /** Byte by byte: magics are a few bytes, and a native compare costs more to call than to run. */

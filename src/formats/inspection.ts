@@ -27,13 +27,21 @@ export interface WeightFacts {
   quantization?: string;
 }
 
-/** One pickle found by its opcodes, in the file itself or in a member of it. */
+/** One pickle stream's verdict, in the file itself or in a member of it. */
 export interface PickleReport {
   /** The member holding it (`archive/data.pkl`, `inner.zip!/x.pkl`); absent for the file itself. */
   member?: string;
+  /**
+   * Its loader unpickles these bytes (a pickle's name, torch.load's data.pkl, an object array), so
+   * every import counts; otherwise only a pickle evident from its bytes does (a disguised one).
+   */
+  loaded: boolean;
+  /** The bytes are evidently a pickle that imports: the stream began with PROTO or reached its STOP. */
+  evident: boolean;
+  /** Every import the unpickler reaches before it stops (`module.name`). */
   imports: string[];
-  /** What the walk could not follow: unsafe whatever the imports. */
-  problems: string[];
+  /** Where aisc cannot know what the unpickler does (a computed import, a limit): PICKLE_UNDECIDABLE. */
+  undecidable: string[];
 }
 
 /** A file's inspection, made in the hash worker from the chunks it hashed. Plain data: it crosses threads. */

@@ -1,157 +1,196 @@
 import { toImportName } from './pickle-allowlist.js';
+import { decodeRawUnicodeEscape, decodeStringLine, decodeUtf8, isFloatLine, parseIntLine, parseLongLine, parsePyLong, Utf8Check } from './pickle-text.js';
+import { BYTES, FLOAT, FROZENSET, GLOBAL, isByte, isHashable, isOpaque, MEMORYVIEW, NONE, OBJECT, toInt, toTuple, type Value } from './pickle-values.js';
 
-/** What the opcode walk found in a byte stream. Nothing is ever loaded or run. */
-export interface PickleScan {
-  /** The bytes are a pickle: a protocol header, or a first stream that reached STOP or an import. */
-  isPickle: boolean;
-  /** Pickle streams read to their STOP, one after another (PyTorch's legacy format has five). */
-  streams: number;
-  /** Every import a load would resolve (`module.name`), first seen first, each once. */
-  imports: string[];
-  /** What the walk could not follow; each makes the file unsafe whatever it imports. */
-  problems: string[];
+/** Unpickler(encoding=…) for Python 2 str; `any` is every encoding at once (what aisc judges with). */
+export type PickleEncoding = 'ASCII' | 'utf-8' | 'latin1' | 'bytes' | 'any';
+
+export interface ModelOptions {
+  encoding: PickleEncoding;
+  /** Whether the unpickler has a persistent_load (torch.load has; pickle.load has not). */
+  persistentLoad: boolean;
+  /** Pickle streams read one after another while each ends at its STOP (PyTorch's legacy format reads five). */
+  maxStreams: number;
+  /** Given, the walk ends at the first import it refuses (what one load does); without, it names every import. */
+  allowed?: (module: string, name: string) => boolean;
+}
+
+export interface ReachedImport {
+  module: string;
+  name: string;
+  /** The offset of the opcode that imports it. */
+  at: number;
+}
+
+/** One `Unpickler.load()`: what it imports before it ends, and how it ends. */
+export interface StreamVerdict {
+  start: number;
+  /** The PROTO opcode comes first: the bytes were written as a pickle. */
+  header: boolean;
+  imports: ReachedImport[];
+  /** ok: its STOP returned a value; stopped: CPython raises first; undecidable: aisc cannot know; unsafe: a refused import (with `allowed`). */
+  outcome: 'ok' | 'stopped' | 'undecidable' | 'unsafe';
+  reason: string;
+  /** Where it ended. */
+  end: number;
+  /** A value of unknown type was taken to pass a check that CPython's stand-ins in the differential test fail. */
+  assumed: boolean;
 }
 
 export const PICKLE_LIMITS = {
-  opcodes: 50_000_000,
-  memo: 1_000_000,
   stack: 1_000_000,
-  streams: 1000,
-  /** A line argument kept to read (an import name, a memo index); longer values are skipped. */
-  line: 1024,
-  /** Strings kept as values (what STACK_GLOBAL may name); longer ones are only "a string". */
-  kept: 256,
+  memo: 4_000_000,
+  /** A PUT past this index makes CPython allocate a gigabyte or more: whether that fails depends on the machine. */
+  memoIndex: 1 << 26,
+  /** A text argument longer than this is not followed. */
+  line: 1024 * 1024,
+  /** Strings up to this length are kept as values (what STACK_GLOBAL may name). */
+  kept: 64 * 1024,
 };
 
-// Stack items: a string whose value is known, or one of these.
-const NOT_STR = 0; // numbers, containers, bytes, None: STACK_GLOBAL refuses them
-const ANY = 1; // what a call, a persistent load or a global produced: could be anything
-const LONG_STR = 2; // a string too long to keep
-type Item = string | typeof NOT_STR | typeof ANY | typeof LONG_STR;
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const NUMBER_LINE = /^[\s\w.+-]*$/;
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const NEED_MORE = -1;
+const HIGHEST_PROTOCOL = 5;
 
-/**
- * Where the walk stops following, thrown from deep in an opcode's arguments. Plain text ends in
- * one often ("Hello" is a GET of a memo slot never stored), so it records no stack trace.
- */
-class Failure extends Error {
-  constructor(message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
-  }
+/** Where CPython's load() raises (a stop) or where aisc cannot follow (undecidable), thrown from an opcode. */
+class Halt {
+  constructor(
+    readonly outcome: 'stopped' | 'undecidable',
+    readonly reason: string,
+  ) {}
+}
+const stop = (reason: string): never => {
+  throw new Halt('stopped', reason);
+};
+const undecidable = (reason: string): never => {
+  throw new Halt('undecidable', reason);
+};
+
+/** A long payload read past the buffer: how much is left, what checks its bytes, what it pushes when whole. */
+interface Payload {
+  remaining: number;
+  check?: (b: Buffer) => void;
+  done: () => void;
 }
 
 /**
- * Walks pickle opcodes (protocols 0–5) as the bytes stream by, modelling the unpickler's stack,
- * marks and memo closely enough to tell what GLOBAL, INST and STACK_GLOBAL import, and what
- * STACK_GLOBAL's operands are even when they come from the memo. After a STOP the next stream is
- * walked too. A first stream that is a pickle (a protocol header, or an import seen) and breaks
- * anywhere is a problem: the walk cannot promise what a loader would do past that point. Bytes
- * that stop being opcodes before any import are simply not a pickle (a loader fails there too).
+ * A model of CPython 3.11's C unpickler (`_pickle.c` load()), fed bytes as they stream by. It
+ * follows every opcode of protocols 0–5 with CPython's argument parsing, stack, MARK and memo
+ * semantics and CPython's type checks, and records each find_class it reaches. What stops CPython
+ * stops the model; where a value's type is unknowable (the result of a call) it takes the branch
+ * that goes on, except where the import itself depends on it (undecidable). Nothing is loaded.
  */
-export class PickleScanner {
-  private pending: Buffer | undefined;
-  private skip = 0;
-  /** Skipping a line too long to keep; what to push when it ends (undefined: nothing, it failed). */
-  private lineSkip: { push: Item | undefined; opcode: number } | undefined;
-  private offset = 0;
-  private stack: Item[] = [];
-  private marks: number[] = [];
-  // Made on first use: most byte streams stop being opcodes at their first byte.
-  private memo: Map<number, Item> | undefined;
-  private definite = false;
-  private inStream = false;
+export class PickleMachine {
+  readonly streams: StreamVerdict[] = [];
+  private carry: Buffer | undefined;
+  private payload: Payload | undefined;
+  /** The absolute offset of the first byte not yet consumed. */
+  private consumed = 0;
   private done = false;
-  private opcodes = 0;
-  private importSet: Set<string> | undefined;
-  readonly result: PickleScan = { isPickle: false, streams: 0, imports: [], problems: [] };
+  private stream: StreamVerdict | undefined;
+  private stack: Value[] = [];
+  private marks: number[] = [];
+  private memo = new Map<number, Value>();
+  /** FRAMEs whose bytes have not all arrived: [offset, bytes needed], the needs rising. */
+  private frames: [number, number][] = [];
+  private opAt = 0;
 
-  /** Whether the walk is over (a stream broke off): the rest of the bytes need not be fed. */
+  constructor(private readonly options: ModelOptions) {}
+
   get finished(): boolean {
     return this.done;
   }
 
   feed(chunk: Uint8Array): void {
-    let buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    while (buffer.length > 0 && !this.done) {
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, buffer.length);
-        this.skip -= n;
-        this.offset += n;
-        buffer = buffer.subarray(n);
+    let b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const total = this.consumed + (this.carry?.length ?? 0) + b.length;
+    while (b.length > 0 && !this.done) {
+      if (this.payload) {
+        const n = Math.min(this.payload.remaining, b.length);
+        this.payload.check?.(b.subarray(0, n));
+        this.payload.remaining -= n;
+        this.consumed += n;
+        b = b.subarray(n);
+        if (this.payload.remaining === 0) this.finishPayload();
         continue;
       }
-      if (this.lineSkip) {
-        const newline = buffer.indexOf(10);
-        const n = newline < 0 ? buffer.length : newline + 1;
-        this.offset += n;
-        buffer = buffer.subarray(n);
-        if (newline >= 0) this.endLineSkip();
-        continue;
-      }
-      if (this.pending) {
-        // Complete the opcode cut at the last chunk's end with just enough of this one.
-        const head = buffer.subarray(0, Math.min(buffer.length, PICKLE_LIMITS.line * 2 + 16));
-        const joined = Buffer.concat([this.pending, head]);
-        const carried = this.pending.length;
-        this.pending = undefined;
-        const used = this.run(joined);
-        if (used < carried) {
-          this.pending = Buffer.from(joined.subarray(used));
-          buffer = buffer.subarray(head.length);
-          continue;
-        }
-        buffer = buffer.subarray(Math.min(buffer.length, used - carried));
-        continue;
-      }
+      const buffer = this.carry ? Buffer.concat([this.carry, b]) : b;
+      this.carry = undefined;
+      b = Buffer.alloc(0);
       const used = this.run(buffer);
-      if (used < buffer.length && !this.done && this.skip === 0 && !this.lineSkip) this.pending = Buffer.from(buffer.subarray(used));
-      buffer = buffer.subarray(buffer.length);
+      this.consumed += Math.min(used, buffer.length);
+      // Copied: the hash worker reuses its read buffer for the next chunk.
+      if (used < buffer.length && !this.done && !this.payload) this.carry = Buffer.from(buffer.subarray(used));
     }
+    while (this.frames.length > 0 && (this.frames[0] as [number, number])[1] <= total) this.frames.shift();
   }
 
-  end(): PickleScan {
-    if (!this.done && this.inStream) this.fail('the pickle ends before its STOP opcode');
+  end(): StreamVerdict[] {
+    if (!this.done && this.stream) this.halt(new Halt('stopped', this.payload || this.carry ? 'pickle data was truncated' : 'ran out of input'));
     this.done = true;
-    return this.result;
+    // A FRAME whose bytes never came: CPython raised there, and nothing after it ran.
+    const frame = this.frames[0];
+    if (frame) {
+      const [at] = frame;
+      const index = this.streams.findIndex((s) => s.end >= at);
+      const cut = this.streams[index];
+      if (cut) {
+        this.streams.length = index + 1;
+        Object.assign(cut, { imports: cut.imports.filter((i) => i.at < at), outcome: 'stopped', reason: `FRAME at byte ${at}: pickle data was truncated`, end: at });
+      }
+    }
+    return this.streams;
   }
 
-  /** Walks opcodes from `buffer[0]`; returns how many bytes it consumed (a skip may run past the end). */
-  private run(buffer: Buffer): number {
+  private run(b: Buffer): number {
     let p = 0;
-    try {
-      while (p < buffer.length && !this.done) {
-        const next = this.step(buffer, p);
-        if (next === NEED_MORE) return p;
-        this.offset += Math.min(next, buffer.length) - p;
-        if (next > buffer.length) {
-          this.skip = next - buffer.length;
-          return buffer.length;
-        }
-        p = next;
-        if (this.lineSkip) return p;
+    while (p < b.length && !this.done && !this.payload) {
+      if (!this.stream) this.begin(b[p] === 0x80);
+      this.opAt = this.consumed + p;
+      let next: number;
+      try {
+        next = this.step(b, p);
+      } catch (error) {
+        if (!(error instanceof Halt)) throw error;
+        this.halt(error);
+        return p;
       }
-    } catch (error) {
-      if (!(error instanceof Failure)) throw error;
-      this.fail(error.message);
+      if (next === NEED_MORE) return p;
+      p = next;
     }
     return p;
   }
 
-  /** One opcode at `p`: the position after it, NEED_MORE, or past the end to skip a payload. */
+  private begin(header: boolean): void {
+    this.stream = { start: this.consumed, header, imports: [], outcome: 'stopped', reason: '', end: 0, assumed: false };
+    this.stack = [];
+    this.marks = [];
+    this.memo = new Map();
+  }
+
+  private halt(halt: Halt): void {
+    const stream = this.stream as StreamVerdict;
+    stream.outcome = halt.outcome;
+    stream.reason = halt.reason;
+    stream.end = this.opAt;
+    this.streams.push(stream);
+    this.stream = undefined;
+    this.done = true;
+  }
+
+  private finishPayload(): void {
+    const payload = this.payload as Payload;
+    this.payload = undefined;
+    try {
+      payload.done();
+    } catch (error) {
+      if (!(error instanceof Halt)) throw error;
+      this.halt(error);
+    }
+  }
+
+  /** One opcode at `p`: the offset after it, or NEED_MORE. */
   private step(b: Buffer, p: number): number {
     const op = b[p] as number;
-    if (++this.opcodes > PICKLE_LIMITS.opcodes) this.limit(`more than ${PICKLE_LIMITS.opcodes} opcodes`);
-    if (!this.inStream) {
-      this.inStream = true;
-      if (op === 0x80 && this.result.streams === 0) this.definite = true;
-    }
     const a = p + 1;
     switch (op) {
       case 0x28: // MARK
@@ -160,104 +199,174 @@ export class PickleScanner {
         return a;
       case 0x2e: // STOP
         this.pop();
-        this.endStream();
+        this.finishStream();
         return a;
-      case 0x30: // POP
-        if (this.stack.length > this.fence()) this.stack.pop();
-        else this.popMark();
+      case 0x30: // POP: a mark at the top goes first
+        if (this.marks.length > 0 && this.marks[this.marks.length - 1] === this.stack.length) this.marks.pop();
+        else this.pop();
         return a;
-      case 0x31: // POP_MARK
-        this.popMark();
+      case 0x31: { // POP_MARK: Pdata_clear never grows the stack
+        const mark = this.marker();
+        if (mark < this.stack.length) this.stack.length = mark;
         return a;
+      }
       case 0x32: // DUP
         return this.push(this.top(), a);
       case 0x80: // PROTO
         return this.fixed(b, a, 1, (at) => {
-          if ((b[at] as number) > 5) throw new Failure(`unsupported protocol ${b[at]}`);
+          if ((b[at] as number) > HIGHEST_PROTOCOL) stop(`unsupported pickle protocol: ${b[at]}`);
         });
-      case 0x95: // FRAME: the opcodes inside are walked as they come
-        return a + 8 <= b.length ? a + 8 : NEED_MORE;
-      case 0x4e: case 0x88: case 0x89: case 0x29: case 0x5d: case 0x7d: case 0x8f: // NONE, NEWTRUE, NEWFALSE, EMPTY_TUPLE/LIST/DICT/SET
-        return this.push(NOT_STR, a);
-      case 0x4b: return this.fixed(b, a, 1, () => this.push(NOT_STR)); // BININT1
-      case 0x4d: return this.fixed(b, a, 2, () => this.push(NOT_STR)); // BININT2
-      case 0x4a: return this.fixed(b, a, 4, () => this.push(NOT_STR)); // BININT
-      case 0x47: return this.fixed(b, a, 8, () => this.push(NOT_STR)); // BINFLOAT
-      case 0x8a: return this.counted(b, a, 1, NOT_STR, false); // LONG1
-      case 0x8b: return this.counted(b, a, 4, NOT_STR, false, true); // LONG4
-      case 0x55: return this.counted(b, a, 1, 'str', false); // SHORT_BINSTRING
-      case 0x54: return this.counted(b, a, 4, 'str', false, true); // BINSTRING
-      case 0x43: return this.counted(b, a, 1, NOT_STR, false); // SHORT_BINBYTES
-      case 0x42: return this.counted(b, a, 4, NOT_STR, false); // BINBYTES
-      case 0x8e: case 0x96: return this.counted(b, a, 8, NOT_STR, false); // BINBYTES8, BYTEARRAY8
-      case 0x8c: return this.counted(b, a, 1, 'str', true); // SHORT_BINUNICODE
-      case 0x58: return this.counted(b, a, 4, 'str', true); // BINUNICODE
-      case 0x8d: return this.counted(b, a, 8, 'str', true); // BINUNICODE8
-      case 0x97: return this.push(NOT_STR, a); // NEXT_BUFFER
-      case 0x98: this.top(); return a; // READONLY_BUFFER
-      case 0x49: case 0x4c: case 0x46: // INT, LONG, FLOAT
-        return this.line(b, a, NOT_STR, (text) => {
-          if (!this.definite && !NUMBER_LINE.test(text)) throw new Failure('expected a number');
-          this.push(NOT_STR);
+      case 0x95: // FRAME: its bytes must all be there; the opcodes inside are walked as they come
+        return this.fixed(b, a, 8, (at) => {
+          const length = b.readBigUInt64LE(at);
+          if (length > 0x7fffffffffffffffn) stop('FRAME length exceeds the maximum');
+          const need = this.consumed + at + 8 + Number(length);
+          const last = this.frames[this.frames.length - 1];
+          if (!last || need > last[1]) this.frames.push([this.opAt, need]);
         });
-      case 0x53: case 0x56: // STRING, UNICODE
-        return this.line(b, a, LONG_STR, (text) => this.push(toLineString(op, text)));
-      case 0x50: return this.line(b, a, ANY, () => this.push(ANY)); // PERSID
-      case 0x51: this.pop(); return this.push(ANY, a); // BINPERSID
-      case 0x67: return this.line(b, a, undefined, (text) => this.push(this.getMemo(toIndex(text)))); // GET
+      case 0x4e: return this.push(NONE, a); // NONE
+      case 0x88: case 0x89: return this.push(toInt(op === 0x88 ? 1 : 0), a); // NEWTRUE, NEWFALSE
+      case 0x29: return this.push(toTuple([]), a); // EMPTY_TUPLE
+      case 0x5d: return this.push({ k: 'list', len: 0 }, a); // EMPTY_LIST
+      case 0x7d: return this.push({ k: 'dict', empty: true }, a); // EMPTY_DICT
+      case 0x8f: return this.push({ k: 'set' }, a); // EMPTY_SET
+      case 0x4b: return this.fixed(b, a, 1, (at) => this.push(toInt(b[at] as number))); // BININT1
+      case 0x4d: return this.fixed(b, a, 2, (at) => this.push(toInt(b.readUInt16LE(at)))); // BININT2
+      case 0x4a: return this.fixed(b, a, 4, (at) => this.push(toInt(b.readInt32LE(at)))); // BININT
+      case 0x47: return this.fixed(b, a, 8, () => this.push(FLOAT)); // BINFLOAT
+      case 0x8a: return this.counted(b, a, 1, false, 'long'); // LONG1
+      case 0x8b: return this.counted(b, a, 4, true, 'long'); // LONG4
+      case 0x43: return this.counted(b, a, 1, false, 'bytes'); // SHORT_BINBYTES
+      case 0x42: return this.counted(b, a, 4, false, 'bytes'); // BINBYTES
+      case 0x8e: return this.counted(b, a, 8, false, 'bytes'); // BINBYTES8
+      case 0x96: return this.counted(b, a, 8, false, 'bytearray'); // BYTEARRAY8
+      case 0x55: return this.counted(b, a, 1, false, 'str2'); // SHORT_BINSTRING
+      case 0x54: return this.counted(b, a, 4, false, 'str2'); // BINSTRING
+      case 0x8c: return this.counted(b, a, 1, false, 'unicode'); // SHORT_BINUNICODE
+      case 0x58: return this.counted(b, a, 4, false, 'unicode'); // BINUNICODE
+      case 0x8d: return this.counted(b, a, 8, false, 'unicode'); // BINUNICODE8
+      case 0x97: return stop('pickle stream refers to out-of-band data but no buffers argument was given'); // NEXT_BUFFER
+      case 0x98: // READONLY_BUFFER
+        return this.readonlyBuffer(a);
+      case 0x49: // INT
+        return this.line(b, a, 'number', (line) => {
+          const n = parseIntLine(line);
+          if (n === undefined) stop('could not convert string to int');
+          this.push(toInt(n as number));
+        });
+      case 0x4c: // LONG
+        return this.line(b, a, 'number', (line) => {
+          const n = parseLongLine(line);
+          if (n === undefined) stop('invalid literal for int()');
+          this.push(toInt(n as number));
+        });
+      case 0x46: // FLOAT
+        return this.line(b, a, 'number', (line) => {
+          if (!isFloatLine(line)) stop('could not convert string to float');
+          this.push(FLOAT);
+        });
+      case 0x53: // STRING
+        return this.line(b, a, 'quoted', (line) => {
+          const bytes = decodeStringLine(line);
+          if (bytes === undefined) stop('the STRING opcode argument must be quoted, with valid escapes');
+          this.push(this.toStr2(bytes as Buffer));
+        });
+      case 0x56: // UNICODE (an empty line is an empty string)
+        return this.line(b, a, 'text', (line) => {
+          const text = decodeRawUnicodeEscape(line);
+          if (text === undefined) stop("'rawunicodeescape' codec can't decode");
+          this.push(this.toStr(text));
+        }, true);
+      case 0x50: // PERSID
+        if (!this.options.persistentLoad) return stop('a persistent id instruction, but no persistent_load function');
+        return this.line(b, a, 'ascii', (line, empty) => {
+          if (!empty && !isAscii(line)) stop('persistent IDs in protocol 0 must be ASCII strings');
+          this.push(OBJECT);
+        }, true);
+      case 0x51: // BINPERSID
+        if (!this.options.persistentLoad) return stop('a persistent id instruction, but no persistent_load function');
+        this.pop();
+        return this.push(OBJECT, a);
+      case 0x67: // GET
+        return this.line(b, a, 'number', (line) => this.push(this.getMemo(parsePyLong(line, 10) ?? stop('invalid memo key'))));
       case 0x68: return this.fixed(b, a, 1, (at) => this.push(this.getMemo(b[at] as number))); // BINGET
       case 0x6a: return this.fixed(b, a, 4, (at) => this.push(this.getMemo(b.readUInt32LE(at)))); // LONG_BINGET
-      case 0x70: return this.line(b, a, undefined, (text) => this.putMemo(toIndex(text))); // PUT
-      case 0x71: return this.fixed(b, a, 1, (at) => this.putMemo(b[at] as number)); // BINPUT
-      case 0x72: return this.fixed(b, a, 4, (at) => this.putMemo(b.readUInt32LE(at))); // LONG_BINPUT
-      case 0x94: this.putMemo(this.memo?.size ?? 0); return a; // MEMOIZE
-      case 0x61: this.pop(); this.top(); return a; // APPEND
-      case 0x73: this.pop(); this.pop(); this.top(); return a; // SETITEM
-      case 0x65: case 0x75: case 0x90: this.popMark(); this.top(); return a; // APPENDS, SETITEMS, ADDITEMS
-      case 0x6c: case 0x74: case 0x64: case 0x91: this.popMark(); return this.push(NOT_STR, a); // LIST, TUPLE, DICT, FROZENSET
-      case 0x85: this.pop(); return this.push(NOT_STR, a); // TUPLE1
-      case 0x86: this.pop(); this.pop(); return this.push(NOT_STR, a); // TUPLE2
-      case 0x87: this.pop(); this.pop(); this.pop(); return this.push(NOT_STR, a); // TUPLE3
-      case 0x62: this.pop(); this.pop(); return this.push(ANY, a); // BUILD: the object may become anything
-      case 0x52: case 0x81: this.pop(); this.pop(); return this.push(ANY, a); // REDUCE, NEWOBJ
-      case 0x92: this.pop(); this.pop(); this.pop(); return this.push(ANY, a); // NEWOBJ_EX
-      case 0x6f: // OBJ: a class (already imported) and its arguments, above a mark
-        if (this.stack.length <= this.fence()) throw new Failure('OBJ without a class');
-        this.popMark();
-        return this.push(ANY, a);
-      case 0x63: // GLOBAL module\nname\n
-        return this.twoLines(b, a, (module, name) => {
-          this.addImport(module, name, 'GLOBAL');
-          this.push(ANY);
+      case 0x70: // PUT
+        return this.line(b, a, 'number', (line) => {
+          const value = this.top();
+          const index = parsePyLong(line, 10);
+          if (index === undefined || index < 0) stop(index === undefined ? 'invalid memo key' : 'negative PUT argument');
+          this.putMemo(index as number, value);
         });
-      case 0x69: // INST module\nname\n, then a mark's items
-        return this.twoLines(b, a, (module, name) => {
-          this.addImport(module, name, 'INST');
-          this.popMark();
-          this.push(ANY);
+      case 0x71: return this.fixed(b, a, 1, (at) => this.putMemo(b[at] as number, this.top())); // BINPUT
+      case 0x72: return this.fixed(b, a, 4, (at) => this.putMemo(b.readUInt32LE(at), this.top())); // LONG_BINPUT
+      case 0x94: this.putMemo(this.memo.size, this.top()); return a; // MEMOIZE
+      case 0x61: // APPEND
+        if (this.stack.length - 1 <= this.fence()) stop('unpickling stack underflow');
+        this.append(this.stack.length - 1);
+        return a;
+      case 0x65: this.append(this.marker()); return a; // APPENDS
+      case 0x73: this.setItems(this.stack.length - 2); return a; // SETITEM
+      case 0x75: this.setItems(this.marker()); return a; // SETITEMS
+      case 0x90: this.addItems(this.marker()); return a; // ADDITEMS
+      case 0x74: return this.push(toTuple(this.popTuple(this.marker())), a); // TUPLE
+      case 0x85: case 0x86: case 0x87: { // TUPLE1, TUPLE2, TUPLE3
+        const n = op - 0x84;
+        if (this.stack.length < n) stop('unpickling stack underflow');
+        return this.push(toTuple(this.popTuple(this.stack.length - n)), a);
+      }
+      case 0x6c: return this.push({ k: 'list', len: this.popTuple(this.marker()).length }, a); // LIST
+      case 0x64: return this.push(this.dict(this.marker()), a); // DICT
+      case 0x91: // FROZENSET
+        if (!this.popTuple(this.marker()).every(isHashable)) stop('unhashable type');
+        return this.push(FROZENSET, a);
+      case 0x62: this.build(); return a; // BUILD
+      case 0x52: { // REDUCE
+        const args = this.pop();
+        const callable = this.pop();
+        this.checkCall(callable, args);
+        return this.push(OBJECT, a);
+      }
+      case 0x81: case 0x92: this.newObj(op === 0x92); return a; // NEWOBJ, NEWOBJ_EX
+      case 0x6f: { // OBJ
+        const mark = this.marker();
+        if (this.stack.length - mark < 1) stop('unpickling stack underflow');
+        const args = this.popTuple(mark + 1);
+        this.instantiate(this.pop(), args.length);
+        return this.push(OBJECT, a);
+      }
+      case 0x63: // GLOBAL
+        return this.twoLines(b, a, 'utf-8', (module, name) => {
+          this.reach(module, name);
+          this.push(GLOBAL);
         });
+      case 0x69: { // INST: the mark is taken before the names are read
+        const mark = this.marker();
+        return this.twoLines(b, a, 'ascii', (module, name) => {
+          this.reach(module, name);
+          this.instantiate(GLOBAL, this.popTuple(mark).length);
+          this.push(OBJECT);
+        }, () => this.marks.push(mark));
+      }
       case 0x93: { // STACK_GLOBAL
         const name = this.pop();
         const module = this.pop();
-        if (typeof module === 'string' && typeof name === 'string') {
-          this.addImport(module, name, 'STACK_GLOBAL');
-          return this.push(ANY, a);
-        }
-        if (module === NOT_STR || name === NOT_STR) throw new Failure('STACK_GLOBAL needs two strings');
-        this.definite = true;
-        this.problem(`STACK_GLOBAL at byte ${this.offset} imports a name that is not spelled out in the file (computed at load time, or too long to keep)`);
-        return this.push(ANY, a);
+        if ((module.k !== 'str' && !isOpaque(module)) || (name.k !== 'str' && !isOpaque(name))) stop('STACK_GLOBAL requires str');
+        if (isOpaque(module) || isOpaque(name)) undecidable('computed: STACK_GLOBAL imports a name computed when the pickle is loaded');
+        if (module.k !== 'str' || name.k !== 'str' || module.s === undefined || name.s === undefined) return undecidable('computed: STACK_GLOBAL imports a name whose spelling depends on the loader\'s encoding or is too long to keep');
+        this.reach(module.s, name.s);
+        return this.push(GLOBAL, a);
       }
-      case 0x82: case 0x83: case 0x84: // EXT1, EXT2, EXT4: an import from copyreg's extension registry
-        this.definite = true;
-        this.problem(`an extension-registry import (EXT${op === 0x82 ? 1 : op === 0x83 ? 2 : 4}) at byte ${this.offset}, which names no module`);
-        return this.fixed(b, a, op === 0x82 ? 1 : op === 0x83 ? 2 : 4, () => this.push(ANY));
+      case 0x82: case 0x83: case 0x84: { // EXT1, EXT2, EXT4: copyreg's extension registry is empty
+        const width = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
+        return this.fixed(b, a, width, () => stop('unregistered extension code'));
+      }
       default:
-        // How most bytes that are not a pickle end, so it is no exception: the walk just stops.
-        this.fail(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
-        return a;
+        return stop(`invalid load key, 0x${op.toString(16).padStart(2, '0')}`);
     }
   }
+
+  // --- argument reading -------------------------------------------------------------------
 
   private fixed(b: Buffer, at: number, n: number, then: (at: number) => unknown): number {
     if (at + n > b.length) return NEED_MORE;
@@ -265,166 +374,463 @@ export class PickleScanner {
     return at + n;
   }
 
-  /** A length-prefixed payload: kept when it is a short string, skipped otherwise. */
-  private counted(b: Buffer, at: number, width: 1 | 4 | 8, kind: 'str' | typeof NOT_STR, utf8: boolean, signed = false): number {
+  /**
+   * A length-prefixed payload. CPython reads all of it before it pushes anything; a payload past
+   * the buffer is kept (strings short enough to be a name) or skipped while its bytes are checked.
+   */
+  private counted(b: Buffer, at: number, width: 1 | 4 | 8, signed: boolean, kind: 'long' | 'bytes' | 'bytearray' | 'str2' | 'unicode'): number {
     if (at + width > b.length) return NEED_MORE;
-    const n = width === 1 ? (b[at] as number) : width === 4 ? (signed ? b.readInt32LE(at) : b.readUInt32LE(at)) : Number(b.readBigUInt64LE(at));
-    if (n < 0) throw new Failure('negative length');
+    let n: number;
+    if (width === 1) n = b[at] as number;
+    else if (width === 4) n = signed ? b.readInt32LE(at) : b.readUInt32LE(at);
+    else {
+      const big = b.readBigUInt64LE(at);
+      if (big > 0x7fffffffffffffffn) return stop('a length that exceeds the maximum size');
+      n = Number(big);
+    }
+    if (n < 0) return stop('LONG pickle has negative byte count');
     const start = at + width;
-    if (kind === NOT_STR || n > PICKLE_LIMITS.kept) {
-      this.push(kind === NOT_STR ? NOT_STR : LONG_STR);
+    const keep = kind === 'str2' || kind === 'unicode' || (kind === 'long' && n <= 6);
+    if (start + n <= b.length) {
+      this.payloadDone(kind, b.subarray(start, start + n), n);
       return start + n;
     }
-    if (start + n > b.length) return NEED_MORE;
-    const bytes = b.subarray(start, start + n);
-    this.push(utf8 ? decode(bytes) : toAscii(bytes));
-    return start + n;
+    if (keep && n <= PICKLE_LIMITS.kept) return NEED_MORE;
+    const check = kind === 'unicode' ? new Utf8Check(true) : kind === 'str2' ? this.str2Check() : undefined;
+    this.payload = {
+      remaining: n - (b.length - start),
+      ...(check ? { check: (bytes: Buffer) => check.update(bytes) } : {}),
+      done: () => this.payloadDone(kind, undefined, n, check),
+    };
+    check?.update(b.subarray(start));
+    return b.length;
   }
 
-  /** A newline-ended argument, as latin-1 text (numbers, memo indexes, repr and raw-unicode-escape strings). */
-  private line(b: Buffer, at: number, long: Item | undefined, then: (text: string) => unknown): number {
+  /** Pushes what a whole payload makes: its bytes when kept, else only its checker's verdict. */
+  private payloadDone(kind: 'long' | 'bytes' | 'bytearray' | 'str2' | 'unicode', bytes: Buffer | undefined, n: number, check?: Utf8Check | AsciiCheck): void {
+    switch (kind) {
+      case 'long':
+        // Little-endian two's complement; past six bytes aisc keeps no value (too big to index anything).
+        this.push(toInt(n === 0 ? 0 : bytes && n <= 6 ? bytes.readIntLE(0, n) : Number.NaN));
+        return;
+      case 'bytes':
+        this.push(BYTES);
+        return;
+      case 'bytearray':
+        this.push({ k: 'bytearray', len: n });
+        return;
+      case 'unicode':
+        if (bytes) {
+          const utf8 = new Utf8Check(true);
+          utf8.update(bytes);
+          if (!utf8.end()) stop("'utf-8' codec can't decode");
+          this.push(this.toStr(decodeUtf8(bytes)));
+        } else {
+          if (!(check as Utf8Check).end()) stop("'utf-8' codec can't decode");
+          this.push({ k: 'str', s: undefined });
+        }
+        return;
+      case 'str2':
+        this.push(this.toStr2(bytes, check));
+        return;
+      default: {
+        const never: never = kind;
+        return never;
+      }
+    }
+  }
+
+  private str2Check(): Utf8Check | AsciiCheck | undefined {
+    const encoding = this.options.encoding;
+    return encoding === 'ASCII' ? new AsciiCheck() : encoding === 'utf-8' ? new Utf8Check(false) : encoding === 'any' ? new AsciiCheck() : undefined;
+  }
+
+  /** A Python 2 str (STRING, BINSTRING, SHORT_BINSTRING) as the loader's encoding decodes it. */
+  private toStr2(bytes: Buffer | undefined, check?: Utf8Check | AsciiCheck): Value {
+    const encoding = this.options.encoding;
+    if (encoding === 'bytes') return BYTES;
+    const ascii = bytes ? bytes.every((byte) => byte < 0x80) : (check as AsciiCheck | undefined)?.end() ?? false;
+    switch (encoding) {
+      case 'ASCII':
+        if (!(bytes ? ascii : (check as AsciiCheck).end())) stop("'ascii' codec can't decode");
+        return this.toStr(bytes?.toString('latin1'));
+      case 'utf-8': {
+        if (bytes) {
+          const utf8 = new Utf8Check(false);
+          utf8.update(bytes);
+          if (!utf8.end()) stop("'utf-8' codec can't decode");
+          return this.toStr(decodeUtf8(bytes));
+        }
+        if (!(check as Utf8Check).end()) stop("'utf-8' codec can't decode");
+        return { k: 'str', s: undefined };
+      }
+      case 'latin1':
+        return this.toStr(bytes?.toString('latin1'));
+      case 'any':
+        // latin-1 decodes anything; which name non-ASCII bytes spell depends on the loader's encoding.
+        return this.toStr(ascii ? bytes?.toString('latin1') : undefined);
+      default: {
+        const never: never = encoding;
+        return never;
+      }
+    }
+  }
+
+  private toStr(s: string | undefined): Value {
+    return { k: 'str', s: s !== undefined && s.length <= PICKLE_LIMITS.kept ? s : undefined };
+  }
+
+  /**
+   * A newline-ended argument as latin-1 text without its newline. CPython reads the whole line
+   * before it parses; a line past the limit is judged from its start where that already decides.
+   */
+  private line(b: Buffer, at: number, kind: LineKind, then: (line: string, empty: boolean) => unknown, emptyAllowed = false): number {
     const newline = b.indexOf(10, at);
     if (newline < 0) {
       if (b.length - at <= PICKLE_LIMITS.line) return NEED_MORE;
-      if (long === undefined) throw new Failure('a line argument too long to be a memo index');
-      this.lineSkip = { push: long, opcode: b[at - 1] as number };
-      return b.length;
+      if (!couldStart(kind, b.toString('latin1', at, at + 64))) return stop('an argument no line can make valid');
+      return undecidable(`limit: a text argument longer than ${PICKLE_LIMITS.line} bytes`);
     }
-    if (newline - at > PICKLE_LIMITS.line) {
-      if (long === undefined) throw new Failure('a line argument too long to be a memo index');
-      this.push(long);
-      return newline + 1;
-    }
-    then(b.toString('latin1', at, newline));
+    if (newline === at && !emptyAllowed) return stop('pickle data was truncated'); // bad_readline: an empty line
+    then(b.toString('latin1', at, newline), newline === at);
     return newline + 1;
   }
 
-  private twoLines(b: Buffer, at: number, then: (module: string, name: string) => unknown): number {
-    const first = b.indexOf(10, at);
-    const second = first < 0 ? -1 : b.indexOf(10, first + 1);
-    if (second < 0) {
-      if (b.length - at > PICKLE_LIMITS.line * 2) throw new Failure('an import name too long to be a module');
-      return NEED_MORE;
+  /** GLOBAL's and INST's module and name lines; `undo` puts back what was taken if the lines are not all here yet. */
+  private twoLines(b: Buffer, at: number, decode: 'utf-8' | 'ascii', then: (module: string, name: string) => unknown, undo?: () => void): number {
+    const names: string[] = [];
+    let p = at;
+    for (let i = 0; i < 2; i++) {
+      const newline = b.indexOf(10, p);
+      if (newline < 0) {
+        if (b.length - p > PICKLE_LIMITS.line) {
+          if (!isText(b.subarray(p, p + 4096), decode, true)) return stop('an import name that does not decode');
+          return undecidable(`limit: an import name longer than ${PICKLE_LIMITS.line} bytes`);
+        }
+        undo?.();
+        return NEED_MORE;
+      }
+      if (newline === p) return stop('pickle data was truncated');
+      const raw = b.subarray(p, newline);
+      if (!isText(raw, decode, false)) return stop(`an import name that is not ${decode === 'ascii' ? 'ASCII' : 'UTF-8'}`);
+      names.push(decode === 'ascii' ? raw.toString('latin1') : decodeUtf8(raw));
+      p = newline + 1;
     }
-    if (second - at > PICKLE_LIMITS.line * 2) throw new Failure('an import name too long to be a module');
-    then(decode(b.subarray(at, first)), decode(b.subarray(first + 1, second)));
-    return second + 1;
+    then(names[0] as string, names[1] as string);
+    return p;
   }
 
-  private endLineSkip(): void {
-    const skipped = this.lineSkip;
-    this.lineSkip = undefined;
-    if (skipped && skipped.push !== undefined) this.stack.push(skipped.push);
-  }
-
-  private addImport(module: string, name: string, how: string): void {
-    if (!this.definite && (!IDENTIFIER.test(module) || !IDENTIFIER.test(name))) throw new Failure(`${how} names no importable module`);
-    this.definite = true;
-    const full = toImportName(module, name);
-    this.importSet ??= new Set();
-    if (!this.importSet.has(full)) {
-      this.importSet.add(full);
-      this.result.imports.push(full);
-    }
-  }
-
-  private push(item: Item, next = 0): number {
-    this.stack.push(item);
-    this.checkDepth();
-    return next;
-  }
-
-  private pop(): Item {
-    if (this.stack.length <= this.fence()) throw new Failure('stack underflow');
-    return this.stack.pop() as Item;
-  }
-
-  private top(): Item {
-    if (this.stack.length <= this.fence()) throw new Failure('stack underflow');
-    return this.stack[this.stack.length - 1] as Item;
-  }
+  // --- the stack, marks and memo as _pickle.c keeps them ----------------------------------
 
   private fence(): number {
     return this.marks.length > 0 ? (this.marks[this.marks.length - 1] as number) : 0;
   }
 
-  private popMark(): void {
-    const fence = this.marks.pop();
-    if (fence === undefined) throw new Failure('no MARK to pop to');
-    this.stack.length = fence;
+  private push(value: Value, next = 0): number {
+    this.stack.push(value);
+    this.checkDepth();
+    return next;
   }
 
-  private getMemo(index: number): Item {
-    const item = this.memo?.get(index);
-    if (item === undefined) throw new Failure(`memo ${index} was never stored`);
-    return item;
+  private pop(): Value {
+    if (this.stack.length <= this.fence()) stop(this.marks.length > 0 ? 'unexpected MARK found' : 'unpickling stack underflow');
+    return this.stack.pop() as Value;
   }
 
-  private putMemo(index: number): void {
-    this.memo ??= new Map();
-    if (this.memo.size >= PICKLE_LIMITS.memo && !this.memo.has(index)) this.limit(`more than ${PICKLE_LIMITS.memo} memo entries`);
-    this.memo.set(index, this.top());
+  private top(): Value {
+    if (this.stack.length <= this.fence()) stop('unpickling stack underflow');
+    return this.stack[this.stack.length - 1] as Value;
+  }
+
+  private marker(): number {
+    const mark = this.marks.pop();
+    if (mark === undefined) return stop('could not find MARK');
+    return mark;
+  }
+
+  /** Pdata_poptuple: the items from `start` up, which must not reach below the fence. */
+  private popTuple(start: number): Value[] {
+    if (start < this.fence()) stop('unexpected MARK found');
+    // A mark above the stack (SETITEM and APPEND clear below marks): PyTuple_New of a negative size.
+    if (start > this.stack.length) stop('bad argument to internal function');
+    return this.stack.splice(start);
+  }
+
+  private getMemo(index: number): Value {
+    const value = index >= 0 ? this.memo.get(index) : undefined;
+    if (value === undefined) stop(`Memo value not found at index ${index}`);
+    return value as Value;
+  }
+
+  private putMemo(index: number, value: Value): void {
+    // Past this, CPython's memo resize overflows its size check: a MemoryError whatever the machine.
+    if (index >= 2 ** 59) stop('MemoryError');
+    // CPython allocates 16 bytes an index: whether that succeeds depends on the machine, so the
+    // model takes the path that goes on (a stop there would only run less).
+    if (index >= PICKLE_LIMITS.memoIndex) this.assume();
+    if (!this.memo.has(index) && this.memo.size >= PICKLE_LIMITS.memo) undecidable(`limit: more than ${PICKLE_LIMITS.memo} memo entries`);
+    this.memo.set(index, value);
   }
 
   private checkDepth(): void {
-    if (this.stack.length + this.marks.length > PICKLE_LIMITS.stack) this.limit(`a stack deeper than ${PICKLE_LIMITS.stack}`);
+    if (this.stack.length + this.marks.length > PICKLE_LIMITS.stack) undecidable(`limit: a stack deeper than ${PICKLE_LIMITS.stack}`);
   }
 
-  private limit(what: string): never {
-    this.definite = true;
-    throw new Failure(`${what}, past what aisc follows`);
+  // --- opcodes that call into objects: CPython's type checks -------------------------------
+
+  private assume(): void {
+    (this.stream as StreamVerdict).assumed = true;
   }
 
-  private endStream(): void {
-    if (this.result.streams === 0) this.result.isPickle = true;
-    this.result.streams++;
-    this.inStream = false;
-    this.definite = false;
-    this.stack = [];
-    this.marks = [];
-    this.memo = undefined;
-    if (this.result.streams >= PICKLE_LIMITS.streams) {
-      this.problem(`more than ${PICKLE_LIMITS.streams} pickle streams, past what aisc follows`);
-      this.done = true;
+  private readonlyBuffer(next: number): number {
+    const value = this.top();
+    if (value.k === 'bytearray') this.stack[this.stack.length - 1] = MEMORYVIEW;
+    else if (isOpaque(value)) this.assume();
+    else if (value.k !== 'bytes' && value.k !== 'memoryview') stop('a bytes-like object is required');
+    return next;
+  }
+
+  /** do_append: the list below the mark (at x-1, whatever the fences) extends by the items from x up. */
+  private append(x: number): void {
+    const length = this.stack.length;
+    if (x > length || x <= 0) stop('unpickling stack underflow');
+    if (length === x) return;
+    const target = this.stack[x - 1] as Value;
+    const items = this.stack.slice(x);
+    if (target.k === 'list') target.len += items.length;
+    else if (target.k === 'bytearray') {
+      if (items.some(isOpaque)) this.assume();
+      else if (!items.every(isByte)) stop('an integer in range(0, 256) is required');
+      target.len += items.length;
+    } else if (!isOpaque(target)) stop(`'${target.k}' object has no attribute 'append'`);
+    this.stack.length = x;
+  }
+
+  /** do_setitems: the object below (at x-1, whatever the fences) gets the pairs from x up set on it. */
+  private setItems(x: number): void {
+    const length = this.stack.length;
+    if (x > length || x <= 0) stop('unpickling stack underflow');
+    if (length === x) return;
+    if ((length - x) % 2 !== 0) stop('odd number of items for SETITEMS');
+    const target = this.stack[x - 1] as Value;
+    for (let i = x; i < length; i += 2) this.setItem(target, this.stack[i] as Value, this.stack[i + 1] as Value);
+    this.stack.length = x;
+  }
+
+  private setItem(target: Value, key: Value, value: Value): void {
+    switch (target.k) {
+      case 'dict':
+        if (!isHashable(key)) stop('unhashable type');
+        target.empty = false;
+        return;
+      case 'list':
+      case 'bytearray': {
+        if (isOpaque(key) || (target.k === 'bytearray' && isOpaque(value))) return this.assume();
+        const index = key.k === 'int' ? key.n : Number.NaN;
+        if (!(Number.isInteger(index) && index >= -target.len && index < target.len)) stop('list assignment index out of range');
+        if (target.k === 'bytearray' && !isByte(value)) stop('byte must be in range(0, 256)');
+        return;
+      }
+      case 'global':
+      case 'object':
+        return;
+      default:
+        stop(`'${target.k}' object does not support item assignment`);
     }
   }
 
-  private fail(reason: string): void {
-    // A stream that was a pickle (first stream with a protocol header, any stream after an import)
-    // and breaks is one the walk cannot vouch for; bytes that never were a pickle just end here.
-    if (this.definite) this.problem(`cannot follow the pickle at byte ${this.offset}: ${reason}`);
-    this.done = true;
+  private addItems(mark: number): void {
+    const length = this.stack.length;
+    if (mark > length || mark <= 0) stop('unpickling stack underflow');
+    if (length === mark) return;
+    const target = this.stack[mark - 1] as Value;
+    if (target.k === 'set') {
+      if (!this.popTuple(mark).every(isHashable)) stop('unhashable type');
+      return;
+    }
+    if (!isOpaque(target)) stop(`'${target.k}' object has no attribute 'add'`);
+    this.stack.length = mark;
   }
 
-  private problem(message: string): void {
-    this.result.isPickle = true;
-    if (!this.result.problems.includes(message)) this.result.problems.push(message);
+  private dict(mark: number): Value {
+    const n = this.stack.length - mark;
+    if (n % 2 !== 0) stop('odd number of items for DICT');
+    for (let i = mark; i < this.stack.length; i += 2) if (!isHashable(this.stack[i] as Value)) stop('unhashable type');
+    if (n > 0) this.stack.length = mark;
+    return { k: 'dict', empty: n <= 0 };
+  }
+
+  /** load_build: __setstate__ when the object has one; else the state must be None, a dict, or (dict, slots). */
+  private build(): void {
+    if (this.stack.length - 2 < this.fence()) stop('unpickling stack underflow');
+    const state = this.pop();
+    const inst = this.top();
+    if (isOpaque(inst)) return; // a stand-in's __setstate__ takes anything
+    if (isOpaque(state)) return this.assume();
+    if (state.k === 'none') return;
+    // Built-in objects have neither __setstate__ nor a __dict__: only (None, None or {}) passes.
+    if (state.k !== 'tuple' || state.items.length !== 2) return stop(state.k === 'dict' ? `'${inst.k}' object has no attribute '__dict__'` : 'state is not a dictionary');
+    const [own, slots] = state.items as [Value, Value];
+    if (isOpaque(own) || isOpaque(slots)) return this.assume();
+    if (own.k !== 'none') stop(own.k === 'dict' ? `'${inst.k}' object has no attribute '__dict__'` : 'state is not a dictionary');
+    if (slots.k === 'none' || (slots.k === 'dict' && slots.empty)) return;
+    stop(slots.k === 'dict' ? `'${inst.k}' object has no attribute to set` : 'slot state is not a dictionary');
+  }
+
+  private checkCall(callable: Value, args: Value): void {
+    if (!isOpaque(callable)) stop(`'${callable.k}' object is not callable`);
+    if (args.k === 'global') this.assume();
+    else if (args.k !== 'tuple' && args.k !== 'object') stop('argument list must be a tuple');
+  }
+
+  /** instantiate(cls, args) for OBJ and INST: cls(*args) (or cls.__new__(cls)). */
+  private instantiate(cls: Value, _args: number): void {
+    if (!isOpaque(cls)) stop(`'${cls.k}' object is not callable`);
+  }
+
+  private newObj(withKwargs: boolean): void {
+    const kwargs = withKwargs ? this.pop() : undefined;
+    const args = this.pop();
+    const cls = this.pop();
+    if (cls.k === 'object') this.assume();
+    else if (cls.k !== 'global') stop('NEWOBJ class argument must be a type');
+    if (args.k === 'global') this.assume();
+    else if (args.k !== 'tuple' && args.k !== 'object') stop('NEWOBJ args argument must be a tuple');
+    if (kwargs && isOpaque(kwargs)) this.assume();
+    else if (kwargs && kwargs.k !== 'dict') stop('NEWOBJ_EX kwargs argument must be a dict');
+    this.push(OBJECT);
+  }
+
+  private reach(module: string, name: string): void {
+    const stream = this.stream as StreamVerdict;
+    stream.imports.push({ module, name, at: this.opAt });
+    if (this.options.allowed && !this.options.allowed(module, name)) {
+      throw new Halt('stopped', `find_class(${JSON.stringify(module)}, ${JSON.stringify(name)}) is refused`);
+    }
+  }
+
+  private finishStream(): void {
+    const stream = this.stream as StreamVerdict;
+    stream.outcome = 'ok';
+    stream.end = this.opAt + 1;
+    this.streams.push(stream);
+    this.stream = undefined;
+    if (this.streams.length >= this.options.maxStreams) this.done = true;
   }
 }
 
-function decode(bytes: Uint8Array): string {
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    throw new Failure('a string that is not UTF-8');
+type LineKind = 'number' | 'quoted' | 'text' | 'ascii';
+
+/** Whether a line that starts so could still be a valid argument (for lines too long to read whole). */
+function couldStart(kind: LineKind, start: string): boolean {
+  switch (kind) {
+    case 'number':
+      return /^[\s+\-0-9._a-zA-Z\0]/.test(start);
+    case 'quoted':
+      return start[0] === "'" || start[0] === '"';
+    case 'ascii':
+      return isAscii(start);
+    case 'text':
+      return true;
+    default: {
+      const never: never = kind;
+      return never;
+    }
   }
 }
 
-function toAscii(bytes: Uint8Array): Item {
-  return bytes.every((byte) => byte < 0x80) ? Buffer.from(bytes).toString('latin1') : NOT_STR;
+function isAscii(text: string): boolean {
+  return !/[^\x00-\x7f]/.test(text);
 }
 
-function toIndex(text: string): number {
-  const value = Number(text.trim());
-  if (!Number.isSafeInteger(value) || value < 0) throw new Failure(`a memo index ${JSON.stringify(text.slice(0, 20))}`);
-  return value;
+function isText(bytes: Buffer, decode: 'utf-8' | 'ascii', cut: boolean): boolean {
+  if (decode === 'ascii') return bytes.every((byte) => byte < 0x80);
+  const check = new Utf8Check(false);
+  check.update(bytes);
+  return cut ? check.valid : check.end();
 }
 
-/** STRING's repr-quoted and UNICODE's raw-unicode-escape lines: the value when it has no escapes. */
-function toLineString(op: number, text: string): Item {
-  if (text.includes('\\')) return LONG_STR;
-  if (op === 0x56) return text;
-  const quoted = /^(['"])(.*)\1$/s.exec(text);
-  if (!quoted) throw new Failure('STRING without quotes');
-  return quoted[2] ?? '';
+class AsciiCheck {
+  private ok = true;
+  update(b: Uint8Array): void {
+    if (this.ok) this.ok = b.every((byte) => byte < 0x80);
+  }
+  end(): boolean {
+    return this.ok;
+  }
+}
+
+/** What one `Unpickler(file, encoding=…).load()` of these bytes does, as aisc models it. */
+export interface LoadVerdict {
+  /** Every find_class call reached, in order, up to and including the first refused one. */
+  imports: [module: string, name: string][];
+  outcome: 'unsafe' | 'ok' | 'stopped' | 'undecidable';
+  reason: string;
+  assumed: boolean;
+}
+
+export interface LoadOptions {
+  encoding: Exclude<PickleEncoding, 'any'>;
+  persistentLoad: boolean;
+  allowed: (module: string, name: string) => boolean;
+}
+
+export function modelLoad(bytes: Uint8Array, options: LoadOptions): LoadVerdict {
+  const machine = new PickleMachine({ ...options, maxStreams: 1 });
+  machine.feed(bytes);
+  const stream = machine.end()[0];
+  if (!stream) return { imports: [], outcome: 'stopped', reason: 'ran out of input', assumed: false };
+  const imports = stream.imports.map(({ module, name }): [string, string] => [module, name]);
+  const refused = imports.some(([module, name]) => !options.allowed(module, name));
+  return { imports, outcome: refused ? 'unsafe' : stream.outcome, reason: stream.reason, assumed: stream.assumed };
+}
+
+/** What the gate reads of a pickle: every import each stream reaches, and what cannot be known. */
+export interface PickleScan {
+  /** The first stream was written as a pickle (PROTO first) or reached its STOP. */
+  header: boolean;
+  complete: boolean;
+  /** Every import reached (`module.name`), first seen first, each once. */
+  imports: string[];
+  /** Why aisc cannot know what the unpickler does past a point: PICKLE_UNDECIDABLE. */
+  undecidable: string[];
+  streams: number;
+}
+
+/**
+ * The gate's walk: the unpickler model with every encoding at once and a persistent_load (what
+ * torch.load has), over up to `maxStreams` streams one after another, naming every import.
+ */
+export class PickleScanner {
+  private readonly machine: PickleMachine;
+
+  constructor(maxStreams = 5) {
+    this.machine = new PickleMachine({ encoding: 'any', persistentLoad: true, maxStreams });
+  }
+
+  get finished(): boolean {
+    return this.machine.finished;
+  }
+
+  feed(chunk: Uint8Array): void {
+    this.machine.feed(chunk);
+  }
+
+  end(): PickleScan {
+    const streams = this.machine.end();
+    const imports = new Set<string>();
+    const undecidableReasons: string[] = [];
+    for (const stream of streams) {
+      for (const { module, name } of stream.imports) imports.add(toImportName(module, name));
+      if (stream.outcome === 'undecidable') undecidableReasons.push(`${stream.reason.replace(/^\w+: /, '')} (at byte ${stream.end})`);
+    }
+    const first = streams[0];
+    return {
+      header: first?.header ?? false,
+      complete: first?.outcome === 'ok',
+      imports: [...imports],
+      undecidable: undecidableReasons,
+      streams: streams.filter((s) => s.outcome === 'ok').length,
+    };
+  }
 }

@@ -86,7 +86,7 @@ export class TarWalker {
     this.remaining = size;
     this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (type === 0x78) this.pax = [];
-    else if (FILE_TYPES.has(type)) this.sink = this.open(size);
+    else if (FILE_TYPES.has(type)) this.sink = this.open(size, this.name);
     if (size === 0) this.finishMember();
   }
 

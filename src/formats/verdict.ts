@@ -2,7 +2,7 @@ import { getWeightFormat } from './classify.js';
 import { PICKLE_FORMATS, type ContentFormat, type Inspection } from './inspection.js';
 import { SAFE_PICKLE_IMPORTS } from './pickle-allowlist.js';
 
-export type ContentFindingCode = 'PICKLE_UNSAFE' | 'CONTENT_UNSCANNABLE' | 'FORMAT_INVALID' | 'FORMAT_MISMATCH';
+export type ContentFindingCode = 'PICKLE_UNSAFE' | 'PICKLE_UNDECIDABLE' | 'CONTENT_UNSCANNABLE' | 'FORMAT_INVALID' | 'FORMAT_MISMATCH';
 
 export interface ContentFinding {
   code: ContentFindingCode;
@@ -26,35 +26,38 @@ const CODE_FREE = new Map<string, string>([
 ]);
 
 /**
- * Judges one inspected file: pickles whose imports are not all allowed (or that the walk could not
- * follow) are unsafe; containers that could not be opened are unscannable; a malformed weight
- * header is invalid; a file whose name promises code-free content but that holds a pickle is a
- * mismatch. Pure: the allowlist beyond aisc's own comes from the policy.
+ * Judges one inspected file as its loader would treat it. Where the loader unpickles the bytes,
+ * every import the unpickler reaches outside the allowlist is unsafe, and what aisc cannot follow
+ * is undecidable; elsewhere only a pickle evident from its bytes counts, and under a name that
+ * promises code-free content it is a mismatch. A data-only pickle is no finding under any name.
+ * Containers that could not be opened are unscannable; a malformed weight header is invalid.
+ * Pure: the allowlist beyond aisc's own comes from the policy.
  */
 export function judgeContent(path: string, inspection: Inspection, allowed: ReadonlySet<string> = new Set()): ContentFinding[] {
   const findings: ContentFinding[] = [];
-  for (const pickle of inspection.pickles ?? []) {
-    const where = pickle.member === undefined ? '' : ` (in ${pickle.member})`;
-    const denied = pickle.imports.filter((name) => !SAFE_PICKLE_IMPORTS.has(name) && !allowed.has(name));
-    if (denied.length > 0) findings.push({ code: 'PICKLE_UNSAFE', message: `a pickle${where} imports ${denied.join(', ')}, which can run code when it is loaded`, imports: denied });
-    for (const problem of pickle.problems) findings.push({ code: 'PICKLE_UNSAFE', message: `a pickle${where}: ${problem}` });
-  }
-  for (const reason of inspection.opaque ?? []) findings.push({ code: 'CONTENT_UNSCANNABLE', message: `cannot be inspected where a pickle may hide: ${reason}` });
-  if (inspection.invalid !== undefined) findings.push({ code: 'FORMAT_INVALID', message: inspection.invalid });
   const named = getExtension(path);
   const promised = named === undefined ? undefined : CODE_FREE.get(named);
-  if (promised !== undefined && hasPickle(inspection)) {
-    const content = inspection.format === 'pickle' ? 'a pickle' : `${describeFormat(inspection.format)} holding a pickle`;
-    findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named ?? ''} (${promised}) but its content is ${content}` });
-  } else if ((named === 'safetensors' || named === 'gguf') && inspection.format !== named && inspection.invalid === undefined) {
-    findings.push({ code: 'FORMAT_INVALID', message: `named .${named} but its content is ${describeFormat(inspection.format)}` });
+  let disguised: string[] | undefined;
+  for (const pickle of inspection.pickles ?? []) {
+    if (!pickle.loaded && !pickle.evident) continue;
+    const where = pickle.member === undefined ? '' : ` (in ${pickle.member})`;
+    if (pickle.member === undefined && !pickle.loaded && promised !== undefined && pickle.imports.length > 0) disguised = pickle.imports;
+    const denied = pickle.imports.filter((name) => !SAFE_PICKLE_IMPORTS.has(name) && !allowed.has(name));
+    if (denied.length > 0) findings.push({ code: 'PICKLE_UNSAFE', message: `a pickle${where} imports ${denied.join(', ')}, which can run code when it is loaded`, imports: denied });
+    for (const reason of pickle.undecidable) findings.push({ code: 'PICKLE_UNDECIDABLE', message: `a pickle${where}: ${reason}; aisc cannot tell what loading it imports` });
+  }
+  if (disguised) findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named ?? ''} (${promised ?? ''}) but its content is a pickle that imports ${disguised.join(', ')}` });
+  for (const reason of inspection.opaque ?? []) findings.push({ code: 'CONTENT_UNSCANNABLE', message: `cannot be inspected where a pickle may hide: ${reason}` });
+  if (inspection.invalid !== undefined) findings.push({ code: 'FORMAT_INVALID', message: inspection.invalid });
+  if ((named === 'safetensors' || named === 'gguf') && inspection.format !== named && inspection.invalid === undefined) {
+    findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named} but its content is ${describeFormat(inspection.format)}: its loader refuses it` });
   }
   return findings;
 }
 
-/** Whether loading it may unpickle something: a pickle anywhere in it, or a pickle-based format. */
+/** Whether loading it may unpickle something: a pickle-based format, or a pickle its loader reads or that its bytes show. */
 export function hasPickle(inspection: Inspection): boolean {
-  return PICKLE_FORMATS.has(inspection.format) || (inspection.pickles?.length ?? 0) > 0;
+  return PICKLE_FORMATS.has(inspection.format) || (inspection.pickles ?? []).some((p) => p.loaded || p.evident);
 }
 
 /** The formats a file counts as for `denyFormats`: its own, and `pickle` when it holds one. */

@@ -7,7 +7,7 @@ export interface ByteSink {
   feed(chunk: Buffer): void;
   end(): Inspection;
 }
-export type SinkFactory = (size: number | undefined) => ByteSink;
+export type SinkFactory = (size: number | undefined, name: string) => ByteSink;
 
 export interface ZipMember {
   /** The central directory's name (what PyTorch and numpy open); the local header's when none. */
@@ -187,7 +187,7 @@ export class ZipWalker {
       if (method !== 0 && method !== 8) return this.stop(`member ${localName} is compressed with method ${method}, which aisc does not open`);
       const bit3 = (flags & 8) !== 0;
       const sizeKnown = !bit3 || csize !== 0;
-      const member: Member = { offset, localName, method, bit3, zip64: zip64 !== undefined, csize: sizeKnown ? csize : -1, sink: this.open(method === 0 && sizeKnown ? csize : usize || undefined), inflated: 0, fed: 0 };
+      const member: Member = { offset, localName, method, bit3, zip64: zip64 !== undefined, csize: sizeKnown ? csize : -1, sink: this.open(method === 0 && sizeKnown ? csize : usize || undefined, localName), inflated: 0, fed: 0 };
       if (method === 8) {
         member.inflater = new (fflate().Inflate)((data) => {
           member.inflated += data.length;

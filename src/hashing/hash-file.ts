@@ -44,7 +44,7 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
       return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
     }
     // What is judged is what was hashed: the inspector sees exactly the chunks the hash does.
-    const inspector = job.inspect && !job.range ? new ContentInspector(size) : undefined;
+    const inspector = job.inspect && !job.range ? new ContentInspector(size, job.path) : undefined;
     const sink: ChunkSink = inspector
       ? (chunk) => {
           hash.update(chunk);

@@ -47,7 +47,7 @@ async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile,
   if (!resolved.open) throw new AiscError('INTERNAL', `${spec}: ${file.path} has no digest and cannot be read`);
   const body = await resolved.open(file);
   const hasher = new ContentHasher(file.size, file.gitOid !== undefined);
-  const inspector = new ContentInspector(file.size);
+  const inspector = new ContentInspector(file.size, file.path);
   for await (const chunk of body) {
     if (!hasher.update(chunk)) throw mismatch(spec, file, `more than the ${file.size} bytes listed`);
     inspector.feed(chunk);

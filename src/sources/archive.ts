@@ -61,7 +61,7 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
       entry.resume();
     } else if (FILE_TYPES.has(entry.type)) {
       const hash = createHash('sha256');
-      const inspector = new ContentInspector(entry.size);
+      const inspector = new ContentInspector(entry.size, path);
       let length = 0;
       entry.on('data', (chunk: Buffer) => {
         hash.update(chunk);

@@ -207,7 +207,7 @@ function urlSource(url: URL, spec: string, context: SourceContext, network: Netw
           if (listed) return listed;
           // Hashed and inspected while it downloads, kept only with --path (written atomically, then
           // inspected from the file kept), never held whole.
-          const fetched = await fetchUrl(url, spec, context.keepAt, network, inspectStream);
+          const fetched = await fetchUrl(url, spec, context.keepAt, network, (body) => inspectStream(body, name));
           if (fetched.etag) source.etag = fetched.etag;
           listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(fetched.result ? { inspection: fetched.result } : {}) }];
           return listed;
@@ -265,8 +265,8 @@ async function hashTee<T>(body: AsyncIterable<Buffer>, consume: (body: AsyncIter
 }
 
 /** What a stream is, from its bytes: it is read to its end (from the network, the download being hashed). */
-async function inspectStream(body: AsyncIterable<Buffer>): Promise<Inspection> {
-  const inspector = new ContentInspector(undefined);
+async function inspectStream(body: AsyncIterable<Buffer>, name: string): Promise<Inspection> {
+  const inspector = new ContentInspector(undefined, name);
   for await (const chunk of body) inspector.feed(chunk);
   return inspector.end();
 }

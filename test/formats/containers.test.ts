@@ -5,9 +5,9 @@ import { ContentInspector, judgeContent, type Inspection } from '../../src/forma
 import { evilPickle, op, pickle, stateDictPickle } from '../helpers/pickles.js';
 import { localHeader, writeZip } from '../helpers/zips.js';
 
-function inspect(bytes: Buffer, pieces = [5, 4096, 1 << 20]): Inspection {
+function inspect(bytes: Buffer, name = 'pytorch_model.bin', pieces = [5, 4096, 1 << 20]): Inspection {
   const results = pieces.map((size) => {
-    const inspector = new ContentInspector(bytes.length);
+    const inspector = new ContentInspector(bytes.length, name);
     // Copies: the hash worker reuses its buffer, so nothing may be kept by reference.
     for (let i = 0; i < bytes.length; i += size) inspector.feed(Buffer.from(bytes.subarray(i, i + size)));
     return inspector.end();
@@ -15,7 +15,7 @@ function inspect(bytes: Buffer, pieces = [5, 4096, 1 << 20]): Inspection {
   for (const result of results) expect(result).toEqual(results[0]);
   return results[0] as Inspection;
 }
-const codes = (bytes: Buffer, name = 'pytorch_model.bin') => [...new Set(judgeContent(name, inspect(bytes)).map((f) => f.code))];
+const codes = (bytes: Buffer, name = 'pytorch_model.bin') => [...new Set(judgeContent(name, inspect(bytes, name)).map((f) => f.code))];
 const storage = Buffer.alloc(4096, 0x3f);
 
 describe('PyTorch zip checkpoints, read as leniently as PyTorch reads them', () => {
@@ -35,14 +35,29 @@ describe('PyTorch zip checkpoints, read as leniently as PyTorch reads them', () 
 
   it.each([
     ['a malicious data.pkl', [{ name: 'archive/data.pkl', data: evilPickle() }]],
-    ['a pickle under a non-standard member name', [...benign(), { name: 'archive/extra/notes.txt', data: evilPickle() }]],
     ['a bad CRC (not checked by miniz)', [{ name: 'archive/data.pkl', data: evilPickle(), badCrc: true }]],
     ['a local header whose name differs from the central directory', [{ name: 'archive/data.pkl', localName: 'archive/readme.txt', data: evilPickle() }]],
     ['a data-descriptor member', [{ name: 'archive/data.pkl', data: evilPickle(), descriptor: true }]],
-    ['a zip inside the zip', [{ name: 'archive/inner.zip', data: writeZip([{ name: 'data.pkl', data: evilPickle() }]) }]],
   ])('finds the pickle behind %s', (_name, entries) => {
     const zip = writeZip(entries);
     expect(codes(zip)).toContain('PICKLE_UNSAFE');
+  });
+
+  it('judges only what torch.load unpickles: data.pkl and constants.pkl, never storages or other members', () => {
+    const extra = writeZip([...benign(), { name: 'archive/extra/notes.pkl', data: evilPickle() }, { name: 'archive/inner.zip', data: writeZip([{ name: 'data.pkl', data: evilPickle() }]) }]);
+    expect(codes(extra)).toEqual([]);
+    expect(codes(writeZip([...benign(), { name: 'archive/constants.pkl', data: evilPickle() }]))).toEqual(['PICKLE_UNSAFE']);
+    // A storage whose bytes would stop CPython's unpickler at once (bf16 1.0 is 0x80 0x3f) or run on as opcodes.
+    for (const data of [Buffer.from([0x80, 0x3f, 0x80, 0x3f]), Buffer.from('cposix\nsystem\n.', 'latin1')]) {
+      expect(codes(writeZip([...benign(), { name: 'archive/data/1', data }]))).toEqual([]);
+    }
+  });
+
+  it('in a zip of no known loader, each member goes by its own name; a zip inside too', () => {
+    const zip = writeZip([{ name: 'a/model.pkl', data: evilPickle() }, { name: 'b/notes.txt', data: Buffer.from('certifi\nnumpy\n') }]);
+    expect(judgeContent('bundle.zip', inspect(zip, 'bundle.zip')).map((f) => f.message)).toEqual([expect.stringContaining('(in a/model.pkl) imports posix.system')]);
+    const nested = writeZip([{ name: 'inner.zip', data: writeZip([{ name: 'data.pkl', data: evilPickle() }]) }]);
+    expect(codes(nested, 'bundle.zip')).toEqual(['PICKLE_UNSAFE']);
   });
 
   it('reports a renamed local header under the central name PyTorch opens', () => {
@@ -100,7 +115,7 @@ describe('other places a pickle hides', () => {
     expect(codes(npy("'<f4'", Buffer.alloc(8)), 'x.npy')).toEqual([]);
     expect(inspect(npy("'<f4'", Buffer.alloc(8))).facts).toEqual({ tensors: 1, parameters: 2, dtypes: ['f4'] });
     const npz = Buffer.from(zipSync({ 'a.npy': npy("'<f4'", Buffer.alloc(8)), 'b.npy': npy("[('x', '|O')]", evilPickle()) }));
-    expect(inspect(npz).format).toBe('numpy');
+    expect(inspect(npz, 'x.npz').format).toBe('numpy');
     expect(codes(npz, 'x.npz')).toEqual(['PICKLE_UNSAFE']);
   });
 
