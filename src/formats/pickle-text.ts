@@ -79,7 +79,7 @@ export function parsePyLong(text: string, base0: 0 | 10): number | undefined {
   return sign * value || 0;
 }
 
-/** glibc strtol(s, &end, 0): the value and where it stopped, or undefined when it read no digits or overflowed. */
+/** glibc strtol(s, &end, 0): the value and where it stopped (0 when it read no digits), or undefined when it overflowed. */
 function strtol(s: string): { value: number; end: number } | undefined {
   let i = 0;
   while (i < s.length && SPACE.test(s[i] as string)) i++;
@@ -101,13 +101,14 @@ function strtol(s: string): { value: number; end: number } | undefined {
     value = value * BigInt(base) + BigInt(digitValue(s[i] as string));
     i++;
   }
-  if (i === start) return undefined;
+  // No digits: strtol leaves its end pointer at the start, which load_int accepts when that is the C string's end.
+  if (i === start) return { value: 0, end: 0 };
   const signed = BigInt(sign) * value;
   if (signed > 0x7fffffffffffffffn || signed < -0x8000000000000000n) return undefined;
   return { value: Number(signed), end: i };
 }
 
-/** INT's line: strtol first, PyLong_FromString(s, NULL, 0) when strtol does not end at the line's end. */
+/** INT's line: strtol first (its end must be the C string's end), else PyLong_FromString(s, NULL, 0). */
 export function parseIntLine(line: string): number | undefined {
   const c = toCString(line);
   const fast = strtol(c);

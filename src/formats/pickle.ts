@@ -92,6 +92,10 @@ export class PickleMachine {
   private memo = new Map<number, Value>();
   /** FRAMEs whose bytes have not all arrived: [offset, bytes needed], the needs rising. */
   private frames: [number, number][] = [];
+  /** Where the bytes of the FRAME being read end: an opcode that reads across it is undecidable. */
+  private window: number | undefined;
+  /** The opcode checked its own reads against the window (a bytes payload may cross it). */
+  private crossChecked = false;
   private opAt = 0;
 
   constructor(private readonly options: ModelOptions) {}
@@ -146,9 +150,12 @@ export class PickleMachine {
     while (p < b.length && !this.done && !this.payload) {
       if (!this.stream) this.begin(b[p] === 0x80);
       this.opAt = this.consumed + p;
+      if (this.window !== undefined && this.opAt >= this.window) this.window = undefined;
       let next: number;
       try {
+        this.crossChecked = false;
         next = this.step(b, p);
+        if (next !== NEED_MORE && !this.crossChecked) this.checkWindow(this.consumed + next);
       } catch (error) {
         if (!(error instanceof Halt)) throw error;
         this.halt(error);
@@ -188,6 +195,16 @@ export class PickleMachine {
     }
   }
 
+  /**
+   * CPython reads a FRAME into its buffer; with a file (torch.load's BytesIO) a read that does not
+   * fit the rest of the buffer drops it and reads on after the frame, with a memory buffer or a
+   * peeking file it does not. Pickles CPython writes never read across a frame; one that does
+   * reads what its file object decides, so aisc cannot know.
+   */
+  private checkWindow(end: number): void {
+    if (this.window !== undefined && end > this.window) undecidable(`limit: an opcode at byte ${this.opAt} reads across the end of its FRAME at byte ${this.window}; what it reads depends on the loader's file object`);
+  }
+
   /** One opcode at `p`: the offset after it, or NEED_MORE. */
   private step(b: Buffer, p: number): number {
     const op = b[p] as number;
@@ -221,6 +238,8 @@ export class PickleMachine {
           const length = b.readBigUInt64LE(at);
           if (length > 0x7fffffffffffffffn) stop('FRAME length exceeds the maximum');
           const need = this.consumed + at + 8 + Number(length);
+          this.checkWindow(need);
+          this.window ??= need;
           const last = this.frames[this.frames.length - 1];
           if (!last || need > last[1]) this.frames.push([this.opAt, need]);
         });
@@ -370,6 +389,7 @@ export class PickleMachine {
 
   private fixed(b: Buffer, at: number, n: number, then: (at: number) => unknown): number {
     if (at + n > b.length) return NEED_MORE;
+    this.checkWindow(this.consumed + at + n);
     then(at);
     return at + n;
   }
@@ -390,6 +410,10 @@ export class PickleMachine {
     }
     if (n < 0) return stop('LONG pickle has negative byte count');
     const start = at + width;
+    // The length is read from the buffer; a bytes payload is read into place across a FRAME's end (_Unpickler_ReadInto).
+    this.checkWindow(this.consumed + start);
+    if (kind !== 'bytes' && kind !== 'bytearray') this.checkWindow(this.consumed + start + n);
+    this.crossChecked = true;
     const keep = kind === 'str2' || kind === 'unicode' || (kind === 'long' && n <= 6);
     if (start + n <= b.length) {
       this.payloadDone(kind, b.subarray(start, start + n), n);
@@ -491,6 +515,7 @@ export class PickleMachine {
       if (!couldStart(kind, b.toString('latin1', at, at + 64))) return stop('an argument no line can make valid');
       return undecidable(`limit: a text argument longer than ${PICKLE_LIMITS.line} bytes`);
     }
+    this.checkWindow(this.consumed + newline + 1);
     if (newline === at && !emptyAllowed) return stop('pickle data was truncated'); // bad_readline: an empty line
     then(b.toString('latin1', at, newline), newline === at);
     return newline + 1;
@@ -510,6 +535,7 @@ export class PickleMachine {
         undo?.();
         return NEED_MORE;
       }
+      this.checkWindow(this.consumed + newline + 1);
       if (newline === p) return stop('pickle data was truncated');
       const raw = b.subarray(p, newline);
       if (!isText(raw, decode, false)) return stop(`an import name that is not ${decode === 'ascii' ? 'ASCII' : 'UTF-8'}`);
@@ -590,10 +616,10 @@ export class PickleMachine {
     return next;
   }
 
-  /** do_append: the list below the mark (at x-1, whatever the fences) extends by the items from x up. */
+  /** do_append: the list at x-1 (above the fence) extends by the items from x up. */
   private append(x: number): void {
     const length = this.stack.length;
-    if (x > length || x <= 0) stop('unpickling stack underflow');
+    if (x > length || x <= this.fence()) stop('unpickling stack underflow');
     if (length === x) return;
     const target = this.stack[x - 1] as Value;
     const items = this.stack.slice(x);
@@ -606,10 +632,10 @@ export class PickleMachine {
     this.stack.length = x;
   }
 
-  /** do_setitems: the object below (at x-1, whatever the fences) gets the pairs from x up set on it. */
+  /** do_setitems: the object at x-1 (above the fence) gets the pairs from x up set on it. */
   private setItems(x: number): void {
     const length = this.stack.length;
-    if (x > length || x <= 0) stop('unpickling stack underflow');
+    if (x > length || x <= this.fence()) stop('unpickling stack underflow');
     if (length === x) return;
     if ((length - x) % 2 !== 0) stop('odd number of items for SETITEMS');
     const target = this.stack[x - 1] as Value;
@@ -641,7 +667,7 @@ export class PickleMachine {
 
   private addItems(mark: number): void {
     const length = this.stack.length;
-    if (mark > length || mark <= 0) stop('unpickling stack underflow');
+    if (mark > length || mark <= this.fence()) stop('unpickling stack underflow');
     if (length === mark) return;
     const target = this.stack[mark - 1] as Value;
     if (target.k === 'set') {
