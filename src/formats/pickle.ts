@@ -722,7 +722,8 @@ export class PickleMachine {
     else if (cls.k !== 'global') stop('NEWOBJ class argument must be a type');
     if (args.k === 'global') this.assume();
     else if (args.k !== 'tuple' && args.k !== 'object') stop('NEWOBJ args argument must be a tuple');
-    if (kwargs && isOpaque(kwargs)) this.assume();
+    // A class's __new__ decides what it does with keyword names that are not str: only known at load time.
+    if (kwargs && (isOpaque(kwargs) || (kwargs.k === 'dict' && !kwargs.empty))) this.assume();
     else if (kwargs && kwargs.k !== 'dict') stop('NEWOBJ_EX kwargs argument must be a dict');
     this.push(OBJECT);
   }
