@@ -6,16 +6,19 @@ import { DEFAULT_LOCKFILE, parseJobs } from './options.js';
 export function registerFetch(program: Command, context: CliContext): void {
   program
     .command('fetch')
-    .description('download exactly what the lockfile pins, verified while it streams: hf:// into the Hugging Face cache, https:// to its kept path')
+    .description('download exactly what the lockfile pins, verified and inspected while it streams (a file lock would refuse never lands): hf:// into the Hugging Face cache, https:// to its kept path')
     .argument('[name...]', 'artifacts to fetch (default: every one locked from the Hub or a URL)')
     .option('--lockfile <file>', 'lockfile to read', DEFAULT_LOCKFILE)
+    .option('--policy <file>', 'policy whose pickle allowlist and denyFormats the content gate applies (default: aisc.policy.yaml when present)')
     .option('--jobs <n>', 'downloads at once (default 8)', parseJobs)
-    .action(async (names: string[], flags: { lockfile: string; jobs?: number }) => {
+    .action(async (names: string[], flags: { lockfile: string; policy?: string; jobs?: number }) => {
       const { fetchArtifacts } = await import('../fetch/fetch-artifacts.js');
       let progress: ProgressLine | undefined;
       try {
         const fetched = await fetchArtifacts(names, {
           lockfile: flags.lockfile,
+          policy: flags.policy,
+          policyRequired: flags.policy !== undefined,
           jobs: flags.jobs,
           env: context.env,
           onWait: (message) => log(context, message),

@@ -5,7 +5,7 @@ import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import { describeSource } from '../lockfile/source.js';
-import type { FileArtifactKind } from '../lockfile/types.js';
+import type { FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import { formatBytes, type ProgressLine } from '../report/index.js';
 import { log, showProgress, type CliContext } from './context.js';
 import { collect, DEFAULT_LOCKFILE, parseJobs, parseKind } from './options.js';
@@ -75,11 +75,24 @@ export function registerLock(program: Command, context: CliContext): void {
         const from = artifact.source.type === 'local' ? '' : ` from ${describeSource(artifact.source)}`;
         context.stdout.write(`locked ${name} (${artifact.kind})${from}: ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
         if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
+        const unread = describeUninspected(artifact.files);
+        if (unread) log(context, `${name}: ${unread}`);
       }
     } finally {
       progress?.stop();
     }
   });
+}
+
+/** Files whose content lock did not inspect (Hub LFS files), the first few by name; undefined when none. */
+function describeUninspected(files: readonly FileEntry[]): string | undefined {
+  const unread = files.filter((file) => file.inspected === false);
+  if (unread.length === 0) return undefined;
+  const shown = unread.slice(0, 5).map((file) => (file.format === 'safetensors' ? `${file.path} (header only)` : file.path));
+  const more = unread.length > shown.length ? `, and ${unread.length - shown.length} more` : '';
+  const count = unread.length === 1 ? "1 file's content was" : `${unread.length} files' content was`;
+  const them = unread.length === 1 ? 'it' : 'them';
+  return `${count} not inspected (Hub LFS, hashed from the Hub's listing without download; marked "inspected": false): ${shown.join(', ')}${more}; aisc fetch inspects ${them} as ${them === 'it' ? 'it lands' : 'they land'}, aisc verify as it hashes ${them}`;
 }
 
 /** Each package-lock.json in turn; false when one had findings (printed, exit 1, nothing written for it). */

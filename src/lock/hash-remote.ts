@@ -17,8 +17,9 @@ export interface RemoteHashed {
  * The digests a remote listing does not know: each such file is downloaded and hashed as it
  * streams (never kept), its length and the origin's git blob SHA-1 checked; a file whose bytes
  * differ from the listing is CONTENT_MISMATCH (exit 1). Files whose SHA-256 the origin lists
- * (Hub LFS) are not downloaded, so not inspected: of a safetensors one only the header is read, with
- * Range requests (verify inspects every byte of the fetched copy).
+ * (Hub LFS) are not downloaded, so not inspected, and are recorded `inspected: false`: of a
+ * safetensors one only the header is read, with Range requests (fetch inspects every byte as it
+ * lands, verify as it hashes the fetched copy).
  */
 export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, listed: readonly ListedFile[], onBytes: (n: number) => void): Promise<RemoteHashed> {
   const files = new Array<FileEntry>(listed.length);
@@ -29,9 +30,14 @@ export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, li
       const index = next++;
       const file = listed[index] as ListedFile;
       if (file.sha256 !== undefined) {
-        files[index] = { path: file.path, size: file.size, sha256: file.sha256 };
-        if (file.inspection) inspections.set(index, file.inspection);
-        else if (file.path.toLowerCase().endsWith('.safetensors') && resolved.readRange) inspections.set(index, toHeaderInspection(await readHeader(resolved, file), file.size));
+        if (file.inspection) {
+          files[index] = { path: file.path, size: file.size, sha256: file.sha256 };
+          inspections.set(index, file.inspection);
+          continue;
+        }
+        // Recorded, so that lock's output, the lockfile and a reviewer say whose content was not judged here.
+        files[index] = { path: file.path, size: file.size, sha256: file.sha256, inspected: false };
+        if (file.path.toLowerCase().endsWith('.safetensors') && resolved.readRange) inspections.set(index, toHeaderInspection(await readHeader(resolved, file), file.size));
         continue;
       }
       const hashed = await hashOne(spec, resolved, file, onBytes);

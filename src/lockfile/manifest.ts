@@ -14,6 +14,8 @@ export const MANIFEST_FOLDER = '.aisc/manifests';
 const HEADER = '# aisc manifest v1: sha256 size path, one file a line, in code-point order of path\n';
 /** v2 adds each file's format as told from its bytes (`-` when its bytes were not read). */
 const HEADER_V2 = '# aisc manifest v2: sha256 size format path, one file a line, in code-point order of path\n';
+/** v3 adds whether lock inspected all of each file's bytes (`no` for a Hub LFS file); written only when some file was not. */
+const HEADER_V3 = '# aisc manifest v3: sha256 size format inspected path, one file a line, in code-point order of path\n';
 /** Written in slices of about this many bytes: a million files never become one string. */
 const WRITE_SLICE_BYTES = 1024 * 1024;
 
@@ -41,10 +43,12 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
   try {
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
-      const v2 = files.some((file) => file.format !== undefined);
-      let slice = v2 ? HEADER_V2 : HEADER;
+      const v3 = files.some((file) => file.inspected === false);
+      const v2 = !v3 && files.some((file) => file.format !== undefined);
+      let slice = v3 ? HEADER_V3 : v2 ? HEADER_V2 : HEADER;
       for (const file of files) {
-        slice += v2 ? `${file.sha256} ${file.size} ${file.format ?? '-'} ${file.path}\n` : `${file.sha256} ${file.size} ${file.path}\n`;
+        if (v3) slice += `${file.sha256} ${file.size} ${file.format ?? '-'} ${file.inspected === false ? 'no' : 'yes'} ${file.path}\n`;
+        else slice += v2 ? `${file.sha256} ${file.size} ${file.format ?? '-'} ${file.path}\n` : `${file.sha256} ${file.size} ${file.path}\n`;
         if (slice.length >= WRITE_SLICE_BYTES) {
           bytes += await writeSlice(handle, hash, slice);
           slice = '';
@@ -112,9 +116,10 @@ const SPACE = 0x20;
  * stays alive behind a million sliced substrings.
  */
 function parseManifest(data: Buffer, count: number, where: string): FileEntry[] {
-  const v2 = data.subarray(0, HEADER_V2.length).equals(Buffer.from(HEADER_V2, 'utf8'));
-  const header = Buffer.from(v2 ? HEADER_V2 : HEADER, 'utf8');
-  if (!data.subarray(0, header.length).equals(header)) throw new AiscError('LOCKFILE_INVALID', `${where}: expected an aisc manifest v1 or v2 header`);
+  const v3 = data.subarray(0, HEADER_V3.length).equals(Buffer.from(HEADER_V3, 'utf8'));
+  const v2 = v3 || data.subarray(0, HEADER_V2.length).equals(Buffer.from(HEADER_V2, 'utf8'));
+  const header = Buffer.from(v3 ? HEADER_V3 : v2 ? HEADER_V2 : HEADER, 'utf8');
+  if (!data.subarray(0, header.length).equals(header)) throw new AiscError('LOCKFILE_INVALID', `${where}: expected an aisc manifest v1, v2 or v3 header`);
   const files: FileEntry[] = [];
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let at = header.length;
@@ -127,16 +132,19 @@ function parseManifest(data: Buffer, count: number, where: string): FileEntry[] 
     const first = data.indexOf(SPACE, at);
     const second = first < 0 || first > end ? -1 : data.indexOf(SPACE, first + 1);
     const third = !v2 || second < 0 || second > end ? second : data.indexOf(SPACE, second + 1);
-    if (second < 0 || second > end || third < 0 || third > end) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} is not "sha256 size ${v2 ? 'format ' : ''}path"`);
+    const fourth = !v3 || third < 0 || third > end ? third : data.indexOf(SPACE, third + 1);
+    if (second < 0 || second > end || third < 0 || third > end || fourth < 0 || fourth > end) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} is not "sha256 size ${v2 ? 'format ' : ''}${v3 ? 'inspected ' : ''}path"`);
     const sha256 = data.toString('latin1', at, first);
     const size = data.toString('latin1', first + 1, second);
     const word = v2 ? data.toString('latin1', second + 1, third) : '-';
     // The shared constant, as the lockfile schema's enum: a million lines keep no copy of "json".
     const format = CONTENT_FORMATS.find((name) => name === word);
     if (word !== '-' && !format) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} has no known format`);
+    const inspected = v3 ? data.toString('latin1', third + 1, fourth) : 'yes';
+    if (inspected !== 'yes' && inspected !== 'no') throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: expected inspected yes or no, got ${JSON.stringify(inspected)}`);
     let path: string;
     try {
-      path = utf8.decode(data.subarray(third + 1, end));
+      path = utf8.decode(data.subarray(fourth + 1, end));
     } catch (error) {
       throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: the path is not UTF-8`, { cause: error });
     }
@@ -145,7 +153,9 @@ function parseManifest(data: Buffer, count: number, where: string): FileEntry[] 
     if (previous !== undefined && compareCodePoints(previous, path) >= 0) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: ${JSON.stringify(path)} is out of order or repeated`);
     const bytes = Number(size);
     if (!Number.isSafeInteger(bytes)) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: size ${size} is too large`);
-    files.push(format ? { path, size: bytes, sha256, format } : { path, size: bytes, sha256 });
+    const file: FileEntry = format ? { path, size: bytes, sha256, format } : { path, size: bytes, sha256 };
+    if (inspected === 'no') file.inspected = false;
+    files.push(file);
     previous = path;
     at = end + 1;
   }

@@ -65,6 +65,12 @@ export interface FileEntry {
   sha256: string;
   /** What the file is, told from its bytes when it was locked (absent when they were not read). */
   format?: ContentFormat;
+  /**
+   * `false` when lock did not read all of its bytes (a Hub LFS file, hashed from the Hub's listing;
+   * of a safetensors one only the header): the content gate first judges it at fetch and verify.
+   * Absent when every byte was inspected.
+   */
+  inspected?: false;
 }
 
 export interface FormatFacts {

@@ -31,6 +31,19 @@ export interface DownloadOptions {
   onBytes?: (n: number) => void;
   /** Attempts after the first when the body breaks off (each resumes where it stopped). */
   retries?: number;
+  /**
+   * Reads the bytes in the pass that hashes them (the content gate): a fresh check for each pass
+   * from the first byte; its `verify` runs once the digest is right and throws to refuse the file,
+   * which is then removed, never renamed into place.
+   */
+  check?: () => ContentCheck;
+}
+
+/** Sees every byte of a download once, in order, and may refuse it. */
+export interface ContentCheck {
+  feed(chunk: Buffer): void;
+  /** Throws (an AiscError naming the file and why) when the bytes must not land. */
+  verify(): void;
 }
 
 export interface Downloaded {
@@ -85,7 +98,8 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
   // Without an expectation there is nothing to check a resumed prefix against: start over.
   let from = expected ? await getPartialSize(options.partial, expected.size) : 0;
   const hasher = new ContentHasher(expected?.size ?? Number.MAX_SAFE_INTEGER, expected?.gitOid !== undefined);
-  if (from > 0) from = await hashPrefix(options.partial, hasher, from);
+  let check = options.check?.();
+  if (from > 0) from = await hashPrefix(options.partial, hasher, from, check);
   const response = await options.request(from);
   if (from > 0 && response.status === 206 && !getRangeStart(response.headers['content-range'], from)) {
     await response.body.dump();
@@ -100,6 +114,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
     handle = await open(options.partial, 'w');
     if (from > 0) {
       hasher.reset();
+      check = options.check?.();
       resumed = 0;
     }
   }
@@ -125,6 +140,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
           response.body.destroy();
           throw mismatch(options, `more than the ${expected?.size ?? 0} bytes locked`);
         }
+        check?.feed(chunk);
         pending.push(chunk);
         pendingBytes += chunk.length;
         options.onBytes?.(chunk.length);
@@ -148,6 +164,13 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
   const digest = hasher.digest();
   if (expected && digest.sha256 !== expected.sha256) throw mismatch(options, `SHA-256 ${digest.sha256}, locked ${expected.sha256}`);
   if (expected?.gitOid !== undefined && digest.gitOid !== expected.gitOid) throw mismatch(options, `git blob ${digest.gitOid ?? '?'}, listed ${expected.gitOid}`);
+  try {
+    check?.verify();
+  } catch (error) {
+    // Refused bytes are the locked ones, but nothing of them lands, not even for a resume.
+    await unlink(options.partial).catch(() => undefined);
+    throw error;
+  }
   await rename(options.partial, options.dest);
   const etag = response.headers.etag;
   return { sha256: digest.sha256, size: written, resumed, ...(digest.gitOid ? { gitOid: digest.gitOid } : {}), ...(etag ? { etag } : {}) };
@@ -170,11 +193,12 @@ async function getPartialSize(partial: string, size: number): Promise<number> {
   }
 }
 
-/** Feeds the first `length` bytes of the partial file to the hasher; returns how many it had. */
-async function hashPrefix(partial: string, hasher: ContentHasher, length: number): Promise<number> {
+/** Feeds the first `length` bytes of the partial file to the hasher and the check; returns how many it had. */
+async function hashPrefix(partial: string, hasher: ContentHasher, length: number, check: ContentCheck | undefined): Promise<number> {
   let done = 0;
   for await (const chunk of createReadStream(partial, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     hasher.update(chunk);
+    check?.feed(chunk);
     done += chunk.length;
   }
   return done;

@@ -29,6 +29,22 @@ describe('manifests', () => {
     expect(await readManifest(reader, ref, 'x')).toEqual(files);
   });
 
+  it('v3 when a file was not inspected at lock (a Hub LFS file): the marker round-trips, v2 and v1 stay as they were', async () => {
+    const dir = makeTempDir();
+    const marked: FileEntry[] = [files[0] as FileEntry, files[1] as FileEntry, { ...(files[2] as FileEntry), inspected: false }];
+    const ref = await writeManifest(dir, marked);
+    const text = readFileSync(join(dir, toManifestPath(ref.sha256)), 'utf8');
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      '# aisc manifest v3: sha256 size format inspected path, one file a line, in code-point order of path',
+      `${'a'.repeat(64)} 3 safetensors yes a.safetensors`,
+      `${'b'.repeat(64)} 12 json yes b/c.json`,
+      `${'c'.repeat(64)} 0 - no d.bin`,
+    ]);
+    expect(await readManifest(pinned(text).reader, ref, 'x')).toEqual(marked);
+    const edited = pinned(text.replace(' no d.bin', ' maybe d.bin'));
+    await expect(readManifest(edited.reader, edited.ref, 'x')).rejects.toMatchObject({ code: 'LOCKFILE_INVALID' });
+  });
+
   it('refuse a format the lockfile schema does not know, as they refuse any other bad line', async () => {
     const dir = makeTempDir();
     const ref = await writeManifest(dir, files);

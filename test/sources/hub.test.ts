@@ -5,6 +5,7 @@ import { makeSafetensors } from '../../examples/make-example.js';
 import { computeRootDigest, sortFiles } from '../../src/lockfile/index.js';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
 import { gitBlobSha1, sha256, startHub, type HubFile, type HubRepo, type LoopbackHub } from '../helpers/hub-server.js';
+import { evilPickle, stateDictPickle } from '../helpers/pickles.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 const COMMIT_1 = '1'.repeat(40);
@@ -20,11 +21,21 @@ const FILES_1: HubFile[] = [
   { path: 'extra/big.bin', content: Buffer.alloc(300_000, 7), lfs: true },
   { path: 'extra/notes.md', content: Buffer.from('# notes\n') },
 ];
+const EVIL = evilPickle();
+const STATE_DICT = stateDictPickle();
+// A repo whose LFS pytorch_model.bin runs os.system on load, beside files that are fine.
+const EVIL_FILES: HubFile[] = [
+  { path: 'config.json', content: Buffer.from('{"hidden_size": 64}\n') },
+  { path: 'model.safetensors', content: weights, lfs: true },
+  { path: 'pytorch_model.bin', content: EVIL, lfs: true },
+];
 const FILES_2: HubFile[] = FILES_1.map((file) => (file.path === 'config.json' ? { ...file, content: Buffer.from('{"hidden_size": 65}\n') } : file));
 
 function repos(): Record<string, HubRepo> {
   return {
     'acme/tiny': { type: 'model', refs: { main: COMMIT_1, 'refs/pr/1': COMMIT_2, v2: COMMIT_2 }, commits: { [COMMIT_1]: FILES_1, [COMMIT_2]: FILES_2 } },
+    'acme/evil': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: EVIL_FILES } },
+    'acme/torch': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: [{ path: 'config.json', content: Buffer.from('{}\n') }, { path: 'pytorch_model.bin', content: STATE_DICT, lfs: true }] } },
     'acme/gated': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: FILES_1 }, gatedToken: 'hf_good' },
     'acme/corpus': { type: 'dataset', refs: { main: DATA_COMMIT, v1: DATA_COMMIT }, commits: { [DATA_COMMIT]: [{ path: 'data/train.jsonl', content: Buffer.from('{"text": "hi"}\n'.repeat(100)) }, { path: 'README.md', content: Buffer.from('# corpus\n') }] } },
   };
@@ -45,15 +56,19 @@ async function setup(behaviour = {}): Promise<{ dir: string; cache: string; env:
 
 // Formats are told from the bytes read at lock time: small files downloaded, a safetensors header by Range; other LFS files are not read.
 const FORMATS: Record<string, string> = { 'config.json': 'json', 'tokenizer.json': 'json', 'model.safetensors': 'safetensors', 'extra/notes.md': 'text' };
+// LFS files are hashed from the listing, so their content is marked as not inspected.
 const expectedFiles = (files: HubFile[]) =>
-  sortFiles(files.filter((f) => f.path !== '.gitattributes').map((f) => ({ path: f.path, size: f.content.length, sha256: sha256(f.content), ...(FORMATS[f.path] ? { format: FORMATS[f.path] } : {}) })));
+  sortFiles(files.filter((f) => f.path !== '.gitattributes').map((f) => ({ path: f.path, size: f.content.length, sha256: sha256(f.content), ...(FORMATS[f.path] ? { format: FORMATS[f.path] } : {}), ...(f.lfs ? { inspected: false } : {}) })));
+/** stderr without lock's note on the files whose content it did not inspect. */
+const withoutNote = (stderr: string) => stderr.replace(/^aisc: \S+: \d+ files?'s? content was not inspected .*\n/m, '');
+const NOTE_TINY = `aisc: tiny: 2 files' content was not inspected (Hub LFS, hashed from the Hub's listing without download; marked "inspected": false): extra/big.bin, model.safetensors (header only); aisc fetch inspects them as they land, aisc verify as it hashes them\n`;
 const readLock = (dir: string) => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: Record<string, unknown>; files: { path: string }[]; digest: string; kind: string; format?: Record<string, unknown> }> };
 
 describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never downloaded', () => {
   it('resolves main to its commit, follows every tree page, takes LFS SHA-256s from the listing and checks small files against their git blob SHA-1', async () => {
     const { dir, env, hub } = await setup();
     const result = await runAiscAsync(['lock', 'hf://acme/tiny'], dir, env);
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toBe(NOTE_TINY);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`locked tiny (model) from ${hub.endpoint}/acme/tiny@${COMMIT_1} (main): 5 files`);
     const artifact = readLock(dir).artifacts.tiny;
@@ -84,7 +99,7 @@ describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never down
   it('--include / --exclude select files as huggingface_hub patterns do, and are recorded', async () => {
     const { dir, env } = await setup();
     const result = await runAiscAsync(['lock', 'hf://acme/tiny', '--include', '*.json', '--include', '*.safetensors', '--exclude', 'tokenizer*'], dir, env);
-    expect(result.stderr).toBe('');
+    expect(withoutNote(result.stderr)).toBe('');
     const artifact = readLock(dir).artifacts.tiny;
     expect(artifact?.files.map((f) => f.path)).toEqual(['config.json', 'model.safetensors']);
     expect(artifact?.source).toMatchObject({ include: ['*.json', '*.safetensors'], exclude: ['tokenizer*'] });
@@ -120,7 +135,7 @@ describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never down
     const { dir, env, hub } = await setup();
     writeFileSync(join(dir, 'token'), 'hf_good\n');
     const result = await runAiscAsync(['lock', 'hf://acme/gated'], dir, { ...env, HF_TOKEN_PATH: join(dir, 'token') });
-    expect(result.stderr).toBe('');
+    expect(withoutNote(result.stderr)).toBe('');
     expect(result.status).toBe(0);
     expect(hub.requests.filter((r) => r.server === 'hub').every((r) => r.headers.authorization === 'Bearer hf_good')).toBe(true);
     expect(hub.requests.filter((r) => r.server === 'cdn').length).toBeGreaterThan(0);
@@ -131,7 +146,7 @@ describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never down
     const { dir, env, hub } = await setup({ rateLimit: 1 });
     const started = Date.now();
     const result = await runAiscAsync(['lock', 'hf://acme/tiny'], dir, env);
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toBe(NOTE_TINY);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(hub.requests[0]?.path).toContain('/revision/main');
     expect(hub.requests[1]?.path).toContain('/revision/main');
@@ -268,5 +283,87 @@ describe('aisc diff: a new Hub commit is its own change', () => {
     expect(moved?.summary).toBe(`${hub.endpoint}/acme/tiny: commit ${COMMIT_1.slice(0, 12)} (main) → ${COMMIT_2.slice(0, 12)} (v2); ${hub.endpoint}/acme/tiny/commit/${COMMIT_2}`);
     expect(moved?.from).toEqual({ revision: COMMIT_1, ref: 'main', url: `${hub.endpoint}/acme/tiny/commit/${COMMIT_1}` });
     expect(changes.some((c) => c.class === 'files-changed' || c.class === 'weights-changed' || c.class === 'tokenizer-changed')).toBe(true);
+  });
+});
+
+describe('aisc fetch: the content gate where bytes land (Hub LFS files are not inspected at lock)', () => {
+  const snapshotOf = (cache: string, repo: string) => join(cache, `models--acme--${repo}`, 'snapshots', COMMIT_1);
+  const blobsOf = (cache: string, repo: string) => join(cache, `models--acme--${repo}`, 'blobs');
+
+  it('lock says which files it did not inspect and marks them; fetch refuses the pickle that runs os.system (exit 1) and it lands nowhere', async () => {
+    const { dir, cache, env } = await setup();
+    const locked = await runAiscAsync(['lock', 'hf://acme/evil'], dir, env);
+    expect(locked.status).toBe(0);
+    expect(locked.stderr).toBe(`aisc: evil: 2 files' content was not inspected (Hub LFS, hashed from the Hub's listing without download; marked "inspected": false): model.safetensors (header only), pytorch_model.bin; aisc fetch inspects them as they land, aisc verify as it hashes them\n`);
+    expect(readLock(dir).artifacts.evil?.files).toEqual([
+      { path: 'config.json', size: 20, sha256: sha256(Buffer.from('{"hidden_size": 64}\n')), format: 'json' },
+      { path: 'model.safetensors', size: weights.length, sha256: sha256(weights), format: 'safetensors', inspected: false },
+      { path: 'pytorch_model.bin', size: EVIL.length, sha256: sha256(EVIL), inspected: false },
+    ]);
+
+    const fetched = await runAiscAsync(['fetch'], dir, env);
+    expect(fetched.status).toBe(1);
+    expect(fetched.stdout).toBe('');
+    expect(errorLines(fetched)).toEqual(['aisc: PICKLE_UNSAFE evil: pytorch_model.bin: a pickle imports posix.system, which can run code when it is loaded; not placed']);
+    // Nothing of it: no blob, no partial file, no snapshot link; no ref announces the snapshot.
+    const blobs = readdirSync(blobsOf(cache, 'evil'));
+    expect(blobs.some((name) => name.startsWith(sha256(EVIL)))).toBe(false);
+    expect(blobs.some((name) => name.includes('incomplete'))).toBe(false);
+    expect(existsSync(join(snapshotOf(cache, 'evil'), 'pytorch_model.bin'))).toBe(false);
+    expect(() => lstatSync(join(snapshotOf(cache, 'evil'), 'pytorch_model.bin'))).toThrow();
+    expect(existsSync(join(cache, 'models--acme--evil', 'refs', 'main'))).toBe(false);
+    // The files that pass land.
+    expect(readFileSync(join(snapshotOf(cache, 'evil'), 'model.safetensors')).equals(weights)).toBe(true);
+    expect(readFileSync(join(snapshotOf(cache, 'evil'), 'config.json'), 'utf8')).toBe('{"hidden_size": 64}\n');
+
+    // Again: the same refusal, no partial download to resume.
+    const again = await runAiscAsync(['fetch', 'evil'], dir, env);
+    expect(again.status).toBe(1);
+    expect(errorLines(again)).toEqual(['aisc: PICKLE_UNSAFE evil: pytorch_model.bin: a pickle imports posix.system, which can run code when it is loaded; not placed']);
+
+    // Put in place by something else (huggingface_hub): named, not removed, exit 1.
+    writeFileSync(join(blobsOf(cache, 'evil'), sha256(EVIL)), EVIL);
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(`../../blobs/${sha256(EVIL)}`, join(snapshotOf(cache, 'evil'), 'pytorch_model.bin'));
+    const present = await runAiscAsync(['fetch', 'evil'], dir, env);
+    expect(present.status).toBe(1);
+    expect(errorLines(present)).toEqual([`aisc: PICKLE_UNSAFE evil: pytorch_model.bin: a pickle imports posix.system, which can run code when it is loaded; it was already at ${join(snapshotOf(cache, 'evil'), 'pytorch_model.bin')} before this fetch (aisc removes nothing it did not write: delete it)`]);
+    // verify judges the same bytes the same way.
+    const verified = await runAiscAsync(['verify'], dir, env);
+    expect(verified.status).toBe(1);
+    expect(verified.stdout).toMatch(/PICKLE_UNSAFE.*pytorch_model\.bin/);
+  });
+
+  it('the same pickle fetches (exit 0) where the policy allows its import, as lock would', async () => {
+    const { dir, cache, env } = await setup();
+    writeFileSync(join(dir, 'aisc.policy.yaml'), 'version: 1\nrules:\n  - match: { name: evil }\n    allow: { pickleImports: [posix.system] }\n');
+    expect((await runAiscAsync(['lock', 'hf://acme/evil'], dir, env)).status).toBe(0);
+    const fetched = await runAiscAsync(['fetch'], dir, env);
+    expect(fetched.stderr).toBe('');
+    expect(fetched.status).toBe(0);
+    expect(fetched.stdout).toContain('fetched evil: 3 files');
+    expect(readFileSync(join(snapshotOf(cache, 'evil'), 'pytorch_model.bin')).equals(EVIL)).toBe(true);
+    // Another policy (--policy) without the exception refuses it again, though it is present.
+    writeFileSync(join(dir, 'strict.yaml'), 'version: 1\n');
+    const strict = await runAiscAsync(['fetch', '--policy', 'strict.yaml'], dir, env);
+    expect(strict.status).toBe(1);
+    expect(errorLines(strict)[0]).toMatch(/^aisc: PICKLE_UNSAFE evil: pytorch_model\.bin: .*posix\.system.*already at .* before this fetch/);
+  });
+
+  it('denyFormats: a benign pickle locked with --force is still refused at fetch (no --force there), with its kind POLICY_VIOLATION', async () => {
+    const { dir, cache, env } = await setup();
+    writeFileSync(join(dir, 'aisc.policy.yaml'), 'version: 1\nrules:\n  - match: { kind: model }\n    require: { denyFormats: [pickle] }\n');
+    const refused = await runAiscAsync(['lock', 'hf://acme/torch'], dir, env);
+    expect(refused.status).toBe(1);
+    expect((await runAiscAsync(['lock', 'hf://acme/torch', '--force'], dir, env)).status).toBe(0);
+    const fetched = await runAiscAsync(['fetch'], dir, env);
+    expect(fetched.status).toBe(1);
+    expect(errorLines(fetched)).toEqual(['aisc: POLICY_VIOLATION torch: pytorch_model.bin: rule 1 (kind model): denies pickle weights; the artifact has them (aisc.policy.yaml); not placed']);
+    expect(existsSync(join(snapshotOf(cache, 'torch'), 'pytorch_model.bin'))).toBe(false);
+    expect(existsSync(join(snapshotOf(cache, 'torch'), 'config.json'))).toBe(true);
+    // Without the rule the same bytes are a state dict aisc allows: they land.
+    rmSync(join(dir, 'aisc.policy.yaml'));
+    expect((await runAiscAsync(['fetch'], dir, env)).status).toBe(0);
+    expect(readFileSync(join(snapshotOf(cache, 'torch'), 'pytorch_model.bin')).equals(STATE_DICT)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSafetensors } from '../../examples/make-example.js';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
+import { evilPickle } from '../helpers/pickles.js';
 import { startRegistry, type LoopbackServer } from '../helpers/registry-server.js';
 import { makeTempDir } from '../helpers/temp.js';
 
@@ -190,5 +191,31 @@ describe('https:// URLs: hashed while they download, kept with --path, fetched a
     expect(artifact?.source).toEqual({ type: 'archive', url: `${server.url}dl/tiny.tgz`, path: 'tiny.tgz', sha256: sha256(archive), size: archive.length, compression: 'gzip' });
     expect(artifact?.files).toHaveLength(3);
     expect((await runAiscAsync(['verify'], dir)).status).toBe(0);
+  });
+});
+
+describe('aisc fetch of an https:// artifact: the content gate where the bytes land', () => {
+  it('a pickle that runs os.system, locked with --force, is refused at fetch (exit 1) and not kept; a policy that allows its import lets it land', async () => {
+    const dir = makeTempDir();
+    const evil = evilPickle();
+    server = await startRegistry({ '/m/pytorch_model.bin': (_request, response) => void response.writeHead(200).end(evil) });
+    const url = `${server.url}m/pytorch_model.bin`;
+    const refused = await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin'], dir);
+    expect(refused.status).toBe(1);
+    expect(errorLines(refused)[0]).toMatch(/^aisc: PICKLE_UNSAFE .*posix\.system/);
+    expect((await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin', '--force'], dir)).status).toBe(0);
+    rmSync(join(dir, 'w'), { recursive: true });
+
+    const fetched = await runAiscAsync(['fetch'], dir);
+    expect(fetched.status).toBe(1);
+    expect(errorLines(fetched)).toEqual(['aisc: PICKLE_UNSAFE pytorch_model.bin: pytorch_model.bin: a pickle imports posix.system, which can run code when it is loaded; not placed']);
+    // Nothing of it: the folder made for it is empty (no file, no partial download).
+    expect(readdirSync(join(dir, 'w'))).toEqual([]);
+
+    writeFileSync(join(dir, 'aisc.policy.yaml'), 'version: 1\nrules:\n  - match: { kind: model }\n    allow: { pickleImports: [posix.system] }\n');
+    const allowed = await runAiscAsync(['fetch'], dir);
+    expect(allowed.stderr).toBe('');
+    expect(allowed.status).toBe(0);
+    expect(readFileSync(join(dir, 'w', 'pytorch_model.bin')).equals(evil)).toBe(true);
   });
 });

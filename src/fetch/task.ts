@@ -1,0 +1,93 @@
+import { createReadStream } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
+import { AiscError, exitCodeFor, isAiscError } from '../errors.js';
+import { ContentHasher } from '../sources/content-hash.js';
+import type { ContentCheck, Expected } from '../sources/download.js';
+
+/** One file to bring: where it goes, what it must be, how to judge its bytes and how to get it. */
+export interface Task {
+  artifact: string;
+  what: string;
+  expected: Expected;
+  /** Where it is read from when present (a snapshot path, or the kept file). */
+  present: string;
+  /** Where present bytes may lie (the repo's blobs/); the file's own path otherwise. */
+  inside?: string;
+  /** The content gate for this file's bytes, fresh for each pass over them; `already`: where they were found in place. */
+  check(already?: string): ContentCheck;
+  fetch(onBytes: (n: number) => void): Promise<void>;
+}
+
+/**
+ * The file is there (through links only into `inside`) and hashes to what is locked; the gate
+ * reads the same bytes, and a refusal throws: what is already in place is named, not removed.
+ */
+export async function isPresent(task: Task): Promise<boolean> {
+  let path = task.present;
+  try {
+    const stats = await lstat(task.present);
+    if (stats.isSymbolicLink()) {
+      // A snapshot link counts only when it leads into the repo's own blobs/.
+      if (task.inside === undefined) return false;
+      const [real, inside] = [await realpath(task.present), await realpath(task.inside)];
+      if (!real.startsWith(`${inside}/`)) return false;
+      path = real;
+    } else if (!stats.isFile()) {
+      return false;
+    }
+  } catch {
+    return false;
+  }
+  return holdsLocked(path, task.expected, task.check(task.present));
+}
+
+/**
+ * Whether `path` holds exactly the locked bytes, read once: hashed and, with a check, judged in
+ * the same pass. False for anything unreadable or different; a refusal of the right bytes throws.
+ */
+export async function holdsLocked(path: string, expected: Expected, check?: ContentCheck): Promise<boolean> {
+  try {
+    const stats = await lstat(path);
+    if (!stats.isFile() || stats.size !== expected.size) return false;
+    const hasher = new ContentHasher(expected.size, false);
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+      hasher.update(chunk);
+      check?.feed(chunk);
+    }
+    if (hasher.digest().sha256 !== expected.sha256) return false;
+  } catch {
+    return false;
+  }
+  check?.verify();
+  return true;
+}
+
+/** Runs every task with at most `limit` at once; every task runs, failures are collected. */
+export async function runBounded<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<AiscError<string>[]> {
+  const failures: AiscError<string>[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await run(item);
+      } catch (error) {
+        if (!isAiscError(error)) throw error;
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return failures;
+}
+
+/**
+ * Every failure in one error, findings (exit 1: a refusal, bytes that differ) before trouble
+ * (exit 2: the network), one line each: the first's code leads, another code follows its line.
+ */
+export function toFetchError(failures: readonly AiscError<string>[]): AiscError<string> {
+  const sorted = [...failures].sort((a, b) => exitCodeFor(a.code) - exitCodeFor(b.code));
+  const [first, ...rest] = sorted;
+  if (!first) return new AiscError('INTERNAL', 'no failure to report');
+  return new AiscError(first.code, first.message, { problems: rest.map((f) => (f.code === first.code ? f.message : `${f.message} [${f.code}]`)) });
+}
