@@ -10,7 +10,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SAFE_PICKLE_IMPORTS, toImportName } from '../dist/formats/pickle-allowlist.js';
-import { modelLoad } from '../dist/formats/pickle.js';
+import { modelLoad } from '../dist/formats/pickle-scan.js';
 import { compareVerdicts } from './pickle-compare.js';
 import { toCorpusLine, writeCorpus } from './pickle-fuzz/corpus.js';
 import { generateStreams, loadSeeds } from './pickle-fuzz/generate.js';

@@ -1,4 +1,4 @@
-import type { LoadVerdict } from '../src/formats/pickle.js';
+import type { LoadVerdict } from '../src/formats/pickle-scan.js';
 
 /** What scripts/pickle-oracle.py says one `Unpickler(file, encoding=…).load()` did under CPython. */
 export interface OracleVerdict {

@@ -5,7 +5,7 @@ import { GgufInvalid, MAX_GGUF_HEADER_BYTES, NeedMore, parseGgufHeader, type Ggu
 import type { ContentFormat, Inspection, PickleReport, WeightFacts } from './inspection.js';
 import { NPY_MAGIC, parseNpyHeader } from './numpy.js';
 import { getPickleLoader } from './classify.js';
-import { PickleScanner, type PickleScan } from './pickle.js';
+import { PickleScanner, type PickleScan } from './pickle-scan.js';
 import { MAX_SAFETENSORS_HEADER_BYTES, SafetensorsHeaderCapture, type SafetensorsCapture } from './safetensors-capture.js';
 import { toSafetensorsFacts } from './safetensors.js';
 import { TarWalker } from './tar-walk.js';

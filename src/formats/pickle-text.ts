@@ -262,3 +262,47 @@ export function decodeUtf8(b: Uint8Array): string {
   }
   return out;
 }
+
+export type LineKind = 'number' | 'quoted' | 'text' | 'ascii';
+
+/** Whether a line that starts so could still be a valid argument (for lines too long to read whole). */
+export function couldStart(kind: LineKind, start: string): boolean {
+  switch (kind) {
+    case 'number':
+      return /^[\s+\-0-9._a-zA-Z\0]/.test(start);
+    case 'quoted':
+      return start[0] === "'" || start[0] === '"';
+    case 'ascii':
+      return isAscii(start);
+    case 'text':
+      return true;
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
+export function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+export function isText(bytes: Buffer, decode: 'utf-8' | 'ascii', cut: boolean): boolean {
+  if (decode === 'ascii') return bytes.every((byte) => byte < 0x80);
+  const check = new Utf8Check(false);
+  check.update(bytes);
+  return cut ? check.valid : check.end();
+}
+
+/** Whether every byte is ASCII, as bytes stream by. */
+export class AsciiCheck {
+  private ok = true;
+  update(b: Uint8Array): void {
+    if (this.ok) this.ok = b.every((byte) => byte < 0x80);
+  }
+  end(): boolean {
+    return this.ok;
+  }
+}
+

@@ -1,6 +1,6 @@
-import { toImportName } from './pickle-allowlist.js';
-import { decodeRawUnicodeEscape, decodeStringLine, decodeUtf8, isFloatLine, parseIntLine, parseLongLine, parsePyLong, Utf8Check } from './pickle-text.js';
-import { BYTES, FLOAT, FROZENSET, GLOBAL, isByte, isHashable, isOpaque, MEMORYVIEW, NONE, OBJECT, toInt, toTuple, type Value } from './pickle-values.js';
+import { checkAddItems, checkAppend, checkBuffer, checkBuild, checkCall, checkCallable, checkNewObj, checkSetItem, Halt, stop, undecidable } from './pickle-checks.js';
+import { AsciiCheck, couldStart, decodeRawUnicodeEscape, decodeStringLine, decodeUtf8, isAscii, isFloatLine, isText, parseIntLine, parseLongLine, parsePyLong, Utf8Check, type LineKind } from './pickle-text.js';
+import { BYTES, FLOAT, FROZENSET, GLOBAL, isHashable, isOpaque, MEMORYVIEW, NONE, OBJECT, toInt, toTuple, type Value } from './pickle-values.js';
 
 /** Unpickler(encoding=…) for Python 2 str; `any` is every encoding at once (what aisc judges with). */
 export type PickleEncoding = 'ASCII' | 'utf-8' | 'latin1' | 'bytes' | 'any';
@@ -50,20 +50,6 @@ export const PICKLE_LIMITS = {
 
 const NEED_MORE = -1;
 const HIGHEST_PROTOCOL = 5;
-
-/** Where CPython's load() raises (a stop) or where aisc cannot follow (undecidable), thrown from an opcode. */
-class Halt {
-  constructor(
-    readonly outcome: 'stopped' | 'undecidable',
-    readonly reason: string,
-  ) {}
-}
-const stop = (reason: string): never => {
-  throw new Halt('stopped', reason);
-};
-const undecidable = (reason: string): never => {
-  throw new Halt('undecidable', reason);
-};
 
 /** A long payload read past the buffer: how much is left, what checks its bytes, what it pushes when whole. */
 interface Payload {
@@ -288,7 +274,7 @@ export class PickleMachine {
         return this.line(b, a, 'quoted', (line) => {
           const bytes = decodeStringLine(line);
           if (bytes === undefined) stop('the STRING opcode argument must be quoted, with valid escapes');
-          this.push(this.toStr2(bytes as Buffer));
+          this.push(this.toStr2(bytes));
         });
       case 0x56: // UNICODE (an empty line is an empty string)
         return this.line(b, a, 'text', (line) => {
@@ -343,15 +329,15 @@ export class PickleMachine {
       case 0x52: { // REDUCE
         const args = this.pop();
         const callable = this.pop();
-        this.checkCall(callable, args);
+        this.note(checkCall(callable, args));
         return this.push(OBJECT, a);
       }
       case 0x81: case 0x92: this.newObj(op === 0x92); return a; // NEWOBJ, NEWOBJ_EX
       case 0x6f: { // OBJ
         const mark = this.marker();
         if (this.stack.length - mark < 1) stop('unpickling stack underflow');
-        const args = this.popTuple(mark + 1);
-        this.instantiate(this.pop(), args.length);
+        this.popTuple(mark + 1);
+        checkCallable(this.pop());
         return this.push(OBJECT, a);
       }
       case 0x63: // GLOBAL
@@ -363,7 +349,7 @@ export class PickleMachine {
         const mark = this.marker();
         return this.twoLines(b, a, 'ascii', (module, name) => {
           this.reach(module, name);
-          this.instantiate(GLOBAL, this.popTuple(mark).length);
+          this.popTuple(mark);
           this.push(OBJECT);
         }, () => this.marks.push(mark));
       }
@@ -593,7 +579,7 @@ export class PickleMachine {
     if (index >= 2 ** 59) stop('MemoryError');
     // CPython allocates 16 bytes an index: whether that succeeds depends on the machine, so the
     // model takes the path that goes on (a stop there would only run less).
-    if (index >= PICKLE_LIMITS.memoIndex) this.assume();
+    this.note(index >= PICKLE_LIMITS.memoIndex);
     if (!this.memo.has(index) && this.memo.size >= PICKLE_LIMITS.memo) undecidable(`limit: more than ${PICKLE_LIMITS.memo} memo entries`);
     this.memo.set(index, value);
   }
@@ -604,78 +590,41 @@ export class PickleMachine {
 
   // --- opcodes that call into objects: CPython's type checks -------------------------------
 
-  private assume(): void {
-    (this.stream as StreamVerdict).assumed = true;
-  }
-
   private readonlyBuffer(next: number): number {
     const value = this.top();
     if (value.k === 'bytearray') this.stack[this.stack.length - 1] = MEMORYVIEW;
-    else if (isOpaque(value)) this.assume();
-    else if (value.k !== 'bytes' && value.k !== 'memoryview') stop('a bytes-like object is required');
+    else this.note(checkBuffer(value));
     return next;
   }
 
   /** do_append: the list at x-1 (above the fence) extends by the items from x up. */
   private append(x: number): void {
-    const length = this.stack.length;
-    if (x > length || x <= this.fence()) stop('unpickling stack underflow');
-    if (length === x) return;
-    const target = this.stack[x - 1] as Value;
-    const items = this.stack.slice(x);
-    if (target.k === 'list') target.len += items.length;
-    else if (target.k === 'bytearray') {
-      if (items.some(isOpaque)) this.assume();
-      else if (!items.every(isByte)) stop('an integer in range(0, 256) is required');
-      target.len += items.length;
-    } else if (!isOpaque(target)) stop(`'${target.k}' object has no attribute 'append'`);
+    this.checkAbove(x);
+    if (this.stack.length === x) return;
+    this.note(checkAppend(this.stack[x - 1] as Value, this.stack.slice(x)));
     this.stack.length = x;
   }
 
   /** do_setitems: the object at x-1 (above the fence) gets the pairs from x up set on it. */
   private setItems(x: number): void {
+    this.checkAbove(x);
     const length = this.stack.length;
-    if (x > length || x <= this.fence()) stop('unpickling stack underflow');
     if (length === x) return;
     if ((length - x) % 2 !== 0) stop('odd number of items for SETITEMS');
     const target = this.stack[x - 1] as Value;
-    for (let i = x; i < length; i += 2) this.setItem(target, this.stack[i] as Value, this.stack[i + 1] as Value);
+    for (let i = x; i < length; i += 2) this.note(checkSetItem(target, this.stack[i] as Value, this.stack[i + 1] as Value));
     this.stack.length = x;
   }
 
-  private setItem(target: Value, key: Value, value: Value): void {
-    switch (target.k) {
-      case 'dict':
-        if (!isHashable(key)) stop('unhashable type');
-        target.empty = false;
-        return;
-      case 'list':
-      case 'bytearray': {
-        if (isOpaque(key) || (target.k === 'bytearray' && isOpaque(value))) return this.assume();
-        const index = key.k === 'int' ? key.n : Number.NaN;
-        if (!(Number.isInteger(index) && index >= -target.len && index < target.len)) stop('list assignment index out of range');
-        if (target.k === 'bytearray' && !isByte(value)) stop('byte must be in range(0, 256)');
-        return;
-      }
-      case 'global':
-      case 'object':
-        return;
-      default:
-        stop(`'${target.k}' object does not support item assignment`);
-    }
+  private addItems(mark: number): void {
+    this.checkAbove(mark);
+    if (this.stack.length === mark) return;
+    checkAddItems(this.stack[mark - 1] as Value, this.popTuple(mark));
   }
 
-  private addItems(mark: number): void {
-    const length = this.stack.length;
-    if (mark > length || mark <= this.fence()) stop('unpickling stack underflow');
-    if (length === mark) return;
-    const target = this.stack[mark - 1] as Value;
-    if (target.k === 'set') {
-      if (!this.popTuple(mark).every(isHashable)) stop('unhashable type');
-      return;
-    }
-    if (!isOpaque(target)) stop(`'${target.k}' object has no attribute 'add'`);
-    this.stack.length = mark;
+  /** The start of the items a container opcode takes: above the fence, within the stack. */
+  private checkAbove(x: number): void {
+    if (x > this.stack.length || x <= this.fence()) stop('unpickling stack underflow');
   }
 
   private dict(mark: number): Value {
@@ -686,46 +635,23 @@ export class PickleMachine {
     return { k: 'dict', empty: n <= 0 };
   }
 
-  /** load_build: __setstate__ when the object has one; else the state must be None, a dict, or (dict, slots). */
   private build(): void {
     if (this.stack.length - 2 < this.fence()) stop('unpickling stack underflow');
     const state = this.pop();
-    const inst = this.top();
-    if (isOpaque(inst)) return; // a stand-in's __setstate__ takes anything
-    if (isOpaque(state)) return this.assume();
-    if (state.k === 'none') return;
-    // Built-in objects have neither __setstate__ nor a __dict__: only (None, None or {}) passes.
-    if (state.k !== 'tuple' || state.items.length !== 2) return stop(state.k === 'dict' ? `'${inst.k}' object has no attribute '__dict__'` : 'state is not a dictionary');
-    const [own, slots] = state.items as [Value, Value];
-    if (isOpaque(own) || isOpaque(slots)) return this.assume();
-    if (own.k !== 'none') stop(own.k === 'dict' ? `'${inst.k}' object has no attribute '__dict__'` : 'state is not a dictionary');
-    if (slots.k === 'none' || (slots.k === 'dict' && slots.empty)) return;
-    stop(slots.k === 'dict' ? `'${inst.k}' object has no attribute to set` : 'slot state is not a dictionary');
-  }
-
-  private checkCall(callable: Value, args: Value): void {
-    if (!isOpaque(callable)) stop(`'${callable.k}' object is not callable`);
-    if (args.k === 'global') this.assume();
-    else if (args.k !== 'tuple' && args.k !== 'object') stop('argument list must be a tuple');
-  }
-
-  /** instantiate(cls, args) for OBJ and INST: cls(*args) (or cls.__new__(cls)). */
-  private instantiate(cls: Value, _args: number): void {
-    if (!isOpaque(cls)) stop(`'${cls.k}' object is not callable`);
+    this.note(checkBuild(this.top(), state));
   }
 
   private newObj(withKwargs: boolean): void {
     const kwargs = withKwargs ? this.pop() : undefined;
     const args = this.pop();
     const cls = this.pop();
-    if (cls.k === 'object') this.assume();
-    else if (cls.k !== 'global') stop('NEWOBJ class argument must be a type');
-    if (args.k === 'global') this.assume();
-    else if (args.k !== 'tuple' && args.k !== 'object') stop('NEWOBJ args argument must be a tuple');
-    // A class's __new__ decides what it does with keyword names that are not str: only known at load time.
-    if (kwargs && (isOpaque(kwargs) || (kwargs.k === 'dict' && !kwargs.empty))) this.assume();
-    else if (kwargs && kwargs.k !== 'dict') stop('NEWOBJ_EX kwargs argument must be a dict');
+    this.note(checkNewObj(cls, args, kwargs));
     this.push(OBJECT);
+  }
+
+  /** A check that took the branch on which CPython goes on, for a value of unknown type. */
+  private note(assumed: boolean): void {
+    if (assumed) (this.stream as StreamVerdict).assumed = true;
   }
 
   private reach(module: string, name: string): void {
@@ -746,118 +672,3 @@ export class PickleMachine {
   }
 }
 
-type LineKind = 'number' | 'quoted' | 'text' | 'ascii';
-
-/** Whether a line that starts so could still be a valid argument (for lines too long to read whole). */
-function couldStart(kind: LineKind, start: string): boolean {
-  switch (kind) {
-    case 'number':
-      return /^[\s+\-0-9._a-zA-Z\0]/.test(start);
-    case 'quoted':
-      return start[0] === "'" || start[0] === '"';
-    case 'ascii':
-      return isAscii(start);
-    case 'text':
-      return true;
-    default: {
-      const never: never = kind;
-      return never;
-    }
-  }
-}
-
-function isAscii(text: string): boolean {
-  return !/[^\x00-\x7f]/.test(text);
-}
-
-function isText(bytes: Buffer, decode: 'utf-8' | 'ascii', cut: boolean): boolean {
-  if (decode === 'ascii') return bytes.every((byte) => byte < 0x80);
-  const check = new Utf8Check(false);
-  check.update(bytes);
-  return cut ? check.valid : check.end();
-}
-
-class AsciiCheck {
-  private ok = true;
-  update(b: Uint8Array): void {
-    if (this.ok) this.ok = b.every((byte) => byte < 0x80);
-  }
-  end(): boolean {
-    return this.ok;
-  }
-}
-
-/** What one `Unpickler(file, encoding=…).load()` of these bytes does, as aisc models it. */
-export interface LoadVerdict {
-  /** Every find_class call reached, in order, up to and including the first refused one. */
-  imports: [module: string, name: string][];
-  outcome: 'unsafe' | 'ok' | 'stopped' | 'undecidable';
-  reason: string;
-  assumed: boolean;
-}
-
-export interface LoadOptions {
-  encoding: Exclude<PickleEncoding, 'any'>;
-  persistentLoad: boolean;
-  allowed: (module: string, name: string) => boolean;
-}
-
-export function modelLoad(bytes: Uint8Array, options: LoadOptions): LoadVerdict {
-  const machine = new PickleMachine({ ...options, maxStreams: 1 });
-  machine.feed(bytes);
-  const stream = machine.end()[0];
-  if (!stream) return { imports: [], outcome: 'stopped', reason: 'ran out of input', assumed: false };
-  const imports = stream.imports.map(({ module, name }): [string, string] => [module, name]);
-  const refused = imports.some(([module, name]) => !options.allowed(module, name));
-  return { imports, outcome: refused ? 'unsafe' : stream.outcome, reason: stream.reason, assumed: stream.assumed };
-}
-
-/** What the gate reads of a pickle: every import each stream reaches, and what cannot be known. */
-export interface PickleScan {
-  /** The first stream was written as a pickle (PROTO first) or reached its STOP. */
-  header: boolean;
-  complete: boolean;
-  /** Every import reached (`module.name`), first seen first, each once. */
-  imports: string[];
-  /** Why aisc cannot know what the unpickler does past a point: PICKLE_UNDECIDABLE. */
-  undecidable: string[];
-  streams: number;
-}
-
-/**
- * The gate's walk: the unpickler model with every encoding at once and a persistent_load (what
- * torch.load has), over up to `maxStreams` streams one after another, naming every import.
- */
-export class PickleScanner {
-  private readonly machine: PickleMachine;
-
-  constructor(maxStreams = 5) {
-    this.machine = new PickleMachine({ encoding: 'any', persistentLoad: true, maxStreams });
-  }
-
-  get finished(): boolean {
-    return this.machine.finished;
-  }
-
-  feed(chunk: Uint8Array): void {
-    this.machine.feed(chunk);
-  }
-
-  end(): PickleScan {
-    const streams = this.machine.end();
-    const imports = new Set<string>();
-    const undecidableReasons: string[] = [];
-    for (const stream of streams) {
-      for (const { module, name } of stream.imports) imports.add(toImportName(module, name));
-      if (stream.outcome === 'undecidable') undecidableReasons.push(`${stream.reason.replace(/^\w+: /, '')} (at byte ${stream.end})`);
-    }
-    const first = streams[0];
-    return {
-      header: first?.header ?? false,
-      complete: first?.outcome === 'ok',
-      imports: [...imports],
-      undecidable: undecidableReasons,
-      streams: streams.filter((s) => s.outcome === 'ok').length,
-    };
-  }
-}

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compareVerdicts, type Agreement, type OracleVerdict } from '../../scripts/pickle-compare.js';
 import { SAFE_PICKLE_IMPORTS, toImportName } from '../../src/formats/pickle-allowlist.js';
-import { modelLoad, type LoadOptions } from '../../src/formats/pickle.js';
+import { modelLoad, type LoadOptions } from '../../src/formats/pickle-scan.js';
 
 /** One line of the corpus that scripts/fuzz-pickle.js --write-corpus wrote: a stream and what CPython did with it. */
 interface CorpusStream {
