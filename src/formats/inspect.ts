@@ -9,6 +9,7 @@ import { PickleScanner, type PickleScan } from './pickle-scan.js';
 import { MAX_SAFETENSORS_HEADER_BYTES, SafetensorsHeaderCapture, type SafetensorsCapture } from './safetensors-capture.js';
 import { toSafetensorsFacts } from './safetensors.js';
 import { TarWalker } from './tar-walk.js';
+import { isTorchTarMember, TorchTarReader } from './torch-tar.js';
 import { ZipWalker, type ByteSink, type ZipWalk } from './zip-walk.js';
 
 /** Bytes looked at before the format is decided. */
@@ -133,7 +134,8 @@ export class ContentInspector implements ByteSink {
       this.addOpaque(`a ${format} nested more than ${MAX_DEPTH} deep`);
       return undefined;
     }
-    const walker = make((size, name) => new ContentInspector(size, name, this.depth + 1));
+    // torch.load reads a tar's `storages` and `tensors` as legacy_load does: pickles between raw bytes.
+    const walker = make((size, name) => (format === 'tar' && isTorchTarMember(name) ? new TorchTarReader(name) : new ContentInspector(size, name, this.depth + 1)));
     return {
       feed: (chunk) => walker.feed(chunk),
       end: () => {

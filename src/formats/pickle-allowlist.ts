@@ -28,11 +28,13 @@ const TORCH_STORAGES = [
   'ShortStorage', 'CharStorage', 'ByteStorage', 'BoolStorage', 'ComplexFloatStorage', 'ComplexDoubleStorage',
   'QInt8Storage', 'QUInt8Storage', 'QInt32Storage', 'QUInt4x2Storage', 'QUInt2x4Storage', 'UntypedStorage',
 ];
+/** Legacy tensor types, as torch's oldest tar format names each tensor's type (torch's own weights_only allows them). */
+const TORCH_TENSORS = ['FloatTensor', 'DoubleTensor', 'HalfTensor', 'BFloat16Tensor', 'LongTensor', 'IntTensor', 'ShortTensor', 'CharTensor', 'ByteTensor', 'BoolTensor'];
 const TORCH_OTHER = ['Size', 'device', 'strided', 'sparse_coo', 'sparse_csr', 'per_tensor_affine', 'per_channel_affine', 'per_tensor_symmetric', 'per_channel_symmetric'];
 
 export const SAFE_PICKLE_IMPORTS: ReadonlySet<string> = new Set([
   ...TORCH_UTILS.map((name) => `torch._utils.${name}`),
-  ...[...TORCH_DTYPES, ...TORCH_STORAGES, ...TORCH_OTHER].map((name) => `torch.${name}`),
+  ...[...TORCH_DTYPES, ...TORCH_STORAGES, ...TORCH_TENSORS, ...TORCH_OTHER].map((name) => `torch.${name}`),
   'torch._tensor._rebuild_from_type_v2',
   'torch.nn.parameter.Parameter',
   'torch.serialization._get_layout',

@@ -35,6 +35,10 @@ export interface StreamVerdict {
   end: number;
   /** A value of unknown type was taken to pass a check that CPython's stand-ins in the differential test fail. */
   assumed: boolean;
+  /** What load() returned (outcome ok), for a caller that reads on by it (torch's legacy tar reads a count). */
+  result?: Value;
+  /** Where an unbuffered file (no peek) stands when load() returns (outcome ok): after the STOP, or at the end of the FRAME holding it. */
+  readTo?: number;
 }
 
 export const PICKLE_LIMITS = {
@@ -201,8 +205,7 @@ export class PickleMachine {
         this.checkDepth();
         return a;
       case 0x2e: // STOP
-        this.pop();
-        this.finishStream();
+        this.finishStream(this.pop());
         return a;
       case 0x30: // POP: a mark at the top goes first
         if (this.marks.length > 0 && this.marks[this.marks.length - 1] === this.stack.length) this.marks.pop();
@@ -662,10 +665,12 @@ export class PickleMachine {
     }
   }
 
-  private finishStream(): void {
+  private finishStream(result: Value): void {
     const stream = this.stream as StreamVerdict;
     stream.outcome = 'ok';
     stream.end = this.opAt + 1;
+    stream.result = result;
+    stream.readTo = Math.max(stream.end, this.window ?? 0);
     this.streams.push(stream);
     this.stream = undefined;
     if (this.streams.length >= this.options.maxStreams) this.done = true;
