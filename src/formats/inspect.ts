@@ -92,6 +92,8 @@ export class ContentInspector implements ByteSink {
     const format = this.result.format;
     // torch.load opens a zip or a tar as one and never unpickles its raw bytes.
     if (format === 'zip' || format === 'pytorch-zip' || format === 'tar' || format === 'numpy') return this.result;
+    // Most streams stop before any import or STOP: then the name need not be looked at.
+    if (!scan.complete && scan.imports.length === 0 && scan.undecidable.length === 0) return this.result;
     const loaded = isLoaded(this.name, format);
     if (isPickleFormat(scan, loaded) && (format === 'unknown' || format === 'text' || format === 'json')) this.result.format = 'pickle';
     this.addStream(scan, loaded);

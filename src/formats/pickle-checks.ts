@@ -2,26 +2,32 @@ import { isByte, isHashable, isOpaque, type Value } from './pickle-values.js';
 
 /**
  * Where CPython's load() raises (a stop) or where aisc cannot follow (undecidable), thrown from an
- * opcode. Most byte streams end in one at once, so it records no stack trace.
+ * opcode. Nearly every byte stream that is no pickle ends in one at once, so one instance is
+ * reused and records no stack: the machine copies its fields where it catches it.
  */
 export class Halt extends Error {
-  constructor(
-    readonly outcome: 'stopped' | 'undecidable',
-    readonly reason: string,
-  ) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(reason);
-    Error.stackTraceLimit = limit;
-  }
+  outcome: 'stopped' | 'undecidable' = 'stopped';
+  reason = '';
 }
 
+const HALT = ((): Halt => {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const halt = new Halt();
+  Error.stackTraceLimit = limit;
+  return halt;
+})();
+
 export const stop = (reason: string): never => {
-  throw new Halt('stopped', reason);
+  HALT.outcome = 'stopped';
+  HALT.reason = reason;
+  throw HALT;
 };
 
 export const undecidable = (reason: string): never => {
-  throw new Halt('undecidable', reason);
+  HALT.outcome = 'undecidable';
+  HALT.reason = reason;
+  throw HALT;
 };
 
 /*

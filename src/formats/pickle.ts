@@ -53,6 +53,8 @@ export const PICKLE_LIMITS = {
 };
 
 const NEED_MORE = -1;
+/** The opcode ended the stream without throwing. */
+const HALTED = -2;
 const HIGHEST_PROTOCOL = 5;
 
 /** A long payload read past the buffer: how much is left, what checks its bytes, what it pushes when whole. */
@@ -79,7 +81,8 @@ export class PickleMachine {
   private stream: StreamVerdict | undefined;
   private stack: Value[] = [];
   private marks: number[] = [];
-  private memo = new Map<number, Value>();
+  /** Made on the first PUT: most byte streams stop at their first opcode. */
+  private memo: Map<number, Value> | undefined;
   /** FRAMEs whose bytes have not all arrived: [offset, bytes needed], the needs rising. */
   private frames: [number, number][] = [];
   /** Where the bytes of the FRAME being read end: an opcode that reads across it is undecidable. */
@@ -95,7 +98,7 @@ export class PickleMachine {
   }
 
   feed(chunk: Uint8Array): void {
-    let b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const total = this.consumed + (this.carry?.length ?? 0) + b.length;
     while (b.length > 0 && !this.done) {
       if (this.payload) {
@@ -119,7 +122,7 @@ export class PickleMachine {
   }
 
   end(): StreamVerdict[] {
-    if (!this.done && this.stream) this.halt(new Halt('stopped', this.payload || this.carry ? 'pickle data was truncated' : 'ran out of input'));
+    if (!this.done && this.stream) this.halt('stopped', this.payload || this.carry ? 'pickle data was truncated' : 'ran out of input');
     this.done = true;
     // A FRAME whose bytes never came: CPython raised there, and nothing after it ran.
     const frame = this.frames[0];
@@ -145,10 +148,11 @@ export class PickleMachine {
       try {
         this.crossChecked = false;
         next = this.step(b, p);
+        if (next === HALTED) return p;
         if (next !== NEED_MORE && !this.crossChecked) this.checkWindow(this.consumed + next);
       } catch (error) {
         if (!(error instanceof Halt)) throw error;
-        this.halt(error);
+        this.halt(error.outcome, error.reason);
         return p;
       }
       if (next === NEED_MORE) return p;
@@ -161,13 +165,13 @@ export class PickleMachine {
     this.stream = { start: this.consumed, header, imports: [], outcome: 'stopped', reason: '', end: 0, assumed: false };
     this.stack = [];
     this.marks = [];
-    this.memo = new Map();
+    this.memo = undefined;
   }
 
-  private halt(halt: Halt): void {
+  private halt(outcome: 'stopped' | 'undecidable', reason: string): void {
     const stream = this.stream as StreamVerdict;
-    stream.outcome = halt.outcome;
-    stream.reason = halt.reason;
+    stream.outcome = outcome;
+    stream.reason = reason;
     stream.end = this.opAt;
     this.streams.push(stream);
     this.stream = undefined;
@@ -181,7 +185,7 @@ export class PickleMachine {
       payload.done();
     } catch (error) {
       if (!(error instanceof Halt)) throw error;
-      this.halt(error);
+      this.halt(error.outcome, error.reason);
     }
   }
 
@@ -308,7 +312,7 @@ export class PickleMachine {
         });
       case 0x71: return this.fixed(b, a, 1, (at) => this.putMemo(b[at] as number, this.top())); // BINPUT
       case 0x72: return this.fixed(b, a, 4, (at) => this.putMemo(b.readUInt32LE(at), this.top())); // LONG_BINPUT
-      case 0x94: this.putMemo(this.memo.size, this.top()); return a; // MEMOIZE
+      case 0x94: this.putMemo(this.memo?.size ?? 0, this.top()); return a; // MEMOIZE
       case 0x61: // APPEND
         if (this.stack.length - 1 <= this.fence()) stop('unpickling stack underflow');
         this.append(this.stack.length - 1);
@@ -370,7 +374,9 @@ export class PickleMachine {
         return this.fixed(b, a, width, () => stop('unregistered extension code'));
       }
       default:
-        return stop(`invalid load key, 0x${op.toString(16).padStart(2, '0')}`);
+        // How most bytes that are not a pickle end: no exception for it.
+        this.halt('stopped', 'invalid load key');
+        return HALTED;
     }
   }
 
@@ -572,7 +578,7 @@ export class PickleMachine {
   }
 
   private getMemo(index: number): Value {
-    const value = index >= 0 ? this.memo.get(index) : undefined;
+    const value = index >= 0 ? this.memo?.get(index) : undefined;
     if (value === undefined) stop(`Memo value not found at index ${index}`);
     return value as Value;
   }
@@ -583,8 +589,9 @@ export class PickleMachine {
     // CPython allocates 16 bytes an index: whether that succeeds depends on the machine, so the
     // model takes the path that goes on (a stop there would only run less).
     this.note(index >= PICKLE_LIMITS.memoIndex);
-    if (!this.memo.has(index) && this.memo.size >= PICKLE_LIMITS.memo) undecidable(`limit: more than ${PICKLE_LIMITS.memo} memo entries`);
-    this.memo.set(index, value);
+    const memo = (this.memo ??= new Map());
+    if (!memo.has(index) && memo.size >= PICKLE_LIMITS.memo) undecidable(`limit: more than ${PICKLE_LIMITS.memo} memo entries`);
+    memo.set(index, value);
   }
 
   private checkDepth(): void {
@@ -661,7 +668,7 @@ export class PickleMachine {
     const stream = this.stream as StreamVerdict;
     stream.imports.push({ module, name, at: this.opAt });
     if (this.options.allowed && !this.options.allowed(module, name)) {
-      throw new Halt('stopped', `find_class(${JSON.stringify(module)}, ${JSON.stringify(name)}) is refused`);
+      stop(`find_class(${JSON.stringify(module)}, ${JSON.stringify(name)}) is refused`);
     }
   }
 
