@@ -103,7 +103,8 @@ export class ContentInspector implements ByteSink {
   /** A stream's verdict, kept when it reaches an import or cannot be followed (the judge decides by `loaded`). */
   private addStream(scan: PickleScan, loaded: boolean, member?: string): void {
     if (scan.imports.length === 0 && scan.undecidable.length === 0) return;
-    const evident = scan.complete || scan.header;
+    // Bytes that import and then call what they imported act as a pickle, whatever comes after.
+    const evident = scan.complete || scan.header || scan.called;
     const report: PickleReport = { loaded, evident, imports: scan.imports, undecidable: scan.undecidable };
     this.addPickle(member === undefined ? report : { member, ...report });
   }
@@ -145,16 +146,18 @@ export class ContentInspector implements ByteSink {
         walk.opaque.forEach((reason) => this.addOpaque(reason));
         const members = walk.members;
         const own = getPickleLoader(this.name);
-        const torch = format === 'zip' && (members.some((m) => TORCH_PICKLES.test(m.name)) || (own === 'pickle' && !/\.npz$/i.test(this.name)));
-        const numpy = format === 'zip' && !torch && members.length > 0 && (/\.npz$/i.test(this.name) || members.every((m) => m.inspection.format === 'numpy'));
+        // Under a loader's name (or none), the loaders of a zip are torch.load (data.pkl and
+        // constants.pkl, found case-insensitively as miniz does) and np.load (any member with the
+        // .npy magic, read as an array: its object array unpickled), never other members' bytes.
+        const loaders = format === 'zip' && own !== 'other';
+        const torch = loaders && members.some((m) => TORCH_PICKLES.test(m.name));
+        const numpy = format === 'zip' && members.length > 0 && members.every((m) => m.inspection.format === 'numpy');
         for (const member of members) {
-          // torch.load unpickles data.pkl (and TorchScript's constants.pkl), reading its storages raw;
-          // np.load unpickles an .npz member only where it is an object array.
-          const inspection = torch && !TORCH_PICKLES.test(member.name) ? undefined : numpy ? onlyObjectArrays(member.inspection) : member.inspection;
+          const inspection = loaders ? (TORCH_PICKLES.test(member.name) ? member.inspection : onlyObjectArrays(member.inspection)) : member.inspection;
           // The member's own bytes are judged by the central directory's name, the one its loader opens.
-          if (inspection) this.addMember(member.name, { ...inspection, pickles: inspection.pickles?.map((p) => (p.member === undefined ? { ...p, loaded: torch || isLoaded(member.name, inspection.format) } : p)) });
+          if (inspection) this.addMember(member.name, { ...inspection, pickles: inspection.pickles?.map((p) => (p.member === undefined ? { ...p, loaded: loaders || isLoaded(member.name, inspection.format) } : p)) });
         }
-        if (torch && members.some((m) => TORCH_PICKLES.test(m.name))) this.result.format = 'pytorch-zip';
+        if (torch) this.result.format = 'pytorch-zip';
         else if (numpy) {
           this.result.format = 'numpy';
           this.result.facts = sumFacts(members.map((m) => m.inspection.facts));
@@ -305,7 +308,7 @@ export class ContentInspector implements ByteSink {
 
 
 /** The members torch.load unpickles: `<archive>/data.pkl`, and TorchScript's `<archive>/constants.pkl`. */
-const TORCH_PICKLES = /^(?:[^/]*\/)?(?:data|constants)\.pkl$/;
+const TORCH_PICKLES = /^(?:[^/]*\/)?(?:data|constants)\.pkl$/i;
 const OBJECT_ARRAY = '(object array data)';
 
 /** What np.load unpickles of an .npz member: its object array's data, nothing else. */

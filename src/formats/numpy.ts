@@ -2,6 +2,9 @@ import type { WeightFacts } from './inspection.js';
 
 export const NPY_MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 const MAX_HEADER_BYTES = 1024 * 1024;
+const PLAIN_TYPE = /^[<>|=]?(?:[?biufcSUVa]\d*|[mM]8(?:\[\w+\])?|bool|(?:u?int|float|complex)\d*|bytes\d*|str\d*)$/;
+/** A structured dtype's field names sit among its type strings; a name is no type code numpy reads as object. */
+const FIELD_NAME = /^(?![<>|=]?O\d*$)(?!object)[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface NpyHeader {
   /** Bytes before the array data. */
@@ -27,14 +30,17 @@ export function parseNpyHeader(b: Buffer): NpyHeader | string | undefined {
   const length = 8 + width + headerLength;
   if (b.length < length) return undefined;
   const text = b.toString(major === 3 ? 'utf8' : 'latin1', 8 + width, length);
-  const descr = /['"]descr['"]\s*:\s*(\[.*\]|'[^']*'|"[^"]*")\s*,/s.exec(text)?.[1];
+  // literal_eval keeps the last of a repeated key: so does this.
+  const descr = [...text.matchAll(/['"]descr['"]\s*:\s*(\[.*?\](?=\s*,\s*['"])|'[^']*'|"[^"]*")\s*,/gs)].pop()?.[1];
   const shape = /['"]shape['"]\s*:\s*\(([\d\s,L]*)\)/.exec(text)?.[1];
   if (!text.trimStart().startsWith('{') || descr === undefined || shape === undefined || !/['"]fortran_order['"]\s*:\s*(True|False)/.test(text)) {
     return 'expected a header dict with descr, fortran_order and shape';
   }
   // Every type string in the descr: an 'O' type code anywhere makes the data a pickle.
   const types = [...descr.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2] ?? '');
-  const object = types.some((type) => /^[<>|=]?O\d*$/.test(type));
+  // Fail closed: any type string that is not a plain numeric, bool, bytes, str or time code may
+  // name object ('O', 'object', …), and then np.load unpickles the data.
+  const object = /['"]descr['"][\s\S]*['"]descr['"]/.test(text) || types.some((type) => !PLAIN_TYPE.test(type) && !FIELD_NAME.test(type));
   const dims = shape.split(',').map((d) => d.trim().replace(/L$/, '')).filter((d) => d !== '').map(Number);
   const parameters = dims.reduce((a, d) => a * d, 1);
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(parameters)) return 'expected a shape of non-negative integers';

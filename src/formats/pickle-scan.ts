@@ -28,9 +28,12 @@ export function modelLoad(bytes: Uint8Array, options: LoadOptions): LoadVerdict 
 
 /** What the gate reads of a pickle: every import each stream reaches, and what cannot be known. */
 export interface PickleScan {
-  /** The first stream was written as a pickle (PROTO first) or reached its STOP. */
+  /** The first stream was written as a pickle: PROTO first. */
   header: boolean;
+  /** The first stream reached its STOP. */
   complete: boolean;
+  /** Some stream called what it had imported or made (REDUCE, NEWOBJ, OBJ, INST). */
+  called: boolean;
   /** Every import reached (`module.name`), first seen first, each once. */
   imports: string[];
   /** Why aisc cannot know what the unpickler does past a point: PICKLE_UNDECIDABLE. */
@@ -69,6 +72,7 @@ export class PickleScanner {
     return {
       header: first?.header ?? false,
       complete: first?.outcome === 'ok',
+      called: streams.some((s) => s.called),
       imports: [...imports],
       undecidable: undecidableReasons,
       streams: streams.filter((s) => s.outcome === 'ok').length,

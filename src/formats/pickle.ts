@@ -35,6 +35,8 @@ export interface StreamVerdict {
   end: number;
   /** A value of unknown type was taken to pass a check that CPython's stand-ins in the differential test fail. */
   assumed: boolean;
+  /** A REDUCE, NEWOBJ, OBJ or INST called what the stream had made: the bytes act as a pickle does. */
+  called: boolean;
   /** What load() returned (outcome ok), for a caller that reads on by it (torch's legacy tar reads a count). */
   result?: Value;
   /** Where an unbuffered file (no peek) stands when load() returns (outcome ok): after the STOP, or at the end of the FRAME holding it. */
@@ -53,6 +55,7 @@ export const PICKLE_LIMITS = {
 };
 
 const NEED_MORE = -1;
+const EMPTY = Buffer.alloc(0);
 /** The opcode ended the stream without throwing. */
 const HALTED = -2;
 const HIGHEST_PROTOCOL = 5;
@@ -110,15 +113,41 @@ export class PickleMachine {
         if (this.payload.remaining === 0) this.finishPayload();
         continue;
       }
-      const buffer = this.carry ? Buffer.concat([this.carry, b]) : b;
-      this.carry = undefined;
-      b = Buffer.alloc(0);
-      const used = this.run(buffer);
-      this.consumed += Math.min(used, buffer.length);
+      if (this.carry) {
+        b = this.finishCarried(b);
+        continue;
+      }
+      const used = this.run(b);
+      this.consumed += Math.min(used, b.length);
       // Copied: the hash worker reuses its read buffer for the next chunk.
-      if (used < buffer.length && !this.done && !this.payload) this.carry = Buffer.from(buffer.subarray(used));
+      if (used < b.length && !this.done && !this.payload) this.carry = Buffer.from(b.subarray(used));
+      b = EMPTY;
     }
     while (this.frames.length > 0 && (this.frames[0] as [number, number])[1] <= total) this.frames.shift();
+  }
+
+  /**
+   * Completes the opcode cut at the last chunk's end from as little of this chunk as it needs
+   * (a 64 KiB head, then more), so a chunk is not copied whole; returns what is left of it.
+   */
+  private finishCarried(b: Buffer): Buffer {
+    let take = Math.min(b.length, 64 * 1024);
+    for (;;) {
+      const carried = (this.carry as Buffer).length;
+      const joined = Buffer.concat([this.carry as Buffer, b.subarray(0, take)]);
+      this.carry = undefined;
+      const used = this.run(joined);
+      this.consumed += Math.min(used, joined.length);
+      if (this.done) return EMPTY;
+      if (this.payload) return b.subarray(take);
+      if (used >= carried) return b.subarray(used - carried);
+      if (take === b.length) {
+        this.carry = Buffer.from(joined.subarray(used));
+        return EMPTY;
+      }
+      this.carry = Buffer.from(joined.subarray(used, carried));
+      take = Math.min(b.length, take * 4);
+    }
   }
 
   end(): StreamVerdict[] {
@@ -162,7 +191,7 @@ export class PickleMachine {
   }
 
   private begin(header: boolean): void {
-    this.stream = { start: this.consumed, header, imports: [], outcome: 'stopped', reason: '', end: 0, assumed: false };
+    this.stream = { start: this.consumed, header, imports: [], outcome: 'stopped', reason: '', end: 0, assumed: false, called: false };
     this.stack = [];
     this.marks = [];
     this.memo = undefined;
@@ -337,6 +366,7 @@ export class PickleMachine {
         const args = this.pop();
         const callable = this.pop();
         this.note(checkCall(callable, args));
+        this.called();
         return this.push(OBJECT, a);
       }
       case 0x81: case 0x92: this.newObj(op === 0x92); return a; // NEWOBJ, NEWOBJ_EX
@@ -345,6 +375,7 @@ export class PickleMachine {
         if (this.stack.length - mark < 1) stop('unpickling stack underflow');
         this.popTuple(mark + 1);
         checkCallable(this.pop());
+        this.called();
         return this.push(OBJECT, a);
       }
       case 0x63: // GLOBAL
@@ -357,6 +388,7 @@ export class PickleMachine {
         return this.twoLines(b, a, 'ascii', (module, name) => {
           this.reach(module, name);
           this.popTuple(mark);
+          this.called();
           this.push(OBJECT);
         }, () => this.marks.push(mark));
       }
@@ -656,7 +688,12 @@ export class PickleMachine {
     const args = this.pop();
     const cls = this.pop();
     this.note(checkNewObj(cls, args, kwargs));
+    this.called();
     this.push(OBJECT);
+  }
+
+  private called(): void {
+    (this.stream as StreamVerdict).called = true;
   }
 
   /** A check that took the branch on which CPython goes on, for a value of unknown type. */

@@ -18,6 +18,14 @@ function inspect(bytes: Buffer, name = 'pytorch_model.bin', pieces = [5, 4096, 1
 const codes = (bytes: Buffer, name = 'pytorch_model.bin') => [...new Set(judgeContent(name, inspect(bytes, name)).map((f) => f.code))];
 const storage = Buffer.alloc(4096, 0x3f);
 
+function npyBytes(descr: string, body: Buffer, keys = ''): Buffer {
+  let header = `{'descr': ${descr}, 'fortran_order': False, 'shape': (2,), ${keys}}`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const length = Buffer.alloc(2);
+  length.writeUInt16LE(header.length);
+  return Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), length, Buffer.from(header, 'latin1'), body]);
+}
+
 describe('PyTorch zip checkpoints, read as leniently as PyTorch reads them', () => {
   const benign = () => [
     { name: 'archive/data.pkl', data: stateDictPickle() },
@@ -50,6 +58,14 @@ describe('PyTorch zip checkpoints, read as leniently as PyTorch reads them', () 
     // A storage whose bytes would stop CPython's unpickler at once (bf16 1.0 is 0x80 0x3f) or run on as opcodes.
     for (const data of [Buffer.from([0x80, 0x3f, 0x80, 0x3f]), Buffer.from('cposix\nsystem\n.', 'latin1')]) {
       expect(codes(writeZip([...benign(), { name: 'archive/data/1', data }]))).toEqual([]);
+    }
+  });
+
+  it('finds data.pkl as miniz does, whatever its case, and the object arrays np.load would read from any zip under a loader\'s name', () => {
+    expect(codes(writeZip([{ name: 'archive/DATA.PKL', data: evilPickle() }, { name: 'archive/data/0', data: storage }]))).toEqual(['PICKLE_UNSAFE']);
+    const objectArray = npyBytes("'|O'", evilPickle());
+    for (const name of ['a.npy', 'weights.bin', 'model.pkl', 'mixed.npz']) {
+      expect(codes(writeZip([...benign(), { name: 'a.npy', data: objectArray }]), name), name).toEqual(['PICKLE_UNSAFE']);
     }
   });
 
@@ -102,17 +118,15 @@ describe('other places a pickle hides', () => {
     expect(codes(legacy(evilPickle()))).toEqual(['PICKLE_UNSAFE']);
   });
 
-  const npy = (descr: string, body: Buffer) => {
-    let header = `{'descr': ${descr}, 'fortran_order': False, 'shape': (2,), }`;
-    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-    const length = Buffer.alloc(2);
-    length.writeUInt16LE(header.length);
-    return Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), length, Buffer.from(header, 'latin1'), body]);
-  };
+  const npy = npyBytes;
 
   it('numpy: an object array is a pickle; a plain one is not', () => {
     expect(codes(npy("'|O'", evilPickle()), 'x.npy')).toEqual(['PICKLE_UNSAFE']);
     expect(codes(npy("'<f4'", Buffer.alloc(8)), 'x.npy')).toEqual([]);
+    // Any spelling numpy reads as object, and the last of two descr keys (literal_eval keeps it).
+    expect(codes(npy("'object'", evilPickle()), 'x.npy')).toEqual(['PICKLE_UNSAFE']);
+    expect(codes(npy("'<f4'", evilPickle(), "'descr': '|O', "), 'x.npy')).toEqual(['PICKLE_UNSAFE']);
+    expect(codes(npy("[('x', '<f4'), ('y', 'u1')]", Buffer.alloc(10)), 'x.npy')).toEqual([]);
     expect(inspect(npy("'<f4'", Buffer.alloc(8))).facts).toEqual({ tensors: 1, parameters: 2, dtypes: ['f4'] });
     const npz = Buffer.from(zipSync({ 'a.npy': npy("'<f4'", Buffer.alloc(8)), 'b.npy': npy("[('x', '|O')]", evilPickle()) }));
     expect(inspect(npz, 'x.npz').format).toBe('numpy');

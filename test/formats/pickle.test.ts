@@ -94,7 +94,7 @@ describe('the unpickler model: what CPython parses, aisc parses', () => {
 describe('pickle opcode walk: benign pickles pass', () => {
   it('a torch.save state dict (OrderedDict, _rebuild_tensor_v2, FloatStorage via BINPERSID)', () => {
     const bytes = stateDictPickle();
-    expect(scan(bytes)).toEqual({ header: true, complete: true, streams: 1, imports: ['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch.FloatStorage'], undecidable: [] });
+    expect(scan(bytes)).toEqual({ header: true, complete: true, called: true, streams: 1, imports: ['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch.FloatStorage'], undecidable: [] });
     expect(codes(bytes, 'data.pkl')).toEqual([]);
   });
 
@@ -105,6 +105,11 @@ describe('pickle opcode walk: benign pickles pass', () => {
         expect(codes(Buffer.from(text), name), `${name}: ${text}`).toEqual(name === 'pytorch_model.bin' && text.startsWith('certifi') ? ['PICKLE_UNSAFE'] : []);
       }
     }
+  });
+
+  it('a pickle that calls what it imports counts under any name, junk after it or not', () => {
+    const bytes = Buffer.from("cposix\nsystem\n(Vtrue\ntRzjunk text here\n", 'latin1');
+    for (const name of ['weights', 'model.dat', 'notes.txt']) expect(codes(bytes, name), name).toContain('PICKLE_UNSAFE');
   });
 
   it('a data-only pickle is no finding under any name', () => {
