@@ -206,7 +206,8 @@ export class ContentInspector implements ByteSink {
       feed: (chunk) => capture.feed(chunk),
       end: (total) => {
         const captured = capture.result();
-        if (!isJsonObjectHeader(captured)) {
+        // Under its own name a broken header is a malformed safetensors file; under another, no evidence of one.
+        if (!isJsonObjectHeader(captured) && !/\.safetensors$/i.test(this.name)) {
           this.result.format = 'unknown';
           return;
         }

@@ -43,6 +43,8 @@ export const SAFE_PICKLE_IMPORTS: ReadonlySet<string> = new Set([
   'builtins.frozenset',
   'builtins.bytearray',
   'builtins.complex',
+  'builtins.range',
+  '__builtin__.xrange',
   '__builtin__.set',
   '__builtin__.frozenset',
   '__builtin__.bytearray',
