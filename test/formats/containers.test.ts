@@ -3,6 +3,7 @@ import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { ContentInspector, judgeContent, type Inspection } from '../../src/formats/index.js';
 import { evilPickle, op, pickle, stateDictPickle } from '../helpers/pickles.js';
+import { tarOf } from '../helpers/torch-tars.js';
 import { localHeader, writeZip } from '../helpers/zips.js';
 
 function inspect(bytes: Buffer, name = 'pytorch_model.bin', pieces = [5, 4096, 1 << 20]): Inspection {
@@ -139,18 +140,7 @@ describe('other places a pickle hides', () => {
   });
 
   it('a tar, as the oldest torch.save wrote, has its members inspected', () => {
-    const header = Buffer.alloc(512);
-    header.write('pickle', 0);
-    header.write('0000644\0', 100);
-    header.write(`${evilPickle().length.toString(8).padStart(11, '0')}\0`, 124);
-    header.write('0', 156);
-    header.write('ustar\0', 257);
-    header.write('00', 263);
-    header.fill(0x20, 148, 156);
-    const sum = header.reduce((a, b) => a + b, 0);
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    const body = Buffer.concat([evilPickle(), Buffer.alloc(512 - evilPickle().length)]);
-    const tar = Buffer.concat([header, body, Buffer.alloc(1024)]);
+    const tar = tarOf([['pickle', evilPickle()]]);
     expect(inspect(tar).format).toBe('tar');
     expect(codes(tar, 'old.tar')).toEqual(['PICKLE_UNSAFE']);
   });
