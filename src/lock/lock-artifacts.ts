@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.js';
 import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
@@ -80,6 +81,8 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     const rules = await loadRules(options);
     // Gate: an origin the policy refuses is refused before a byte is read or downloaded.
     if (rules && !options.force) assertAllowedOrigins(sources, rules, options);
+    // A download is kept at --path while the source is listed, before the content gate.
+    const keptBefore = options.path !== undefined && existsSync(resolve(options.path));
     const planned: Planned[] = [];
     for (const source of sources) planned.push(await planSource(source, options));
     const names = new Set<string>();
@@ -91,7 +94,15 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     if (rules && !options.force) assertAllowedSources(planned, rules);
     const hashed = await hashPlanned(planned, pool, options);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
-    if (!options.force) assertSafeContent(planned, hashed, rules);
+    if (!options.force) {
+      try {
+        assertSafeContent(planned, hashed, rules);
+      } catch (error) {
+        // A refused download kept with --path does not stay where a loader would find it.
+        if (options.path !== undefined && !keptBefore) rmSync(resolve(options.path), { force: true });
+        throw error;
+      }
+    }
     return await record(planned, hashed, options, ignore, before, rules);
   } finally {
     await pool.close();

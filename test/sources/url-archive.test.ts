@@ -203,6 +203,8 @@ describe('aisc fetch of an https:// artifact: the content gate where the bytes l
     const refused = await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin'], dir);
     expect(refused.status).toBe(1);
     expect(errorLines(refused)[0]).toMatch(/^aisc: PICKLE_UNSAFE .*posix\.system/);
+    // The download it kept for --path is gone: the lock refused it.
+    expect(existsSync(join(dir, 'w', 'pytorch_model.bin'))).toBe(false);
     expect((await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin', '--force'], dir)).status).toBe(0);
     rmSync(join(dir, 'w'), { recursive: true });
 
