@@ -49,7 +49,7 @@ export function judgeContent(path: string, inspection: Inspection, allowed: Read
   if (disguised) findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named ?? ''} (${promised ?? ''}) but its content is a pickle that imports ${disguised.join(', ')}` });
   for (const reason of inspection.opaque ?? []) findings.push({ code: 'CONTENT_UNSCANNABLE', message: `cannot be inspected where a pickle may hide: ${reason}` });
   if (inspection.invalid !== undefined) findings.push({ code: 'FORMAT_INVALID', message: inspection.invalid });
-  if ((named === 'safetensors' || named === 'gguf') && inspection.format !== named && inspection.invalid === undefined) {
+  if ((named === 'safetensors' || named === 'gguf') && !disguised && inspection.format !== named && inspection.invalid === undefined) {
     findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named} but its content is ${describeFormat(inspection.format)}: its loader refuses it` });
   }
   return findings;

@@ -147,6 +147,8 @@ describe('other places a pickle hides', () => {
 
   it('a pickle renamed to .safetensors is a mismatch as well as unsafe; to .dat, unsafe by content', () => {
     expect(codes(evilPickle(), 'model.safetensors').sort()).toEqual(['FORMAT_MISMATCH', 'PICKLE_UNSAFE']);
+    // One mismatch, not one for the pickle and another for the name.
+    expect(judgeContent('model.safetensors', inspect(evilPickle(), 'model.safetensors')).filter((f) => f.code === 'FORMAT_MISMATCH')).toHaveLength(1);
     expect(codes(evilPickle(), 'weights.dat')).toEqual(['PICKLE_UNSAFE']);
   });
 });
