@@ -4,7 +4,6 @@ import { isPackageLockPath } from '../npm/package-lock.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
-import { describeSource } from '../lockfile/source.js';
 import type { FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import { formatBytes, type ProgressLine } from '../report/index.js';
 import { log, showProgress, type CliContext } from './context.js';
@@ -70,9 +69,9 @@ export function registerLock(program: Command, context: CliContext): void {
         env: context.env,
       });
       progress?.stop();
-      for (const { name, artifact } of result.locked) {
+      for (const { name, artifact, from: origin } of result.locked) {
         const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
-        const from = artifact.source.type === 'local' ? '' : ` from ${describeSource(artifact.source)}`;
+        const from = origin === undefined ? '' : ` from ${origin}`;
         context.stdout.write(`locked ${name} (${artifact.kind})${from}: ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
         if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
         const unread = describeUninspected(artifact.files);

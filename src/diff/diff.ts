@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { getFileRole, type FileRole } from '../formats/classify.js';
 import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
-import { describeOrigin, describeSource, getHubCommitUrl } from '../lockfile/source.js';
-import type { FileArtifact, Lockfile, NpmArtifact, Source } from '../lockfile/types.js';
+import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
+import { toRecorded } from '../sources/index.js';
 import { diffNpmArtifacts } from './npm-diff.js';
 import type { Change, ChangeClass, FileChange, LockfileDiff } from './types.js';
 
@@ -79,9 +79,11 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
     changes.push({ artifact: name, kind: before.kind, class: 'artifact-removed', summary: `kind ${before.kind} → ${after.kind}: no longer a ${before.kind}`, from: before.kind });
     changes.push({ ...base, class: 'artifact-added', summary: `kind ${before.kind} → ${after.kind}: now a ${after.kind}`, to: after.kind });
   }
-  const newCommit = getNewCommit(before.source, after.source);
-  if (newCommit) changes.push({ ...base, ...newCommit });
-  else if (!same(before.source, after.source)) changes.push({ ...base, class: 'source-changed', summary: `source ${describeSource(before.source)} → ${describeSource(after.source)}`, from: before.source, to: after.source });
+  // The same origin at another revision is its own class (a Hub commit, with both commits' pages).
+  const was = toRecorded(before.source);
+  const revision = was.compare(after.source);
+  if (revision) changes.push({ ...base, class: 'revision-changed', ...revision });
+  else if (!same(before.source, after.source)) changes.push({ ...base, class: 'source-changed', summary: `source ${was.describe()} → ${toRecorded(after.source).describe()}`, from: before.source, to: after.source });
   if (!same(before.dependsOn, after.dependsOn)) changes.push({ ...base, class: 'dependency-changed', summary: `depends on ${list(before.dependsOn)} → ${list(after.dependsOn)}`, from: before.dependsOn ?? [], to: after.dependsOn ?? [] });
   if (before.signature && !after.signature) {
     // Losing the signer is a signer change (to nobody), the class policies guard signers with.
@@ -115,24 +117,6 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
     changes.push({ ...base, class: cls, summary: `${cls.replace('-changed', '')}: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}${note}`, files });
   }
   return changes;
-}
-
-/**
- * The same Hub repo (same endpoint and type) at another commit: its own class, with both commits'
- * pages, so a reviewer opens exactly what moved. A change of repo, endpoint or selection globs
- * stays a source change.
- */
-function getNewCommit(before: Source, after: Source): Pick<Change, 'class' | 'summary' | 'from' | 'to'> | undefined {
-  if (before.type !== 'huggingface' || after.type !== 'huggingface') return undefined;
-  if (before.repo !== after.repo || before.repoType !== after.repoType || before.endpoint !== after.endpoint) return undefined;
-  if (!same(before.include, after.include) || !same(before.exclude, after.exclude) || before.revision === after.revision) return undefined;
-  const short = (commit: string): string => commit.slice(0, 12);
-  return {
-    class: 'revision-changed',
-    summary: `${describeOrigin(after)}: commit ${short(before.revision)} (${before.ref}) → ${short(after.revision)} (${after.ref}); ${getHubCommitUrl(after)}`,
-    from: { revision: before.revision, ref: before.ref, url: getHubCommitUrl(before) },
-    to: { revision: after.revision, ref: after.ref, url: getHubCommitUrl(after) },
-  };
 }
 
 function list(values: readonly string[] | undefined): string {

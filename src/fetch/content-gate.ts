@@ -2,15 +2,9 @@ import { AiscError } from '../errors.js';
 import { ContentInspector, getDeniableFormats, judgeContent, WEIGHT_FORMATS, type Inspection } from '../formats/index.js';
 import type { loadRules } from '../lock/rules.js';
 import type { FileArtifact } from '../lockfile/types.js';
-import type { ContentCheck } from '../sources/download.js';
+import type { ContentGate } from '../sources/index.js';
 
 export type Rules = Awaited<ReturnType<typeof loadRules>>;
-
-/**
- * The gate of one artifact: a fresh check of one file's bytes, named by its path in the artifact;
- * `already` says where bytes found in place are (they are named, never removed).
- */
-export type ContentGate = (path: string, size: number, already?: string) => ContentCheck;
 
 /**
  * What `aisc lock` would refuse, judged on the bytes as they land: an unsafe or undecidable

@@ -1,15 +1,9 @@
-import { dirname } from 'node:path';
 import { AiscError } from '../errors.js';
-import { makeFolder, withFileLock } from '../io/index.js';
 import { loadRules } from '../lock/rules.js';
 import { decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { FileArtifact } from '../lockfile/types.js';
-import { downloadFile, type Expected } from '../sources/download.js';
-import { Network } from '../sources/factory.js';
-import { fromLockfileFolder } from '../sources/index.js';
-import { toContentGate, type ContentGate } from './content-gate.js';
-import { planHub, type Plan } from './plan-hub.js';
-import { isPresent, runBounded, toFetchError, type Task } from './task.js';
+import { isPresent, Network, runBounded, toFetchError, toRecorded, type RecordedSource, type RestorePlan, type Task } from '../sources/index.js';
+import { toContentGate } from './content-gate.js';
 
 export interface FetchOptions {
   lockfile: string;
@@ -46,22 +40,29 @@ export interface FetchedArtifact {
 export async function fetchArtifacts(names: readonly string[], options: FetchOptions): Promise<FetchedArtifact[]> {
   const bytes = await readLockfileBytes(options.lockfile);
   const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile, toManifestReader(options.lockfile));
-  const chosen: [string, FileArtifact][] = [];
+  const chosen: [string, FileArtifact, RecordedSource][] = [];
   // A name given twice is fetched once.
   for (const name of new Set(names)) {
     const artifact = lockfile.artifacts.get(name);
     if (!artifact) throw new AiscError('UNKNOWN_ARTIFACT', `${name}: not in ${options.lockfile}`);
-    if (artifact.kind === 'npm' || !isFetchable(artifact)) throw new AiscError('USAGE', `${name}: ${artifact.kind === 'npm' ? 'an npm package (npm ci installs it)' : 'not locked from a URL or the Hub (or locked without --path)'}; nothing to fetch`);
-    chosen.push([name, artifact]);
+    if (artifact.kind === 'npm') throw new AiscError('USAGE', `${name}: an npm package (npm ci installs it); nothing to fetch`);
+    const recorded = toRecorded(artifact.source);
+    if (recorded.unfetchable !== undefined) throw new AiscError('USAGE', `${name}: ${recorded.unfetchable}; nothing to fetch`);
+    chosen.push([name, artifact, recorded]);
   }
   if (names.length === 0) {
-    for (const [name, artifact] of lockfile.artifacts) if (artifact.kind !== 'npm' && isFetchable(artifact)) chosen.push([name, artifact]);
+    for (const [name, artifact] of lockfile.artifacts) {
+      if (artifact.kind === 'npm') continue;
+      const recorded = toRecorded(artifact.source);
+      if (recorded.unfetchable === undefined) chosen.push([name, artifact, recorded]);
+    }
   }
   const rules = await loadRules(options);
   const env = options.env ?? process.env;
   const network = new Network(env);
   try {
-    const plans = chosen.map(([name, artifact]) => planArtifact(name, artifact, options.lockfile, env, network, toContentGate(name, artifact, rules)));
+    const plans: (RestorePlan & { name: string })[] = [];
+    for (const [name, artifact, recorded] of chosen) plans.push({ name, ...(await recorded.restore({ name, artifact, lockfile: options.lockfile, env, network, gate: toContentGate(name, artifact, rules) })) });
     // What is there and right is not downloaded again; the gate judges it all the same.
     const todo: Task[] = [];
     const presentCount = new Map<string, number>();
@@ -90,39 +91,4 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
   } finally {
     await network.close();
   }
-}
-
-function isFetchable(artifact: FileArtifact): boolean {
-  const source = artifact.source;
-  return source.type === 'huggingface' || (source.type === 'url' && source.path !== undefined) || (source.type === 'archive' && source.url !== undefined && source.path !== undefined);
-}
-
-function planArtifact(name: string, artifact: FileArtifact, lockfile: string, env: NodeJS.ProcessEnv, network: Network, gate: ContentGate): Plan {
-  const source = artifact.source;
-  if (source.type === 'huggingface') return planHub(name, artifact, source, env, network, gate);
-  const path = source.type === 'url' || source.type === 'archive' ? source.path : undefined;
-  const url = source.type === 'url' ? source.url : source.type === 'archive' ? source.url : undefined;
-  if (path === undefined || url === undefined) throw new AiscError('USAGE', `${name}: nothing to fetch`);
-  const dest = fromLockfileFolder(path, lockfile);
-  const file = artifact.files[0];
-  const expected: Expected = source.type === 'archive' ? { size: source.size, sha256: source.sha256 } : { size: file?.size ?? 0, sha256: file?.sha256 ?? '' };
-  // A URL's file is judged under its locked name; an archive as the archive its loader would open.
-  const judgedAs = source.type === 'archive' ? path.slice(path.lastIndexOf('/') + 1) : (file?.path ?? '');
-  const check = (already?: string) => gate(judgedAs, expected.size, already);
-  const what = `${name}: ${url}`;
-  const task: Task = {
-    artifact: name,
-    what,
-    expected,
-    present: dest,
-    check,
-    fetch: async (onBytes) => {
-      await makeFolder(dirname(dest));
-      await withFileLock(`${dest}.aisc.lock`, {}, async () => {
-        if (await isPresent(task)) return;
-        await downloadFile({ dest, partial: `${dest}.aisc-download`, expected, what, onBytes, check, request: async (from) => (await network.http()).send(url, { what, from }) });
-      });
-    },
-  };
-  return { name, where: dest, tasks: [task] };
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Lockfile } from '../lockfile/types.js';
-import { getLocalCopy, toIgnoreMatcher } from '../sources/index.js';
+import { toIgnoreMatcher, toRecorded } from '../sources/index.js';
 
 /**
  * The locked folder artifact that `path` would land in, and not be ignored by: a file written
@@ -10,7 +10,7 @@ export function findArtifactContaining(lockfile: Lockfile, lockfilePath: string,
   const target = resolve(path);
   for (const [name, artifact] of lockfile.artifacts) {
     if (artifact.kind === 'npm' || artifact.layout !== 'directory') continue;
-    const copy = getLocalCopy(name, artifact, lockfilePath);
+    const copy = toRecorded(artifact.source).locate(name, artifact, lockfilePath, process.env);
     if (copy.mode !== 'files') continue;
     const rel = relative(resolve(copy.root), target);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) continue;

@@ -1,13 +1,11 @@
-import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.js';
 import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
-import { ARTIFACT_KINDS, type FileArtifact, type FileArtifactKind, type FileEntry, type FormatFacts, type Lockfile } from '../lockfile/types.js';
+import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile } from '../lockfile/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
-import { getSource, isRemoteSpec, Network, type SourceContext } from '../sources/factory.js';
-import { toIgnoreMatcher, type ArtifactSource } from '../sources/index.js';
+import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type SourceContext } from '../sources/index.js';
 import { hashRemoteFiles } from './hash-remote.js';
 import { loadRules } from './rules.js';
 import { getBundleInside, planSource, type Planned } from './plan.js';
@@ -40,7 +38,8 @@ export interface LockOptions {
 
 export interface LockResult {
   lockfile: Lockfile;
-  locked: { name: string; artifact: FileArtifact }[];
+  /** `from`: where it came from, for an origin other than a path the user named. */
+  locked: { name: string; artifact: FileArtifact; from?: string }[];
 }
 
 /**
@@ -71,40 +70,35 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     env: options.env,
   };
   const network = new Network(options.env);
-  // Parse: which origin each spec names, from the text alone.
-  const sources = specs.map((spec) => getSource(spec, context, network));
-  if (options.path !== undefined && !sources.every((source) => isRemoteSpec(source.spec))) throw new AiscError('USAGE', '--path: for https:// sources (where to keep the download)');
   const pool = acquireHashPool({ jobs: options.jobs });
+  const planned: Planned[] = [];
+  let recorded = false;
   try {
     // Fail before hashing gigabytes if the lockfile we would write into is unusable.
     const before = await readLockfileSnapshot(options.lockfile);
     const rules = await loadRules(options);
-    // Gate: an origin the policy refuses is refused before a byte is read or downloaded.
-    if (rules && !options.force) assertAllowedOrigins(sources, rules, options);
-    // A download is kept at --path while the source is listed, before the content gate.
-    const keptBefore = options.path !== undefined && existsSync(resolve(options.path));
-    const planned: Planned[] = [];
+    const gate = rules && !options.force ? toOriginGate(rules) : undefined;
+    // Parse which origin each spec names, from the text alone; one the policy refuses is refused
+    // before a byte is read or downloaded.
+    const sources = getSources(specs, context, network, gate && { allows: (origin, artifact) => gate(origin, { name: options.name ?? artifact.name, kind: options.kind }), where: rules?.policy.where ?? '' });
     for (const source of sources) planned.push(await planSource(source, options));
     const names = new Set<string>();
     for (const { name } of planned) {
       if (names.has(name)) throw new AiscError('USAGE', `two sources would both be named ${JSON.stringify(name)}; lock them one at a time with --name`);
       names.add(name);
     }
-    // Gate again with the kinds now known, still before anything is hashed or downloaded.
-    if (rules && !options.force) assertAllowedSources(planned, rules);
+    // Gate again with the names and kinds now known, still before anything is hashed or downloaded.
+    if (gate && rules) assertAllowedSources(planned, gate, rules.policy.where);
     const hashed = await hashPlanned(planned, pool, options);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
-    if (!options.force) {
-      try {
-        assertSafeContent(planned, hashed, rules);
-      } catch (error) {
-        // A refused download kept with --path does not stay where a loader would find it.
-        if (options.path !== undefined && !keptBefore) rmSync(resolve(options.path), { force: true });
-        throw error;
-      }
-    }
-    return await record(planned, hashed, options, ignore, before, rules);
+    if (!options.force) assertSafeContent(planned, hashed, rules);
+    const result = await record(planned, hashed, options, ignore, before, rules);
+    recorded = true;
+    // A download kept with --path replaces what was there only now: a refused lock leaves it.
+    for (const plan of planned) await plan.resolved.commit?.();
+    return result;
   } finally {
+    if (!recorded) for (const plan of planned) await plan.resolved.discard?.();
     await pool.close();
     await network.close();
   }
@@ -193,7 +187,8 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
     const artifact = toArtifact(plan, files, facts, options, ignore);
     // Recorded: a million listing entries are garbage before the manifest is written.
     plan.files = [];
-    return { name: plan.name, artifact };
+    const origin = toRecorded(artifact.source);
+    return { name: plan.name, artifact, ...(origin.onDisk ? {} : { from: origin.describe() }) };
   });
   if (options.signature) {
     const { bundle, policy, trustedRoot } = options.signature;
@@ -257,33 +252,21 @@ function assertSafeContent(planned: Planned[], hashed: Hashed[], rules: Rules): 
   throw new AiscError(code as 'PICKLE_UNSAFE', `${first}; nothing was locked (--force records it anyway, verify will still fail)`, { problems: rest.map(([other, message]) => (other === code ? message : `${message} [${other}]`)) });
 }
 
-/**
- * The gate before resolving: an origin refused under every kind a rule could match is refused
- * now, before any disk or network work (the kind is not known until the files are listed).
- */
-function assertAllowedOrigins(sources: ArtifactSource[], rules: NonNullable<Rules>, options: LockOptions): void {
-  const kinds: FileArtifactKind[] = options.kind ? [options.kind] : [...ARTIFACT_KINDS];
+/** The policy's `sources` as the registry's gate: the one rule check, no whole evaluation. */
+function toOriginGate(rules: NonNullable<Rules>): OriginGate {
+  return (origin, artifact) => rules.sourceRefusal(rules.policy, artifact, origin);
+}
+
+/** The gate with the names and kinds known and the origins pinned (a snapshot's repo, a URL after redirects). */
+function assertAllowedSources(planned: Planned[], gate: OriginGate, where: string): void {
   const refused: string[] = [];
-  for (const source of sources) {
-    const name = options.name ?? source.spec;
-    const messages = kinds.map((kind) => {
-      const artifacts = new Map<string, FileArtifact>([[name, { kind, layout: 'directory', source: { type: 'local', path: source.origin }, files: [], digest: '' }]]);
-      return rules.evaluate(rules.policy, { lockfileVersion: 1, artifacts }).find((finding) => finding.code === 'POLICY_SOURCE')?.message;
-    });
-    if (messages.every((message) => message !== undefined)) refused.push(`${source.spec}: ${messages[0] ?? ''}`);
+  for (const plan of planned) {
+    const why = gate(toRecorded(plan.resolved.source).origin, { name: plan.name, kind: plan.kind });
+    if (why !== undefined) refused.push(`${plan.name}: ${why}`);
   }
   if (refused.length > 0) {
     const [first, ...rest] = refused;
-    throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; nothing was read or downloaded; --force records it anyway, verify will still fail)`, { problems: rest });
-  }
-}
-
-function assertAllowedSources(planned: Planned[], rules: NonNullable<Rules>): void {
-  const artifacts = new Map<string, FileArtifact>(planned.map((plan) => [plan.name, { kind: plan.kind, layout: plan.resolved.layout, source: plan.resolved.source, files: [], digest: '' }]));
-  const refused = rules.evaluate(rules.policy, { lockfileVersion: 1, artifacts }).filter((finding) => finding.code === 'POLICY_SOURCE');
-  if (refused.length > 0) {
-    const [first, ...rest] = refused.map((finding) => `${finding.artifact}: ${finding.message}`);
-    throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; nothing was hashed; --force records it anyway, verify will still fail)`, { problems: rest });
+    throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${where}; nothing was hashed; --force records it anyway, verify will still fail)`, { problems: rest });
   }
 }
 
@@ -296,10 +279,10 @@ function toArtifact(plan: Planned, files: FileEntry[], format: FormatFacts | und
     files: sorted,
     digest: computeRootDigest(sorted),
   };
-  if (ignore.length > 0 && plan.resolved.source.type === 'local') artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
+  if (ignore.length > 0 && plan.resolved.recordsIgnore) artifact.ignore = [...new Set(ignore)].sort(compareCodePoints);
   // Recorded only when links were there to follow: a folder locked without any keeps refusing new
   // ones. A Hub snapshot's links into its blobs/ are the cache layout, not the artifact's.
-  if (plan.resolved.followsLinks && plan.resolved.source.type !== 'huggingface' && (plan.resolved.source.type === 'archive' || plan.files.some((file) => file.link))) artifact.allowSymlinks = true;
+  if (plan.resolved.followsLinks && plan.files.some((file) => file.link)) artifact.allowSymlinks = true;
   if (options.dependsOn && options.dependsOn.length > 0) artifact.dependsOn = [...new Set(options.dependsOn)].sort(compareCodePoints);
   if (format) artifact.format = format;
   return artifact;

@@ -30,8 +30,7 @@ export async function planSource(source: ArtifactSource, options: PlanOptions): 
     throw new AiscError('NAME_INVALID', `${source.spec}: its base name ${JSON.stringify(name)} is not an artifact name (it ${problem}); pass --name`);
   }
   const files = await resolved.list();
-  const repoKind = resolved.source.type === 'huggingface' && resolved.source.repoType === 'dataset' ? 'dataset' : undefined;
-  const kind = options.kind ?? repoKind ?? inferKind(files.map((file) => file.path));
+  const kind = options.kind ?? resolved.kind ?? inferKind(files.map((file) => file.path));
   if (!kind) throw new AiscError('KIND_REQUIRED', `${source.spec}: cannot tell what kind of artifact this is; pass --kind model|adapter|tokenizer|dataset`);
   return { name, kind, spec: source.spec, resolved, files };
 }

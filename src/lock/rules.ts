@@ -5,7 +5,10 @@ import type { LoadedPolicy } from '../policy/types.js';
  * The policy a lock must meet, when there is one, with the functions that judge against it. Its
  * own module: `lock package-lock.json` needs it without the file sources, archives and hashing.
  */
-export async function loadRules(options: { policy?: string; policyRequired?: boolean }): Promise<{ policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules; allowedImports: typeof import('../policy/evaluate.js').getAllowedImports } | undefined> {
+export async function loadRules(options: { policy?: string; policyRequired?: boolean }): Promise<
+  | { policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules; allowedImports: typeof import('../policy/evaluate.js').getAllowedImports; sourceRefusal: typeof import('../policy/evaluate.js').getSourceRefusal }
+  | undefined
+> {
   const path = options.policy ?? 'aisc.policy.yaml';
   // No policy file, nothing to load: the YAML and policy modules stay out of plain locks.
   if (!options.policyRequired && !existsSync(path)) return undefined;
@@ -13,6 +16,6 @@ export async function loadRules(options: { policy?: string; policyRequired?: boo
   const { loadPolicy } = await import('../policy/read.js');
   const policy = options.policyRequired ? await loadPolicy(path) : await loadOptionalPolicy(path);
   if (!policy) return undefined;
-  const { evaluateRules, getAllowedImports } = await import('../policy/evaluate.js');
-  return { policy, evaluate: evaluateRules, allowedImports: getAllowedImports };
+  const { evaluateRules, getAllowedImports, getSourceRefusal } = await import('../policy/evaluate.js');
+  return { policy, evaluate: evaluateRules, allowedImports: getAllowedImports, sourceRefusal: getSourceRefusal };
 }

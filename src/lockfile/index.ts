@@ -4,6 +4,5 @@ export { MANIFEST_FOLDER, MANIFEST_THRESHOLD, readManifest, toManifestPath, toMa
 export { getNameProblem, isArtifactName, MAX_NAME_LENGTH } from './names.js';
 export { assertSafeRelativePath, getPathProblem, isSafeRelativePath } from './paths.js';
 export { decodeLockfile, MAX_LOCKFILE_BYTES, parseLockfile, readLockfile, readLockfileBytes, readLockfileSnapshot, type LockfileSnapshot } from './read.js';
-export { DEFAULT_HUB_ENDPOINT, describeOrigin, describeSource, getHubCommitUrl, getKeptPath } from './source.js';
 export * from './types.js';
 export { toLockfileText, toStoredLockfile, updateLockfile } from './write.js';

@@ -4,7 +4,6 @@ import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
 import { readManifest, toManifestReader, type ManifestReader } from './manifest.js';
 import { getNameProblem } from './names.js';
-import { getKeptPath } from './source.js';
 import { LOCKFILE_VERSION, type Artifact, type Lockfile, type NpmArtifact } from './types.js';
 
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
@@ -138,8 +137,9 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
     if (artifact.layout === 'file' && artifact.files[0]?.path.includes('/')) {
       problems.push(`/artifacts/${name}/files/0/path: expected a base name for layout "file", got ${JSON.stringify(artifact.files[0].path)}`);
     }
-    const kept = getKeptPath(artifact);
-    if (kept !== undefined && (kept.includes('\0') || kept.includes('\\'))) {
+    // Whichever kind keeps a path (a folder, a kept download or archive), it is '/'-separated.
+    const kept = (artifact.source as { path?: unknown }).path;
+    if (typeof kept === 'string' && (kept.includes('\0') || kept.includes('\\'))) {
       problems.push(`/artifacts/${name}/source/path: expected a '/'-separated path without NUL or backslash`);
     }
     if (artifact.dependsOn?.includes(name)) problems.push(`/artifacts/${name}/dependsOn: an artifact cannot depend on itself`);

@@ -1,6 +1,6 @@
 import { getKeyFingerprint } from '../signing/keys.js';
-import { describeOrigin } from '../lockfile/source.js';
-import type { Lockfile, RecordedSigner } from '../lockfile/types.js';
+import { toRecorded } from '../sources/index.js';
+import { ARTIFACT_KINDS, type Lockfile, type RecordedSigner } from '../lockfile/types.js';
 import type { NpmFindingCode } from '../npm/findings.js';
 import { describeMatch, matchesArtifact } from './match.js';
 import { evaluateNpmArtifact } from './npm-rules.js';
@@ -39,12 +39,36 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
         if (!signer) add('POLICY_UNSIGNED', `requires a signature by ${signedBy.join(' or ')}; the artifact is locked unsigned`);
         else if (!signedBy.some((id) => isSigner(loaded, id, signer))) add('POLICY_SIGNER', `requires a signature by ${signedBy.join(' or ')}; signed by ${describeRecorded(signer)}`);
       }
-      if (sources && !sources.some((allowed) => isUnderSource(describeOrigin(artifact.source), allowed))) add('POLICY_SOURCE', `allows sources ${sources.join(', ')}; locked from ${describeOrigin(artifact.source)}`);
+      const origin = sources ? toRecorded(artifact.source).origin : '';
+      if (sources && !admitsOrigin(sources, origin)) add('POLICY_SOURCE', describeSourceRefusal(sources, origin));
       const denied = (artifact.format?.weights ?? []).filter((format) => denyFormats?.includes(format));
       if (denied.length > 0) add('POLICY_FORMAT', `denies ${denied.join(', ')} weights; the artifact has them`);
     }
   });
   return findings;
+}
+
+/**
+ * Why the policy's `sources` refuse `origin` for an artifact (the first refusing rule's words, as
+ * evaluateRules puts them), or undefined. Without a kind, refused only when refused under every
+ * kind a rule could match: lock asks before the files are listed. Pure.
+ */
+export function getSourceRefusal(loaded: LoadedPolicy | undefined, artifact: { name: string; kind?: string }, origin: string): string | undefined {
+  const rules = loaded?.policy.rules ?? [];
+  const refusals = (artifact.kind !== undefined ? [artifact.kind] : [...ARTIFACT_KINDS]).map((kind) => {
+    const index = rules.findIndex((rule) => matchesArtifact(rule.match, { name: artifact.name, kind }) && !admitsOrigin(rule.require.sources, origin));
+    const rule = rules[index];
+    return rule ? `rule ${index + 1} (${describeMatch(rule.match)}): ${describeSourceRefusal(rule.require.sources ?? [], origin)}` : undefined;
+  });
+  return refusals.every((refusal) => refusal !== undefined) ? refusals[0] : undefined;
+}
+
+function admitsOrigin(sources: readonly string[] | undefined, origin: string): boolean {
+  return sources === undefined || sources.some((allowed) => isUnderSource(origin, allowed));
+}
+
+function describeSourceRefusal(sources: readonly string[], origin: string): string {
+  return `allows sources ${sources.join(', ')}; locked from ${origin}`;
 }
 
 /**

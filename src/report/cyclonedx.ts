@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_HUB_ENDPOINT, describeSource } from '../lockfile/source.js';
-import type { Artifact, FileArtifact, HubSource, Lockfile, NpmArtifact, RecordedSigner } from '../lockfile/types.js';
+import { toRecorded } from '../sources/index.js';
+import type { Artifact, FileArtifact, Lockfile, NpmArtifact, RecordedSigner } from '../lockfile/types.js';
 import { VERSION } from '../version.js';
 
 /** Where the lockfile came from: its path as given and the SHA-256 of its bytes. */
@@ -80,20 +80,19 @@ function toComponent(name: string, artifact: Artifact): Component {
 }
 
 function toFileComponent(name: string, artifact: FileArtifact): Component {
-  const { source } = artifact;
-  const hub = source.type === 'huggingface' ? source : undefined;
+  const recorded = toRecorded(artifact.source);
+  const origin = recorded.sbom(artifact);
   const single = artifact.layout === 'file' ? artifact.files[0] : undefined;
   const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
   const component: Component = {
     type: COMPONENT_TYPES[artifact.kind],
     'bom-ref': name,
     name,
-    ...(hub ? { version: hub.revision } : {}),
+    ...(origin.version !== undefined ? { version: origin.version } : {}),
     ...(single ? { hashes: [{ alg: 'SHA-256', content: single.sha256 }] } : {}),
-    ...(hub && hub.repoType === 'model' ? { purl: toHubPurl(hub) } : {}),
+    ...(origin.purl !== undefined ? { purl: origin.purl } : {}),
   };
-  const references = getFileReferences(artifact, single?.sha256);
-  if (references.length > 0) component.externalReferences = references;
+  if (origin.references.length > 0) component.externalReferences = origin.references;
   const facts = artifact.format;
   if (facts?.architecture && COMPONENT_TYPES[artifact.kind] === 'machine-learning-model') component.modelCard = { modelParameters: { modelArchitecture: facts.architecture } };
   if (artifact.kind === 'dataset') component.data = [{ type: 'dataset', name }];
@@ -101,7 +100,7 @@ function toFileComponent(name: string, artifact: FileArtifact): Component {
   component.properties = [
     prop('aisc:kind', artifact.kind),
     prop('aisc:layout', artifact.layout),
-    prop('aisc:source', describeSource(source)),
+    prop('aisc:source', recorded.describe()),
     prop('aisc:digest', artifact.digest),
     prop('aisc:files', String(artifact.manifest?.files ?? artifact.files.length)),
     prop('aisc:bytes', String(bytes)),
@@ -128,27 +127,6 @@ function toFileComponent(name: string, artifact: FileArtifact): Component {
     }));
   }
   return component;
-}
-
-function getFileReferences(artifact: FileArtifact, sha256: string | undefined): ExternalReference[] {
-  const { source } = artifact;
-  switch (source.type) {
-    case 'huggingface': {
-      const base = `${source.endpoint ?? DEFAULT_HUB_ENDPOINT}/${source.repoType === 'dataset' ? 'datasets/' : ''}${source.repo}`;
-      const card = artifact.files.some((file) => file.path === 'README.md') && source.repoType === 'model' ? [{ type: 'model-card' as const, url: `${base}/blob/${source.revision}/README.md` }] : [];
-      return [{ type: 'distribution', url: `${base}/tree/${source.revision}` }, ...card];
-    }
-    case 'url':
-      return [{ type: 'distribution', url: source.url, ...(sha256 ? { hashes: [{ alg: 'SHA-256' as const, content: sha256 }] } : {}) }];
-    case 'archive':
-      return source.url ? [{ type: 'distribution', url: source.url, hashes: [{ alg: 'SHA-256', content: source.sha256 }] }] : [];
-    case 'local':
-      return [];
-    default: {
-      const never: never = source;
-      return never;
-    }
-  }
 }
 
 function toNpmComponent(name: string, artifact: NpmArtifact): Component {
@@ -204,12 +182,6 @@ function toSignerProperties(signer: RecordedSigner): Property[] {
 }
 
 /** purl-spec's huggingface type: namespace the user or organization, version the lowercased commit. */
-export function toHubPurl(source: HubSource): string {
-  const segments = source.repo.split('/').map(encodePurlSegment).join('/');
-  const qualifier = source.endpoint !== undefined && source.endpoint !== DEFAULT_HUB_ENDPOINT ? `?repository_url=${encodeURIComponent(source.endpoint)}` : '';
-  return `pkg:huggingface/${segments}@${source.revision.toLowerCase()}${qualifier}`;
-}
-
 /** purl-spec's npm type: the scope's '@' is percent-encoded as %40. */
 export function toNpmPurl(name: string, version: string): string {
   return `pkg:npm/${name.split('/').map(encodePurlSegment).join('/')}@${encodePurlSegment(version)}`;

@@ -4,4 +4,4 @@ export { describeFinding, renderVerifyHuman, renderVerifyVerdict } from './verif
 export { renderNpmFindings, renderNpmLocked } from './npm-report.js';
 export { SCAN_FORMATS, SCAN_RENDERERS, VERIFY_FORMATS, VERIFY_RENDERERS, type RenderContext, type Rendered, type ScanFormat, type VerifyFormat } from './renderers.js';
 export { useColor } from './style.js';
-export { renderCycloneDx, SBOM_FORMATS, SBOM_RENDERERS, toHubPurl, toNpmPurl, type SbomFormat, type SbomSource } from './cyclonedx.js';
+export { renderCycloneDx, SBOM_FORMATS, SBOM_RENDERERS, toNpmPurl, type SbomFormat, type SbomSource } from './cyclonedx.js';

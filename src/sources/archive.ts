@@ -5,11 +5,9 @@ import { Parser, type ReadEntry } from 'tar';
 import { AiscError } from '../errors.js';
 import { ContentInspector } from '../formats/inspect.js';
 import { getPathProblem } from '../lockfile/paths.js';
-import type { ListedFile } from './source.js';
+import type { ListedFile } from './listing.js';
 
-export function isArchivePath(path: string): boolean {
-  return /\.(?:tar|tgz|tar\.gz)$/i.test(path);
-}
+export { isArchivePath } from './archive-path.js';
 
 export interface ListedArchive {
   sha256: string;
@@ -128,7 +126,7 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
   for (const [path, target] of symlinks) {
     const file = files.get(target);
     if (!file) throw unsafe(path, `is a link to ${JSON.stringify(target)}, which is not a file in the archive`);
-    files.set(path, { path, size: file.size, sha256: file.sha256 });
+    files.set(path, { path, size: file.size, sha256: file.sha256, link: true });
     hasLinks = true;
   }
   if (files.size === 0) throw new AiscError('SOURCE_EMPTY', `${what}: the archive holds no file to lock`);

@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getPathProblem } from '../lockfile/paths.js';
-import { DEFAULT_HUB_ENDPOINT } from '../lockfile/source.js';
 import type { HubSource } from '../lockfile/types.js';
 import { getHfHome, type RepoType } from './hf-cache.js';
 import type { Credentials, HttpClient, HttpResponse } from './http.js';
 import { parseHttpsUrl, readBounded, redact } from './urls.js';
-import type { ListedFile } from './source.js';
+import type { ListedFile } from './listing.js';
 
 export interface HubSpec {
   repoType: RepoType;
@@ -15,6 +14,8 @@ export interface HubSpec {
   /** What was asked for: a branch, tag, refs/pr/N or a commit (default main). */
   ref: string;
 }
+
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
 const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
 const COMMIT = /^[0-9a-f]{40}$/;

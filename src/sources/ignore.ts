@@ -38,3 +38,9 @@ export function getGlobProblem(glob: string): string | undefined {
   }
   return undefined;
 }
+
+/** What model_signing leaves out at an artifact's root (.git, .gitattributes, …), left out of origins' listings too. */
+export function isDefaultIgnored(path: string): boolean {
+  const top = path.split('/')[0] ?? '';
+  return (DEFAULT_IGNORED as readonly string[]).includes(top);
+}

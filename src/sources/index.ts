@@ -1,5 +1,8 @@
 export { DEFAULT_IGNORED, getGlobProblem, toIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
-export { fromLocalSource, resolveLocalTarget, toLocalSource, toLockfileSkipper, type LocalTarget } from './local.js';
-export { fromLockfileFolder, getLocalCopy, type LocalCopy } from './roots.js';
-export type { ArtifactSource, ListedFile, OnDisk, ResolvedSource } from './source.js';
+export type { SourceContext } from './kind.js';
+export { fromLocalSource, fromLockfileFolder, resolveLocalTarget, toLocalSource, toLockfileSkipper, type LocalTarget } from './local.js';
+export { Network } from './network.js';
+export { getSources, toRecorded, type OriginGate } from './registry.js';
+export { isPresent, runBounded, toFetchError, type ContentGate, type RestorePlan, type Task } from './restore.js';
+export type { ArtifactSource, ListedFile, LocalCopy, MountedCopy, OnDisk, RecordedSource, ResolvedSource, RevisionChange, SbomFacts } from './source.js';
 export { listTarget, walkTree, type WalkEntry, type WalkEntryType, type WalkOptions } from './walk.js';

@@ -56,6 +56,11 @@ export function toLocalSource(path: string, lockfilePath: string): LocalSource {
   return { type: 'local', path: rel === '' ? '.' : rel.split(sep).join('/') };
 }
 
+/** Resolves a path recorded relative to the lockfile's folder. */
+export function fromLockfileFolder(path: string, lockfile: string): string {
+  return isAbsolute(path) || path.startsWith('/') ? path : join(dirname(resolve(lockfile)), ...path.split('/'));
+}
+
 /** Where a recorded local source is on this machine. */
 export function fromLocalSource(source: LocalSource, lockfilePath: string): string {
   if (source.path.startsWith('/')) return source.path;

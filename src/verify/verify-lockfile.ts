@@ -5,8 +5,7 @@ import { acquireHashPool, type HashPool, type HashResult, type ProgressSource } 
 import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
-import { toSelection } from '../sources/fnmatch.js';
-import { getLocalCopy } from '../sources/index.js';
+import { toRecorded } from '../sources/index.js';
 import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js';
 import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
@@ -44,6 +43,8 @@ export interface VerifyOptions {
   cache?: string;
   /** Hash only this part of the files (every other stage runs whole): `aisc report merge` joins the parts. */
   shard?: Shard;
+  /** HF_HUB_CACHE, HF_HOME…: where cached Hub snapshots are (the process's environment unless given). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -159,21 +160,14 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
  */
 function checkArtifactPaths(name: string, artifact: FileArtifact, override: string | undefined, options: VerifyOptions): ArtifactCheck {
   const allowSymlinks = (options.allowSymlinks ?? false) || artifact.allowSymlinks === true;
-  const source = artifact.source;
-  const selected = source.type === 'huggingface' && (source.include || source.exclude) ? toSelection(source.include, source.exclude) : undefined;
-  if (override !== undefined) {
-    // A local_dir download keeps huggingface_hub's metadata in .cache/huggingface/: not content.
-    const skip = source.type === 'huggingface' ? (path: string) => path === '.cache/huggingface' : undefined;
-    return checkPaths(name, artifact, override, { allowSymlinks, lockfile: options.lockfile, skip, selected });
-  }
-  const copy = getLocalCopy(name, artifact, options.lockfile);
+  const recorded = toRecorded(artifact.source);
+  if (override !== undefined) return checkPaths(name, artifact, override, { allowSymlinks, lockfile: options.lockfile, ...recorded.mounted() });
+  const copy = recorded.locate(name, artifact, options.lockfile, options.env ?? process.env);
   if (copy.mode === 'none') return checkNowhere(name, artifact, copy.hint);
-  if (copy.mode === 'archive') return checkArchive(name, artifact, copy.path, source as { sha256: string; size: number });
-  if (source.type === 'huggingface') {
-    // Snapshot files are links into the repo's blobs/; a selection leaves the rest of the commit out.
-    return checkPaths(name, artifact, copy.root, { allowSymlinks: true, linkRoot: copy.linkRoot ?? copy.root, hint: copy.hint, selected });
-  }
-  return checkPaths(name, artifact, copy.root, { allowSymlinks, lockfile: options.lockfile, hint: copy.hint });
+  if (copy.mode === 'archive') return checkArchive(name, artifact, copy.path, copy);
+  // Links that lead into a link root (an HF snapshot's into its repo's blobs/) are the layout's own.
+  if (copy.linkRoot !== undefined) return checkPaths(name, artifact, copy.root, { allowSymlinks: true, linkRoot: copy.linkRoot, hint: copy.hint, selected: copy.selected });
+  return checkPaths(name, artifact, copy.root, { allowSymlinks, lockfile: options.lockfile, hint: copy.hint, selected: copy.selected });
 }
 
 function nothingLocked(lockfile: string): Finding {

@@ -3,27 +3,19 @@ import { rename, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { makeFolder, withFileLock, writeFileAtomic } from '../io/index.js';
 import type { FileArtifact, HubSource } from '../lockfile/types.js';
-import { ContentHasher } from '../sources/content-hash.js';
-import { downloadFile, type Expected } from '../sources/download.js';
-import type { Network } from '../sources/factory.js';
-import { getHubCacheDir, getRepoFolderName, getSnapshotFolder, toBlobLink, toCachedRepo } from '../sources/hf-cache.js';
-import type { HttpResponse } from '../sources/http.js';
-import type { ContentGate } from './content-gate.js';
-import { holdsLocked, type Task } from './task.js';
-
-export interface Plan {
-  name: string;
-  where: string;
-  tasks: Task[];
-  finish?: () => Promise<void>;
-}
+import { ContentHasher } from './content-hash.js';
+import { downloadFile, type Expected } from './download.js';
+import type { Network } from './network.js';
+import { getHubCacheDir, getRepoFolderName, getSnapshotFolder, toBlobLink, toCachedRepo } from './hf-cache.js';
+import type { HttpResponse } from './http.js';
+import { holdsLocked, type ContentGate, type RestorePlan, type Task } from './restore.js';
 
 /**
  * A Hub artifact into the Hugging Face cache: each file's blob is downloaded (or found) under a
  * lock on its digest, judged by the gate in the pass that hashes it, and only then linked from
  * snapshots/<commit>/; refs/<ref> is written once every file is in place.
  */
-export function planHub(name: string, artifact: FileArtifact, source: HubSource, env: NodeJS.ProcessEnv, network: Network, gate: ContentGate): Plan {
+export function planHub(name: string, artifact: FileArtifact, source: HubSource, env: NodeJS.ProcessEnv, network: Network, gate: ContentGate): RestorePlan {
   const cached = toCachedRepo(getHubCacheDir(env), source.repoType, source.repo);
   const snapshot = getSnapshotFolder(cached, source.revision);
   const blobs = join(cached.repoFolder, 'blobs');
@@ -71,7 +63,7 @@ export function planHub(name: string, artifact: FileArtifact, source: HubSource,
     await makeFolder(dirname(ref));
     await writeFileAtomic(ref, source.revision, { what: 'HF cache ref' });
   };
-  return { name, where: snapshot, tasks, finish };
+  return { where: snapshot, tasks, finish };
 }
 
 /**

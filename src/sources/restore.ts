@@ -1,8 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { AiscError, exitCodeFor, isAiscError } from '../errors.js';
-import { ContentHasher } from '../sources/content-hash.js';
-import type { ContentCheck, Expected } from '../sources/download.js';
+import { dirname } from 'node:path';
+import { makeFolder, withFileLock } from '../io/index.js';
+import { ContentHasher } from './content-hash.js';
+import { downloadFile, type ContentCheck, type Expected } from './download.js';
+import type { Network } from './network.js';
+
+/**
+ * The content gate of one artifact: a fresh check of one file's bytes, named by its path in the
+ * artifact; `already` says where bytes found in place are (they are named, never removed).
+ */
+export type ContentGate = (path: string, size: number, already?: string) => ContentCheck;
+
+/** One artifact's files to bring, where they land, and what is written once all are in place. */
+export interface RestorePlan {
+  where: string;
+  tasks: Task[];
+  finish?: () => Promise<void>;
+}
 
 /** One file to bring: where it goes, what it must be, how to judge its bytes and how to get it. */
 export interface Task {
@@ -90,4 +106,30 @@ export function toFetchError(failures: readonly AiscError<string>[]): AiscError<
   const [first, ...rest] = sorted;
   if (!first) return new AiscError('INTERNAL', 'no failure to report');
   return new AiscError(first.code, first.message, { problems: rest.map((f) => (f.code === first.code ? f.message : `${f.message} [${f.code}]`)) });
+}
+
+/**
+ * A download kept at `dest` (an https file, or an archive whose members are the artifact): one
+ * task, the bytes hashed and judged while they stream into a partial beside `dest`, renamed into
+ * place on a match, under a lock on `dest`.
+ */
+export function planKeptDownload(options: { name: string; url: string; dest: string; expected: Expected; judgedAs: string; network: Network; gate: ContentGate }): RestorePlan {
+  const { name, url, dest, expected, network } = options;
+  const check = (already?: string) => options.gate(options.judgedAs, expected.size, already);
+  const what = `${name}: ${url}`;
+  const task: Task = {
+    artifact: name,
+    what,
+    expected,
+    present: dest,
+    check,
+    fetch: async (onBytes) => {
+      await makeFolder(dirname(dest));
+      await withFileLock(`${dest}.aisc.lock`, {}, async () => {
+        if (await isPresent(task)) return;
+        await downloadFile({ dest, partial: `${dest}.aisc-download`, expected, what, onBytes, check, request: async (from) => (await network.http()).send(url, { what, from }) });
+      });
+    },
+  };
+  return { where: dest, tasks: [task] };
 }

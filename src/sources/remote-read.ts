@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { ContentInspector } from '../formats/inspect.js';
+import type { Inspection } from '../formats/inspection.js';
+import { downloadFile } from './download.js';
+import type { Network } from './network.js';
+
+/** A download read while locking, and where it is staged until the lock is recorded. */
+export interface Fetched<T> {
+  result?: T;
+  sha256: string;
+  size: number;
+  etag?: string;
+  /** With a place to keep it: puts the staged download there (the lock is being recorded). */
+  commit(): Promise<void>;
+  /** Drops the staged download (the lock failed): what was at the place before stays. */
+  discard(): Promise<void>;
+}
+
+/**
+ * GETs a URL once: with a place to keep it, downloaded beside that place atomically and read back
+ * from disk, and moved there only by `commit` (a refused lock leaves what was there); without, read
+ * straight from the network. `consume` sees the bytes either way.
+ */
+export async function fetchUrl<T = undefined>(url: URL, spec: string, keepAt: string | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<Fetched<T>> {
+  if (keepAt !== undefined) {
+    const staged = `${keepAt}.aisc-staged`;
+    const downloaded = await downloadFile({ dest: staged, partial: `${keepAt}.aisc-download`, what: spec, request: async () => (await network.http()).send(url.href, { what: spec }) });
+    try {
+      const result = consume ? await consume(createReadStream(staged, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
+      return {
+        result,
+        sha256: downloaded.sha256,
+        size: downloaded.size,
+        ...(downloaded.etag ? { etag: downloaded.etag } : {}),
+        commit: () => rename(staged, keepAt),
+        discard: () => unlink(staged).catch(() => undefined),
+      };
+    } catch (error) {
+      await unlink(staged).catch(() => undefined);
+      throw error;
+    }
+  }
+  const response = await (await network.http()).send(url.href, { what: spec });
+  const hashed = await hashTee(response.body as AsyncIterable<Buffer>, consume ?? drain);
+  const etag = response.headers.etag;
+  const nothing = (): Promise<void> => Promise.resolve();
+  return { ...hashed, ...(etag ? { etag } : {}), commit: nothing, discard: nothing };
+}
+
+/** SHA-256 and length of a stream while `consume` reads it too. */
+async function hashTee<T>(body: AsyncIterable<Buffer>, consume: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<{ result: T; sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  async function* tap(): AsyncIterable<Buffer> {
+    for await (const chunk of body) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  const result = await consume(tap());
+  return { result, sha256: hash.digest('hex'), size };
+}
+
+/** What a stream is, from its bytes: it is read to its end (from the network, the download being hashed). */
+export async function inspectStream(body: AsyncIterable<Buffer>, name: string): Promise<Inspection> {
+  const inspector = new ContentInspector(undefined, name);
+  for await (const chunk of body) inspector.feed(chunk);
+  return inspector.end();
+}
+
+async function drain(body: AsyncIterable<Buffer>): Promise<undefined> {
+  for await (const chunk of body) void chunk;
+  return undefined;
+}
+
+/** `length` bytes after skipping `skip` (a server that ignored the Range), then the body is dropped. */
+export async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }, skip: number, length: number): Promise<Buffer> {
+  const out = Buffer.alloc(length);
+  let at = -skip;
+  for await (const chunk of body) {
+    const start = Math.max(0, -at);
+    if (start < chunk.length) chunk.copy(out, Math.max(0, at), start, Math.min(chunk.length, start + length - Math.max(0, at)));
+    at += chunk.length;
+    if (at >= length) break;
+  }
+  body.destroy();
+  return at >= length ? out : out.subarray(0, Math.max(0, at));
+}
