@@ -200,10 +200,18 @@ describe('aisc fetch of an https:// artifact: the content gate where the bytes l
     const evil = evilPickle();
     server = await startRegistry({ '/m/pytorch_model.bin': (_request, response) => void response.writeHead(200).end(evil) });
     const url = `${server.url}m/pytorch_model.bin`;
+    // What is at --path before a lock stays there until the lock is recorded.
+    mkdirSync(join(dir, 'w'));
+    writeFileSync(join(dir, 'w', 'pytorch_model.bin'), 'the file that was here');
     const refused = await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin'], dir);
     expect(refused.status).toBe(1);
     expect(errorLines(refused)[0]).toMatch(/^aisc: PICKLE_UNSAFE .*posix\.system/);
-    // The download it kept for --path is gone: the lock refused it.
+    // The download staged for --path is gone and what was there is untouched: the lock refused it.
+    expect(readdirSync(join(dir, 'w'))).toEqual(['pytorch_model.bin']);
+    expect(readFileSync(join(dir, 'w', 'pytorch_model.bin'), 'utf8')).toBe('the file that was here');
+    rmSync(join(dir, 'w'), { recursive: true });
+    const again = await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin'], dir);
+    expect(again.status).toBe(1);
     expect(existsSync(join(dir, 'w', 'pytorch_model.bin'))).toBe(false);
     expect((await runAiscAsync(['lock', url, '--kind', 'model', '--path', 'w/pytorch_model.bin', '--force'], dir)).status).toBe(0);
     rmSync(join(dir, 'w'), { recursive: true });
