@@ -8,6 +8,7 @@ import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { toProblemLines } from '../lockfile/schema.js';
 import { decodeUtf8, parseJsonStrict, recode } from '../io/index.js';
 import { toPublicKey } from '../signing/keys.js';
+import { toNameSegment, toOneLine, toPointerText } from './problem-line.js';
 import { resolveFromPolicy, workingTree, type FileSource } from './source.js';
 import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch, PolicyReviewer } from './types.js';
 
@@ -67,7 +68,8 @@ function getKeyPaths(policy: Policy): string[] {
 export async function parsePolicy(text: string, where: string): Promise<Policy> {
   const data = where.endsWith('.json') ? parseJson(text, where) : parseYaml(text, where);
   const validate = await getPolicyValidator();
-  const schemaProblems = validate(data) ? [] : toProblemLines(validate.errors ?? []);
+  // Keys in the paths are the file's: quoted when they are not plain names, so each stays one line.
+  const schemaProblems = validate(data) ? [] : toProblemLines((validate.errors ?? []).map((error) => ({ ...error, instancePath: toPointerText(error.instancePath) })));
   // Names are checked even when the schema fails, so one run lists every problem.
   const problems = [...schemaProblems, ...getSemanticProblems(toShape(data))];
   if (problems.length > 0) throw invalid(where, problems);
@@ -86,7 +88,7 @@ function parseJson(text: string, where: string): unknown {
   try {
     return parseJsonStrict(text, where);
   } catch (error) {
-    throw new AiscError('POLICY_INVALID', (error as Error).message, { cause: error });
+    throw new AiscError('POLICY_INVALID', toOneLine((error as Error).message), { cause: error });
   }
 }
 
@@ -156,12 +158,14 @@ function toYamlError(error: unknown, where: string): AiscError {
   const message = error instanceof Error ? error.message : String(error);
   if (/alias count/i.test(message)) return new AiscError('POLICY_INVALID', `${where}: YAML aliases expand too far (more than ${MAX_YAML_ALIASES} uses): refused as a resource-exhaustion attack`, { cause: error });
   if (error instanceof RangeError || isStackOverflow(message)) return new AiscError('POLICY_INVALID', `${where}: ${tooDeep()}`, { cause: error });
-  return new AiscError('POLICY_INVALID', `${where}: not valid YAML (${message.split('\n')[0] ?? ''})`, { cause: error });
+  return new AiscError('POLICY_INVALID', toOneLine(`${where}: not valid YAML (${message.split('\n')[0] ?? ''})`), { cause: error });
 }
 
+/** One POLICY_INVALID for every problem, each one line whatever the file's keys and values hold. */
 function invalid(where: string, problems: string[]): AiscError {
   const [first = 'is invalid', ...rest] = problems;
-  return new AiscError('POLICY_INVALID', `${where}: ${first}`, { problems: rest.map((line) => `${where}: ${line}`) });
+  const line = (problem: string): string => toOneLine(`${where}: ${problem}`);
+  return new AiscError('POLICY_INVALID', line(first), { problems: rest.map(line) });
 }
 
 /** The parts of an unvalidated policy the name checks read, each defaulted when mistyped. */
@@ -192,10 +196,11 @@ function getSemanticProblems(policy: Policy): string[] {
   const problems: string[] = [];
   const signers = policy.signers ?? new Map<string, PolicyIdentity>();
   const reviewers = policy.reviewers ?? new Map<string, PolicyReviewer>();
-  for (const [name, signer] of signers) problems.push(...getIdentityProblems(`/signers/${name}`, signer));
+  for (const [name, signer] of signers) problems.push(...getIdentityProblems(`/signers/${toNameSegment(name)}`, signer));
   for (const [name, reviewer] of reviewers) {
-    if (reviewer.identityRegexp !== undefined) problems.push(`/reviewers/${name}: a reviewer is one identity; identityRegexp is not allowed`);
-    problems.push(...getIdentityProblems(`/reviewers/${name}`, reviewer));
+    const where = `/reviewers/${toNameSegment(name)}`;
+    if (reviewer.identityRegexp !== undefined) problems.push(`${where}: a reviewer is one identity; identityRegexp is not allowed`);
+    problems.push(...getIdentityProblems(where, reviewer));
   }
   const groups = new Set([...reviewers.values()].flatMap((r) => r.groups ?? []));
   (policy.rules ?? []).forEach((rule, i) => {

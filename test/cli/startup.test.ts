@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AISC_BIN, runAisc } from '../helpers/cli.js';
 import { makeModel } from '../helpers/model.js';
+import { findOldNode } from '../helpers/old-node.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 const PROBE = fileURLToPath(new URL('../helpers/load-probe.js', import.meta.url));
@@ -66,19 +67,6 @@ describe('startup: load only what the command needs', () => {
     expect(bin).not.toMatch(/^import /m);
   });
 });
-
-/** A Node older than 22 on this machine's PATH (CI machines ship Node 20), if there is one. */
-function findOldNode(): string | undefined {
-  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
-    try {
-      const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
-      if (Number(version.slice(1).split('.')[0]) < 22) return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
 
 const oldNode = findOldNode();
 

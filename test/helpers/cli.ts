@@ -2,6 +2,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { fileURLToPath } from 'node:url';
 
 export const AISC_BIN = fileURLToPath(new URL('../../bin/aisc.js', import.meta.url));
+const LOCK_WRITER = fileURLToPath(new URL('./lock-writer.js', import.meta.url));
 
 export interface CliResult {
   status: number | null;
@@ -29,6 +30,11 @@ export function runAiscAsync(args: readonly string[], cwd: string, env: Record<s
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** One writer process adding artifact `name` to `lockfile` through aisc's updateLockfile (lock-writer.js). */
+export function runLockWriter(lockfile: string, name: string): Promise<number | null> {
+  return new Promise((resolve) => spawn(process.execPath, [LOCK_WRITER, lockfile, name], { stdio: 'ignore' }).on('close', resolve));
 }
 
 /** git in `cwd`, with an author so commits work on a machine with no git identity. */

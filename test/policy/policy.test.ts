@@ -60,6 +60,24 @@ describe('parsePolicy refuses hostile YAML with a coded line, never a crash', ()
     expect(error).toMatchObject({ code: 'POLICY_INVALID', message: 'p.yaml: /rules/0/match/name: must be a string or an array', problems: [] });
   });
 
+  // Before: a signer named "a\nb\nc" was echoed as `/signers/a`, `b`, `c: expected …` over three lines.
+  it.each([
+    ['a multi-line signer name', 'version: 1\nsigners:\n  "a\\nb\\nc": { issuer: x }\n', 'p.yaml: /signers/"a\\nb\\nc": expected one of identity or identityRegexp (or a key)'],
+    ['a multi-line reviewer name with an unknown key', 'version: 1\nreviewers:\n  "p\\rq": { key: k.pub, groups: [g], bogus: 1 }\n', 'p.yaml: /reviewers/"p\\rq": unknown property "bogus"'],
+    ['a line separator in a rule key', 'version: 1\nrules:\n  - { "x\\Ly": 1 }\n', 'p.yaml: /rules/0: unknown property "x\\u2028y"'],
+    ['a multi-line identity regexp', 'version: 1\nsigners:\n  s: { identityRegexp: "(\\n", issuer: x }\n', 'p.yaml: /signers/s/identityRegexp: Invalid regular expression: /(\\n/u: Unterminated group'],
+    ['a 100,000-character signer name', `{"version": 1, "signers": {"${'n'.repeat(100_000)}": {"issuer": "x"}}}`, `p.json: /signers/"${'n'.repeat(64)}…": expected one of identity or identityRegexp (or a key)`],
+  ])('says %s in one line per problem', async (_name, text, expected) => {
+    const error = await parsePolicy(text, text.startsWith('{') ? 'p.json' : 'p.yaml').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'POLICY_INVALID' });
+    const lines = [(error as Error).message, ...(error as { problems: string[] }).problems];
+    for (const line of lines) {
+      expect([...line].filter((char) => char < ' ' || (char >= '\u007f' && char <= '\u009f') || char === '\u2028' || char === '\u2029')).toEqual([]);
+      expect(line.length).toBeLessThanOrEqual(400);
+    }
+    expect(lines).toContain(expected);
+  });
+
   it('gives read errors policy codes, not lockfile ones', async () => {
     const dir = makeTempDir();
     mkdirSync(join(dir, 'folder.yaml'));
