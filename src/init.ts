@@ -4,7 +4,7 @@ import { packageFile } from './built.js';
 import { AiscError, errnoCode } from './errors.js';
 import { emptyLockfile, toLockfileText } from './lockfile/index.js';
 
-export const STARTER_POLICY = `# aisc policy, version 1: see README "Policy". Nothing is required yet.
+export const STARTER_POLICY = `# aisc policy, version 1: see docs/policy.md. Nothing is required yet.
 version: 1
 signers: {}
 reviewers: {}
