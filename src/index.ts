@@ -22,7 +22,7 @@ export {
   type VerifiedSigner,
 } from './signing/index.js';
 export { listFindings, verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';
-export { lockPackageLock, NpmLockFindings, type NpmLockOptions, type NpmLockResult } from './npm/lock-npm.js';
+export { lockPackageLock, type NpmLockOptions, type NpmLockResult } from './npm/lock-npm.js';
 export { parsePackageLock, type NpmPackage } from './npm/package-lock.js';
 export { verifyAttestations, type AttestationFacts } from './npm/attestations.js';
 export { readRegistryConfig, type RegistryConfig } from './npm/config.js';

@@ -7,10 +7,10 @@ import type { NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/local.js';
 import type { AttestationVerifier } from '../npm/attestation-pool.js';
 import { judgeEvidence, readEvidence, toRecordedEvidence, type NpmEvidence } from '../npm/evidence.js';
-import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
+import { NpmFinding } from '../npm/findings.js';
 import { MAX_PACKAGE_LOCK_BYTES, parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from '../npm/registry-keys.js';
-import { toFinding, type Finding } from '../findings.js';
+import { toFinding, type Finding, type NpmFindingCode } from '../findings.js';
 import type { PackageLockReport } from './findings.js';
 
 export interface NpmCheck {

@@ -1,5 +1,4 @@
 import type { Change } from '../diff/types.js';
-import type { GateFinding } from '../policy/gate.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 import type { Finding } from '../findings.js';
 
@@ -42,7 +41,8 @@ export interface GateReport {
   changes: Change[];
   approvals: { reviewer: string; file: string; approvedAt: string }[];
   ignored: { file: string; reviewer?: string; reason: string }[];
-  findings: GateFinding[];
+  /** APPROVALS_MISSING for each approval rule a change does not meet (also among the report's own findings). */
+  findings: Finding[];
 }
 
 export interface ShardReport {

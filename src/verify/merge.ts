@@ -79,10 +79,6 @@ function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
-function isStrings(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every(isString);
-}
-
 /** Findings rebuilt from their fields: a code aisc knows, a message, and values where they mean something. */
 function readFindings(list: unknown, where: string, fail: Fail): Finding[] {
   if (!Array.isArray(list)) return fail(`${where}: expected a list of findings`);
@@ -109,10 +105,11 @@ function readGate(gate: unknown, fail: Fail): GateReport {
     Array.isArray(gate.approvals) &&
     gate.approvals.every((a: unknown) => isObject(a) && isString(a.reviewer) && isString(a.file) && isString(a.approvedAt)) &&
     Array.isArray(gate.ignored) &&
-    gate.ignored.every((g: unknown) => isObject(g) && isString(g.file) && isString(g.reason) && (g.reviewer === undefined || isString(g.reviewer))) &&
-    Array.isArray(gate.findings) &&
-    gate.findings.every((f: unknown) => isObject(f) && f.code === 'APPROVALS_MISSING' && isString(f.class) && isString(f.message) && isCount(f.rule) && isCount(f.required) && isStrings(f.from) && isStrings(f.approvedBy));
-  return ok ? (gate as unknown as GateReport) : fail('expected gate {base, changeDigest, changes, approvals, ignored, findings} as verify writes it');
+    gate.ignored.every((g: unknown) => isObject(g) && isString(g.file) && isString(g.reason) && (g.reviewer === undefined || isString(g.reviewer)));
+  if (!ok) return fail('expected gate {base, changeDigest, changes, approvals, ignored, findings} as verify writes it');
+  const findings = readFindings(gate.findings, 'gate', fail);
+  if (findings.some((finding) => finding.code !== 'APPROVALS_MISSING')) return fail('gate.findings: expected APPROVALS_MISSING findings only');
+  return { ...(gate as unknown as GateReport), findings };
 }
 
 function readLockfileSignature(signature: unknown, fail: Fail): LockfileSignatureReport {

@@ -11,8 +11,7 @@ import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js'
 import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck } from './check-npm.js';
-import { FINDING_INFO, toFinding, type Finding, type FindingCode } from '../findings.js';
-import type { PolicyFinding } from '../policy/evaluate.js';
+import { toFinding, type Finding } from '../findings.js';
 import type { ArtifactReport, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
 import { assignShards, type Shard } from './shard.js';
 import { VerifyCache } from './verify-cache.js';
@@ -91,7 +90,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const empty = lockfile.artifacts.size === 0 && !options.allowEmpty ? [nothingLocked(options.lockfile)] : [];
 
   const artifactFindings = [...dependencies, ...policy.findings];
-  const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate ? toGateFindings(policy.gate) : [])];
+  const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate?.findings ?? [])];
   const report = toReport(options.lockfile, checks, npm, artifactFindings, lockfileFindings);
   const shard = options.shard && read ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), files: read.files, bytes: read.bytes } } : {};
   return {
@@ -180,17 +179,10 @@ function nothingLocked(lockfile: string): Finding {
   return toFinding({ code: 'NOTHING_LOCKED', message: `${lockfile} pins no artifact, so nothing was verified; lock what ships (aisc lock), or pass --allow-empty where an empty lockfile is intended` });
 }
 
-/** Each approval rule a change does not meet, as a finding about the lockfile's change. */
-function toGateFindings(gate: GateReport): Finding[] {
-  return gate.findings.map((finding) =>
-    toFinding({ code: finding.code, artifact: finding.artifact, rule: finding.rule, message: finding.message, expected: `${finding.required} from ${finding.from.join(', ')}`, actual: finding.approvedBy.length > 0 ? finding.approvedBy.join(', ') : 'none' }),
-  );
-}
-
 async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, policy }: { bundle: string; policy: SignerPolicy }): Promise<LockfileSignatureReport> {
   const { verifyBytesSignature } = await import('../signing/verify-file.js');
   const report = await verifyBytesSignature(bytes, where, bundle, policy);
-  const findings = report.findings.map((finding) => toFinding({ code: Object.hasOwn(FINDING_INFO, finding.code) ? (finding.code as FindingCode) : 'SIGNATURE_INVALID', message: `the lockfile's signature (${bundle}): ${finding.message}` }));
+  const findings = report.findings.map((finding) => toFinding({ code: finding.code, message: `the lockfile's signature (${bundle}): ${finding.message}` }));
   return { ok: report.ok, bundle, signer: report.signer, findings };
 }
 
@@ -213,7 +205,7 @@ async function evaluatePolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCh
     // and unsafe pickles are findings with aisc's allowlist alone.
     judgeContentWith(checks, () => new Set());
     if (!checks.some((check) => check.artifact.kind === 'npm')) return { findings: [] };
-    return { findings: toRuleFindings((await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile)) };
+    return { findings: (await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile) };
   }
   // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
   const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
@@ -243,11 +235,7 @@ async function evaluatePolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCh
     };
   }
   judgeContentWith(checks, (check) => getAllowedImports(effective, check.name, check.artifact.kind));
-  return { where: effective?.where, gate, findings: toRuleFindings(evaluateRules(effective, judged)) };
-}
-
-function toRuleFindings(findings: PolicyFinding[]): Finding[] {
-  return findings.map(({ code, artifact, rule, message }) => toFinding({ code, artifact, ...(rule > 0 ? { rule } : {}), message }));
+  return { where: effective?.where, gate, findings: evaluateRules(effective, judged) };
 }
 
 /** The format gate for every file artifact, with the pickle imports allowed for each. */
