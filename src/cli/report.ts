@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { VERIFY_FORMATS, VERIFY_RENDERERS, type VerifyFormat } from '../report/index.js';
+import { decodeLockfile, readLockfileBytes } from '../lockfile/index.js';
+import { getVerifyPlacement, VERIFY_FORMATS, VERIFY_RENDERERS, type VerifyFormat } from '../report/index.js';
 import { writeReport, type CliContext } from './context.js';
 import { parseChoice } from './options.js';
 
@@ -14,7 +15,8 @@ export function registerReport(program: Command, context: CliContext): void {
     .action(async (paths: string[], flags: { format: VerifyFormat; sarif?: string }) => {
       const { mergeReports, readPartReport } = await import('../verify/merge.js');
       const merged = mergeReports(await Promise.all(paths.map((path) => readPartReport(path))));
-      await writeReport(context, VERIFY_RENDERERS, merged, flags);
+      const sources = { lockfile: decodeLockfile(await readLockfileBytes(merged.lockfile), merged.lockfile), packageLocks: new Map<string, string>() };
+      await writeReport(context, VERIFY_RENDERERS, merged, flags, () => getVerifyPlacement(merged, sources));
       context.exitCode = merged.ok ? 0 : 1;
     });
   report.commands.forEach((command) => command.exitOverride().configureOutput({ outputError: () => undefined }));

@@ -62,7 +62,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     throw new AiscError('NPM_LOCK_INVALID', `${path}: ${(error as Error).message}`, { cause: error });
   });
   const packages = parsePackageLock(text, path);
-  const config = readRegistryConfig({ cwd: dirname(path), env: options.env, registry: options.registry, userConfig: options.userConfig });
+  const config = await readRegistryConfig({ cwd: dirname(path), env: options.env, registry: options.registry, userConfig: options.userConfig });
   const packageLock = toLocalSource(path, options.lockfile).path;
   // The gate comes first: sources the policy does not allow are refused before any request.
   if (options.rules && !options.force) {

@@ -78,6 +78,16 @@ export interface VerifyReport {
   summary: { artifacts: number; files: number; bytes: number; npmPackages: number; findings: number };
 }
 
+/**
+ * What verify read that findings point into, as verified: the lockfile's text and each
+ * package-lock.json's (by its recorded path). Renderers place findings from these, never from a
+ * second read that could be of other bytes.
+ */
+export interface VerifiedSources {
+  lockfile: string;
+  packageLocks: ReadonlyMap<string, string>;
+}
+
 /** Every finding of a report, wherever it sits: what SARIF and annotations show. */
 export function listFindings(report: VerifyReport): Finding[] {
   return [...(report.findings ?? []), ...report.artifacts.flatMap((artifact) => artifact.findings), ...(report.packageLocks ?? []).flatMap((packageLock) => packageLock.findings)];

@@ -10,9 +10,9 @@ import { getLocalCopy } from '../sources/index.js';
 import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js';
 import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
-import type { NpmCheck } from './check-npm.js';
+import type { NpmCheck, NpmChecked } from './check-npm.js';
 import { toFinding, type Finding } from '../findings.js';
-import type { ArtifactReport, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
+import type { ArtifactReport, GateReport, LockfileSignatureReport, VerifiedSources, VerifyReport } from './findings.js';
 import { assignShards, type Shard } from './shard.js';
 import { VerifyCache } from './verify-cache.js';
 
@@ -51,6 +51,11 @@ export interface VerifyOptions {
  * (package-lock drift, evidence) → evaluatePolicy → checkApprovals.
  */
 export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
+  return (await verifyLockfileWithSources(options)).report;
+}
+
+/** The same, with what was read for the report's renderers to point into (SARIF, annotations). */
+export async function verifyLockfileWithSources(options: VerifyOptions): Promise<{ report: VerifyReport; sources: VerifiedSources }> {
   const pool = acquireHashPool({ jobs: options.jobs });
   try {
     return await verifyWith(pool, options);
@@ -59,10 +64,11 @@ export async function verifyLockfile(options: VerifyOptions): Promise<VerifyRepo
   }
 }
 
-async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
-  // Read once: the bytes whose signature is checked are the bytes parsed.
+async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<{ report: VerifyReport; sources: VerifiedSources }> {
+  // Read once: the bytes whose signature is checked are the bytes parsed, and findings point into.
   const bytes = await readLockfileBytes(options.lockfile);
-  const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile, toManifestReader(options.lockfile));
+  const text = decodeLockfile(bytes, options.lockfile);
+  const lockfile = await parseLockfile(text, options.lockfile, toManifestReader(options.lockfile));
   const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
   const overrides = options.artifactPaths ?? new Map<string, string>();
   const unknown = [...overrides.keys()].filter((name) => !lockfile.artifacts.has(name));
@@ -94,12 +100,15 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const report = toReport(options.lockfile, checks, npm, artifactFindings, lockfileFindings);
   const shard = options.shard && read ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), files: read.files, bytes: read.bytes } } : {};
   return {
-    ...report,
-    ...(policy.where ? { policy: policy.where } : {}),
-    ...(lockfileSignature ? { lockfileSignature } : {}),
-    ...(policy.gate ? { gate: policy.gate } : {}),
-    ...shard,
-    ...(cache ? { cache: cache.stats } : {}),
+    report: {
+      ...report,
+      ...(policy.where ? { policy: policy.where } : {}),
+      ...(lockfileSignature ? { lockfileSignature } : {}),
+      ...(policy.gate ? { gate: policy.gate } : {}),
+      ...shard,
+      ...(cache ? { cache: cache.stats } : {}),
+    },
+    sources: { lockfile: text, packageLocks: npm?.texts ?? new Map<string, string>() },
   };
 }
 
@@ -265,7 +274,7 @@ function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): Finding
   );
 }
 
-function toReport(lockfile: string, checks: ArtifactCheck[], npm: { checks: NpmCheck[]; packageLocks: PackageLockReport[] } | undefined, artifactFindings: Finding[], lockfileFindings: Finding[]): VerifyReport {
+function toReport(lockfile: string, checks: ArtifactCheck[], npm: Pick<NpmChecked, 'checks' | 'packageLocks'> | undefined, artifactFindings: Finding[], lockfileFindings: Finding[]): VerifyReport {
   const byArtifact = new Map<string, Finding[]>();
   for (const finding of artifactFindings) byArtifact.set(finding.artifact ?? '', [...(byArtifact.get(finding.artifact ?? '') ?? []), finding]);
   const findingsOf = (check: ArtifactCheck | NpmCheck): Finding[] => sortFindings([...check.findings, ...(byArtifact.get(check.name) ?? [])]);
