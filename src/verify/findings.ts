@@ -51,9 +51,15 @@ export interface ShardReport {
   count: number;
   /** SHA-256 of the lockfile's bytes: reports of different lockfiles never merge. */
   lockfileSha256: string;
-  /** The files and bytes this part hashed (cached ones included). */
+  /**
+   * The locked files (and their locked bytes) this part owns under the split, each hashed (or
+   * answered from the cache) or named in a finding; and the SHA-256 of which they are (their
+   * `artifact\0path` keys in lockfile order, a kept archive's as `artifact\0`, one a line).
+   * `aisc report merge` computes the same from the lockfile and refuses a part that disagrees.
+   */
   files: number;
   bytes: number;
+  filesSha256: string;
 }
 
 export interface VerifyReport {
@@ -69,7 +75,7 @@ export interface VerifyReport {
   artifacts: ArtifactReport[];
   /** With --shard: which part of the files this report hashed, of which lockfile (the rest of the stages ran whole). */
   shard?: ShardReport;
-  /** From aisc report merge: how many parts were joined, and what they hashed in all. */
+  /** From aisc report merge: how many parts were joined, and the locked files they own in all (every one). */
   merged?: { parts: number; lockfileSha256: string; files: number; bytes: number };
   /** With --cache: files answered from it (not read) and files read. */
   cache?: { path: string; hits: number; misses: number; notSaved?: string };

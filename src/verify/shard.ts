@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { AiscError } from '../errors.js';
+import type { FileArtifact } from '../lockfile/types.js';
 
 /** `--shard I/N`: part I (1-based) of N. */
 export interface Shard {
@@ -52,4 +54,64 @@ export function assignShards(sizes: readonly number[], keys: readonly string[], 
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * What the split divides, from the lockfile alone: each locked file (key `artifact\0path`), and
+ * an artifact kept as an archive as one unit of all its files (key `artifact\0`: verify reads the
+ * archive whole). Sizes are the locked ones. Every machine, and the merge, computes the same units.
+ */
+export interface ShardUnits {
+  keys: string[];
+  sizes: number[];
+  /** Locked files in each unit. */
+  counts: number[];
+}
+
+export function toShardUnits(artifacts: Iterable<readonly [string, FileArtifact]>): ShardUnits {
+  const units: ShardUnits = { keys: [], sizes: [], counts: [] };
+  for (const [name, artifact] of artifacts) {
+    if (isWholeArchive(artifact)) {
+      units.keys.push(`${name}\0`);
+      units.sizes.push(artifact.files.reduce((sum, file) => sum + file.size, 0));
+      units.counts.push(artifact.files.length);
+      continue;
+    }
+    for (const file of artifact.files) {
+      units.keys.push(`${name}\0${file.path}`);
+      units.sizes.push(file.size);
+      units.counts.push(1);
+    }
+  }
+  return units;
+}
+
+/** The unit a locked file of an artifact belongs to. */
+export function toUnitKey(name: string, artifact: FileArtifact, path: string): string {
+  return isWholeArchive(artifact) ? `${name}\0` : `${name}\0${path}`;
+}
+
+/** What a part owns under a split: its locked files, their bytes, and the SHA-256 of its units' keys in lockfile order. */
+export interface ShardShare {
+  files: number;
+  bytes: number;
+  filesSha256: string;
+}
+
+export function describeShare(units: ShardUnits, assigned: Uint32Array, index: number): ShardShare {
+  const hash = createHash('sha256');
+  let files = 0;
+  let bytes = 0;
+  units.keys.forEach((key, u) => {
+    if (assigned[u] !== index) return;
+    files += units.counts[u] ?? 0;
+    bytes += units.sizes[u] ?? 0;
+    hash.update(key).update('\n');
+  });
+  return { files, bytes, filesSha256: hash.digest('hex') };
+}
+
+/** A kept archive is verified by its own bytes (one read for all its files), unless --artifact points at an extracted copy. */
+function isWholeArchive(artifact: FileArtifact): boolean {
+  return artifact.source.type === 'archive' && artifact.source.path !== undefined;
 }

@@ -13,7 +13,7 @@ import { checkSignatures } from './check-signature.js';
 import type { NpmCheck, NpmChecked } from './check-npm.js';
 import { toFinding, type Finding } from '../findings.js';
 import type { ArtifactReport, GateReport, LockfileSignatureReport, VerifiedSources, VerifyReport } from './findings.js';
-import { assignShards, type Shard } from './shard.js';
+import { assignShards, describeShare, toShardUnits, toUnitKey, type Shard, type ShardShare, type ShardUnits } from './shard.js';
 import { VerifyCache } from './verify-cache.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
@@ -83,7 +83,8 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<{ rep
   // The stages, in order; per-file findings land on each artifact's check, the rest are returned.
   const checks = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
   const cache = options.cache === undefined ? undefined : await VerifyCache.open(options.cache);
-  const read = await hashFiles(pool, checks, options, cache);
+  const split = options.shard ? splitLockfile(fileArtifacts, options.shard) : undefined;
+  await hashFiles(pool, checks, options, cache, split);
   // A cache that cannot be written costs the next run its reads, never this run's verdict.
   await cache?.save().catch((error: unknown) => {
     if (!isAiscError(error)) throw error;
@@ -98,7 +99,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<{ rep
   const artifactFindings = [...dependencies, ...policy.findings];
   const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate?.findings ?? [])];
   const report = toReport(options.lockfile, checks, npm, artifactFindings, lockfileFindings);
-  const shard = options.shard && read ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), files: read.files, bytes: read.bytes } } : {};
+  const shard = options.shard && split ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), ...split.share } } : {};
   return {
     report: {
       ...report,
@@ -112,11 +113,30 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<{ rep
   };
 }
 
+/** This part's share of the lockfile's files: which part owns each unit, and the lightest part. */
+interface Split {
+  units: ShardUnits;
+  assigned: Uint32Array;
+  /** Where files the ignore globs leave out are read: where a unit of no bytes would go, every machine alike. */
+  lightest: number;
+  share: ShardShare;
+}
+
+/** The split every part and `aisc report merge` compute from the lockfile alone. */
+function splitLockfile(artifacts: readonly [string, FileArtifact][], shard: Shard): Split {
+  const units = toShardUnits(artifacts);
+  const assigned = assignShards(units.sizes, units.keys, shard.count);
+  const loads = new Array<number>(shard.count).fill(0);
+  assigned.forEach((part, u) => (loads[part - 1] = (loads[part - 1] ?? 0) + (units.sizes[u] ?? 0)));
+  const lightest = loads.indexOf(Math.min(...loads)) + 1;
+  return { units, assigned, lightest, share: describeShare(units, assigned, shard.index) };
+}
+
 /**
  * hashFiles: every planned job of this shard on the pool, each digest compared as its result
  * arrives (none kept); with a cache, a file whose identity is unchanged is answered from it.
  */
-async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions, cache?: VerifyCache): Promise<{ files: number; bytes: number } | undefined> {
+async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions, cache?: VerifyCache, split?: Split): Promise<void> {
   const jobs = checks.flatMap((check) => check.jobs);
   const owner = new Uint32Array(jobs.length);
   const starts: number[] = [];
@@ -131,21 +151,17 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
     const check = checks[c];
     if (check) checkDigest(check, index - (starts[c] ?? 0), result);
   };
-  const part = options.shard ? assignShards(jobs.map((job) => job.expectedSize ?? 0), jobs.map((job, i) => `${checks[owner[i] ?? 0]?.name ?? ''}\0${job.path}`), options.shard.count) : undefined;
+  const part = split ? toJobParts(checks, split) : undefined;
   if (!part && !cache) {
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
     await pool.hashEach(jobs, deliver);
-    return undefined;
+    return;
   }
   // Only this shard's jobs, and of those only the ones the cache cannot answer, are read.
   const pending: number[] = [];
-  let files = 0;
-  let bytes = 0;
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i];
     if (!job || (part && part[i] !== options.shard?.index)) continue;
-    files++;
-    bytes += job.expectedSize ?? 0;
     const cached = cache?.lookup(job);
     if (cached) deliver(i, cached);
     else pending.push(i);
@@ -157,7 +173,21 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
     deliver(index, result);
     cache?.remember(toRead[k]!, result, BigInt(Date.now()) * 1_000_000n);
   });
-  return { files, bytes };
+}
+
+/** The part of each job, in the order of the checks' jobs: its locked file's unit's, or the lightest part for a file the ignore globs leave out. */
+function toJobParts(checks: readonly ArtifactCheck[], split: Split): Uint32Array {
+  const unitOf = new Map(split.units.keys.map((key, u) => [key, u]));
+  const parts = new Uint32Array(checks.reduce((sum, check) => sum + check.jobs.length, 0));
+  let i = 0;
+  for (const check of checks) {
+    check.jobs.forEach((_, k) => {
+      const file = check.files[k];
+      const unit = file ? unitOf.get(toUnitKey(check.name, check.artifact, file.path)) : undefined;
+      parts[i++] = unit === undefined ? split.lightest : (split.assigned[unit] ?? split.lightest);
+    });
+  }
+  return parts;
 }
 
 /**
