@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AiscError } from '../errors.js';
 import type { FileArtifact } from '../lockfile/types.js';
+import type { ArtifactCheck } from './check-artifact.js';
 
 /** `--shard I/N`: part I (1-based) of N. */
 export interface Shard {
@@ -114,4 +115,38 @@ export function describeShare(units: ShardUnits, assigned: Uint32Array, index: n
 /** A kept archive is verified by its own bytes (one read for all its files), unless --artifact points at an extracted copy. */
 function isWholeArchive(artifact: FileArtifact): boolean {
   return artifact.source.type === 'archive' && artifact.source.path !== undefined;
+}
+
+/** This part's share of the lockfile's files: which part owns each unit, and the lightest part. */
+export interface Split {
+  units: ShardUnits;
+  assigned: Uint32Array;
+  /** Where files the ignore globs leave out are read: where a unit of no bytes would go, every machine alike. */
+  lightest: number;
+  share: ShardShare;
+}
+
+/** The split every part and `aisc report merge` compute from the lockfile alone. */
+export function splitLockfile(artifacts: readonly [string, FileArtifact][], shard: Shard): Split {
+  const units = toShardUnits(artifacts);
+  const assigned = assignShards(units.sizes, units.keys, shard.count);
+  const loads = new Array<number>(shard.count).fill(0);
+  assigned.forEach((part, u) => (loads[part - 1] = (loads[part - 1] ?? 0) + (units.sizes[u] ?? 0)));
+  const lightest = loads.indexOf(Math.min(...loads)) + 1;
+  return { units, assigned, lightest, share: describeShare(units, assigned, shard.index) };
+}
+
+/** The part of each job, in the order of the checks' jobs: its locked file's unit's, or the lightest part for a file the ignore globs leave out. */
+export function toJobParts(checks: readonly ArtifactCheck[], split: Split): Uint32Array {
+  const unitOf = new Map(split.units.keys.map((key, u) => [key, u]));
+  const parts = new Uint32Array(checks.reduce((sum, check) => sum + check.jobs.length, 0));
+  let i = 0;
+  for (const check of checks) {
+    check.jobs.forEach((_, k) => {
+      const file = check.files[k];
+      const unit = file ? unitOf.get(toUnitKey(check.name, check.artifact, file.path)) : undefined;
+      parts[i++] = unit === undefined ? split.lightest : (split.assigned[unit] ?? split.lightest);
+    });
+  }
+  return parts;
 }

@@ -13,7 +13,7 @@ import { checkSignatures } from './check-signature.js';
 import type { NpmCheck, NpmChecked } from './check-npm.js';
 import { toFinding, type Finding } from '../findings.js';
 import type { ArtifactReport, GateReport, LockfileSignatureReport, VerifiedSources, VerifyReport } from './findings.js';
-import { assignShards, describeShare, toShardUnits, toUnitKey, type Shard, type ShardShare, type ShardUnits } from './shard.js';
+import { splitLockfile, toJobParts, type Shard, type Split } from './shard.js';
 import { VerifyCache } from './verify-cache.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
@@ -113,25 +113,6 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<{ rep
   };
 }
 
-/** This part's share of the lockfile's files: which part owns each unit, and the lightest part. */
-interface Split {
-  units: ShardUnits;
-  assigned: Uint32Array;
-  /** Where files the ignore globs leave out are read: where a unit of no bytes would go, every machine alike. */
-  lightest: number;
-  share: ShardShare;
-}
-
-/** The split every part and `aisc report merge` compute from the lockfile alone. */
-function splitLockfile(artifacts: readonly [string, FileArtifact][], shard: Shard): Split {
-  const units = toShardUnits(artifacts);
-  const assigned = assignShards(units.sizes, units.keys, shard.count);
-  const loads = new Array<number>(shard.count).fill(0);
-  assigned.forEach((part, u) => (loads[part - 1] = (loads[part - 1] ?? 0) + (units.sizes[u] ?? 0)));
-  const lightest = loads.indexOf(Math.min(...loads)) + 1;
-  return { units, assigned, lightest, share: describeShare(units, assigned, shard.index) };
-}
-
 /**
  * hashFiles: every planned job of this shard on the pool, each digest compared as its result
  * arrives (none kept); with a cache, a file whose identity is unchanged is answered from it.
@@ -175,20 +156,6 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
   });
 }
 
-/** The part of each job, in the order of the checks' jobs: its locked file's unit's, or the lightest part for a file the ignore globs leave out. */
-function toJobParts(checks: readonly ArtifactCheck[], split: Split): Uint32Array {
-  const unitOf = new Map(split.units.keys.map((key, u) => [key, u]));
-  const parts = new Uint32Array(checks.reduce((sum, check) => sum + check.jobs.length, 0));
-  let i = 0;
-  for (const check of checks) {
-    check.jobs.forEach((_, k) => {
-      const file = check.files[k];
-      const unit = file ? unitOf.get(toUnitKey(check.name, check.artifact, file.path)) : undefined;
-      parts[i++] = unit === undefined ? split.lightest : (split.assigned[unit] ?? split.lightest);
-    });
-  }
-  return parts;
-}
 
 /**
  * Where each artifact is read from: --artifact, else its local copy (a folder, a Hub commit's
