@@ -2,11 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignShards } from '../../src/verify/shard.js';
 import { runAisc } from '../helpers/cli.js';
 import { makeModel } from '../helpers/model.js';
-import { stateDictPickle } from '../helpers/pickles.js';
+import { evilPickle, stateDictPickle } from '../helpers/pickles.js';
 import { makeTempDir } from '../helpers/temp.js';
 import { writeZip } from '../helpers/zips.js';
 
@@ -119,6 +120,20 @@ describe('verify --shard I/N and aisc report merge', () => {
     expect(loads.reduce((a, b) => a + b)).toBe(2761);
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(900);
     expect([...assignShards([5], ['only'], 4)]).toEqual([1]);
+  });
+
+  it('gives items of no bytes to the lightest part without moving any other: files the ignore globs leave out cannot shift a share', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 1000 }), { maxLength: 40 }), fc.nat({ max: 5 }), fc.integer({ min: 1, max: 6 }), (sizes, extra, count) => {
+        const keys = sizes.map((_, i) => `k${String(i).padStart(3, '0')}`);
+        const alone = assignShards(sizes, keys, count);
+        const withZeros = assignShards([...sizes, ...new Array<number>(extra).fill(0)], [...keys, ...Array.from({ length: extra }, (_, i) => `z${i}`)], count);
+        expect([...withZeros.slice(0, sizes.length)]).toEqual([...alone]);
+        const loads = Array.from({ length: count }, (_, p) => sizes.reduce((sum, size, i) => sum + (alone[i] === p + 1 ? size : 0), 0));
+        const lightest = loads.indexOf(Math.min(...loads)) + 1;
+        expect([...withZeros.slice(sizes.length)].every((part) => part === lightest)).toBe(true);
+      }),
+    );
   });
 
   it('merges the parts into one verdict, a finding once however many parts saw it', () => {
@@ -250,6 +265,24 @@ describe('verify --shard I/N and aisc report merge', () => {
       writeFileSync(join(dir, 'other.lock.json'), readFileSync(join(dir, 'aisc.lock.json'), 'utf8').replace('"six"', '"six-renamed"'));
       expect(merge('part1.json', 'part2.json', 'part3.json', '--lockfile', 'other.lock.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORTS_MISMATCH part1\.json: verified another lockfile .* than other\.lock\.json/) as unknown });
       expect(merge('part1.json', 'part2.json', 'part3.json', '--lockfile', 'none.lock.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORT_INVALID none\.lock\.json: no such lockfile/) as unknown });
+    });
+
+    it('a file the ignore globs leave out is read by one part, and the shares still add up', () => {
+      const dir = makeTempDir();
+      mkdirSync(join(dir, 'six'));
+      for (let i = 1; i <= 6; i++) writeFileSync(join(dir, 'six', `f${i}.bin`), Buffer.alloc(i * 1000, i));
+      expect(runAisc(['lock', 'six', '--kind', 'dataset', '--ignore', '*.pkl'], dir).status).toBe(0);
+      writeFileSync(join(dir, 'six', 'left-out.pkl'), evilPickle());
+      const parts = [1, 2, 3].map((i) => {
+        const result = runAisc(['verify', '--shard', `${i}/3`, '--format', 'json'], dir);
+        writeFileSync(join(dir, `part${i}.json`), result.stdout);
+        return json(result.stdout);
+      });
+      expect(parts.filter((p) => codes(p).includes('PICKLE_UNSAFE six/left-out.pkl'))).toHaveLength(1);
+      expect(parts.reduce((sum, p) => sum + (p.shard?.files ?? 0), 0)).toBe(6);
+      const merged = runAisc(['report', 'merge', 'part1.json', 'part2.json', 'part3.json', '--format', 'json'], dir);
+      expect(merged.status).toBe(1);
+      expect(codes(json(merged.stdout))).toEqual(['PICKLE_UNSAFE six/left-out.pkl']);
     });
 
     it('a file missing on the machines is a finding of the part that owns it, and the shares still add up', () => {
