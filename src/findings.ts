@@ -1,8 +1,51 @@
-import type { HashFailureCode } from './hashing/types.js';
-import type { PolicyFindingCode } from './policy/evaluate.js';
-import type { SignatureFindingCode } from './signing/errors.js';
-import type { NpmFindingCode } from './npm/findings.js';
-import type { ContentFindingCode } from './formats/verdict.js';
+// The bottom of the checks: this module imports nothing, and every check imports its codes from here.
+
+/** A file that could not be hashed as locked (from the hashing workers). */
+export type HashFailureCode = 'MISSING_FILE' | 'UNREADABLE_FILE' | 'NOT_A_FILE' | 'SYMLINK_REFUSED' | 'SYMLINK_OUTSIDE_ROOT' | 'SIZE_MISMATCH' | 'FILE_CHANGED';
+
+/** A signature that does not verify, or verifies for someone else. */
+export type SignatureFindingCode =
+  | 'SIGNATURE_INVALID'
+  | 'SIGNER_MISMATCH'
+  | 'DIGEST_MISMATCH'
+  | 'SUBJECT_MISMATCH'
+  | 'MANIFEST_MISMATCH'
+  | 'CERTIFICATE_INVALID'
+  | 'TLOG_INVALID'
+  | 'TIMESTAMP_INVALID'
+  | 'TRUST_ROOT_MISMATCH';
+
+/** What the format gate finds in a file's bytes. */
+export type ContentFindingCode = 'PICKLE_UNSAFE' | 'PICKLE_UNDECIDABLE' | 'CONTENT_UNSCANNABLE' | 'FORMAT_INVALID' | 'FORMAT_MISMATCH';
+
+/** What can be wrong with an npm package; each names the package. */
+export type NpmFindingCode =
+  | 'NPM_INTEGRITY_MISSING'
+  | 'NPM_INTEGRITY_MISMATCH'
+  | 'NPM_RESOLVED_ELSEWHERE'
+  | 'NPM_NOT_IN_REGISTRY'
+  | 'NPM_SIGNATURE_INVALID'
+  | 'NPM_SIGNATURE_UNKNOWN_KEY'
+  | 'NPM_SIGNATURE_KEY_EXPIRED'
+  | 'NPM_ATTESTATION_INVALID'
+  | 'NPM_UNSIGNED'
+  | 'NPM_PROVENANCE_MISSING'
+  | 'NPM_PROVENANCE_REPOSITORY'
+  | 'NPM_INSTALL_SCRIPT'
+  | 'NPM_SOURCE'
+  | 'NPM_PACKAGE_ADDED'
+  | 'NPM_PACKAGE_REMOVED'
+  | 'NPM_VERSION_CHANGED'
+  | 'NPM_INTEGRITY_CHANGED'
+  | 'NPM_SOURCE_CHANGED'
+  | 'NPM_INSTALL_SCRIPT_ADDED'
+  | 'NPM_PACKAGE_LOCK_MISSING'
+  | 'NPM_EVIDENCE_MISSING'
+  | 'NPM_EVIDENCE_CHANGED'
+  | 'NPM_EVIDENCE_MISMATCH';
+
+/** A policy rule an artifact does not meet (npm packages by the npm terms). */
+export type PolicyFindingCode = 'POLICY_UNSIGNED' | 'POLICY_SIGNER' | 'POLICY_SOURCE' | 'POLICY_FORMAT' | NpmFindingCode;
 
 /** What verify and scan can find wrong; each is a failure (exit 1). Stable: part of every report. */
 export type FindingCode =

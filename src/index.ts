@@ -6,7 +6,7 @@ export { FINDING_CODES, FINDING_INFO, toFinding, type FindingInfo, type Severity
 export { initProject } from './init.js';
 export { lockArtifacts, type LockOptions, type LockResult } from './lock/index.js';
 export * from './lockfile/index.js';
-export { VERIFY_RENDERERS, SCAN_RENDERERS, SBOM_RENDERERS, renderCycloneDx, type VerifyFormat, type ScanFormat, type SbomFormat } from './report/index.js';
+export { VERIFY_RENDERERS, SCAN_RENDERERS, SBOM_RENDERERS, PLACED_FORMATS, getScanPlacement, getVerifyPlacement, renderCycloneDx, type Placement, type RenderContext, type VerifyFormat, type ScanFormat, type SbomFormat } from './report/index.js';
 export { DEFAULT_IGNORED, toIgnoreMatcher, walkTree } from './sources/index.js';
 export {
   getPublicGoodTrustedRoot,
@@ -21,8 +21,8 @@ export {
   type SignerPolicy,
   type VerifiedSigner,
 } from './signing/index.js';
-export { listFindings, verifyLockfile, type ArtifactReport, type Finding, type FindingCode, type VerifyOptions, type VerifyReport } from './verify/index.js';
-export { lockPackageLock, NpmLockFindings, type NpmLockOptions, type NpmLockResult } from './npm/lock-npm.js';
+export { listFindings, verifyLockfile, verifyLockfileWithSources, type ArtifactReport, type Finding, type FindingCode, type VerifiedSources, type VerifyOptions, type VerifyReport } from './verify/index.js';
+export { lockPackageLock, type NpmLockOptions, type NpmLockResult } from './npm/lock-npm.js';
 export { parsePackageLock, type NpmPackage } from './npm/package-lock.js';
 export { verifyAttestations, type AttestationFacts } from './npm/attestations.js';
 export { readRegistryConfig, type RegistryConfig } from './npm/config.js';

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { ProgressSource } from '../hashing/index.js';
-import { startProgress, useColor, type ProgressLine, type RenderContext, type Rendered } from '../report/index.js';
+import { PLACED_FORMATS, startProgress, useColor, type Placement, type ProgressLine, type RenderContext, type Rendered } from '../report/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { AiscError, errnoCode } from '../errors.js';
 
@@ -29,10 +29,12 @@ type Renderer<R> = (report: R, context: RenderContext) => Rendered;
 /**
  * A report in the --format asked for on stdout, its job summary appended to GITHUB_STEP_SUMMARY
  * when the format has one and that is set, and with --sarif the SARIF log to a file too (written
- * whole or not at all, rendered once when --format is sarif as well).
+ * whole or not at all, rendered once when --format is sarif as well). Where findings point is
+ * decided once, by `place`, and only when a format points into the repository.
  */
-export async function writeReport<R, F extends string>(context: CliContext, renderers: Record<F, Renderer<R>> & { sarif: Renderer<R> }, report: R, flags: { format: F; sarif?: string }): Promise<void> {
-  const render: RenderContext = { cwd: process.cwd(), color: useColor(context.stdout, context.env) };
+export async function writeReport<R, F extends string>(context: CliContext, renderers: Record<F, Renderer<R>> & { sarif: Renderer<R> }, report: R, flags: { format: F; sarif?: string }, place: () => Placement): Promise<void> {
+  const placed = flags.sarif !== undefined || PLACED_FORMATS.has(flags.format);
+  const render: RenderContext = { color: useColor(context.stdout, context.env), ...(placed ? { placement: place() } : {}) };
   const rendered = renderers[flags.format](report, render);
   if (flags.sarif !== undefined) {
     const sarif = (flags.format as string) === 'sarif' ? rendered.stdout : renderers.sarif(report, render).stdout;

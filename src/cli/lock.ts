@@ -96,27 +96,25 @@ function describeUninspected(files: readonly FileEntry[]): string | undefined {
 
 /** Each package-lock.json in turn; false when one had findings (printed, exit 1, nothing written for it). */
 async function lockNpm(packageLocks: string[], flags: LockFlags, context: CliContext): Promise<boolean> {
-  const { lockPackageLock, NpmLockFindings } = await import('../npm/lock-npm.js');
+  const { lockPackageLock } = await import('../npm/lock-npm.js');
   const { renderNpmFindings, renderNpmLocked } = await import('../report/npm-report.js');
   const { loadRules } = await import('../lock/rules.js');
   const rules = await loadRules({ policy: flags.policy, policyRequired: flags.policy !== undefined });
   const { evaluateRules } = await import('../policy/evaluate.js');
   for (const path of packageLocks) {
-    try {
-      const result = await lockPackageLock(path, {
-        lockfile: flags.lockfile,
-        registry: flags.registry,
-        rules: { where: rules?.policy?.where ?? 'no policy file', evaluate: (lockfile) => evaluateRules(rules?.policy, lockfile) },
-        force: flags.force,
-        onWait: (message) => log(context, message),
-      });
-      context.stdout.write(renderNpmLocked(result.packageLock, result.locked));
-    } catch (error) {
-      if (!(error instanceof NpmLockFindings)) throw error;
-      context.stdout.write(renderNpmFindings(error.packageLock, error.findings));
+    const result = await lockPackageLock(path, {
+      lockfile: flags.lockfile,
+      registry: flags.registry,
+      rules: { where: rules?.policy?.where ?? 'no policy file', evaluate: (lockfile) => evaluateRules(rules?.policy, lockfile) },
+      force: flags.force,
+      onWait: (message) => log(context, message),
+    });
+    if (!result.ok) {
+      context.stdout.write(renderNpmFindings(result.path, result.findings));
       context.exitCode = 1;
       return false;
     }
+    context.stdout.write(renderNpmLocked(result.packageLock, result.locked));
   }
   return true;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SCAN_FORMATS, SCAN_RENDERERS, type ProgressLine, type ScanFormat } from '../report/index.js';
+import { getScanPlacement, SCAN_FORMATS, SCAN_RENDERERS, type ProgressLine, type ScanFormat } from '../report/index.js';
 import { showProgress, writeReport, type CliContext } from './context.js';
 import { parseChoice, parseJobs } from './options.js';
 
@@ -17,7 +17,7 @@ export function registerScan(program: Command, context: CliContext): void {
       try {
         const report = await scanPaths(paths, { jobs: flags.jobs, onHashing: (source, total) => (progress = showProgress(context, 'scanning', source, total)) });
         progress?.stop();
-        await writeReport(context, SCAN_RENDERERS, report, flags);
+        await writeReport(context, SCAN_RENDERERS, report, flags, () => getScanPlacement(report));
         context.exitCode = report.ok ? 0 : 1;
       } finally {
         progress?.stop();

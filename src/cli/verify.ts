@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { VERIFY_FORMATS, VERIFY_RENDERERS, type ProgressLine, type VerifyFormat } from '../report/index.js';
+import { getVerifyPlacement, VERIFY_FORMATS, VERIFY_RENDERERS, type ProgressLine, type VerifyFormat } from '../report/index.js';
 import type { SignerFlags } from '../signing/index.js';
-import { verifyLockfile } from '../verify/index.js';
+import { verifyLockfileWithSources } from '../verify/index.js';
 import { parseShard, type Shard } from '../verify/shard.js';
 import { addSignerOptions, toSignatureRequest } from './signer-options.js';
 import { showProgress, writeReport, type CliContext } from './context.js';
@@ -44,7 +44,7 @@ export function registerVerify(program: Command, context: CliContext): void {
     let progress: ProgressLine | undefined;
     const lockfileSignature = await toSignatureRequest(flags.lockfileSignature, flags, '--lockfile-signature');
     try {
-      const report = await verifyLockfile({
+      const { report, sources } = await verifyLockfileWithSources({
         lockfile: flags.lockfile,
         artifactPaths: flags.artifact,
         allowSymlinks: flags.allowSymlinks,
@@ -61,7 +61,7 @@ export function registerVerify(program: Command, context: CliContext): void {
         onHashing: (source, total) => (progress = showProgress(context, 'verifying', source, total)),
       });
       progress?.stop();
-      await writeReport(context, VERIFY_RENDERERS, report, flags);
+      await writeReport(context, VERIFY_RENDERERS, report, flags, () => getVerifyPlacement(report, sources));
       context.exitCode = report.ok ? 0 : 1;
     } finally {
       progress?.stop();

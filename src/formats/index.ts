@@ -13,7 +13,7 @@ export { modelLoad, PickleScanner, type LoadOptions, type LoadVerdict, type Pick
 export { SAFE_PICKLE_IMPORTS } from './pickle-allowlist.js';
 export { SafetensorsHeaderCapture, type SafetensorsCapture } from './safetensors-capture.js';
 export { readSafetensorsFacts, toSafetensorsFacts, type SafetensorsFacts } from './safetensors.js';
-export { getDeniableFormats, hasPickle, judgeContent, type ContentFinding, type ContentFindingCode } from './verdict.js';
+export { getDeniableFormats, hasPickle, judgeContent, type ContentSubject } from './verdict.js';
 
 /** A file as format facts need it: its format when its bytes were read, else only its name. */
 export interface InspectedFile {

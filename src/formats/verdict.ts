@@ -1,14 +1,12 @@
+import { toFinding, type ContentFindingCode, type Finding } from '../findings.js';
 import { getWeightFormat } from './classify.js';
 import { PICKLE_FORMATS, type ContentFormat, type Inspection } from './inspection.js';
 import { SAFE_PICKLE_IMPORTS } from './pickle-allowlist.js';
 
-export type ContentFindingCode = 'PICKLE_UNSAFE' | 'PICKLE_UNDECIDABLE' | 'CONTENT_UNSCANNABLE' | 'FORMAT_INVALID' | 'FORMAT_MISMATCH';
-
-export interface ContentFinding {
-  code: ContentFindingCode;
-  message: string;
-  /** The imports that are not allowed, for PICKLE_UNSAFE. */
-  imports?: string[];
+/** Which file a content finding is about: its path, and the artifact it belongs to (verify). */
+export interface ContentSubject {
+  artifact?: string;
+  path: string;
 }
 
 /** Extensions that promise content which runs no code when loaded. */
@@ -31,10 +29,13 @@ const CODE_FREE = new Map<string, string>([
  * is undecidable; elsewhere only a pickle evident from its bytes counts, and under a name that
  * promises code-free content it is a mismatch. A data-only pickle is no finding under any name.
  * Containers that could not be opened are unscannable; a malformed weight header is invalid.
- * Pure: the allowlist beyond aisc's own comes from the policy.
+ * Pure: the allowlist beyond aisc's own comes from the policy. `subject` names the file (a path
+ * alone, or with its artifact) in the findings.
  */
-export function judgeContent(path: string, inspection: Inspection, allowed: ReadonlySet<string> = new Set()): ContentFinding[] {
-  const findings: ContentFinding[] = [];
+export function judgeContent(subject: string | ContentSubject, inspection: Inspection, allowed: ReadonlySet<string> = new Set()): Finding[] {
+  const { artifact, path } = typeof subject === 'string' ? { artifact: undefined, path: subject } : subject;
+  const findings: Finding[] = [];
+  const add = (code: ContentFindingCode, message: string): void => void findings.push(toFinding({ code, artifact, path, message }));
   const named = getExtension(path);
   const promised = named === undefined ? undefined : CODE_FREE.get(named);
   let disguised: string[] | undefined;
@@ -43,14 +44,14 @@ export function judgeContent(path: string, inspection: Inspection, allowed: Read
     const where = pickle.member === undefined ? '' : ` (in ${pickle.member})`;
     if (pickle.member === undefined && !pickle.loaded && promised !== undefined && pickle.imports.length > 0) disguised = pickle.imports;
     const denied = pickle.imports.filter((name) => !SAFE_PICKLE_IMPORTS.has(name) && !allowed.has(name));
-    if (denied.length > 0) findings.push({ code: 'PICKLE_UNSAFE', message: `a pickle${where} imports ${denied.join(', ')}, which can run code when it is loaded`, imports: denied });
-    for (const reason of pickle.undecidable) findings.push({ code: 'PICKLE_UNDECIDABLE', message: `a pickle${where}: ${reason}; aisc cannot tell what loading it imports` });
+    if (denied.length > 0) add('PICKLE_UNSAFE', `a pickle${where} imports ${denied.join(', ')}, which can run code when it is loaded`);
+    for (const reason of pickle.undecidable) add('PICKLE_UNDECIDABLE', `a pickle${where}: ${reason}; aisc cannot tell what loading it imports`);
   }
-  if (disguised) findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named ?? ''} (${promised ?? ''}) but its content is a pickle that imports ${disguised.join(', ')}` });
-  for (const reason of inspection.opaque ?? []) findings.push({ code: 'CONTENT_UNSCANNABLE', message: `cannot be inspected where a pickle may hide: ${reason}` });
-  if (inspection.invalid !== undefined) findings.push({ code: 'FORMAT_INVALID', message: inspection.invalid });
+  if (disguised) add('FORMAT_MISMATCH', `named .${named ?? ''} (${promised ?? ''}) but its content is a pickle that imports ${disguised.join(', ')}`);
+  for (const reason of inspection.opaque ?? []) add('CONTENT_UNSCANNABLE', `cannot be inspected where a pickle may hide: ${reason}`);
+  if (inspection.invalid !== undefined) add('FORMAT_INVALID', inspection.invalid);
   if ((named === 'safetensors' || named === 'gguf') && !disguised && inspection.format !== named && inspection.invalid === undefined) {
-    findings.push({ code: 'FORMAT_MISMATCH', message: `named .${named} but its content is ${describeFormat(inspection.format)}: its loader refuses it` });
+    add('FORMAT_MISMATCH', `named .${named} but its content is ${describeFormat(inspection.format)}: its loader refuses it`);
   }
   return findings;
 }

@@ -1,3 +1,3 @@
 export { hashFile, toIdentity, type ReadBuffers } from './hash-file.js';
 export { acquireHashPool, hashFiles, HashPool, prestartHashPool, READ_BUFFER_BYTES, type ProgressSource } from './pool.js';
-export type { FileIdentity, HashFailureCode, HashJob, HashResult } from './types.js';
+export type { FileIdentity, HashJob, HashResult } from './types.js';

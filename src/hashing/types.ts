@@ -1,3 +1,4 @@
+import type { HashFailureCode } from '../findings.js';
 import type { ContentFormat, Inspection } from '../formats/inspection.js';
 
 /** One file for a hashing worker. */
@@ -28,15 +29,6 @@ export interface FileIdentity {
   mtimeNs: string;
   ctimeNs: string;
 }
-
-export type HashFailureCode =
-  | 'MISSING_FILE'
-  | 'UNREADABLE_FILE'
-  | 'NOT_A_FILE'
-  | 'SYMLINK_REFUSED'
-  | 'SYMLINK_OUTSIDE_ROOT'
-  | 'SIZE_MISMATCH'
-  | 'FILE_CHANGED';
 
 export type HashResult =
   | { ok: true; sha256: string; size: number; format?: ContentFormat; inspection?: Inspection; identity?: FileIdentity }

@@ -208,7 +208,7 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
       const next = { ...current, artifacts };
       if (rules && !options.force) {
         const names = new Set(locked.map((l) => l.name));
-        const violations = rules.evaluate(rules.policy, next).filter((finding) => names.has(finding.artifact));
+        const violations = rules.evaluate(rules.policy, next).filter((finding) => names.has(finding.artifact ?? ''));
         if (violations.length > 0) {
           const [first, ...rest] = violations.map((v) => `${v.artifact}: ${v.message}`);
           throw new AiscError('POLICY_VIOLATION', `${first ?? ''} (${rules.policy.where}; --force records it anyway, verify will still fail)`, { problems: rest });

@@ -5,7 +5,8 @@ import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
 import type { AttestationFacts, AttestedPackage } from './attestations.js';
 import type { AttestationReply, AttestationTask, AttestationWorkerData } from './attestation-worker.js';
-import { NpmFinding, type NpmFindingCode } from './findings.js';
+import type { NpmFindingCode } from '../findings.js';
+import { NpmFinding } from './findings.js';
 import type { RegistryKey } from './registry-keys.js';
 
 /** Each verification is ~16 ms of Sigstore crypto: more threads than cores (and than 4) gain nothing. */

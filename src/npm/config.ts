@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AiscError } from '../errors.js';
+import { AiscError, isAiscError } from '../errors.js';
+import { readBoundedText } from '../io/index.js';
 
 export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
+
+/** An .npmrc holds a few settings; one this large is not one (FILE_TOO_LARGE, exit 2). */
+export const MAX_NPMRC_BYTES = 1024 * 1024;
 
 /** Where packages come from and the tokens to fetch them with, as npm reads them. */
 export interface RegistryConfig {
@@ -20,17 +23,20 @@ export interface RegistryConfig {
 /**
  * npm's precedence, highest first: --registry, npm_config_registry, the project's .npmrc, the
  * user's ~/.npmrc, the public registry. `${ENV}` references in .npmrc are expanded as npm does.
+ * A missing .npmrc is none; one that cannot be read whole (too large, not a file, not UTF-8) is a
+ * coded error: the registry a lock would ask must not depend on a file read in part.
  */
-export function readRegistryConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv; registry?: string; userConfig?: string } = {}): RegistryConfig {
+export async function readRegistryConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv; registry?: string; userConfig?: string } = {}): Promise<RegistryConfig> {
   const env = options.env ?? process.env;
   const files = [options.userConfig ?? join(homedir(), '.npmrc'), join(options.cwd ?? process.cwd(), '.npmrc')];
   const config: RegistryConfig = { registry: DEFAULT_REGISTRY, scopes: new Map(), tokens: new Map() };
   for (const file of files) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
+      text = await readBoundedText(file, { limit: MAX_NPMRC_BYTES, what: '.npmrc' });
+    } catch (error) {
+      if (isAiscError(error) && error.code === 'FILE_NOT_FOUND') continue;
+      throw error;
     }
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.trim();

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { AiscError, isAiscError } from '../errors.js';
+import { toFinding, type Finding } from '../findings.js';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import { readBoundedText } from '../io/index.js';
 import { readLockfileSnapshot } from '../lockfile/read.js';
@@ -10,7 +11,7 @@ import { toLocalSource } from '../sources/local.js';
 import { getRegistryFor, readRegistryConfig, type RegistryConfig } from './config.js';
 import { AttestationPool, type AttestationVerifier } from './attestation-pool.js';
 import { EvidenceWriter, judgeEvidence, type NpmEvidence } from './evidence.js';
-import { NpmFinding, type NpmProblem } from './findings.js';
+import { NpmFinding } from './findings.js';
 import { MAX_PACKAGE_LOCK_BYTES, parsePackageLock, type NpmPackage } from './package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from './registry-keys.js';
 import { RegistryClient, type RegistryClientOptions } from './registry.js';
@@ -37,30 +38,22 @@ export interface NpmLockOptions {
 export interface NpmLockRules {
   /** The policy file, or "no policy file" when aisc's defaults apply. */
   where: string;
-  evaluate: (lockfile: Lockfile) => { code: string; artifact: string; message: string }[];
+  evaluate: (lockfile: Lockfile) => Finding[];
 }
 
-export interface NpmLockResult {
-  packageLock: string;
-  lockfile: Lockfile;
-  locked: { name: string; artifact: NpmArtifact }[];
-}
-
-/** Checks failed: nothing was written. Each problem names its package; exit 1. */
-export class NpmLockFindings extends AiscError<'NPM_LOCK_FINDINGS'> {
-  constructor(
-    readonly packageLock: string,
-    readonly findings: NpmProblem[],
-  ) {
-    super('NPM_LOCK_FINDINGS', `${packageLock}: ${findings.length} package${findings.length === 1 ? '' : 's'} failed the registry checks; nothing was written`);
-  }
-}
+/**
+ * Locked: what was recorded (`packageLock` as recorded, relative to the lockfile's folder). Or not:
+ * every package that failed a check or the policy, each a finding on `npm:name@version`, and
+ * nothing was written (`path` as given).
+ */
+export type NpmLockResult = { ok: true; packageLock: string; lockfile: Lockfile; locked: { name: string; artifact: NpmArtifact }[] } | { ok: false; path: string; findings: Finding[] };
 
 /**
  * `aisc lock package-lock.json`: every installed package checked against its registry — the
  * version exists with the same integrity, `resolved` points at that registry, the registry's
  * signature and attestations verify — then recorded with its evidence. Nothing is written unless
- * every package passes; the packages locked earlier from this package-lock.json are replaced.
+ * every package passes (the findings are the result then, exit 1); the packages locked earlier
+ * from this package-lock.json are replaced.
  */
 export async function lockPackageLock(path: string, options: NpmLockOptions): Promise<NpmLockResult> {
   const before = await readLockfileSnapshot(options.lockfile);
@@ -69,10 +62,13 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     throw new AiscError('NPM_LOCK_INVALID', `${path}: ${(error as Error).message}`, { cause: error });
   });
   const packages = parsePackageLock(text, path);
-  const config = readRegistryConfig({ cwd: dirname(path), env: options.env, registry: options.registry, userConfig: options.userConfig });
+  const config = await readRegistryConfig({ cwd: dirname(path), env: options.env, registry: options.registry, userConfig: options.userConfig });
   const packageLock = toLocalSource(path, options.lockfile).path;
   // The gate comes first: sources the policy does not allow are refused before any request.
-  if (options.rules && !options.force) assertAllowedSources(path, packages.map((pkg) => toNpmArtifact(pkg, config, packageLock)), options.rules);
+  if (options.rules && !options.force) {
+    const refused = getRefusedSources(packages.map((pkg) => toNpmArtifact(pkg, config, packageLock)), options.rules);
+    if (refused.length > 0) return { ok: false, path, findings: refused };
+  }
   const client = new RegistryClient(config, options.client);
   const keys = options.keys ?? getNpmRegistryKeys();
   // Sigstore's trusted root (and the libraries under it, ~90 ms) loads while the first packuments
@@ -84,7 +80,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     if (!trustedRoot) throw new AiscError('INTERNAL', 'the Sigstore trusted root was needed before it loaded');
     return trustedRoot();
   };
-  const findings: NpmProblem[] = [];
+  const findings: Finding[] = [];
   const locked: { name: string; artifact: NpmArtifact }[] = [];
   const attestations = new AttestationPool(keys, getTrustedRoot);
   // Each package's evidence is written as soon as it is judged, and put in place only if the lock succeeds.
@@ -109,7 +105,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
               client.abort(new AiscError('HTTP_FAILED', 'not fetched: an earlier package failed the lock'));
               throw error;
             }
-            findings.push({ code: error.code, package: `${pkg.name}@${pkg.version}`, message: error.message });
+            findings.push(toFinding({ code: error.code, artifact: `npm:${pkg.name}@${pkg.version}`, message: error.message }));
           } finally {
             const left = (versionsLeft.get(pkg.name) ?? 1) - 1;
             versionsLeft.set(pkg.name, left);
@@ -121,17 +117,14 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     } finally {
       await Promise.all([client.close(), attestations.close()]);
     }
-    if (findings.length > 0) throw new NpmLockFindings(path, findings.sort((a, b) => compareCodePoints(a.package, b.package)));
+    if (findings.length > 0) return { ok: false, path, findings: findings.sort((a, b) => compareCodePoints(a.artifact ?? '', b.artifact ?? '')) };
     locked.sort((a, b) => compareCodePoints(a.name, b.name));
     // npm terms judge each package on its own facts: checked before anything is written.
     if (options.rules && !options.force) {
       const violations = options.rules.evaluate({ lockfileVersion: 1, artifacts: new Map(locked.map((l) => [l.name, l.artifact])) });
       if (violations.length > 0) {
         const { where } = options.rules;
-        throw new NpmLockFindings(
-          path,
-          violations.map((v) => ({ code: v.code as NpmProblem['code'], package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; --force records it anyway, verify will still fail)` })),
-        );
+        return { ok: false, path, findings: violations.map((v) => toFinding({ ...v, message: `${v.message} (${where}; --force records it anyway, verify will still fail)` })) };
       }
     }
     // In place before the lockfile that names them: an interrupted lock leaves unreferenced evidence, never a dangling reference.
@@ -159,7 +152,7 @@ export async function lockPackageLock(path: string, options: NpmLockOptions): Pr
     },
     { onWait: options.onWait, reuse: before },
   );
-  return { packageLock, lockfile, locked };
+  return { ok: true, packageLock, lockfile, locked };
 }
 
 interface CheckContext {
@@ -186,13 +179,11 @@ interface Packument {
   time: Record<string, unknown>;
 }
 
-function assertAllowedSources(path: string, artifacts: NpmArtifact[], rules: NpmLockRules): void {
+/** The packages whose source the policy refuses, as findings: none is fetched then. */
+function getRefusedSources(artifacts: NpmArtifact[], rules: NpmLockRules): Finding[] {
   const lockfile: Lockfile = { lockfileVersion: 1, artifacts: new Map(artifacts.map((artifact) => [`npm:${artifact.package}@${artifact.version}`, artifact])) };
   const refused = rules.evaluate(lockfile).filter((finding) => finding.code === 'NPM_SOURCE');
-  if (refused.length > 0) {
-    const { where } = rules;
-    throw new NpmLockFindings(path, refused.map((v) => ({ code: 'NPM_SOURCE', package: v.artifact.slice('npm:'.length), message: `${v.message} (${where}; nothing was fetched)` })));
-  }
+  return refused.map((finding) => toFinding({ ...finding, message: `${finding.message} (${rules.where}; nothing was fetched)` }));
 }
 
 /** What package-lock.json says of a package, before the registry is asked anything. */

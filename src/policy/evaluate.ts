@@ -1,28 +1,18 @@
+import { toFinding, type Finding, type PolicyFindingCode } from '../findings.js';
 import { getKeyFingerprint } from '../signing/keys.js';
 import { toRecorded } from '../sources/index.js';
 import { ARTIFACT_KINDS, type Lockfile, type RecordedSigner } from '../lockfile/types.js';
-import type { NpmFindingCode } from '../npm/findings.js';
 import { describeMatch, matchesArtifact } from './match.js';
 import { evaluateNpmArtifact } from './npm-rules.js';
 import { isUnderSource } from './source-match.js';
 import type { LoadedPolicy, PolicyIdentity } from './types.js';
 
-export type PolicyFindingCode = 'POLICY_UNSIGNED' | 'POLICY_SIGNER' | 'POLICY_SOURCE' | 'POLICY_FORMAT' | NpmFindingCode;
-
-export interface PolicyFinding {
-  code: PolicyFindingCode;
-  artifact: string;
-  /** 1-based, as a person counts the rules in the file. */
-  rule: number;
-  message: string;
-}
-
 /**
  * Applies every rule to every artifact it matches. npm packages are judged by the npm terms
  * (with aisc's defaults, so also without a policy); files by the others. Pure: data in, findings out.
  */
-export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfile): PolicyFinding[] {
-  const findings: PolicyFinding[] = [];
+export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfile): Finding[] {
+  const findings: Finding[] = [];
   for (const [name, artifact] of lockfile.artifacts) {
     if (artifact.kind === 'npm') findings.push(...evaluateNpmArtifact(loaded, name, artifact));
   }
@@ -31,7 +21,7 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
     for (const [name, artifact] of lockfile.artifacts) {
       if (artifact.kind === 'npm' || !matchesArtifact(rule.match, { name, kind: artifact.kind })) continue;
       const add = (code: PolicyFindingCode, message: string): void => {
-        findings.push({ code, artifact: name, rule: index + 1, message: `rule ${index + 1} (${describeMatch(rule.match)}): ${message}` });
+        findings.push(toFinding({ code, artifact: name, rule: index + 1, message: `rule ${index + 1} (${describeMatch(rule.match)}): ${message}` }));
       };
       const { signedBy, sources, denyFormats } = rule.require;
       if (signedBy) {

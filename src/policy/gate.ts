@@ -1,19 +1,8 @@
 import type { Change } from '../diff/types.js';
+import { toFinding, type Finding } from '../findings.js';
 import { parseDuration, type ValidApproval } from './approval.js';
 import { matchesArtifact } from './match.js';
 import type { LoadedPolicy, PolicyReviewer } from './types.js';
-
-export interface GateFinding {
-  code: 'APPROVALS_MISSING';
-  class: Change['class'];
-  artifact?: string;
-  /** 1-based index of the approval rule in the base policy. */
-  rule: number;
-  required: number;
-  from: string[];
-  approvedBy: string[];
-  message: string;
-}
 
 /**
  * A rename is reviewed at least as strictly as the removal and the addition it amounts to: a rule
@@ -26,10 +15,12 @@ function getClassesCovering(change: Change): Change['class'][] {
 /**
  * Judges every change by the base policy's approval rules: each rule that covers the change needs
  * `count` distinct reviewers from its groups with a valid approval. A reviewer counts once,
- * however many approvals or keys. Pure.
+ * however many approvals or keys. Each rule a change does not meet is an APPROVALS_MISSING finding
+ * on the change's artifact: `rule` the approval rule (1-based), `expected` how many from whom,
+ * `actual` who approved. Pure.
  */
-export function evaluateApprovals(changes: readonly Change[], basePolicy: LoadedPolicy, approvals: readonly ValidApproval[], now: Date): GateFinding[] {
-  const findings: GateFinding[] = [];
+export function evaluateApprovals(changes: readonly Change[], basePolicy: LoadedPolicy, approvals: readonly ValidApproval[], now: Date): Finding[] {
+  const findings: Finding[] = [];
   const reviewers = basePolicy.policy.reviewers ?? new Map<string, PolicyReviewer>();
   (basePolicy.policy.approvals ?? []).forEach((rule, index) => {
     const maxAge = parseDuration(rule.maxAge);
@@ -46,16 +37,16 @@ export function evaluateApprovals(changes: readonly Change[], basePolicy: Loaded
       const covered = names.length === 0 ? rule.match === undefined : names.some((name) => matchesArtifact(rule.match, { name, kind: change.kind ?? '' }));
       if (!covered || qualified.size >= rule.require.count) continue;
       const subject = change.artifact === undefined ? change.class : `${change.class} on ${change.artifact}`;
-      findings.push({
-        code: 'APPROVALS_MISSING',
-        class: change.class,
-        artifact: change.artifact,
-        rule: index + 1,
-        required: rule.require.count,
-        from: rule.require.from,
-        approvedBy,
-        message: `${subject} needs ${rule.require.count} approval${rule.require.count === 1 ? '' : 's'} from ${rule.require.from.join(' or ')} (approval rule ${index + 1}); has ${approvedBy.length}${approvedBy.length > 0 ? `: ${approvedBy.join(', ')}` : ''}`,
-      });
+      findings.push(
+        toFinding({
+          code: 'APPROVALS_MISSING',
+          artifact: change.artifact,
+          rule: index + 1,
+          message: `${subject} needs ${rule.require.count} approval${rule.require.count === 1 ? '' : 's'} from ${rule.require.from.join(' or ')} (approval rule ${index + 1}); has ${approvedBy.length}${approvedBy.length > 0 ? `: ${approvedBy.join(', ')}` : ''}`,
+          expected: `${rule.require.count} from ${rule.require.from.join(', ')}`,
+          actual: approvedBy.length > 0 ? approvedBy.join(', ') : 'none',
+        }),
+      );
     }
   });
   return findings;

@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import type { NpmArtifact } from '../lockfile/types.js';
 import { normalizeRepository } from '../npm/repository.js';
 import { DEFAULT_REGISTRY } from '../npm/config.js';
-import type { NpmFindingCode } from '../npm/findings.js';
+import { toFinding, type Finding, type NpmFindingCode } from '../findings.js';
 import { matchesArtifact } from './match.js';
 import { isUnderSource } from './source-match.js';
 import type { LoadedPolicy, PolicyRule } from './types.js';
@@ -17,13 +17,6 @@ export interface NpmRequirements {
   installScripts: 'deny' | 'allow';
   sources?: string[];
   rule: Record<Term, number>;
-}
-
-export interface NpmPolicyFinding {
-  code: NpmFindingCode;
-  artifact: string;
-  rule: number;
-  message: string;
 }
 
 /**
@@ -53,13 +46,16 @@ export function getNpmRequirements(policy: LoadedPolicy | undefined, artifact: N
   return requirements;
 }
 
-/** Judges one locked package by its requirements. Pure: the facts were verified at lock time and again from the evidence. */
-export function evaluateNpmArtifact(policy: LoadedPolicy | undefined, name: string, artifact: NpmArtifact): NpmPolicyFinding[] {
+/**
+ * Judges one locked package by its requirements. Pure: the facts were verified at lock time and
+ * again from the evidence. A finding names its rule; aisc's defaults are no rule of the file's.
+ */
+export function evaluateNpmArtifact(policy: LoadedPolicy | undefined, name: string, artifact: NpmArtifact): Finding[] {
   const required = getNpmRequirements(policy, artifact);
-  const findings: NpmPolicyFinding[] = [];
+  const findings: Finding[] = [];
   const add = (term: Term, code: NpmFindingCode, message: string): void => {
     const rule = required.rule[term];
-    findings.push({ code, artifact: name, rule, message: `${rule === 0 ? 'by default' : `rule ${rule}`}: ${message}` });
+    findings.push(toFinding({ code, artifact: name, ...(rule > 0 ? { rule } : {}), message: `${rule === 0 ? 'by default' : `rule ${rule}`}: ${message}` }));
   };
   if (required.registrySignature && artifact.registrySignature?.status !== 'verified') {
     const reason = artifact.registrySignature?.status === 'unsigned' ? artifact.registrySignature.reason : `it comes from ${artifact.source.from === 'registry' ? 'a registry' : `a ${artifact.source.from} source`}, which nothing signs`;

@@ -1,5 +1,6 @@
 import type { LockfileDiff } from '../diff/types.js';
 import { formatBytes } from './format.js';
+import { escapeMarkdown, toCodeSpan } from './markdown.js';
 
 export type DiffFormat = 'human' | 'markdown' | 'json';
 
@@ -35,22 +36,23 @@ function renderHuman(diff: LockfileDiff, context: DiffContext): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** For a pull request comment: names, paths and summaries (which quote them) escaped or in code spans they cannot close. */
 function renderMarkdown(diff: LockfileDiff, context: DiffContext): string {
   const lines = ['### aisc: artifact changes', ''];
-  if (diff.changes.length === 0) return `${lines.join('\n')}No changes between \`${context.base}\` and \`${context.next}\`.\n`;
+  if (diff.changes.length === 0) return `${lines.join('\n')}No changes between ${toCodeSpan(context.base)} and ${toCodeSpan(context.next)}.\n`;
   lines.push('| change | artifact | kind | summary |', '|---|---|---|---|');
-  for (const change of diff.changes) lines.push(`| \`${change.class}\` | ${escape(change.artifact ?? '(policy)')} | ${change.kind ?? ''} | ${escape(change.summary)} |`);
+  for (const change of diff.changes) lines.push(`| ${toCodeSpan(change.class, { inTable: true })} | ${escapeMarkdown(change.artifact ?? '(policy)')} | ${escapeMarkdown(change.kind ?? '')} | ${escapeMarkdown(change.summary)} |`);
   lines.push('', '<details><summary>Details</summary>', '');
   for (const change of diff.changes) {
-    lines.push(`#### \`${change.class}\` ${escape(change.artifact ?? '(policy)')}`, '');
+    lines.push(`#### ${toCodeSpan(change.class)} ${escapeMarkdown(change.artifact ?? '(policy)')}`, '');
     if (change.files) {
-      for (const file of change.files) lines.push(`- ${file.change} \`${file.path}\`${describeSizes(file.before?.size, file.after?.size)}${file.after ? ` sha256 \`${file.after.sha256.slice(0, 16)}…\`` : ''}`);
+      for (const file of change.files) lines.push(`- ${file.change} ${toCodeSpan(file.path)}${describeSizes(file.before?.size, file.after?.size)}${file.after ? ` sha256 ${toCodeSpan(`${file.after.sha256.slice(0, 16)}…`)}` : ''}`);
     } else {
-      lines.push(`- ${escape(change.summary)}`);
+      lines.push(`- ${escapeMarkdown(change.summary)}`);
     }
     lines.push('');
   }
-  lines.push('</details>', '', `Change digest: \`${diff.changeDigest}\` (\`${context.base}\` → \`${context.next}\`). Approve with \`aisc approve\`.`);
+  lines.push('</details>', '', `Change digest: ${toCodeSpan(diff.changeDigest)} (${toCodeSpan(context.base)} → ${toCodeSpan(context.next)}). Approve with \`aisc approve\`.`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -62,8 +64,4 @@ function describeSizes(before: number | undefined, after: number | undefined): s
   if (before !== undefined && after !== undefined) return ` (${formatBytes(before)} → ${formatBytes(after)})`;
   const size = after ?? before;
   return size === undefined ? '' : ` (${formatBytes(size)})`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[|<>`]/g, (c) => `\\${c}`);
 }

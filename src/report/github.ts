@@ -3,6 +3,7 @@ import type { ScanReport } from '../scan/index.js';
 import type { VerifyReport } from '../verify/findings.js';
 import { formatBytes } from './format.js';
 import type { Located, Placement } from './locate.js';
+import { escapeMarkdown, toCodeSpan } from './markdown.js';
 import { describe } from './sarif.js';
 
 /**
@@ -11,7 +12,8 @@ import { describe } from './sarif.js';
  */
 export function renderGithubAnnotations(placement: Placement, verdict: string): string {
   const lines = placement.located.map(toAnnotation);
-  lines.push(verdict);
+  // Plain text, yet on its own line: a path in it must not start a workflow command on the next.
+  lines.push(verdict.replace(/[\r\n]+/g, ' '));
   return `${lines.join('\n')}\n`;
 }
 
@@ -30,16 +32,20 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 
-/** The job summary for `verify`: the verdict, a table of artifacts with their status, then the findings. */
+/**
+ * The job summary for `verify`: the verdict, a table of artifacts with their status, then the
+ * findings. Every name in it (artifacts, paths, messages that quote them) is escaped or in a code
+ * span it cannot close: the markdown says what the report says, and nothing more.
+ */
 export function renderVerifySummary(report: VerifyReport, placement: Placement): string {
   const { summary } = report;
-  const lines = [`### aisc verify: ${report.ok ? '✅ verified' : `❌ ${summary.findings} finding${summary.findings === 1 ? '' : 's'}`}`, '', `Lockfile \`${report.lockfile}\`${report.policy ? `, policy \`${report.policy}\`` : ''}${report.gate ? `, ${report.gate.changes.length} change(s) since \`${report.gate.base}\`` : ''}.`, ''];
+  const lines = [`### aisc verify: ${report.ok ? '✅ verified' : `❌ ${summary.findings} finding${summary.findings === 1 ? '' : 's'}`}`, '', `Lockfile ${toCodeSpan(report.lockfile)}${report.policy ? `, policy ${toCodeSpan(report.policy)}` : ''}${report.gate ? `, ${report.gate.changes.length} change(s) since ${toCodeSpan(report.gate.base)}` : ''}.`, ''];
   const files = report.artifacts.filter((artifact) => artifact.kind !== 'npm');
   const npm = report.artifacts.filter((artifact) => artifact.kind === 'npm');
   lines.push('| Artifact | Kind | Files | Size | Status |', '|---|---|---:|---:|---|');
-  for (const artifact of files) lines.push(`| ${cell(artifact.name)} | ${artifact.kind} | ${artifact.files} | ${formatBytes(artifact.bytes)} | ${status(artifact.findings.length)} |`);
+  for (const artifact of files) lines.push(`| ${escapeMarkdown(artifact.name)} | ${escapeMarkdown(artifact.kind)} | ${artifact.files} | ${formatBytes(artifact.bytes)} | ${status(artifact.findings.length)} |`);
   // Hundreds of packages: the failing ones by name, the rest in one row.
-  for (const artifact of npm.filter((a) => !a.ok)) lines.push(`| ${cell(artifact.name)} | npm | | | ${status(artifact.findings.length)} |`);
+  for (const artifact of npm.filter((a) => !a.ok)) lines.push(`| ${escapeMarkdown(artifact.name)} | npm | | | ${status(artifact.findings.length)} |`);
   const passing = npm.filter((a) => a.ok).length;
   if (passing > 0) lines.push(`| ${passing} npm package${passing === 1 ? '' : 's'} | npm | | | ✅ ok |`);
   lines.push('', ...renderFindingsTable(placement.located));
@@ -56,7 +62,10 @@ export function renderScanSummary(report: ScanReport, placement: Placement): str
 function renderFindingsTable(located: readonly Located[]): string[] {
   if (located.length === 0) return [];
   const lines = ['| Severity | Code | Where | Finding |', '|---|---|---|---|'];
-  for (const { finding, location } of located) lines.push(`| ${finding.severity} | \`${finding.code}\` | ${location ? `\`${cell(location.file)}\`${location.line > 1 ? `:${location.line}` : ''}` : ''} | ${cell(describeForTable(finding))} |`);
+  for (const { finding, location } of located) {
+    const where = location ? `${toCodeSpan(location.file, { inTable: true })}${location.line > 1 ? `:${location.line}` : ''}` : '';
+    lines.push(`| ${finding.severity} | ${toCodeSpan(finding.code, { inTable: true })} | ${where} | ${escapeMarkdown(describeForTable(finding))} |`);
+  }
   return lines;
 }
 
@@ -66,9 +75,4 @@ function describeForTable(finding: Finding): string {
 
 function status(findings: number): string {
   return findings === 0 ? '✅ ok' : `❌ ${findings} finding${findings === 1 ? '' : 's'}`;
-}
-
-/** A markdown table cell: one line, no column breaks. */
-function cell(text: string): string {
-  return text.replaceAll('|', '\\|').replaceAll('\r', ' ').replaceAll('\n', ' ');
 }

@@ -1,7 +1,6 @@
-import { lstatSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Finding } from '../findings.js';
-import type { VerifyReport } from '../verify/findings.js';
+import type { VerifiedSources, VerifyReport } from '../verify/findings.js';
 
 /** A file in the repository ('/'-separated, relative to its root) and a 1-based line. */
 export interface Location {
@@ -15,40 +14,37 @@ export interface Located {
   location?: Location;
 }
 
-/** What renderers that point into the repository need besides the report. */
+/** What renderers that point into the repository take besides the report: decided before rendering. */
 export interface Placement {
   repoRoot: string;
   located: Located[];
 }
 
-/** The git work tree's top folder when `cwd` is in one, else `cwd`: what SARIF paths are relative to. */
-export function getRepoRoot(cwd: string): string {
-  try {
-    // Loaded only here: child_process (and net, dgram under it) is not what a human report should pay to start.
-    const { execFileSync } = process.getBuiltinModule('node:child_process');
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || cwd;
-  } catch {
-    return cwd;
-  }
+/** Where the report's paths are on this machine, read once before placing (workspace.ts). */
+export interface Workspace {
+  /** The folder the report's paths are relative to. */
+  cwd: string;
+  /** The git work tree's top folder, else `cwd`: what SARIF paths are relative to. */
+  repoRoot: string;
+  /** Of the files findings name (listFindingFiles), the absolute paths that are regular files now. */
+  files: ReadonlySet<string>;
 }
 
 /**
  * Where each verify finding points: the file itself when it is in the repository and still
  * there; else the lockfile at the artifact's entry (a missing file, weights in the HF cache), or
- * package-lock.json at the package's entry.
+ * package-lock.json at the package's entry. Lines come from the bytes verify read, never from the
+ * files as they are now. Pure.
  */
-export function placeVerifyFindings(report: VerifyReport, cwd: string, repoRoot = getRepoRoot(cwd)): Placement {
+export function placeVerifyFindings(report: VerifyReport, sources: VerifiedSources, workspace: Workspace): Placement {
+  const { cwd, repoRoot } = workspace;
   const lockfilePath = resolve(cwd, report.lockfile);
-  const lockfileLines = readLines(lockfilePath);
   const lockfileFile = toRepoPath(lockfilePath, repoRoot);
   // package-lock.json paths are recorded relative to the lockfile's folder.
   const toPackageLockPath = (path: string): string => resolve(dirname(lockfilePath), path);
-  const artifactLines = getArtifactLines(lockfileLines);
+  const artifactLines = getArtifactLines(sources.lockfile.split('\n'));
   const roots = new Map(report.artifacts.map((artifact) => [artifact.name, artifact]));
-  const packageLockLines = new Map<string, string[]>();
-  for (const path of new Set([...report.artifacts.filter((a) => a.kind === 'npm').map((a) => a.root), ...(report.packageLocks ?? []).map((p) => p.path)])) {
-    packageLockLines.set(path, readLines(toPackageLockPath(path)));
-  }
+  const packageLockLines = new Map([...sources.packageLocks].map(([path, text]) => [path, text.split('\n')]));
   const atLockfile = (artifact: string | undefined): Location | undefined => (lockfileFile ? { file: lockfileFile, line: (artifact && artifactLines.get(artifact)) || 1 } : undefined);
   const place = (finding: Finding, packageLock?: string): Located => {
     const artifact = finding.artifact === undefined ? undefined : roots.get(finding.artifact);
@@ -60,7 +56,7 @@ export function placeVerifyFindings(report: VerifyReport, cwd: string, repoRoot 
     }
     if (artifact && finding.path !== undefined) {
       const absolute = resolve(cwd, artifact.root, finding.path);
-      const file = lstatSync(absolute, { throwIfNoEntry: false })?.isFile() ? toRepoPath(absolute, repoRoot) : undefined;
+      const file = workspace.files.has(absolute) ? toRepoPath(absolute, repoRoot) : undefined;
       if (file) return { finding, location: { file, line: 1 } };
     }
     return { finding, location: atLockfile(finding.artifact) };
@@ -70,8 +66,14 @@ export function placeVerifyFindings(report: VerifyReport, cwd: string, repoRoot 
   return { repoRoot, located };
 }
 
-/** Scan findings point at the scanned file when it is in the repository. */
-export function placeScanFindings(findings: readonly Finding[], cwd: string, repoRoot = getRepoRoot(cwd)): Placement {
+/** The files verify findings name in file artifacts (absolute): the workspace says which are still there. */
+export function listFindingFiles(report: VerifyReport, cwd: string): string[] {
+  return report.artifacts.filter((artifact) => artifact.kind !== 'npm').flatMap((artifact) => artifact.findings.filter((f) => f.path !== undefined).map((f) => resolve(cwd, artifact.root, f.path ?? '')));
+}
+
+/** Scan findings point at the scanned file when it is in the repository. Pure. */
+export function placeScanFindings(findings: readonly Finding[], workspace: Pick<Workspace, 'cwd' | 'repoRoot'>): Placement {
+  const { cwd, repoRoot } = workspace;
   return {
     repoRoot,
     located: findings.map((finding) => {
@@ -85,14 +87,6 @@ function toRepoPath(absolute: string, repoRoot: string): string | undefined {
   const path = relative(repoRoot, absolute);
   if (path === '' || path.startsWith('..') || isAbsolute(path)) return undefined;
   return path.split(sep).join('/');
-}
-
-function readLines(path: string): string[] {
-  try {
-    return readFileSync(path, 'utf8').split('\n');
-  } catch {
-    return [];
-  }
 }
 
 /** Canonical lockfiles put each artifact's name alone on a line at 4 spaces inside "artifacts". */

@@ -1,5 +1,5 @@
+import type { Finding } from '../findings.js';
 import type { NpmArtifact } from '../lockfile/types.js';
-import type { NpmProblem } from '../npm/findings.js';
 
 /** At most this many package names on one line; the rest are counted. */
 const NAMES_SHOWN = 5;
@@ -26,8 +26,8 @@ export function renderNpmLocked(packageLock: string, locked: readonly { artifact
  * same code, the same message but for their own name and version) share one line and a list, so
  * a registry that signs nothing is a few lines, not one for each of 252 packages.
  */
-export function renderNpmFindings(packageLock: string, findings: readonly NpmProblem[]): string {
-  const groups = new Map<string, NpmProblem[]>();
+export function renderNpmFindings(packageLock: string, findings: readonly Finding[]): string {
+  const groups = new Map<string, Finding[]>();
   for (const finding of findings) {
     const key = `${finding.code} ${toTemplate(finding)}`;
     groups.set(key, [...(groups.get(key) ?? []), finding]);
@@ -35,18 +35,25 @@ export function renderNpmFindings(packageLock: string, findings: readonly NpmPro
   const lines: string[] = [];
   for (const [first, ...rest] of groups.values()) {
     if (!first) continue;
-    lines.push(`FAIL npm:${first.package}: ${first.code}: ${first.message}`);
-    if (rest.length > 0) lines.push(`     and the same for ${rest.length} more: ${listSome(rest.map((f) => f.package))}`);
+    lines.push(`FAIL npm:${getPackage(first)}: ${first.code}: ${first.message}`);
+    if (rest.length > 0) lines.push(`     and the same for ${rest.length} more: ${listSome(rest.map(getPackage))}`);
   }
   lines.push(`FAILED: ${findings.length} finding${findings.length === 1 ? '' : 's'} in ${packageLock}; nothing was written`);
   return `${lines.join('\n')}\n`;
 }
 
+/** The package a finding names, as name@version (its artifact is npm:name@version). */
+function getPackage(finding: Finding): string {
+  const artifact = finding.artifact ?? '';
+  return artifact.startsWith('npm:') ? artifact.slice('npm:'.length) : artifact;
+}
+
 /** A finding's message with its package's name and version taken out: what packages share. */
-function toTemplate(finding: NpmProblem): string {
-  const at = finding.package.lastIndexOf('@');
-  const [name, version] = at > 0 ? [finding.package.slice(0, at), finding.package.slice(at + 1)] : [finding.package, ''];
-  let template = finding.message.split(finding.package).join('\u0000');
+function toTemplate(finding: Finding): string {
+  const id = getPackage(finding);
+  const at = id.lastIndexOf('@');
+  const [name, version] = at > 0 ? [id.slice(0, at), id.slice(at + 1)] : [id, ''];
+  let template = finding.message.split(id).join('\u0000');
   if (name) template = template.split(name).join('\u0001');
   if (version) template = template.split(version).join('\u0002');
   return template;

@@ -1,17 +1,17 @@
+import { AiscError } from '../errors.js';
 import type { ScanReport } from '../scan/index.js';
-import { listScanFindings } from '../scan/index.js';
 import type { VerifyReport } from '../verify/findings.js';
 import { renderGithubAnnotations, renderScanSummary, renderVerifySummary } from './github.js';
-import { placeScanFindings, placeVerifyFindings, type Placement } from './locate.js';
+import type { Placement } from './locate.js';
 import { renderSarif } from './sarif.js';
 import { renderScanHuman, renderScanVerdict } from './scan-report.js';
 import { renderVerifyHuman, renderVerifyVerdict } from './verify-report.js';
 
-/** What a renderer may use besides the report: where the findings point, and whether to colour. */
+/** What a renderer may use besides the report. Renderers read no file and run nothing: all is here. */
 export interface RenderContext {
-  /** The folder paths in the report are relative to (the process's working folder). */
-  cwd: string;
   color: boolean;
+  /** Where each finding points, decided once before rendering: given for the formats in PLACED_FORMATS. */
+  placement?: Placement;
 }
 
 export interface Rendered {
@@ -23,16 +23,21 @@ export interface Rendered {
 
 type Renderer<R> = (report: R, context: RenderContext) => Rendered;
 
-const placeVerify = (report: VerifyReport, context: RenderContext): Placement => placeVerifyFindings(report, context.cwd);
-const placeScan = (report: ScanReport, context: RenderContext): Placement => placeScanFindings(listScanFindings(report), context.cwd);
+/** The formats that point into the repository: their renderers need a placement. */
+export const PLACED_FORMATS: ReadonlySet<string> = new Set(['sarif', 'github']);
+
+function getPlacement(context: RenderContext): Placement {
+  if (!context.placement) throw new AiscError('INTERNAL', 'a format that points into the repository was rendered without a placement');
+  return context.placement;
+}
 
 /** Every `verify --format`: the choices are this table's keys. */
 export const VERIFY_RENDERERS = {
   human: (report, { color }) => ({ stdout: renderVerifyHuman(report, color) }),
   json: (report) => ({ stdout: `${JSON.stringify({ reportVersion: 1, ...report }, null, 2)}\n` }),
-  sarif: (report, context) => ({ stdout: renderSarif('verify', placeVerify(report, context)) }),
+  sarif: (_report, context) => ({ stdout: renderSarif('verify', getPlacement(context)) }),
   github: (report, context) => {
-    const placement = placeVerify(report, context);
+    const placement = getPlacement(context);
     return { stdout: renderGithubAnnotations(placement, renderVerifyVerdict(report)), summary: renderVerifySummary(report, placement) };
   },
 } satisfies Record<string, Renderer<VerifyReport>>;
@@ -41,9 +46,9 @@ export const VERIFY_RENDERERS = {
 export const SCAN_RENDERERS = {
   human: (report, { color }) => ({ stdout: renderScanHuman(report, color) }),
   json: (report) => ({ stdout: `${JSON.stringify(report, null, 2)}\n` }),
-  sarif: (report, context) => ({ stdout: renderSarif('scan', placeScan(report, context)) }),
+  sarif: (_report, context) => ({ stdout: renderSarif('scan', getPlacement(context)) }),
   github: (report, context) => {
-    const placement = placeScan(report, context);
+    const placement = getPlacement(context);
     return { stdout: renderGithubAnnotations(placement, renderScanVerdict(report)), summary: renderScanSummary(report, placement) };
   },
 } satisfies Record<string, Renderer<ScanReport>>;

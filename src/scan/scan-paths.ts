@@ -75,7 +75,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         }
         const inspection = result.inspection ?? { format: result.format };
         const imports = [...new Set((inspection.pickles ?? []).flatMap((pickle) => pickle.imports))];
-        files.push({ path, size: result.size, sha256: result.sha256, format: inspection.format, ...(inspection.facts ? { facts: inspection.facts } : {}), imports, findings: judgeContent(path, inspection).map(({ code, message }) => toFinding({ code, path, message })) });
+        files.push({ path, size: result.size, sha256: result.sha256, format: inspection.format, ...(inspection.facts ? { facts: inspection.facts } : {}), imports, findings: judgeContent(path, inspection) });
       },
       sizes,
     );

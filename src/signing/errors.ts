@@ -1,20 +1,10 @@
 import { AiscError } from '../errors.js';
-
-/** A signature that does not verify, or verifies for someone else: a finding, exit 1. */
-export type SignatureFindingCode =
-  | 'SIGNATURE_INVALID'
-  | 'SIGNER_MISMATCH'
-  | 'DIGEST_MISMATCH'
-  | 'SUBJECT_MISMATCH'
-  | 'MANIFEST_MISMATCH'
-  | 'CERTIFICATE_INVALID'
-  | 'TLOG_INVALID'
-  | 'TIMESTAMP_INVALID'
-  | 'TRUST_ROOT_MISMATCH';
+import type { SignatureFindingCode } from '../findings.js';
 
 /** Unusable input around signatures: exit 2. */
 export type SignatureInputCode = 'BUNDLE_INVALID' | 'BUNDLE_UNSUPPORTED' | 'KEY_INVALID' | 'KEY_UNSUPPORTED' | 'TRUST_ROOT_INVALID' | 'PAYLOAD_INVALID';
 
+/** A signature that does not verify, or verifies for someone else: a finding, exit 1. */
 export class SignatureFinding extends AiscError<SignatureFindingCode> {}
 
 export function isSignatureFinding(error: unknown): error is SignatureFinding {

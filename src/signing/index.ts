@@ -1,5 +1,5 @@
 export { BUNDLE_MEDIA_TYPES, parseBundle, readBundle } from './bundle.js';
-export { isSignatureFinding, SignatureFinding, type SignatureFindingCode } from './errors.js';
+export { isSignatureFinding, SignatureFinding } from './errors.js';
 export { toKeylessIdentity, type IdentityFlags, type KeylessIdentity } from './identity.js';
 export { getKeyFingerprint, readPublicKey, toPublicKey } from './keys.js';
 export { toSignerPolicy, type SignerFlags } from './policy.js';

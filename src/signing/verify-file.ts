@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import type { Bundle } from '@sigstore/bundle';
 import { AiscError, errnoCode } from '../errors.js';
+import type { HashFailureCode, SignatureFindingCode } from '../findings.js';
 import { getBundlePath, readBundle, type BundleRef } from './bundle.js';
 import { DsseContent, StreamedMessageContent, type SignatureContent } from './content.js';
 import { isSignatureFinding, SignatureFinding, signatureInputError } from './errors.js';
@@ -24,7 +25,8 @@ export interface SignatureReport {
   /** The file's SHA-256, or the model's root digest. */
   sha256?: string;
   signer?: VerifiedSigner;
-  findings: { code: string; message: string; path?: string }[];
+  /** What does not verify (a model folder's files by path); each code a finding code. */
+  findings: { code: SignatureFindingCode | HashFailureCode; message: string; path?: string }[];
 }
 
 const DIGESTS: Partial<Record<HashAlgorithm, DigestName>> = {

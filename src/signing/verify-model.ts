@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { forEachConcurrent } from '../concurrent.js';
+import type { HashFailureCode } from '../findings.js';
 import { acquireHashPool } from '../hashing/index.js';
 import { DEFAULT_IGNORED, listTarget, resolveLocalTarget, type WalkEntry } from '../sources/index.js';
 import { getBundlePath, readBundle, type BundleRef } from './bundle.js';
@@ -151,7 +152,7 @@ function describeRefused(entry: WalkEntry, allowSymlinks: boolean): Finding {
   return { code: entry.target === 'outside' ? 'SYMLINK_OUTSIDE_ROOT' : 'MANIFEST_MISMATCH', path: entry.path, message: entry.target === 'outside' ? 'is a symlink that leaves the model (not followed)' : 'is a symlink to nothing' };
 }
 
-type DigestResult = { ok: true; digest: string } | { ok: false; code: string; message: string };
+type DigestResult = { ok: true; digest: string } | { ok: false; code: HashFailureCode; message: string };
 
 async function hashOnPool(jobs: readonly { entry: WalkEntry; job: HashJob }[], options: ModelVerifyOptions): Promise<DigestResult[]> {
   const pool = acquireHashPool(options);

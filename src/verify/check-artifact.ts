@@ -205,9 +205,8 @@ function keepContent(check: ArtifactCheck, path: string, inspection: Inspection,
 /** The format gate, with the pickle imports the policy allows for this artifact. */
 export function judgeCheckContent(check: ArtifactCheck, allowed: ReadonlySet<string>): void {
   for (const { path, inspection, hidden } of check.content) {
-    for (const finding of judgeContent(path, inspection, allowed)) {
-      const message = hidden ? `${finding.message} (left out by the artifact's ignore globs, but the format gate reads every file)` : finding.message;
-      check.findings.push(toFinding({ artifact: check.name, path, code: finding.code, message }));
+    for (const finding of judgeContent({ artifact: check.name, path }, inspection, allowed)) {
+      check.findings.push(hidden ? toFinding({ ...finding, message: `${finding.message} (left out by the artifact's ignore globs, but the format gate reads every file)` }) : finding);
     }
   }
   check.content = [];

@@ -7,10 +7,10 @@ import type { NpmArtifact } from '../lockfile/types.js';
 import { fromLocalSource } from '../sources/local.js';
 import type { AttestationVerifier } from '../npm/attestation-pool.js';
 import { judgeEvidence, readEvidence, toRecordedEvidence, type NpmEvidence } from '../npm/evidence.js';
-import { NpmFinding, type NpmFindingCode } from '../npm/findings.js';
+import { NpmFinding } from '../npm/findings.js';
 import { MAX_PACKAGE_LOCK_BYTES, parsePackageLock, type NpmPackage } from '../npm/package-lock.js';
 import { getNpmRegistryKeys, type RegistryKey } from '../npm/registry-keys.js';
-import { toFinding, type Finding } from '../findings.js';
+import { toFinding, type Finding, type NpmFindingCode } from '../findings.js';
 import type { PackageLockReport } from './findings.js';
 
 export interface NpmCheck {
@@ -27,24 +27,33 @@ export interface NpmCheckOptions {
 /** Evidence files read and judged at once; more would only queue on the disk. */
 const CONCURRENCY = 32;
 
+/** The npm stage's result: each package's check, each package-lock.json's drift, and the text of each as read. */
+export interface NpmChecked {
+  checks: NpmCheck[];
+  packageLocks: PackageLockReport[];
+  /** Each package-lock.json's text as checked, by its recorded path: where its findings point. */
+  texts: Map<string, string>;
+}
+
 /**
  * Offline, for every locked npm package: its package-lock.json still installs exactly what was
  * locked (nothing added, removed, re-versioned, with other integrity, another source or a new
  * install script), and its evidence is still there, unchanged, verifies again and proves what
  * the lockfile records.
  */
-export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][], lockfilePath: string, options: NpmCheckOptions = {}): Promise<{ checks: NpmCheck[]; packageLocks: PackageLockReport[] }> {
+export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][], lockfilePath: string, options: NpmCheckOptions = {}): Promise<NpmChecked> {
   const checks = entries.map(([name, artifact]) => ({ name, artifact, findings: [] as Finding[] }));
   const groups = new Map<string, NpmCheck[]>();
   for (const check of checks) groups.set(check.artifact.source.packageLock, [...(groups.get(check.artifact.source.packageLock) ?? []), check]);
   const packageLocks: PackageLockReport[] = [];
-  for (const [packageLock, group] of groups) packageLocks.push(await checkDrift(packageLock, group, lockfilePath));
+  const texts = new Map<string, string>();
+  for (const [packageLock, group] of groups) packageLocks.push(await checkDrift(packageLock, group, lockfilePath, texts));
   const keys = options.keys ?? getNpmRegistryKeys();
   // Sigstore's libraries and trusted root (~90 ms to load) only when an evidence file may hold
   // attestations: for the other packages the lockfile is the evidence.
   if (!checks.some((check) => check.artifact.evidence !== undefined)) {
     await forEachConcurrent(checks, CONCURRENCY, (check) => checkEvidence(check, lockfilePath, keys, noTrustedRoot));
-    return { checks, packageLocks };
+    return { checks, packageLocks, texts };
   }
   const getTrustedRoot = options.trustedRoot ?? (await import('../signing/trust.js')).getPublicGoodTrustedRoot;
   const { AttestationPool } = await import('../npm/attestation-pool.js');
@@ -54,19 +63,21 @@ export async function checkNpmArtifacts(entries: readonly [string, NpmArtifact][
   } finally {
     await attestations.close();
   }
-  return { checks, packageLocks };
+  return { checks, packageLocks, texts };
 }
 
 function noTrustedRoot(): TrustedRoot {
   throw new AiscError('INTERNAL', 'attestations were checked without an evidence file to hold them');
 }
 
-async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: string): Promise<PackageLockReport> {
+async function checkDrift(packageLock: string, group: NpmCheck[], lockfilePath: string, texts: Map<string, string>): Promise<PackageLockReport> {
   const path = fromLocalSource({ type: 'local', path: packageLock }, lockfilePath);
   const report: PackageLockReport = { path: packageLock, packages: group.length, ok: true, findings: [] };
   let installed: NpmPackage[];
   try {
-    installed = parsePackageLock(await readBoundedText(path, { limit: MAX_PACKAGE_LOCK_BYTES, what: 'package-lock.json' }), packageLock);
+    const text = await readBoundedText(path, { limit: MAX_PACKAGE_LOCK_BYTES, what: 'package-lock.json' });
+    texts.set(packageLock, text);
+    installed = parsePackageLock(text, packageLock);
   } catch (error) {
     if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
     report.findings.push(toFinding({ code: 'NPM_PACKAGE_LOCK_MISSING', artifact: packageLock, message: `${packageLock}: cannot be read or parsed (${error.message}); ${group.length} packages were locked from it` }));

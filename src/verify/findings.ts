@@ -1,5 +1,4 @@
 import type { Change } from '../diff/types.js';
-import type { GateFinding } from '../policy/gate.js';
 import type { ArtifactKind } from '../lockfile/types.js';
 import type { Finding } from '../findings.js';
 
@@ -42,7 +41,8 @@ export interface GateReport {
   changes: Change[];
   approvals: { reviewer: string; file: string; approvedAt: string }[];
   ignored: { file: string; reviewer?: string; reason: string }[];
-  findings: GateFinding[];
+  /** APPROVALS_MISSING for each approval rule a change does not meet (also among the report's own findings). */
+  findings: Finding[];
 }
 
 export interface ShardReport {
@@ -51,9 +51,15 @@ export interface ShardReport {
   count: number;
   /** SHA-256 of the lockfile's bytes: reports of different lockfiles never merge. */
   lockfileSha256: string;
-  /** The files and bytes this part hashed (cached ones included). */
+  /**
+   * The locked files (and their locked bytes) this part owns under the split, each hashed (or
+   * answered from the cache) or named in a finding; and the SHA-256 of which they are (their
+   * `artifact\0path` keys in lockfile order, a kept archive's as `artifact\0`, one a line).
+   * `aisc report merge` computes the same from the lockfile and refuses a part that disagrees.
+   */
   files: number;
   bytes: number;
+  filesSha256: string;
 }
 
 export interface VerifyReport {
@@ -69,13 +75,23 @@ export interface VerifyReport {
   artifacts: ArtifactReport[];
   /** With --shard: which part of the files this report hashed, of which lockfile (the rest of the stages ran whole). */
   shard?: ShardReport;
-  /** From aisc report merge: how many parts were joined, and what they hashed in all. */
+  /** From aisc report merge: how many parts were joined, and the locked files they own in all (every one). */
   merged?: { parts: number; lockfileSha256: string; files: number; bytes: number };
   /** With --cache: files answered from it (not read) and files read. */
   cache?: { path: string; hits: number; misses: number; notSaved?: string };
   /** The package-lock.json files npm artifacts come from (absent when none are locked). */
   packageLocks?: PackageLockReport[];
   summary: { artifacts: number; files: number; bytes: number; npmPackages: number; findings: number };
+}
+
+/**
+ * What verify read that findings point into, as verified: the lockfile's text and each
+ * package-lock.json's (by its recorded path). Renderers place findings from these, never from a
+ * second read that could be of other bytes.
+ */
+export interface VerifiedSources {
+  lockfile: string;
+  packageLocks: ReadonlyMap<string, string>;
 }
 
 /** Every finding of a report, wherever it sits: what SARIF and annotations show. */

@@ -1,3 +1,3 @@
 export { checkDigest, checkPaths, type ArtifactCheck } from './check-artifact.js';
-export { listFindings, type ArtifactReport, type Finding, type FindingCode, type VerifyReport } from './findings.js';
-export { verifyLockfile, type VerifyOptions } from './verify-lockfile.js';
+export { listFindings, type ArtifactReport, type Finding, type FindingCode, type VerifiedSources, type VerifyReport } from './findings.js';
+export { verifyLockfile, verifyLockfileWithSources, type VerifyOptions } from './verify-lockfile.js';

@@ -1,143 +1,50 @@
-import { AiscError } from '../errors.js';
-import { FINDING_INFO, toFinding, type Finding, type FindingCode } from '../findings.js';
-import { parseJsonStrict, readBoundedText } from '../io/index.js';
-import { ARTIFACT_KINDS } from '../lockfile/types.js';
-import type { ArtifactReport, GateReport, LockfileSignatureReport, PackageLockReport, ShardReport, VerifyReport } from './findings.js';
+import { createHash } from 'node:crypto';
+import { AiscError, isAiscError } from '../errors.js';
+import type { Finding } from '../findings.js';
+import { decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
+import type { FileArtifact, Lockfile } from '../lockfile/types.js';
+import type { ArtifactReport, PackageLockReport, VerifiedSources, VerifyReport } from './findings.js';
+import { readPartReport, type PartReport } from './part-report.js';
+import { assignShards, describeShare, toShardUnits } from './shard.js';
 
-const MAX_REPORT_BYTES = 512 * 1024 * 1024;
-
-/** A `verify --shard I/N --format json` report as read back. */
-export interface PartReport {
+/** The lockfile the parts verified, as the merge read it. */
+export interface MergedLockfile {
   path: string;
-  report: VerifyReport & { shard: ShardReport };
+  sha256: string;
+  lockfile: Lockfile;
 }
 
 /**
- * Reads a part's `--format json` report back, refusing (REPORT_INVALID, exit 2) anything that is
- * not one: every field the merge or a renderer reads is checked, and each finding is rebuilt from
- * its code, so a report's severity and help are aisc's own, not the file's.
+ * `aisc report merge`: the parts' reports and the lockfile they verified, read (bounded), then
+ * merged; with the lockfile's text for placing the findings.
  */
-export async function readPartReport(path: string): Promise<PartReport> {
-  const text = await readBoundedText(path, { limit: MAX_REPORT_BYTES, what: 'verify report' });
-  const report = parseJsonStrict(text, path) as Record<string, unknown> | null;
-  const fail: Fail = (what) => {
-    throw new AiscError('REPORT_INVALID', `${path}: ${what}`);
-  };
-  if (!isObject(report) || report.reportVersion !== 1) fail('expected an aisc verify --format json report (reportVersion 1)');
-  const shard = report.shard;
-  if (!isObject(shard) || !isCount(shard.index) || !isCount(shard.count) || shard.index < 1 || shard.index > shard.count || !isString(shard.lockfileSha256) || !isCount(shard.files) || !isCount(shard.bytes)) {
-    fail('not the report of a part (made without --shard I/N)');
-  }
-  const summary = report.summary;
-  if (!isString(report.lockfile) || typeof report.ok !== 'boolean' || !Array.isArray(report.artifacts) || !isObject(summary) || !['artifacts', 'files', 'bytes', 'npmPackages', 'findings'].every((key) => isCount(summary[key]))) {
-    fail('expected ok, lockfile, artifacts and summary {artifacts, files, bytes, npmPackages, findings}');
-  }
-  if (report.policy !== undefined && !isString(report.policy)) fail('expected policy to be a path');
-  const artifacts = (report.artifacts as unknown[]).map((artifact, i): ArtifactReport => {
-    const where = `artifacts[${i}]`;
-    if (!isObject(artifact) || !isString(artifact.name) || !isString(artifact.root) || !(ARTIFACT_KINDS as readonly unknown[]).concat('npm').includes(artifact.kind) || !isCount(artifact.files) || !isCount(artifact.bytes)) {
-      return fail(`${where}: expected name, kind, root, files and bytes`);
-    }
-    return { name: artifact.name, kind: artifact.kind as ArtifactReport['kind'], root: artifact.root, ok: false, files: artifact.files, bytes: artifact.bytes, findings: readFindings(artifact.findings, where, fail) };
+export async function mergeReportFiles(paths: readonly string[], lockfilePath: string): Promise<{ report: VerifyReport; sources: VerifiedSources }> {
+  const parts = await Promise.all(paths.map((path) => readPartReport(path)));
+  const bytes = await readLockfileBytes(lockfilePath).catch((error: unknown) => {
+    // Without the lockfile nothing says which files the parts must add up to: no verdict.
+    if (isAiscError(error) && error.code === 'LOCKFILE_NOT_FOUND') throw new AiscError('REPORT_INVALID', `${lockfilePath}: no such lockfile; the merge recomputes the parts' split from the lockfile they verified (--lockfile FILE)`, { cause: error });
+    throw error;
   });
-  const packageLocks = report.packageLocks === undefined
-    ? undefined
-    : Array.isArray(report.packageLocks)
-      ? report.packageLocks.map((packageLock: unknown, i): PackageLockReport => {
-          if (!isObject(packageLock) || !isString(packageLock.path) || !isCount(packageLock.packages)) return fail(`packageLocks[${i}]: expected path and packages`);
-          return { path: packageLock.path, packages: packageLock.packages, ok: false, findings: readFindings(packageLock.findings, `packageLocks[${i}]`, fail) };
-        })
-      : fail('expected packageLocks to be a list');
-  return {
-    path,
-    report: {
-      ok: report.ok,
-      lockfile: report.lockfile,
-      ...(report.findings !== undefined ? { findings: readFindings(report.findings, 'findings', fail) } : {}),
-      ...(report.policy !== undefined ? { policy: report.policy } : {}),
-      ...(report.gate !== undefined ? { gate: readGate(report.gate, fail) } : {}),
-      ...(report.lockfileSignature !== undefined ? { lockfileSignature: readLockfileSignature(report.lockfileSignature, fail) } : {}),
-      artifacts,
-      ...(packageLocks ? { packageLocks } : {}),
-      summary: summary as VerifyReport['summary'],
-      shard: { index: shard.index, count: shard.count, lockfileSha256: shard.lockfileSha256, files: shard.files, bytes: shard.bytes },
-    },
-  };
-}
-
-type Fail = (what: string) => never;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isString(value: unknown): value is string {
-  return typeof value === 'string';
-}
-
-function isCount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-function isStrings(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every(isString);
-}
-
-/** Findings rebuilt from their fields: a code aisc knows, a message, and values where they mean something. */
-function readFindings(list: unknown, where: string, fail: Fail): Finding[] {
-  if (!Array.isArray(list)) return fail(`${where}: expected a list of findings`);
-  return list.map((finding: unknown, i) => {
-    const at = `${where}.findings[${i}]`;
-    if (!isObject(finding) || !isString(finding.code) || !Object.hasOwn(FINDING_INFO, finding.code) || !isString(finding.message)) return fail(`${at}: expected a finding with a known code and a message`);
-    const { artifact, path, rule, expected, actual } = finding;
-    const value = (v: unknown): v is string | number | undefined => v === undefined || isString(v) || Number.isFinite(v);
-    if ((artifact !== undefined && !isString(artifact)) || (path !== undefined && !isString(path)) || (rule !== undefined && !isCount(rule)) || !value(expected) || !value(actual)) {
-      return fail(`${at}: expected artifact and path as text, rule as a count, expected/actual as text or numbers`);
-    }
-    return toFinding({ code: finding.code as FindingCode, artifact, path, rule, message: finding.message, expected, actual });
-  });
-}
-
-function readGate(gate: unknown, fail: Fail): GateReport {
-  const ok =
-    isObject(gate) &&
-    isString(gate.base) &&
-    isString(gate.changeDigest) &&
-    (gate.basePolicy === undefined || isString(gate.basePolicy)) &&
-    Array.isArray(gate.changes) &&
-    gate.changes.every((c: unknown) => isObject(c) && isString(c.class) && isString(c.summary) && (c.artifact === undefined || isString(c.artifact))) &&
-    Array.isArray(gate.approvals) &&
-    gate.approvals.every((a: unknown) => isObject(a) && isString(a.reviewer) && isString(a.file) && isString(a.approvedAt)) &&
-    Array.isArray(gate.ignored) &&
-    gate.ignored.every((g: unknown) => isObject(g) && isString(g.file) && isString(g.reason) && (g.reviewer === undefined || isString(g.reviewer))) &&
-    Array.isArray(gate.findings) &&
-    gate.findings.every((f: unknown) => isObject(f) && f.code === 'APPROVALS_MISSING' && isString(f.class) && isString(f.message) && isCount(f.rule) && isCount(f.required) && isStrings(f.from) && isStrings(f.approvedBy));
-  return ok ? (gate as unknown as GateReport) : fail('expected gate {base, changeDigest, changes, approvals, ignored, findings} as verify writes it');
-}
-
-function readLockfileSignature(signature: unknown, fail: Fail): LockfileSignatureReport {
-  if (!isObject(signature) || typeof signature.ok !== 'boolean' || !isString(signature.bundle)) return fail('expected lockfileSignature {ok, bundle, signer, findings}');
-  const signer = signature.signer;
-  const known =
-    isObject(signer) &&
-    ((signer.kind === 'keyless' && isString(signer.identity) && isString(signer.issuer)) ||
-      (signer.kind === 'key' && isString(signer.keyFingerprint)) ||
-      (signer.kind === 'certificate' && isString(signer.subject) && isString(signer.certificateFingerprint)));
-  if (signature.ok && !known) return fail('expected lockfileSignature.signer of kind keyless, key or certificate');
-  return { ok: signature.ok, bundle: signature.bundle, ...(known ? { signer } : {}), findings: readFindings(signature.findings, 'lockfileSignature', fail) };
+  const text = decodeLockfile(bytes, lockfilePath);
+  const lockfile = await parseLockfile(text, lockfilePath, toManifestReader(lockfilePath));
+  const report = mergeReports(parts, { path: lockfilePath, sha256: createHash('sha256').update(bytes).digest('hex'), lockfile });
+  return { report, sources: { lockfile: text, packageLocks: new Map() } };
 }
 
 /**
- * One verdict from the reports of every part of one verification: the same lockfile (its
- * SHA-256), the same number of parts, each part exactly once. Every part checks every path and
- * runs every stage but hashing whole, so their findings are joined and repeated ones counted once.
+ * One verdict from the reports of every part of one verification of `lockfile`: each verified
+ * those bytes (its SHA-256), all are parts of the same split, each part is there exactly once,
+ * and each owns what the split of this lockfile gives it (files, bytes and which files), so the
+ * parts add up to every locked file. Every part checks every path and runs every stage but
+ * hashing whole, so each must list every artifact; their findings are joined and repeated ones
+ * counted once. A part edited to another count, another share or none is refused, not merged.
  */
-export function mergeReports(parts: readonly PartReport[]): VerifyReport {
+export function mergeReports(parts: readonly PartReport[], lockfile: MergedLockfile): VerifyReport {
   const [first] = parts;
   if (!first) throw new AiscError('USAGE', 'expected the reports of the parts to merge');
-  const { count, lockfileSha256 } = first.report.shard;
+  const { count } = first.report.shard;
   for (const { path, report } of parts) {
-    if (report.shard.lockfileSha256 !== lockfileSha256) throw new AiscError('REPORTS_MISMATCH', `${path}: verified another lockfile (sha256 ${report.shard.lockfileSha256}) than ${first.path} (sha256 ${lockfileSha256})`);
+    if (report.shard.lockfileSha256 !== lockfile.sha256) throw new AiscError('REPORTS_MISMATCH', `${path}: verified another lockfile (sha256 ${report.shard.lockfileSha256}) than ${lockfile.path} (sha256 ${lockfile.sha256})`);
     if (report.shard.count !== count) throw new AiscError('REPORTS_MISMATCH', `${path}: is part ${report.shard.index} of ${report.shard.count}; ${first.path} is part of ${count}`);
     if (report.policy !== first.report.policy || report.gate?.changeDigest !== first.report.gate?.changeDigest) {
       throw new AiscError('REPORTS_MISMATCH', `${path}: applied another policy or base than ${first.path}`);
@@ -151,6 +58,8 @@ export function mergeReports(parts: readonly PartReport[]): VerifyReport {
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !seen.has(index));
   if (missing.length > 0) throw new AiscError('REPORTS_INCOMPLETE', `part${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')} not given: ${missing.length === 1 ? 'its' : 'their'} files are unverified`);
+  assertShares(parts, lockfile);
+  assertArtifacts(parts, lockfile);
 
   const artifacts = new Map<string, ArtifactReport>();
   const packageLocks = new Map<string, PackageLockReport>();
@@ -169,19 +78,54 @@ export function mergeReports(parts: readonly PartReport[]): VerifyReport {
   const artifactList = [...artifacts.values()].map((artifact) => ({ ...artifact, ok: artifact.findings.length === 0 }));
   const packageLockList = [...packageLocks.values()].map((packageLock) => ({ ...packageLock, ok: packageLock.findings.length === 0 }));
   const findings = artifactList.reduce((sum, a) => sum + a.findings.length, 0) + packageLockList.reduce((sum, p) => sum + p.findings.length, 0) + lockfileFindings.length;
-  const { lockfile, policy, gate, lockfileSignature, summary } = first.report;
+  const { policy, gate, lockfileSignature } = first.report;
+  const files = fileArtifacts(lockfile.lockfile).flatMap(([, artifact]) => artifact.files);
+  const bytes = files.reduce((sum, file) => sum + file.size, 0);
   return {
     ok: findings === 0,
-    lockfile,
+    lockfile: lockfile.path,
     ...(lockfileFindings.length > 0 ? { findings: lockfileFindings } : {}),
     ...(policy !== undefined ? { policy } : {}),
     ...(gate ? { gate } : {}),
     ...(lockfileSignature ? { lockfileSignature } : {}),
     artifacts: artifactList,
     ...(packageLockList.length > 0 ? { packageLocks: packageLockList } : {}),
-    summary: { ...summary, findings },
-    merged: { parts: count, lockfileSha256, files: parts.reduce((sum, p) => sum + p.report.shard.files, 0), bytes: parts.reduce((sum, p) => sum + p.report.shard.bytes, 0) },
+    // What the lockfile pins, not what a part says it does.
+    summary: { artifacts: lockfile.lockfile.artifacts.size, files: files.length, bytes, npmPackages: lockfile.lockfile.artifacts.size - fileArtifacts(lockfile.lockfile).length, findings },
+    merged: { parts: count, lockfileSha256: lockfile.sha256, files: parts.reduce((sum, p) => sum + p.report.shard.files, 0), bytes: parts.reduce((sum, p) => sum + p.report.shard.bytes, 0) },
   };
+}
+
+/** Each part owns exactly what the split of this lockfile into `count` gives it: a locked file no part owns cannot pass. */
+function assertShares(parts: readonly PartReport[], lockfile: MergedLockfile): void {
+  const units = toShardUnits(fileArtifacts(lockfile.lockfile));
+  const count = parts[0]?.report.shard.count ?? 1;
+  const assigned = assignShards(units.sizes, units.keys, count);
+  for (const { path, report } of parts) {
+    const { index, files, bytes, filesSha256 } = report.shard;
+    const share = describeShare(units, assigned, index);
+    if (files !== share.files || bytes !== share.bytes || filesSha256 !== share.filesSha256) {
+      const which = filesSha256 === share.filesSha256 ? '' : ` (other files: sha256 ${filesSha256}, expected ${share.filesSha256})`;
+      throw new AiscError('REPORT_INVALID', `${path}: part ${index}/${count} of ${lockfile.path} owns ${share.files} files, ${share.bytes} bytes; the report says ${files} files, ${bytes} bytes${which}`);
+    }
+  }
+}
+
+/** Every part lists every artifact the lockfile pins, of the kind it pins, and no other. */
+function assertArtifacts(parts: readonly PartReport[], lockfile: MergedLockfile): void {
+  for (const { path, report } of parts) {
+    const listed = new Map(report.artifacts.map((artifact) => [artifact.name, artifact.kind]));
+    const missing = [...lockfile.lockfile.artifacts].filter(([name, artifact]) => listed.get(name) !== artifact.kind).map(([name]) => name);
+    const extra = [...listed.keys()].filter((name) => !lockfile.lockfile.artifacts.has(name));
+    if (missing.length > 0 || extra.length > 0 || listed.size !== report.artifacts.length) {
+      const what = [missing.length > 0 ? `leaves out ${missing.map((n) => JSON.stringify(n)).join(', ')}` : '', extra.length > 0 ? `lists ${extra.map((n) => JSON.stringify(n)).join(', ')}, which it does not pin` : ''].filter(Boolean);
+      throw new AiscError('REPORT_INVALID', `${path}: expected every artifact ${lockfile.path} pins, once each; the report ${what.join(' and ') || 'lists one twice'}`);
+    }
+  }
+}
+
+function fileArtifacts(lockfile: Lockfile): [string, FileArtifact][] {
+  return [...lockfile.artifacts].filter((entry): entry is [string, FileArtifact] => entry[1].kind !== 'npm');
 }
 
 /** Findings of both, each once (the same finding from two parts is one finding). */

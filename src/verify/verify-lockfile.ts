@@ -9,11 +9,10 @@ import { toRecorded } from '../sources/index.js';
 import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js';
 import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
-import type { NpmCheck } from './check-npm.js';
-import { FINDING_INFO, toFinding, type Finding, type FindingCode } from '../findings.js';
-import type { PolicyFinding } from '../policy/evaluate.js';
-import type { ArtifactReport, GateReport, LockfileSignatureReport, PackageLockReport, VerifyReport } from './findings.js';
-import { assignShards, type Shard } from './shard.js';
+import type { NpmCheck, NpmChecked } from './check-npm.js';
+import { toFinding, type Finding } from '../findings.js';
+import type { ArtifactReport, GateReport, LockfileSignatureReport, VerifiedSources, VerifyReport } from './findings.js';
+import { splitLockfile, toJobParts, type Shard, type Split } from './shard.js';
 import { VerifyCache } from './verify-cache.js';
 
 export const DEFAULT_POLICY = 'aisc.policy.yaml';
@@ -53,6 +52,11 @@ export interface VerifyOptions {
  * (package-lock drift, evidence) → evaluatePolicy → checkApprovals.
  */
 export async function verifyLockfile(options: VerifyOptions): Promise<VerifyReport> {
+  return (await verifyLockfileWithSources(options)).report;
+}
+
+/** The same, with what was read for the report's renderers to point into (SARIF, annotations). */
+export async function verifyLockfileWithSources(options: VerifyOptions): Promise<{ report: VerifyReport; sources: VerifiedSources }> {
   const pool = acquireHashPool({ jobs: options.jobs });
   try {
     return await verifyWith(pool, options);
@@ -61,10 +65,11 @@ export async function verifyLockfile(options: VerifyOptions): Promise<VerifyRepo
   }
 }
 
-async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<VerifyReport> {
-  // Read once: the bytes whose signature is checked are the bytes parsed.
+async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<{ report: VerifyReport; sources: VerifiedSources }> {
+  // Read once: the bytes whose signature is checked are the bytes parsed, and findings point into.
   const bytes = await readLockfileBytes(options.lockfile);
-  const lockfile = await parseLockfile(decodeLockfile(bytes, options.lockfile), options.lockfile, toManifestReader(options.lockfile));
+  const text = decodeLockfile(bytes, options.lockfile);
+  const lockfile = await parseLockfile(text, options.lockfile, toManifestReader(options.lockfile));
   const lockfileSignature = options.lockfileSignature ? await checkLockfileSignature(bytes, options.lockfile, options.lockfileSignature) : undefined;
   const overrides = options.artifactPaths ?? new Map<string, string>();
   const unknown = [...overrides.keys()].filter((name) => !lockfile.artifacts.has(name));
@@ -79,7 +84,8 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   // The stages, in order; per-file findings land on each artifact's check, the rest are returned.
   const checks = fileArtifacts.map(([name, artifact]) => checkArtifactPaths(name, artifact, overrides.get(name), options));
   const cache = options.cache === undefined ? undefined : await VerifyCache.open(options.cache);
-  const read = await hashFiles(pool, checks, options, cache);
+  const split = options.shard ? splitLockfile(fileArtifacts, options.shard) : undefined;
+  await hashFiles(pool, checks, options, cache, split);
   // A cache that cannot be written costs the next run its reads, never this run's verdict.
   await cache?.save().catch((error: unknown) => {
     if (!isAiscError(error)) throw error;
@@ -92,16 +98,19 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
   const empty = lockfile.artifacts.size === 0 && !options.allowEmpty ? [nothingLocked(options.lockfile)] : [];
 
   const artifactFindings = [...dependencies, ...policy.findings];
-  const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate ? toGateFindings(policy.gate) : [])];
+  const lockfileFindings = [...empty, ...(lockfileSignature?.findings ?? []), ...(policy.gate?.findings ?? [])];
   const report = toReport(options.lockfile, checks, npm, artifactFindings, lockfileFindings);
-  const shard = options.shard && read ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), files: read.files, bytes: read.bytes } } : {};
+  const shard = options.shard && split ? { shard: { ...options.shard, lockfileSha256: createHash('sha256').update(bytes).digest('hex'), ...split.share } } : {};
   return {
-    ...report,
-    ...(policy.where ? { policy: policy.where } : {}),
-    ...(lockfileSignature ? { lockfileSignature } : {}),
-    ...(policy.gate ? { gate: policy.gate } : {}),
-    ...shard,
-    ...(cache ? { cache: cache.stats } : {}),
+    report: {
+      ...report,
+      ...(policy.where ? { policy: policy.where } : {}),
+      ...(lockfileSignature ? { lockfileSignature } : {}),
+      ...(policy.gate ? { gate: policy.gate } : {}),
+      ...shard,
+      ...(cache ? { cache: cache.stats } : {}),
+    },
+    sources: { lockfile: text, packageLocks: npm?.texts ?? new Map<string, string>() },
   };
 }
 
@@ -109,7 +118,7 @@ async function verifyWith(pool: HashPool, options: VerifyOptions): Promise<Verif
  * hashFiles: every planned job of this shard on the pool, each digest compared as its result
  * arrives (none kept); with a cache, a file whose identity is unchanged is answered from it.
  */
-async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions, cache?: VerifyCache): Promise<{ files: number; bytes: number } | undefined> {
+async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: VerifyOptions, cache?: VerifyCache, split?: Split): Promise<void> {
   const jobs = checks.flatMap((check) => check.jobs);
   const owner = new Uint32Array(jobs.length);
   const starts: number[] = [];
@@ -124,21 +133,17 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
     const check = checks[c];
     if (check) checkDigest(check, index - (starts[c] ?? 0), result);
   };
-  const part = options.shard ? assignShards(jobs.map((job) => job.expectedSize ?? 0), jobs.map((job, i) => `${checks[owner[i] ?? 0]?.name ?? ''}\0${job.path}`), options.shard.count) : undefined;
+  const part = split ? toJobParts(checks, split) : undefined;
   if (!part && !cache) {
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
     await pool.hashEach(jobs, deliver);
-    return undefined;
+    return;
   }
   // Only this shard's jobs, and of those only the ones the cache cannot answer, are read.
   const pending: number[] = [];
-  let files = 0;
-  let bytes = 0;
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i];
     if (!job || (part && part[i] !== options.shard?.index)) continue;
-    files++;
-    bytes += job.expectedSize ?? 0;
     const cached = cache?.lookup(job);
     if (cached) deliver(i, cached);
     else pending.push(i);
@@ -150,8 +155,8 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
     deliver(index, result);
     cache?.remember(toRead[k]!, result, BigInt(Date.now()) * 1_000_000n);
   });
-  return { files, bytes };
 }
+
 
 /**
  * Where each artifact is read from: --artifact, else its local copy (a folder, a Hub commit's
@@ -174,17 +179,10 @@ function nothingLocked(lockfile: string): Finding {
   return toFinding({ code: 'NOTHING_LOCKED', message: `${lockfile} pins no artifact, so nothing was verified; lock what ships (aisc lock), or pass --allow-empty where an empty lockfile is intended` });
 }
 
-/** Each approval rule a change does not meet, as a finding about the lockfile's change. */
-function toGateFindings(gate: GateReport): Finding[] {
-  return gate.findings.map((finding) =>
-    toFinding({ code: finding.code, artifact: finding.artifact, rule: finding.rule, message: finding.message, expected: `${finding.required} from ${finding.from.join(', ')}`, actual: finding.approvedBy.length > 0 ? finding.approvedBy.join(', ') : 'none' }),
-  );
-}
-
 async function checkLockfileSignature(bytes: Buffer, where: string, { bundle, policy }: { bundle: string; policy: SignerPolicy }): Promise<LockfileSignatureReport> {
   const { verifyBytesSignature } = await import('../signing/verify-file.js');
   const report = await verifyBytesSignature(bytes, where, bundle, policy);
-  const findings = report.findings.map((finding) => toFinding({ code: Object.hasOwn(FINDING_INFO, finding.code) ? (finding.code as FindingCode) : 'SIGNATURE_INVALID', message: `the lockfile's signature (${bundle}): ${finding.message}` }));
+  const findings = report.findings.map((finding) => toFinding({ code: finding.code, message: `the lockfile's signature (${bundle}): ${finding.message}` }));
   return { ok: report.ok, bundle, signer: report.signer, findings };
 }
 
@@ -207,7 +205,7 @@ async function evaluatePolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCh
     // and unsafe pickles are findings with aisc's allowlist alone.
     judgeContentWith(checks, () => new Set());
     if (!checks.some((check) => check.artifact.kind === 'npm')) return { findings: [] };
-    return { findings: toRuleFindings((await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile)) };
+    return { findings: (await import('../policy/evaluate.js')).evaluateRules(undefined, lockfile) };
   }
   // Loaded on demand (YAML; Sigstore's libraries only for approvals): plain verifies start fast.
   const { getLockfileDigest, loadBase, loadOptionalPolicy, toChangeSet } = await import('../policy/change-set.js');
@@ -237,11 +235,7 @@ async function evaluatePolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCh
     };
   }
   judgeContentWith(checks, (check) => getAllowedImports(effective, check.name, check.artifact.kind));
-  return { where: effective?.where, gate, findings: toRuleFindings(evaluateRules(effective, judged)) };
-}
-
-function toRuleFindings(findings: PolicyFinding[]): Finding[] {
-  return findings.map(({ code, artifact, rule, message }) => toFinding({ code, artifact, ...(rule > 0 ? { rule } : {}), message }));
+  return { where: effective?.where, gate, findings: evaluateRules(effective, judged) };
 }
 
 /** The format gate for every file artifact, with the pickle imports allowed for each. */
@@ -271,7 +265,7 @@ function checkDependencies(lockfile: Lockfile, checks: ArtifactCheck[]): Finding
   );
 }
 
-function toReport(lockfile: string, checks: ArtifactCheck[], npm: { checks: NpmCheck[]; packageLocks: PackageLockReport[] } | undefined, artifactFindings: Finding[], lockfileFindings: Finding[]): VerifyReport {
+function toReport(lockfile: string, checks: ArtifactCheck[], npm: Pick<NpmChecked, 'checks' | 'packageLocks'> | undefined, artifactFindings: Finding[], lockfileFindings: Finding[]): VerifyReport {
   const byArtifact = new Map<string, Finding[]>();
   for (const finding of artifactFindings) byArtifact.set(finding.artifact ?? '', [...(byArtifact.get(finding.artifact ?? '') ?? []), finding]);
   const findingsOf = (check: ArtifactCheck | NpmCheck): Finding[] => sortFindings([...check.findings, ...(byArtifact.get(check.name) ?? [])]);

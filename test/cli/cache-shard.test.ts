@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignShards } from '../../src/verify/shard.js';
 import { runAisc } from '../helpers/cli.js';
 import { makeModel } from '../helpers/model.js';
-import { stateDictPickle } from '../helpers/pickles.js';
+import { evilPickle, stateDictPickle } from '../helpers/pickles.js';
 import { makeTempDir } from '../helpers/temp.js';
 import { writeZip } from '../helpers/zips.js';
 
@@ -121,6 +122,20 @@ describe('verify --shard I/N and aisc report merge', () => {
     expect([...assignShards([5], ['only'], 4)]).toEqual([1]);
   });
 
+  it('gives items of no bytes to the lightest part without moving any other: files the ignore globs leave out cannot shift a share', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 1000 }), { maxLength: 40 }), fc.nat({ max: 5 }), fc.integer({ min: 1, max: 6 }), (sizes, extra, count) => {
+        const keys = sizes.map((_, i) => `k${String(i).padStart(3, '0')}`);
+        const alone = assignShards(sizes, keys, count);
+        const withZeros = assignShards([...sizes, ...new Array<number>(extra).fill(0)], [...keys, ...Array.from({ length: extra }, (_, i) => `z${i}`)], count);
+        expect([...withZeros.slice(0, sizes.length)]).toEqual([...alone]);
+        const loads = Array.from({ length: count }, (_, p) => sizes.reduce((sum, size, i) => sum + (alone[i] === p + 1 ? size : 0), 0));
+        const lightest = loads.indexOf(Math.min(...loads)) + 1;
+        expect([...withZeros.slice(sizes.length)].every((part) => part === lightest)).toBe(true);
+      }),
+    );
+  });
+
   it('merges the parts into one verdict, a finding once however many parts saw it', () => {
     const dir = makeTempDir();
     makeModel(dir, 'a');
@@ -158,9 +173,13 @@ describe('verify --shard I/N and aisc report merge', () => {
     expect(merge('part1of3.json', 'part1of3.json', 'part2of3.json', 'part3of3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORTS_MISMATCH part1of3\.json: part 1\/3 is also part1of3\.json/) as unknown });
     part(1, 2);
     expect(merge('part1of2.json', 'part2of3.json', 'part3of3.json').stderr).toMatch(/^aisc: REPORTS_MISMATCH part2of3\.json: is part 2 of 3; part1of2\.json is part of 2/);
+    // Parts of another lockfile: the lockfile merged against is the one in the checkout, by SHA-256.
+    const before = readFileSync(join(dir, 'aisc.lock.json'));
     expect(runAisc(['lock', 'big.bin', '--kind', 'dataset', '--name', 'again'], dir).status).toBe(0);
+    expect(merge(...all).stderr).toMatch(/^aisc: REPORTS_MISMATCH part1of3\.json: verified another lockfile \(sha256 [0-9a-f]{64}\) than aisc\.lock\.json \(sha256 [0-9a-f]{64}\)\n$/);
     part(2);
-    expect(merge(...all).stderr).toMatch(/^aisc: REPORTS_MISMATCH part2of3\.json: verified another lockfile/);
+    writeFileSync(join(dir, 'before.lock.json'), before);
+    expect(merge(...all, '--lockfile', 'before.lock.json').stderr).toMatch(/^aisc: REPORTS_MISMATCH part2of3\.json: verified another lockfile/);
     writeFileSync(join(dir, 'whole.json'), runAisc(['verify', '--format', 'json'], dir).stdout);
     expect(merge('whole.json').stderr).toMatch(/^aisc: REPORT_INVALID whole\.json: not the report of a part/);
     // A part's report is read strictly: a finding aisc does not know, or not a finding at all, is refused, never rendered.
@@ -174,5 +193,106 @@ describe('verify --shard I/N and aisc report merge', () => {
       }
     }
     for (const bad of ['0/3', '4/3', '1/0', 'x', '1/3/5']) expect(runAisc(['verify', '--shard', bad], dir)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: SHARD_INVALID /) as unknown });
+  });
+
+  describe('refuses parts that do not add up to the lockfile', () => {
+    /** A lockfile of one artifact of six files of different sizes, and the json reports of a 3-part verify of it. */
+    function threeParts(): { dir: string; read: (i: number) => Record<string, unknown> & { shard: Record<string, unknown> }; write: (name: string, report: unknown) => void; merge: (...args: string[]) => ReturnType<typeof runAisc> } {
+      const dir = makeTempDir();
+      mkdirSync(join(dir, 'six'));
+      for (let i = 1; i <= 6; i++) writeFileSync(join(dir, 'six', `f${i}.bin`), Buffer.alloc(i * 1000, i));
+      expect(runAisc(['lock', 'six', '--kind', 'dataset'], dir).status).toBe(0);
+      for (const i of [1, 2, 3]) {
+        const result = runAisc(['verify', '--shard', `${i}/3`, '--format', 'json'], dir);
+        expect(result.status).toBe(0);
+        writeFileSync(join(dir, `part${i}.json`), result.stdout);
+      }
+      return {
+        dir,
+        read: (i) => JSON.parse(readFileSync(join(dir, `part${i}.json`), 'utf8')) as Record<string, unknown> & { shard: Record<string, unknown> },
+        write: (name, report) => writeFileSync(join(dir, name), JSON.stringify(report)),
+        merge: (...args) => runAisc(['report', 'merge', ...args], dir),
+      };
+    }
+
+    it('merges the honest parts: every one of the 6 files owned by exactly one part', () => {
+      const { read, merge } = threeParts();
+      const shares = [1, 2, 3].map((i) => read(i).shard);
+      expect(shares.reduce((sum, s) => sum + Number(s.files), 0)).toBe(6);
+      expect(shares.reduce((sum, s) => sum + Number(s.bytes), 0)).toBe(21_000);
+      expect(new Set(shares.map((s) => s.filesSha256)).size).toBe(3);
+      expect(merge('part1.json', 'part2.json', 'part3.json')).toMatchObject({ status: 0, stdout: expect.stringContaining('verified 1 artifact, 6 files, ') as unknown });
+    });
+
+    it('a count edited from 3 to 2 in two parts: the split of the lockfile into 2 is another one', () => {
+      const { read, write, merge } = threeParts();
+      for (const i of [1, 2]) {
+        const report = read(i);
+        write(`edited${i}.json`, { ...report, shard: { ...report.shard, count: 2 } });
+      }
+      const result = merge('edited1.json', 'edited2.json');
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^aisc: REPORT_INVALID edited1\.json: part 1\/2 of aisc\.lock\.json owns \d+ files, \d+ bytes; the report says \d+ files, \d+ bytes/);
+      expect(result.stdout).toBe('');
+    });
+
+    it('a part that says it owns no files, or other files, or is another part', () => {
+      const { read, write, merge } = threeParts();
+      const second = read(2);
+      write('none.json', { ...second, shard: { ...second.shard, files: 0, bytes: 0 } });
+      expect(merge('part1.json', 'none.json', 'part3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORT_INVALID none\.json: part 2\/3 of aisc\.lock\.json owns [1-9]\d* files, [1-9]\d* bytes; the report says 0 files, 0 bytes\n$/) as unknown });
+      write('other-set.json', { ...second, shard: { ...second.shard, filesSha256: (read(3).shard.filesSha256 as string) } });
+      expect(merge('part1.json', 'other-set.json', 'part3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORT_INVALID other-set\.json: .*\(other files: sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)\n$/) as unknown });
+      // Parts 1 and 2 each relabelled as the other: every number is a real part's, but not that part's.
+      const first = read(1);
+      write('as2.json', { ...first, shard: { ...first.shard, index: 2 } });
+      write('as1.json', { ...second, shard: { ...second.shard, index: 1 } });
+      expect(merge('as1.json', 'as2.json', 'part3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORT_INVALID as1\.json: part 1\/3 /) as unknown });
+      // An artifact left out of a part's list, though every other field is intact.
+      write('no-artifacts.json', { ...second, artifacts: [] });
+      expect(merge('part1.json', 'no-artifacts.json', 'part3.json')).toMatchObject({ status: 2, stderr: 'aisc: REPORT_INVALID no-artifacts.json: expected every artifact aisc.lock.json pins, once each; the report leaves out "six"\n' });
+      // A report made before parts recorded which files they own is not a part's report.
+      const old = { ...second.shard };
+      delete old.filesSha256;
+      write('old.json', { ...second, shard: old });
+      expect(merge('part1.json', 'old.json', 'part3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORT_INVALID old\.json: not the report of a part/) as unknown });
+    });
+
+    it('a missing part, a duplicated part, parts of another lockfile, no lockfile', () => {
+      const { dir, merge } = threeParts();
+      expect(merge('part1.json', 'part2.json')).toMatchObject({ status: 2, stderr: 'aisc: REPORTS_INCOMPLETE part 3/3 not given: its files are unverified\n' });
+      expect(merge('part1.json', 'part2.json', 'part2.json', 'part3.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORTS_MISMATCH part2\.json: part 2\/3 is also part2\.json/) as unknown });
+      writeFileSync(join(dir, 'other.lock.json'), readFileSync(join(dir, 'aisc.lock.json'), 'utf8').replace('"six"', '"six-renamed"'));
+      expect(merge('part1.json', 'part2.json', 'part3.json', '--lockfile', 'other.lock.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORTS_MISMATCH part1\.json: verified another lockfile .* than other\.lock\.json/) as unknown });
+      expect(merge('part1.json', 'part2.json', 'part3.json', '--lockfile', 'none.lock.json')).toMatchObject({ status: 2, stderr: expect.stringMatching(/^aisc: REPORT_INVALID none\.lock\.json: no such lockfile/) as unknown });
+    });
+
+    it('a file the ignore globs leave out is read by one part, and the shares still add up', () => {
+      const dir = makeTempDir();
+      mkdirSync(join(dir, 'six'));
+      for (let i = 1; i <= 6; i++) writeFileSync(join(dir, 'six', `f${i}.bin`), Buffer.alloc(i * 1000, i));
+      expect(runAisc(['lock', 'six', '--kind', 'dataset', '--ignore', '*.pkl'], dir).status).toBe(0);
+      writeFileSync(join(dir, 'six', 'left-out.pkl'), evilPickle());
+      const parts = [1, 2, 3].map((i) => {
+        const result = runAisc(['verify', '--shard', `${i}/3`, '--format', 'json'], dir);
+        writeFileSync(join(dir, `part${i}.json`), result.stdout);
+        return json(result.stdout);
+      });
+      expect(parts.filter((p) => codes(p).includes('PICKLE_UNSAFE six/left-out.pkl'))).toHaveLength(1);
+      expect(parts.reduce((sum, p) => sum + (p.shard?.files ?? 0), 0)).toBe(6);
+      const merged = runAisc(['report', 'merge', 'part1.json', 'part2.json', 'part3.json', '--format', 'json'], dir);
+      expect(merged.status).toBe(1);
+      expect(codes(json(merged.stdout))).toEqual(['PICKLE_UNSAFE six/left-out.pkl']);
+    });
+
+    it('a file missing on the machines is a finding of the part that owns it, and the shares still add up', () => {
+      const { dir, merge } = threeParts();
+      rmSync(join(dir, 'six', 'f6.bin'));
+      for (const i of [1, 2, 3]) writeFileSync(join(dir, `part${i}.json`), runAisc(['verify', '--shard', `${i}/3`, '--format', 'json'], dir).stdout);
+      const merged = merge('part1.json', 'part2.json', 'part3.json', '--format', 'json');
+      expect(merged.status).toBe(1);
+      expect(codes(json(merged.stdout))).toEqual(['MISSING_FILE six/f6.bin']);
+      expect(json(merged.stdout).merged).toMatchObject({ parts: 3, files: 6 });
+    });
   });
 });

@@ -31,7 +31,7 @@ approvals:
 
 interface Report {
   ok: boolean;
-  gate?: { findings: { class: string; artifact?: string; required: number; approvedBy: string[] }[]; approvals: { reviewer: string }[]; ignored: { reason: string }[] };
+  gate?: { findings: { code: string; artifact?: string; message: string; expected: string; actual: string }[]; approvals: { reviewer: string }[]; ignored: { reason: string }[] };
   artifacts: { name: string; findings: { code: string }[] }[];
 }
 
@@ -62,7 +62,9 @@ function signAndLock(run: (...args: string[]) => ReturnType<typeof runAisc>): vo
   expect(locked.status, locked.stderr).toBe(0);
 }
 
-const missing = (report: Report): string[] => (report.gate?.findings ?? []).map((f) => `${f.class}:${f.artifact ?? ''}:${f.approvedBy.length}/${f.required}`).sort();
+/** Each unmet approval rule as class:artifact:approved/required (the class opens the message; expected is "N from GROUPS", actual who approved). */
+const missing = (report: Report): string[] =>
+  (report.gate?.findings ?? []).map((f) => `${/^[a-z-]+/.exec(f.message)?.[0] ?? ''}:${f.artifact ?? ''}:${f.actual === 'none' ? 0 : f.actual.split(', ').length}/${parseInt(f.expected, 10)}`).sort();
 
 describe('change control end to end, in a git repository', () => {
   it('requires exactly the approvals the base policy names, from distinct registered reviewers', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readInline, splitTableRow } from '../helpers/commonmark.js';
 import { diffLockfiles, getChangeDigest } from '../../src/diff/diff.js';
 import type { Artifact, FileArtifact, Lockfile } from '../../src/lockfile/types.js';
 import { renderDiff } from '../../src/report/diff-report.js';
@@ -67,8 +68,22 @@ describe('diffLockfiles', () => {
     expect(json.changeDigest).toBe(diff.changeDigest);
     expect(json.changes.map((c) => c.class)).toEqual(['policy-changed', 'weights-changed']);
     const markdown = renderDiff(diff, 'markdown', { base: 'a', next: 'b' });
-    expect(markdown).toContain('| `weights-changed` | m | model | weights: 1 modified |');
+    expect(markdown).toContain('| `weights-changed` | m | model | weights\\: 1 modified |');
     expect(markdown).toContain('<details>');
+    expect(markdown).toContain('- modified `model.safetensors` ');
     expect(renderDiff(diff, 'human', { base: 'a', next: 'b' })).toContain('~ model.safetensors');
+  });
+
+  it('renders markdown for a pull request that no file or artifact name can add links, HTML or code spans to', () => {
+    const names = ['[approve this PR](https:evil.example).txt', '<img src=x onerror=alert(1)>', 'a`b``c.bin', '**bold**|x.txt'];
+    const base = lockfile({ 'www.evil.example': artifact({ 'model.safetensors': 'a' }) });
+    const next = lockfile({ 'www.evil.example': artifact({ 'model.safetensors': 'a', ...Object.fromEntries(names.map((name) => [name, 'b'])) }) });
+    const markdown = renderDiff(diffLockfiles(base, next), 'markdown', { base: 'a', next: 'b' });
+    const row = markdown.split('\n').find((line) => line.startsWith('| `files-changed`')) ?? '';
+    const cells = splitTableRow(row).map((cell) => readInline(cell));
+    expect(cells.slice(0, 2)).toEqual([{ text: 'files-changed', active: [] }, { text: 'www.evil.example', active: [] }]);
+    expect(cells[3]?.active).toEqual([]);
+    const items = markdown.split('\n').filter((line) => line.startsWith('- added '));
+    expect(items.map((line) => readInline(/^- added (`+ ?.*? ?`+) \(/.exec(line)?.[1] ?? '').text).sort()).toEqual([...names].sort());
   });
 });

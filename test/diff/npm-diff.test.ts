@@ -82,6 +82,6 @@ describe('diff: npm packages in reviewer terms', () => {
     const base = lockfile(pkg('@sigstore/verify', '3.1.0'), pkg('@sigstore/core', '3.0.0'), pkg('semver', '6.3.1'));
     const next = lockfile(pkg('@sigstore/verify', '4.0.0'), pkg('@sigstore/core', '3.0.1', { hasInstallScript: true }), pkg('semver', '7.0.0'));
     const findings = evaluateApprovals(diffLockfiles(base, next).changes, policy, [], new Date());
-    expect(findings.map((f) => `${f.class} ${f.artifact ?? ''}`)).toEqual(['npm-install-script-added @sigstore/core', 'npm-major @sigstore/verify']);
+    expect(findings.map((f) => `${f.message.slice(0, f.message.indexOf(' needs '))}: ${f.artifact ?? ''}`)).toEqual(['npm-install-script-added on @sigstore/core: @sigstore/core', 'npm-major on @sigstore/verify: @sigstore/verify']);
   });
 });

@@ -27,7 +27,7 @@ describe('real checkpoints made by torch.save and np.save (test/fixtures/checkpo
   // Each reaches posix.system in CPython's unpickler; the script proves it with find_class.
   it.each(MALICIOUS_CHECKPOINTS)('refuses %s as importing posix.system', (path) => {
     const findings = judgeInEveryPiece(path);
-    expect(findings).toContainEqual(expect.objectContaining({ code: 'PICKLE_UNSAFE', imports: expect.arrayContaining(['posix.system']) as unknown }));
+    expect(findings).toContainEqual(expect.objectContaining({ code: 'PICKLE_UNSAFE', message: expect.stringMatching(/ imports (?:\S+, )*posix\.system, /) as unknown }));
     const codes = [...new Set(findings.map((f) => f.code))].sort();
     expect(codes).toEqual(path.endsWith('.safetensors') ? ['FORMAT_MISMATCH', 'PICKLE_UNSAFE'] : ['PICKLE_UNSAFE']);
   });

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ContentFinding } from '../../src/formats/index.js';
-import { judgeBytes } from '../helpers/checkpoints.js';
+import type { Finding } from '../../src/findings.js';
+import { inspectInPieces, judgeBytes } from '../helpers/checkpoints.js';
 import { makeRandomBuffers } from '../helpers/random-buffers.js';
 
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
@@ -31,13 +31,14 @@ describe('random bytes, judged as a raw blob would be', () => {
   // reaches no import in any of them: so no finding is right for every one, under every name.
   it('gives no finding for 2,000 seeded buffers named shard-N.bin or blob-N', () => {
     const buffers = makeRandomBuffers(0x61697363, 2000);
-    const found: { name: string; findings: ContentFinding[] }[] = [];
+    const found: { name: string; findings: Finding[] }[] = [];
     for (const [i, bytes] of buffers.entries()) {
       for (const name of [`shard-${i}.bin`, `blob-${i}`]) {
         const findings = judgeBytes(bytes, name);
         if (findings.length > 0) found.push({ name, findings });
         // Were an import ever named in random bytes, the bytes would have to spell it.
-        for (const imported of findings.flatMap((f) => f.imports ?? [])) {
+        const imports = findings.length === 0 ? [] : (inspectInPieces(bytes, name).pickles ?? []).flatMap((pickle) => pickle.imports);
+        for (const imported of imports) {
           const cut = imported.includes(':') ? imported.indexOf(':') : imported.lastIndexOf('.');
           expect(bytes.includes(imported.slice(0, cut)) && bytes.includes(imported.slice(cut + 1)), `${name}: ${imported}`).toBe(true);
         }
@@ -57,7 +58,7 @@ describe('real text under node_modules', () => {
   });
 
   it('gives no finding for any, under its own name or renamed notes.txt', () => {
-    const found: { path: string; name: string; findings: ContentFinding[] }[] = [];
+    const found: { path: string; name: string; findings: Finding[] }[] = [];
     for (const path of texts) {
       const bytes = readFileSync(path);
       const own = path.slice(NODE_MODULES.length);

@@ -42,7 +42,7 @@ describe("PyTorch's legacy tar: storages and tensors read as legacy_load reads t
   ])('%s: reaches the refused import that torch.load reaches', (name, expected) => {
     const findings = judge(cases[name] as Buffer);
     expect([...new Set(findings.map((f) => f.code))].sort()).toEqual(expected);
-    expect(findings.find((f) => f.code === 'PICKLE_UNSAFE')).toMatchObject({ imports: ['posix.system'] });
+    expect(findings.find((f) => f.code === 'PICKLE_UNSAFE')?.message).toMatch(/ imports posix\.system, which can run code/);
   });
 
   it.each(['unknown-storage-type', 'count-of-unknown-type'])('%s: where torch reads next is unknown, PICKLE_UNDECIDABLE', (name) => {

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ContentInspector, judgeContent, type ContentFinding, type Inspection } from '../../src/formats/index.js';
+import type { Finding } from '../../src/findings.js';
+import { ContentInspector, judgeContent, type Inspection } from '../../src/formats/index.js';
 
 /** test/fixtures/checkpoints: files made by torch.save and np.save (scripts/make-checkpoints.py). */
 export const CHECKPOINTS = fileURLToPath(new URL('../fixtures/checkpoints/', import.meta.url));
@@ -26,6 +27,6 @@ export function inspectInPieces(bytes: Buffer, name: string, size = bytes.length
 }
 
 /** The gate's verdict on a file's bytes under a name. */
-export function judgeBytes(bytes: Buffer, name: string, size = bytes.length): ContentFinding[] {
+export function judgeBytes(bytes: Buffer, name: string, size = bytes.length): Finding[] {
   return judgeContent(name, inspectInPieces(bytes, name, size));
 }

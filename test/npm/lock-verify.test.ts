@@ -2,9 +2,10 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/findings.js';
 import type { Artifact, NpmArtifact } from '../../src/lockfile/types.js';
 import { toEvidenceText } from '../../src/npm/evidence.js';
-import { lockPackageLock, NpmLockFindings } from '../../src/npm/lock-npm.js';
+import { lockPackageLock } from '../../src/npm/lock-npm.js';
 import { runAisc, runAiscAsync, type CliResult } from '../helpers/cli.js';
 import { attestationsOf, lockedFrom, realVersions, registryRoutes, SIGSTORE_PROVENANCE, startNpmRegistry, tarballUrl, writePackageLock, type ServedVersion } from '../helpers/npm-registry.js';
 import { json, type LoopbackServer, type Route } from '../helpers/registry-server.js';
@@ -30,14 +31,9 @@ function verifyEdited(dir: string, lockfile: { artifacts: Record<string, Artifac
 }
 
 /** Locks through the library (same code as the CLI) and returns the findings, or [] when it locked. */
-async function lockFindings(dir: string, registry: string, client = {}): Promise<{ code: string; package: string; message: string }[]> {
-  try {
-    await lockPackageLock(join(dir, 'package-lock.json'), { lockfile: join(dir, 'aisc.lock.json'), registry, userConfig: join(dir, 'no-npmrc'), env: {}, client: { backoffMs: 5, ...client } });
-    return [];
-  } catch (error) {
-    if (error instanceof NpmLockFindings) return error.findings;
-    throw error;
-  }
+async function lockFindings(dir: string, registry: string, client = {}): Promise<Finding[]> {
+  const result = await lockPackageLock(join(dir, 'package-lock.json'), { lockfile: join(dir, 'aisc.lock.json'), registry, userConfig: join(dir, 'no-npmrc'), env: {}, client: { backoffMs: 5, ...client } });
+  return result.ok ? [] : result.findings;
 }
 
 describe('aisc lock package-lock.json against a loopback registry serving real signatures and attestations', () => {
@@ -129,7 +125,7 @@ describe('aisc lock package-lock.json against a loopback registry serving real s
     const dir = makeTempDir();
     writePackageLock(dir, [{ name: 'kms-demo-fork', version: '1.0.0', integrity: kms.integrity }]);
     const findings = await lockFindings(dir, server.url);
-    expect(findings).toEqual([expect.objectContaining({ code: 'NPM_SIGNATURE_INVALID', package: 'kms-demo-fork@1.0.0' })]);
+    expect(findings).toEqual([expect.objectContaining({ code: 'NPM_SIGNATURE_INVALID', artifact: 'npm:kms-demo-fork@1.0.0' })]);
   });
 
   it('retries a 500 until it passes; gives up clearly on a timeout, garbage JSON and an oversized body', async () => {

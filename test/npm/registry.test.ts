@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getTokenFor, readRegistryConfig } from '../../src/npm/config.js';
+import { getTokenFor, MAX_NPMRC_BYTES, readRegistryConfig, type RegistryConfig } from '../../src/npm/config.js';
 import { RegistryClient } from '../../src/npm/registry.js';
 import { json, startRegistry, type LoopbackServer } from '../helpers/registry-server.js';
 import { makeTempDir } from '../helpers/temp.js';
@@ -17,7 +18,7 @@ async function serve(routes: Parameters<typeof startRegistry>[0]): Promise<Loopb
   return server;
 }
 
-function client(url: string, options: ConstructorParameters<typeof RegistryClient>[1] = {}, extra: Partial<ReturnType<typeof readRegistryConfig>> = {}): RegistryClient {
+function client(url: string, options: ConstructorParameters<typeof RegistryClient>[1] = {}, extra: Partial<RegistryConfig> = {}): RegistryClient {
   const c = new RegistryClient({ registry: url, scopes: new Map(), tokens: new Map(), ...extra }, { backoffMs: 10, ...options });
   open.push(c);
   return c;
@@ -74,26 +75,44 @@ describe('RegistryClient on a real loopback HTTP server', () => {
 });
 
 describe('readRegistryConfig', () => {
-  it('reads .npmrc (user, then project), npm_config_registry and --registry in npm order, expanding ${VARS}', () => {
+  it('reads .npmrc (user, then project), npm_config_registry and --registry in npm order, expanding ${VARS}', async () => {
     const dir = makeTempDir();
     mkdirSync(join(dir, 'home'));
     writeFileSync(join(dir, 'home', '.npmrc'), 'registry=https://user.example/\n//user.example/:_authToken=${USER_TOKEN}\n');
     writeFileSync(join(dir, '.npmrc'), '@acme:registry=https://npm.acme.example/npm\n//npm.acme.example/npm/:_authToken=acme-token\n');
     const env = { USER_TOKEN: 'from-env' };
-    const config = readRegistryConfig({ cwd: dir, env, userConfig: join(dir, 'home', '.npmrc') });
+    const config = await readRegistryConfig({ cwd: dir, env, userConfig: join(dir, 'home', '.npmrc') });
     expect(config).toEqual({ registry: 'https://user.example/', scopes: new Map([['@acme', 'https://npm.acme.example/npm/']]), tokens: new Map([['//user.example/', 'from-env'], ['//npm.acme.example/npm/', 'acme-token']]) });
-    expect(readRegistryConfig({ cwd: dir, env: { ...env, npm_config_registry: 'https://env.example' }, userConfig: join(dir, 'home', '.npmrc') }).registry).toBe('https://env.example/');
-    expect(readRegistryConfig({ cwd: dir, env, registry: 'https://flag.example', userConfig: join(dir, 'home', '.npmrc') }).registry).toBe('https://flag.example/');
+    expect((await readRegistryConfig({ cwd: dir, env: { ...env, npm_config_registry: 'https://env.example' }, userConfig: join(dir, 'home', '.npmrc') })).registry).toBe('https://env.example/');
+    expect((await readRegistryConfig({ cwd: dir, env, registry: 'https://flag.example', userConfig: join(dir, 'home', '.npmrc') })).registry).toBe('https://flag.example/');
     expect(getTokenFor(config, 'https://npm.acme.example/npm/@acme%2fx')).toBe('acme-token');
     expect(getTokenFor(config, 'https://npm.acme.example/other/x')).toBeUndefined();
   });
 
-  it('refuses a registry that is not an http(s) URL, naming where it came from (exit 2, not a crash)', () => {
+  it('refuses a registry that is not an http(s) URL, naming where it came from (exit 2, not a crash)', async () => {
     const dir = makeTempDir();
     const none = join(dir, 'none');
-    expect(() => readRegistryConfig({ cwd: dir, env: {}, registry: 'notaurl', userConfig: none })).toThrow(expect.objectContaining({ code: 'USAGE', message: '--registry: expected an http(s) registry URL, got "notaurl"' }));
-    expect(() => readRegistryConfig({ cwd: dir, env: { npm_config_registry: 'file:///etc' }, userConfig: none })).toThrow('npm_config_registry: expected an http(s) registry URL');
+    await expect(readRegistryConfig({ cwd: dir, env: {}, registry: 'notaurl', userConfig: none })).rejects.toMatchObject({ code: 'USAGE', message: '--registry: expected an http(s) registry URL, got "notaurl"' });
+    await expect(readRegistryConfig({ cwd: dir, env: { npm_config_registry: 'file:///etc' }, userConfig: none })).rejects.toThrow('npm_config_registry: expected an http(s) registry URL');
     writeFileSync(join(dir, '.npmrc'), '@acme:registry=ftp://acme.example\n');
-    expect(() => readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).toThrow(`${join(dir, '.npmrc')}: @acme:registry: expected an http(s) registry URL, got "ftp://acme.example"`);
+    await expect(readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).rejects.toThrow(`${join(dir, '.npmrc')}: @acme:registry: expected an http(s) registry URL, got "ftp://acme.example"`);
+  });
+
+  it('reads an .npmrc bounded: one past the limit, a folder or a FIFO in its place is a coded error, never read whole or waited on', async () => {
+    const dir = makeTempDir();
+    const none = join(dir, 'none');
+    // Just at the limit it is read (a registry line padded with comment lines).
+    const line = '# padding\n';
+    const padded = `registry=https://padded.example/\n${line.repeat(Math.floor((MAX_NPMRC_BYTES - 33) / line.length))}`;
+    writeFileSync(join(dir, '.npmrc'), padded.padEnd(MAX_NPMRC_BYTES, '#'));
+    await expect(readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).resolves.toMatchObject({ registry: 'https://padded.example/' });
+    writeFileSync(join(dir, '.npmrc'), `${padded.padEnd(MAX_NPMRC_BYTES, '#')}#`);
+    await expect(readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).rejects.toMatchObject({ code: 'FILE_TOO_LARGE', message: `${join(dir, '.npmrc')}: expected a .npmrc of at most ${MAX_NPMRC_BYTES} bytes, got ${MAX_NPMRC_BYTES + 1}` });
+    rmSync(join(dir, '.npmrc'));
+    mkdirSync(join(dir, '.npmrc'));
+    await expect(readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).rejects.toMatchObject({ code: 'FILE_UNREADABLE' });
+    rmSync(join(dir, '.npmrc'), { recursive: true });
+    execFileSync('mkfifo', [join(dir, '.npmrc')]);
+    await expect(readRegistryConfig({ cwd: dir, env: {}, userConfig: none })).rejects.toMatchObject({ code: 'FILE_UNREADABLE', message: expect.stringContaining('regular file') as unknown });
   });
 });

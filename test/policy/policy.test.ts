@@ -118,8 +118,8 @@ describe('evaluateApprovals', () => {
   });
 
   it('counts distinct reviewers of the named groups, within maxAge', () => {
-    expect(evaluateApprovals([change], loaded, [approval('a'), approval('a'), approval('c')], now)).toMatchObject([{ required: 2, approvedBy: ['a'] }]);
-    expect(evaluateApprovals([change], loaded, [approval('a'), approval('b', 8)], now)).toMatchObject([{ approvedBy: ['a'] }]);
+    expect(evaluateApprovals([change], loaded, [approval('a'), approval('a'), approval('c')], now)).toMatchObject([{ code: 'APPROVALS_MISSING', artifact: 'm', rule: 1, expected: '2 from sec', actual: 'a' }]);
+    expect(evaluateApprovals([change], loaded, [approval('a'), approval('b', 8)], now)).toMatchObject([{ actual: 'a' }]);
     expect(evaluateApprovals([change], loaded, [approval('a'), approval('b', 6)], now)).toEqual([]);
   });
 
@@ -134,7 +134,7 @@ describe('evaluateApprovals', () => {
       approvals: [{ on: ['artifact-removed'], match: { name: 'eval-*' }, require: { count: 1, from: ['sec'] } }],
     });
     const renamed = { class: 'artifact-renamed' as const, artifact: 'prod-set', kind: 'dataset', from: 'eval-set', to: 'prod-set', summary: '' };
-    expect(evaluateApprovals([renamed], renameRule, [], now)).toMatchObject([{ class: 'artifact-renamed', required: 1 }]);
+    expect(evaluateApprovals([renamed], renameRule, [], now)).toMatchObject([{ artifact: 'prod-set', expected: '1 from sec', actual: 'none', message: expect.stringMatching(/^artifact-renamed on prod-set needs 1 approval /) as unknown }]);
     expect(evaluateApprovals([renamed], renameRule, [approval('a')], now)).toEqual([]);
   });
 

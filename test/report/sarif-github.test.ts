@@ -10,6 +10,7 @@ import { runAisc, runGit } from '../helpers/cli.js';
 import { makeModel } from '../helpers/model.js';
 import { evilPickle } from '../helpers/pickles.js';
 import { makeTempDir } from '../helpers/temp.js';
+import { readInline, splitTableRow } from '../helpers/commonmark.js';
 
 /** The OASIS SARIF 2.1.0 schema (errata 01, rtm.5), as Microsoft's SARIF tooling ships it. */
 const SARIF_SCHEMA = JSON.parse(readFileSync(new URL('../../node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as object;
@@ -166,6 +167,52 @@ describe('verify --format github', () => {
     const result = runAisc(['verify', '--format', 'github'], dir, { GITHUB_STEP_SUMMARY: join(dir, 'missing', 'summary.md') });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^aisc: WRITE_FAILED GITHUB_STEP_SUMMARY .*summary\.md: cannot append the job summary \(ENOENT\)\n$/);
+  });
+});
+
+describe('verify --format github with hostile names', () => {
+  // File names a pull request can add, and an artifact name the name grammar allows.
+  const NAMES = ['[approve this PR](https:evil.example).txt', '![x](evil.png)', '<img src=x onerror=alert(1)>', '**bold**.txt', 'a`b``c.txt', 'pipe|name.txt', 'x\n::warning::forged.txt'];
+
+  it('puts them into the step summary as text, and into annotations without a command of their own', () => {
+    const dir = makeTempDir();
+    runGit(dir, 'init', '-q', '-b', 'main');
+    makeModel(dir);
+    expect(runAisc(['lock', 'tiny', '--kind', 'model', '--name', 'www.evil.example'], dir).status).toBe(0);
+    for (const name of NAMES) writeFileSync(join(dir, 'tiny', name), 'x');
+    const summaryFile = join(dir, 'summary.md');
+    const result = runAisc(['verify', '--format', 'github'], dir, { GITHUB_STEP_SUMMARY: summaryFile });
+    expect(result.status).toBe(1);
+
+    // One workflow command per finding, then the verdict; nothing a name holds starts another.
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(NAMES.length + 1);
+    expect(lines.filter((line) => line.startsWith('::'))).toHaveLength(NAMES.length);
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^::error file=tiny\/[^,]+,line=1,title=EXTRA_FILE%3A [^:]+::www\.evil\.example: /);
+
+    const summary = readFileSync(summaryFile, 'utf8');
+    const rows = summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Severity') && !line.startsWith('| Artifact'));
+    const [artifactRow, ...findingRows] = rows.map(splitTableRow);
+    expect(artifactRow?.map((cell) => readInline(cell))).toEqual([
+      { text: 'www.evil.example', active: [] },
+      { text: 'model', active: [] },
+      { text: '5', active: [] },
+      // aisc's own words and numbers: a size like 1.2 KiB has its dot as is.
+      { text: expect.stringMatching(/^\d/) as unknown, active: expect.anything() as unknown },
+      { text: `❌ ${NAMES.length} findings`, active: [] },
+    ]);
+    expect(findingRows).toHaveLength(NAMES.length);
+    const shown = findingRows.map((cells) => {
+      expect(cells).toHaveLength(4);
+      const [severity, code, where, message] = cells.map((cell) => readInline(cell));
+      expect([severity, code]).toEqual([{ text: 'high', active: [] }, { text: 'EXTRA_FILE', active: [] }]);
+      // The place is one code span nothing closes early; the message is text, every punctuation escaped.
+      expect(where?.active).toEqual([]);
+      expect(message?.active).toEqual([]);
+      expect(message?.text).toBe(`www.evil.example: ${where?.text.slice('tiny/'.length) ?? ''}: not in the lockfile. Remove the file, or review it and run aisc lock again.`);
+      return where?.text;
+    });
+    expect(shown.sort()).toEqual(NAMES.map((name) => `tiny/${name.replace('\n', ' ')}`).sort());
   });
 });
 
