@@ -1,12 +1,11 @@
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AiscError } from '../errors.js';
-import { makeFolder, withFileLock } from '../io/index.js';
+import { confine, inPlace, withFileLock, type WriteRoot } from '../io/index.js';
 import { loadRules } from '../lock/rules.js';
-import { decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
+import { decodeLockfile, getPathProblem, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { FileArtifact } from '../lockfile/types.js';
 import { downloadFile, type Expected } from '../sources/download.js';
 import { Network } from '../sources/factory.js';
-import { fromLockfileFolder } from '../sources/index.js';
 import { toContentGate, type ContentGate } from './content-gate.js';
 import { planHub, type Plan } from './plan-hub.js';
 import { isPresent, runBounded, toFetchError, type Task } from './task.js';
@@ -20,6 +19,8 @@ export interface FetchOptions {
   jobs?: number;
   env?: NodeJS.ProcessEnv;
   onWait?: (message: string) => void;
+  /** Told what fetch did on its own that a user should know (a bad partial download discarded). */
+  onNote?: (message: string) => void;
   /** Told the bytes to download once they are known; `done` counts them as they come. */
   onDownloading?: (progress: { bytesDone(): number }, totalBytes: number) => void;
 }
@@ -61,7 +62,7 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
   const env = options.env ?? process.env;
   const network = new Network(env);
   try {
-    const plans = chosen.map(([name, artifact]) => planArtifact(name, artifact, options.lockfile, env, network, toContentGate(name, artifact, rules)));
+    const plans = chosen.map(([name, artifact]) => planArtifact(name, artifact, options.lockfile, env, network, toContentGate(name, artifact, rules), options.onNote));
     // What is there and right is not downloaded again; the gate judges it all the same.
     const todo: Task[] = [];
     const presentCount = new Map<string, number>();
@@ -97,13 +98,17 @@ function isFetchable(artifact: FileArtifact): boolean {
   return source.type === 'huggingface' || (source.type === 'url' && source.path !== undefined) || (source.type === 'archive' && source.url !== undefined && source.path !== undefined);
 }
 
-function planArtifact(name: string, artifact: FileArtifact, lockfile: string, env: NodeJS.ProcessEnv, network: Network, gate: ContentGate): Plan {
+function planArtifact(name: string, artifact: FileArtifact, lockfile: string, env: NodeJS.ProcessEnv, network: Network, gate: ContentGate, onNote?: (message: string) => void): Plan {
   const source = artifact.source;
-  if (source.type === 'huggingface') return planHub(name, artifact, source, env, network, gate);
+  if (source.type === 'huggingface') return planHub(name, artifact, source, env, network, gate, onNote);
   const path = source.type === 'url' || source.type === 'archive' ? source.path : undefined;
   const url = source.type === 'url' ? source.url : source.type === 'archive' ? source.url : undefined;
   if (path === undefined || url === undefined) throw new AiscError('USAGE', `${name}: nothing to fetch`);
-  const dest = fromLockfileFolder(path, lockfile);
+  // A lockfile from a pull request names the path: fetch writes only under the lockfile's folder.
+  const problem = getPathProblem(path);
+  if (problem) throw new AiscError('PATH_INVALID', `${name}: source.path ${JSON.stringify(path)}: aisc fetch writes a kept file only under the lockfile's folder, and this path ${problem}`);
+  const root = toLockfileRoot(lockfile);
+  const dest = join(root.folder, ...path.split('/'));
   const file = artifact.files[0];
   const expected: Expected = source.type === 'archive' ? { size: source.size, sha256: source.sha256 } : { size: file?.size ?? 0, sha256: file?.sha256 ?? '' };
   // A URL's file is judged under its locked name; an archive as the archive its loader would open.
@@ -117,12 +122,22 @@ function planArtifact(name: string, artifact: FileArtifact, lockfile: string, en
     present: dest,
     check,
     fetch: async (onBytes) => {
-      await makeFolder(dirname(dest));
-      await withFileLock(`${dest}.aisc.lock`, {}, async () => {
+      const confined = await confine(root, path).catch((error: unknown) => {
+        throw inPlace(error, name);
+      });
+      await withFileLock(`${confined}.aisc.lock`, {}, async () => {
         if (await isPresent(task)) return;
-        await downloadFile({ dest, partial: `${dest}.aisc-download`, expected, what, onBytes, check, request: async (from) => (await network.http()).send(url, { what, from }) });
+        const request = async (from: number) => (await network.http()).send(url, { what, from });
+        await downloadFile({ dest: confined, partial: `${confined}.aisc-download`, root, expected, what, onBytes, check, onNote, request }).catch((error: unknown) => {
+          throw inPlace(error, what);
+        });
       });
     },
   };
   return { name, where: dest, tasks: [task] };
+}
+
+/** The lockfile's folder as the place a kept file is written: nothing below it through a link. */
+function toLockfileRoot(lockfile: string): WriteRoot {
+  return { folder: dirname(resolve(lockfile)), what: "the lockfile's folder", hint: 'remove the link, or keep the file elsewhere and lock it from there' };
 }

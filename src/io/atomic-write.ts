@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
 
@@ -27,12 +27,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const temp = tempPathFor(path);
   let mode = 0o644;
   try {
-    mode = (await stat(path)).mode & 0o777;
+    // The mode of the file replaced, never of what a link there points to.
+    const stats = await lstat(path);
+    if (stats.isFile()) mode = stats.mode & 0o777;
   } catch {
     // a new file keeps the default mode
   }
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     try {
       await handle.writeFile(data);
       await handle.sync();

@@ -3,3 +3,4 @@ export { withFileLock, removeDeadTemps, type FileLockOptions, type HeldLock } fr
 export { decodeUtf8, readBoundedBytes, readBoundedText, recode, type ReadErrorCode, type ReadOptions } from './read.js';
 export { makeFolder, makeFolderSync } from './make-folder.js';
 export { describeJsonValue, parseJsonStrict } from './strict-json.js';
+export { commitFile, confine, createFile, discardFile, inPlace, openPartial, placeLink, renameInto, type OpenedPartial, type WriteRoot } from './confine.js';

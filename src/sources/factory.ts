@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { AiscError } from '../errors.js';
+import { confine, inPlace, type WriteRoot } from '../io/index.js';
+import { getPathProblem } from '../lockfile/paths.js';
 import { ContentInspector } from '../formats/inspect.js';
 import type { Inspection } from '../formats/inspection.js';
 import { describeOrigin } from '../lockfile/source.js';
@@ -197,7 +199,8 @@ function urlSource(url: URL, spec: string, context: SourceContext, network: Netw
     origin: url.href,
     resolve() {
       const source: UrlSource = { type: 'url', url: url.href };
-      if (context.keepAt !== undefined) source.path = toLocalSource(context.keepAt, context.lockfile).path;
+      const kept = toKept(context);
+      if (kept) source.path = kept.path;
       let listed: ListedFile[] | undefined;
       return Promise.resolve({
         source,
@@ -207,7 +210,7 @@ function urlSource(url: URL, spec: string, context: SourceContext, network: Netw
           if (listed) return listed;
           // Hashed and inspected while it downloads, kept only with --path (written atomically, then
           // inspected from the file kept), never held whole.
-          const fetched = await fetchUrl(url, spec, context.keepAt, network, (body) => inspectStream(body, name));
+          const fetched = await fetchUrl(url, spec, kept, network, (body) => inspectStream(body, name));
           if (fetched.etag) source.etag = fetched.etag;
           listed = [{ path: name, size: fetched.size, sha256: fetched.sha256, ...(fetched.result ? { inspection: fetched.result } : {}) }];
           return listed;
@@ -222,24 +225,49 @@ function urlArchiveSource(url: URL, spec: string, context: SourceContext, networ
     spec,
     origin: url.href,
     async resolve() {
-      const fetched = await fetchUrl(url, spec, context.keepAt, network, (body) => listArchive(body, spec));
+      const kept = toKept(context);
+      const fetched = await fetchUrl(url, spec, kept, network, (body) => listArchive(body, spec));
       const listed = fetched.result;
       if (!listed) throw new AiscError('INTERNAL', `${spec}: the archive was not read`);
       const source: ArchiveSource = { type: 'archive', url: url.href, sha256: listed.sha256, size: listed.size, compression: listed.compression };
       if (fetched.etag) source.etag = fetched.etag;
-      if (context.keepAt !== undefined) source.path = toLocalSource(context.keepAt, context.lockfile).path;
+      if (kept) source.path = kept.path;
       return archiveResolved(url.pathname, source, listed.files, listed.hasLinks);
     },
   };
+}
+
+/** Where --path keeps a download: recorded relative to the lockfile's folder, and only inside it. */
+interface Kept {
+  path: string;
+  root: WriteRoot;
+}
+
+/**
+ * --path as the lockfile records it. A path fetch could not write again (outside the lockfile's
+ * folder: fetch writes nowhere else, whatever a lockfile says) is refused before any download.
+ */
+function toKept(context: SourceContext): Kept | undefined {
+  if (context.keepAt === undefined) return undefined;
+  const path = toLocalSource(context.keepAt, context.lockfile).path;
+  const folder = dirname(resolve(context.lockfile));
+  const problem = getPathProblem(path);
+  if (problem) throw new AiscError('PATH_INVALID', `--path ${context.keepAt}: aisc keeps a download only under the lockfile's folder (${folder}), where aisc fetch can write it again; it would be recorded as ${JSON.stringify(path)}, which ${problem}`);
+  return { path, root: { folder, what: "the lockfile's folder", hint: 'remove the link, or keep the file elsewhere' } };
 }
 
 /**
  * GETs a URL once: with a place to keep it, downloaded there atomically and then read back from
  * disk; without, read straight from the network. `consume` sees the bytes either way.
  */
-async function fetchUrl<T = undefined>(url: URL, spec: string, keepAt: string | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<{ result?: T; sha256: string; size: number; etag?: string }> {
-  if (keepAt !== undefined) {
-    const downloaded = await downloadFile({ dest: keepAt, partial: `${keepAt}.aisc-download`, what: spec, request: async () => (await network.http()).send(url.href, { what: spec }) });
+async function fetchUrl<T = undefined>(url: URL, spec: string, kept: Kept | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<{ result?: T; sha256: string; size: number; etag?: string }> {
+  if (kept !== undefined) {
+    const keepAt = await confine(kept.root, kept.path).catch((error: unknown) => {
+      throw inPlace(error, spec);
+    });
+    const downloaded = await downloadFile({ dest: keepAt, partial: `${keepAt}.aisc-download`, root: kept.root, what: spec, request: async () => (await network.http()).send(url.href, { what: spec }) }).catch((error: unknown) => {
+      throw inPlace(error, spec);
+    });
     const result = consume ? await consume(createReadStream(keepAt, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
     return { result, sha256: downloaded.sha256, size: downloaded.size, ...(downloaded.etag ? { etag: downloaded.etag } : {}) };
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
+import { getHubRefProblem, getHubRepoProblem } from '../lockfile/hub-names.js';
 import { getPathProblem } from '../lockfile/paths.js';
 import { DEFAULT_HUB_ENDPOINT } from '../lockfile/source.js';
 import type { HubSource } from '../lockfile/types.js';
@@ -16,7 +17,6 @@ export interface HubSpec {
   ref: string;
 }
 
-const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
 const COMMIT = /^[0-9a-f]{40}$/;
 /** One tree page may be large (a thousand entries with LFS facts) but not unbounded. */
 const MAX_PAGE_BYTES = 16 * 1024 * 1024;
@@ -37,11 +37,12 @@ export function parseHubSpec(spec: string): HubSpec {
   if (path.startsWith('datasets/')) [repoType, path] = ['dataset', path.slice('datasets/'.length)];
   else if (path.startsWith('models/')) path = path.slice('models/'.length);
   if (path.startsWith('spaces/')) throw new AiscError('USAGE', `${spec}: Spaces are apps, not artifacts; lock a model or a dataset`);
-  if (!REPO.test(path) || path.includes('--') || path.includes('..')) {
+  if (getHubRepoProblem(path)) {
     throw new AiscError('USAGE', `${spec}: expected hf://[datasets/]org/name[@revision], got the repo ${JSON.stringify(path)}`);
   }
-  if (ref === '' || ref.length > 256 || !/^[A-Za-z0-9._/-]+$/.test(ref) || ref.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw new AiscError('USAGE', `${spec}: expected a revision (a branch, tag, refs/pr/N or a 40-hex commit) after @, got ${JSON.stringify(ref)}`);
+  const refProblem = getHubRefProblem(ref);
+  if (refProblem) {
+    throw new AiscError('USAGE', `${spec}: expected a revision (a branch, tag, refs/pr/N or a 40-hex commit) after @, got ${JSON.stringify(ref)}, which ${refProblem}`);
   }
   return { repoType, repo: path, ref };
 }
@@ -191,7 +192,7 @@ function toHubError(response: HttpResponse, spec: HubSpec, config: HubConfig): A
   if (response.status === 401) return new AiscError('HUB_AUTH_REQUIRED', `${where}: the Hub wants a token (401); ${config.token ? 'the token in use was refused: check HF_TOKEN' : 'set HF_TOKEN'}`);
   if (response.status === 403) return new AiscError('HUB_ACCESS_DENIED', `${where}: access denied (403); request access at ${page}, or use a token with read permission`);
   if (response.status === 404) return new AiscError('HUB_REPO_NOT_FOUND', `${where}: not found (404 from ${redact(response.url)})`);
-  return new AiscError('HTTP_FAILED', `${where}: the Hub answered ${response.status} (${redact(response.url)})`);
+  return new AiscError('HTTP_FAILED', `${where}: the Hub answered ${response.status} (${redact(response.url)})`, { details: { status: response.status } });
 }
 
 function toListedFile(item: unknown, spec: HubSpec): ListedFile | undefined {
