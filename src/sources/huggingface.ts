@@ -109,9 +109,14 @@ export class HubClient {
   async listTree(spec: HubSpec, commit: string): Promise<ListedFile[]> {
     const files: ListedFile[] = [];
     const seen = new Set<string>();
+    // Page URLs read, by number: a link back to one is a loop, told at its first repeat.
+    const pages = new Map<string, number>();
     let url: string | undefined = `${this.config.endpoint}/api/${spec.repoType}s/${spec.repo}/tree/${commit}?recursive=true&expand=false`;
     for (let page = 0; url !== undefined; page++) {
       if (page >= MAX_PAGES) throw new AiscError('HUB_RESPONSE_INVALID', `${describe(spec)}: the tree has more than ${MAX_PAGES} pages`);
+      const before = pages.get(url);
+      if (before !== undefined) throw new AiscError('HUB_RESPONSE_INVALID', `${describe(spec)}: the tree's page ${page + 1} link (${redact(url)}) leads back to page ${before}: a loop`);
+      pages.set(url, page + 1);
       const response = await this.send(url, spec);
       const bytes = await readBounded(response.body, MAX_PAGE_BYTES, `${describe(spec)}: tree page ${page + 1}`);
       let items: unknown;
@@ -130,6 +135,7 @@ export class HubClient {
       }
       url = getNextLink(response.headers.link, url, this.config.endpoint, spec);
     }
+    assertNoFileHoldsFiles(seen, spec);
     return files;
   }
 
@@ -213,6 +219,16 @@ function toListedFile(item: unknown, spec: HubSpec): ListedFile | undefined {
   }
   if (typeof entry.oid !== 'string' || !COMMIT.test(entry.oid)) throw bad(`${JSON.stringify(entry.path)} has no git blob oid`);
   return { path: entry.path, size: entry.size, gitOid: entry.oid };
+}
+
+/** A path listed as a file and as a folder of another file (`a` and `a/b`): no checkout holds both. */
+function assertNoFileHoldsFiles(paths: ReadonlySet<string>, spec: HubSpec): void {
+  for (const path of paths) {
+    for (let at = path.indexOf('/'); at !== -1; at = path.indexOf('/', at + 1)) {
+      const folder = path.slice(0, at);
+      if (paths.has(folder)) throw new AiscError('HUB_RESPONSE_INVALID', `${describe(spec)}: the tree lists ${JSON.stringify(folder)} as a file and ${JSON.stringify(path)} under it; no checkout holds both`);
+    }
+  }
 }
 
 /** The `rel="next"` URL of a Link header, which must stay on the endpoint's origin. */

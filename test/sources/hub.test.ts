@@ -131,6 +131,29 @@ describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never down
     expect(lines[0]).toMatch(message);
   });
 
+  it('a tree that lists both a file and a file under it (a and a/b) is refused when listed (HUB_RESPONSE_INVALID, exit 2)', async () => {
+    hub = await startHub({ 'acme/clash': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: [{ path: 'a', content: Buffer.from('x') }, { path: 'a/b', content: Buffer.from('y') }] } } });
+    const dir = makeTempDir();
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, 'c'), HF_HOME: join(dir, 'h'), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_OFFLINE: '' };
+    const result = await runAiscAsync(['lock', 'hf://acme/clash', '--kind', 'model'], dir, env);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual(['aisc: HUB_RESPONSE_INVALID hf://acme/clash@main: the tree lists "a" as a file and "a/b" under it; no checkout holds both']);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+  });
+
+  it('a tree whose next page is a page already read is a loop, refused at once (HUB_RESPONSE_INVALID, exit 2)', async () => {
+    // An empty page lists nothing twice: only the link itself tells the loop.
+    hub = await startHub({ 'acme/tiny': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: [] } } }, { loopLink: true });
+    const dir = makeTempDir();
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, 'c'), HF_HOME: join(dir, 'h'), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_OFFLINE: '' };
+    const started = Date.now();
+    const result = await runAiscAsync(['lock', 'hf://acme/tiny', '--kind', 'model'], dir, env);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: HUB_RESPONSE_INVALID hf:\/\/acme\/tiny@main: the tree's page 2 link \(http:\/\/127\.0\.0\.1:\d+\/api\/models\/acme\/tiny\/tree\/1{40}\) leads back to page 1: a loop$/)]);
+    expect(hub.requests.filter((r) => r.path.includes('/tree/'))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 20_000);
+
   it('reads a gated repo with a token (HF_TOKEN, then the token file) and never sends it to the CDN', async () => {
     const { dir, env, hub } = await setup();
     writeFileSync(join(dir, 'token'), 'hf_good\n');
