@@ -5,6 +5,7 @@ import type { FileArtifact, HubSource } from '../lockfile/types.js';
 import { ContentHasher } from '../sources/content-hash.js';
 import { downloadFile, type Expected } from '../sources/download.js';
 import type { Network } from '../sources/factory.js';
+import { ensureTreeCache } from '../sources/hf-tree-cache.js';
 import { confineInCache, getHubCacheDir, getSnapshotFolder, toBlobLink, toCacheError, toCachedRepo, toCacheRoot, type CachedRepo } from '../sources/hf-cache.js';
 import type { HttpResponse } from '../sources/http.js';
 import type { ContentGate } from './content-gate.js';
@@ -70,6 +71,12 @@ export function planHub(name: string, artifact: FileArtifact, source: HubSource,
     };
   });
   const finish = async (): Promise<void> => {
+    // trees/<commit>.json: the commit's whole listing, as huggingface_hub 1.22+ keeps it.
+    const hub = await network.hub();
+    const list = hub.config.offline ? undefined : () => hub.listTree(spec, source.revision);
+    await ensureTreeCache({ cached, commit: source.revision, snapshot, files: artifact.files, list, what: name, onNote }).catch((error: unknown) => {
+      throw toCacheError(error, name);
+    });
     // refs/<ref> → the locked commit, so `from_pretrained(repo, revision=ref)` finds it offline.
     if (source.ref === source.revision) return;
     try {

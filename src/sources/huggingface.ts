@@ -211,14 +211,18 @@ function toListedFile(item: unknown, spec: HubSpec): ListedFile | undefined {
   const problem = getPathProblem(entry.path);
   if (problem) throw bad(`has an unsafe path ${JSON.stringify(entry.path)} (${problem})`);
   if (typeof entry.size !== 'number' || !Number.isSafeInteger(entry.size) || entry.size < 0) throw bad(`${JSON.stringify(entry.path)} has no valid size`);
+  const xetHash = (item as { xetHash?: unknown }).xetHash;
+  const xet = typeof xetHash === 'string' ? { xetHash } : {};
   if (entry.lfs !== undefined && entry.lfs !== null) {
     const lfs = entry.lfs as { oid?: unknown; size?: unknown };
     if (typeof lfs.oid !== 'string' || !/^[0-9a-f]{64}$/.test(lfs.oid)) throw bad(`${JSON.stringify(entry.path)} has an LFS oid that is not a SHA-256`);
     if (lfs.size !== entry.size) throw bad(`${JSON.stringify(entry.path)} has an LFS size other than its size`);
-    return { path: entry.path, size: entry.size, sha256: lfs.oid };
+    // The oid of an LFS file is its pointer's git blob: kept for the tree cache, never checked against the bytes.
+    const hub = typeof entry.oid === 'string' && COMMIT.test(entry.oid) ? { hub: { size: entry.size, blobId: entry.oid, lfsSha256: lfs.oid, lfsSize: lfs.size, ...xet } } : {};
+    return { path: entry.path, size: entry.size, sha256: lfs.oid, ...hub };
   }
   if (typeof entry.oid !== 'string' || !COMMIT.test(entry.oid)) throw bad(`${JSON.stringify(entry.path)} has no git blob oid`);
-  return { path: entry.path, size: entry.size, gitOid: entry.oid };
+  return { path: entry.path, size: entry.size, gitOid: entry.oid, hub: { size: entry.size, blobId: entry.oid, ...xet } };
 }
 
 /** A path listed as a file and as a folder of another file (`a` and `a/b`): no checkout holds both. */

@@ -1,3 +1,4 @@
+import type { HubTreeEntry } from './hf-tree-cache.js';
 import type { Inspection } from '../formats/inspection.js';
 import type { Layout, Source } from '../lockfile/types.js';
 
@@ -14,6 +15,8 @@ export interface ListedFile {
   link?: true;
   /** What the bytes hashed while listing are (archive members, downloads), inspected as they streamed. */
   inspection?: Inspection;
+  /** A Hub tree entry as huggingface_hub keeps it in trees/<commit>.json (see hf-tree-cache.ts). */
+  hub?: HubTreeEntry;
 }
 
 /** Files on this machine: hashed on the worker pool, never through a stream. */
