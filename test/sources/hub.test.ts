@@ -240,6 +240,23 @@ describe('aisc fetch: the Hugging Face cache layout, verified as it streams; ver
     expect(result.stdout).toMatch(/SYMLINK_OUTSIDE_ROOT.*config\.json/);
   });
 
+  it('a regular file in the snapshot folder (huggingface_hub writes one where links are not supported) is verified by its bytes, not called a link that leaves the root', async () => {
+    const { dir, cache, env } = await setup();
+    expect((await runAiscAsync(['lock', 'hf://acme/tiny'], dir, env)).status).toBe(0);
+    expect((await runAiscAsync(['fetch', 'tiny'], dir, env)).status).toBe(0);
+    const path = join(cache, 'models--acme--tiny', 'snapshots', COMMIT_1, 'config.json');
+    rmSync(path);
+    writeFileSync(path, (FILES_1[1] as HubFile).content);
+    const same = await runAiscAsync(['verify'], dir, env);
+    expect(same.stdout).not.toContain('SYMLINK_OUTSIDE_ROOT');
+    expect(same.status).toBe(0);
+    writeFileSync(path, '{"hidden_size": 99}\n');
+    const changed = await runAiscAsync(['verify'], dir, env);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toMatch(/DIGEST_MISMATCH.*config\.json/);
+    expect(changed.stdout).not.toContain('SYMLINK_OUTSIDE_ROOT');
+  });
+
   it('resumes a partial download with Range, survives a dropped connection, and refuses a mirror serving other bytes (exit 1, nothing kept)', async () => {
     const { dir, cache, env, hub } = await setup({ truncateOnce: { 'extra/big.bin': 100_000 } });
     expect((await runAiscAsync(['lock', 'hf://acme/tiny'], dir, env)).status).toBe(0);
