@@ -1,4 +1,4 @@
-export { escapeRegExp, syncFolder, tempPathFor, toTempPattern, writeFileAtomic } from './atomic-write.js';
+export { escapeRegExp, syncFolder, tempPathFor, toTempPattern, writeFileAtomic, writeFileAtomicStream } from './atomic-write.js';
 export { withFileLock, removeDeadTemps, type FileLockOptions, type HeldLock } from './file-lock.js';
 export { decodeUtf8, readBoundedBytes, readBoundedText, recode, type ReadErrorCode, type ReadOptions } from './read.js';
 export { makeFolder, makeFolderSync } from './make-folder.js';
