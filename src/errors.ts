@@ -48,6 +48,7 @@ export type AiscErrorCode =
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_RESPONSE_INVALID'
   | 'WRITE_FAILED'
+  | 'WRITE_REFUSED'
   | 'HTTP_FAILED'
   | 'HTTP_RESPONSE_INVALID'
   | 'HUB_AUTH_REQUIRED'
@@ -60,6 +61,7 @@ export type AiscErrorCode =
   | 'CONTENT_MISMATCH'
   | 'ARCHIVE_UNSAFE'
   | 'ARCHIVE_INVALID'
+  | 'ARCHIVE_TRAILING_DATA'
   | 'CACHE_UNSAFE'
   | 'SHARD_INVALID'
   | 'REPORT_INVALID'
@@ -72,7 +74,7 @@ export type AiscErrorCode =
  * bytes that differ from what the origin or the lockfile pins, an archive that would escape.
  */
 // Artifact content that is unsafe or malformed is a finding about the artifact, not bad usage.
-const FINDING_CODES: ReadonlySet<string> = new Set(['POLICY_VIOLATION', 'CONTENT_MISMATCH', 'ARCHIVE_UNSAFE', 'ARCHIVE_INVALID', 'FORMAT_INVALID', 'FORMAT_MISMATCH', 'PICKLE_UNSAFE', 'PICKLE_UNDECIDABLE', 'CONTENT_UNSCANNABLE']);
+const FINDING_CODES: ReadonlySet<string> = new Set(['POLICY_VIOLATION', 'CONTENT_MISMATCH', 'ARCHIVE_UNSAFE', 'ARCHIVE_INVALID', 'ARCHIVE_TRAILING_DATA', 'FORMAT_INVALID', 'FORMAT_MISMATCH', 'PICKLE_UNSAFE', 'PICKLE_UNDECIDABLE', 'CONTENT_UNSCANNABLE']);
 
 /** Exit code for a code: a finding (1), INTERNAL a bug (3), the rest unusable input (2). */
 export function exitCodeFor(code: string): 1 | 2 | 3 {

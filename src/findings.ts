@@ -61,6 +61,7 @@ export type FindingCode =
   | SignatureFindingCode
   | ContentFindingCode
   | 'FORMAT_CHANGED'
+  | 'ARCHIVE_TRAILING_DATA'
   | PolicyFindingCode
   | NpmFindingCode
   | 'NOTHING_LOCKED'
@@ -131,6 +132,7 @@ export const FINDING_INFO: Readonly<Record<FindingCode, FindingInfo>> = {
   CONTENT_UNSCANNABLE: info('high', 'Content cannot be scanned', 'A container where a pickle may hide (an encrypted or corrupt zip, 7z, xz…) could not be opened.', 'Ship the content unpacked or in a format aisc reads, or remove it.'),
   FORMAT_INVALID: info('high', 'Malformed weight file', 'A safetensors, GGUF or numpy header breaks its format\'s rules; readers may disagree about it.', 'Re-export the weights with the format\'s own writer.'),
   FORMAT_MISMATCH: info('critical', 'Content disguised by its name', 'A file named as code-free (.safetensors, .gguf, .json…) holds a pickle.', 'Do not load it; find out who produced it.'),
+  ARCHIVE_TRAILING_DATA: info('high', 'Data after the end of an archive', 'A .tar holds bytes after its end-of-archive blocks, or a .tar.gz bytes after its first gzip member: some readers stop at the end, others (node-tar, tar -i, gzip -d) read on and would extract members the lockfile never listed.', 'Do not extract it; ask for the archive as its publisher made it, or re-create it with one tar run.'),
   FORMAT_CHANGED: info('high', 'Format changed', 'A file\'s bytes are now of another format than the one locked.', RELOCK),
   POLICY_UNSIGNED: info('high', 'Policy requires a signature', 'A policy rule requires this artifact to be signed, and the lockfile records no signature.', 'Lock it with --signature BUNDLE from a trusted signer.'),
   POLICY_SIGNER: info('high', 'Signer not trusted by the policy', 'The artifact is signed, but not by a signer the matching rule requires.', 'Have a trusted signer sign it, or change the policy through review.'),

@@ -22,6 +22,7 @@ export function registerFetch(program: Command, context: CliContext): void {
           jobs: flags.jobs,
           env: context.env,
           onWait: (message) => log(context, message),
+          onNote: (message) => log(context, message),
           onDownloading: (source, total) => (progress = showProgress(context, 'downloading', source, total)),
         });
         progress?.stop();

@@ -139,9 +139,11 @@ function getContainmentProblem(fd: number, job: HashJob, absolute: string): Hash
     return undefined;
   }
   if (job.followSymlinks) {
-    const root = job.linkRoot ?? job.root;
-    if (actual === root || actual.startsWith(`${root}/`)) return undefined;
-    return { ok: false, code: 'SYMLINK_OUTSIDE_ROOT', message: `resolves outside the artifact root, to ${actual}` };
+    // Inside the artifact's own folder (a regular file in an HF snapshot, where huggingface_hub
+    // copies files on systems without links), or where its links may lead (the repo's blobs/).
+    const inside = (root: string): boolean => actual === root || actual.startsWith(`${root}/`);
+    if (inside(job.root) || (job.linkRoot !== undefined && inside(job.linkRoot))) return undefined;
+    return { ok: false, code: 'SYMLINK_OUTSIDE_ROOT', message: `resolves outside the artifact root${job.linkRoot !== undefined && job.linkRoot !== job.root ? ` and ${job.linkRoot}` : ''}, to ${actual}` };
   }
   if (actual === absolute) return undefined;
   return { ok: false, code: 'SYMLINK_REFUSED', message: `a folder on its path is a symlink (resolves to ${actual}); pass --allow-symlinks to follow links inside the root` };

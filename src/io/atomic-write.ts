@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
 
@@ -27,12 +27,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const temp = tempPathFor(path);
   let mode = 0o644;
   try {
-    mode = (await stat(path)).mode & 0o777;
+    // The mode of the file replaced, never of what a link there points to.
+    const stats = await lstat(path);
+    if (stats.isFile()) mode = stats.mode & 0o777;
   } catch {
     // a new file keeps the default mode
   }
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     try {
       await handle.writeFile(data);
       await handle.sync();
@@ -47,6 +49,33 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     throw new AiscError('WRITE_FAILED', `${path}: cannot write the ${options.what ?? 'file'} (${errnoCode(error) ?? String(error)}); the previous file is unchanged`, { cause: error });
   }
   await syncFolder(dirname(path));
+}
+
+/**
+ * A file written in pieces, put in place under a name `write` returns once it is done (a
+ * content-addressed manifest, named by its digest): a temp file in `folder` created exclusively
+ * without following a link, fsync, rename, fsync the folder. On any failure the temp file goes and
+ * nothing is put in place.
+ */
+export async function writeFileAtomicStream(folder: string, stem: string, write: (handle: FileHandle) => Promise<string>, what: string): Promise<string> {
+  const temp = tempPathFor(join(folder, stem));
+  let path: string;
+  try {
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    try {
+      path = join(folder, await write(handle));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    if (error instanceof AiscError) throw error;
+    throw new AiscError('WRITE_FAILED', `${folder}: cannot write ${what} (${errnoCode(error) ?? String(error)})`, { cause: error });
+  }
+  await syncFolder(folder);
+  return path;
 }
 
 /** fsync a folder, so a rename in it survives a crash (some filesystems refuse: then best effort). */

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
-import { makeFolder, readBoundedBytes, removeDeadTemps, syncFolder, tempPathFor } from '../io/index.js';
+import { makeFolder, readBoundedBytes, removeDeadTemps, writeFileAtomicStream } from '../io/index.js';
 import { compareCodePoints } from './canonical-json.js';
 import { getPathProblem } from './paths.js';
 import { CONTENT_FORMATS, type FileEntry, type ManifestRef } from './types.js';
@@ -37,12 +36,13 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
     throw new AiscError('WRITE_FAILED', `${folder}: cannot create (${errnoCode(error) ?? String(error)})`, { cause: error });
   });
   await removeDeadTemps(folder, 'manifest');
-  const temp = tempPathFor(join(folder, 'manifest'));
   const hash = createHash('sha256');
   let bytes = 0;
-  try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-    try {
+  // Durable before the lockfile that pins it is renamed into place: no dangling pin after a crash.
+  await writeFileAtomicStream(
+    folder,
+    'manifest',
+    async (handle) => {
       const v3 = files.some((file) => file.inspected === false);
       const v2 = !v3 && files.some((file) => file.format !== undefined);
       let slice = v3 ? HEADER_V3 : v2 ? HEADER_V2 : HEADER;
@@ -55,23 +55,14 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
         }
       }
       bytes += await writeSlice(handle, hash, slice);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const ref: ManifestRef = { sha256: hash.digest('hex'), files: files.length, bytes };
-    await rename(temp, join(lockfileFolder, toManifestPath(ref.sha256)));
-    // Durable before the lockfile that pins it is renamed into place: no dangling pin after a crash.
-    await syncFolder(folder);
-    return ref;
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    if (error instanceof AiscError) throw error;
-    throw new AiscError('WRITE_FAILED', `${folder}: cannot write a manifest (${errnoCode(error) ?? String(error)})`, { cause: error });
-  }
+      return `${hash.copy().digest('hex')}.txt`;
+    },
+    'a manifest',
+  );
+  return { sha256: hash.digest('hex'), files: files.length, bytes };
 }
 
-async function writeSlice(handle: Awaited<ReturnType<typeof open>>, hash: ReturnType<typeof createHash>, text: string): Promise<number> {
+async function writeSlice(handle: FileHandle, hash: ReturnType<typeof createHash>, text: string): Promise<number> {
   const data = Buffer.from(text, 'utf8');
   hash.update(data);
   await handle.write(data);

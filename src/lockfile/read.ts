@@ -1,10 +1,11 @@
 import { AiscError } from '../errors.js';
 import { decodeUtf8, describeJsonValue, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
+import { COMMIT, getHubRefProblem, getHubRepoProblem } from './hub-names.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
 import { readManifest, toManifestReader, type ManifestReader } from './manifest.js';
 import { getNameProblem } from './names.js';
-import { LOCKFILE_VERSION, type Artifact, type Lockfile, type NpmArtifact } from './types.js';
+import { LOCKFILE_VERSION, type Artifact, type HubSource, type Lockfile, type NpmArtifact } from './types.js';
 
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
 
@@ -137,6 +138,7 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
     if (artifact.layout === 'file' && artifact.files[0]?.path.includes('/')) {
       problems.push(`/artifacts/${name}/files/0/path: expected a base name for layout "file", got ${JSON.stringify(artifact.files[0].path)}`);
     }
+    if (artifact.source.type === 'huggingface') problems.push(...getHubSourceProblems(name, artifact.source));
     // Whichever kind keeps a path (a folder, a kept download or archive), it is '/'-separated.
     const kept = (artifact.source as { path?: unknown }).path;
     if (typeof kept === 'string' && (kept.includes('\0') || kept.includes('\\'))) {
@@ -144,6 +146,17 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
     }
     if (artifact.dependsOn?.includes(name)) problems.push(`/artifacts/${name}/dependsOn: an artifact cannot depend on itself`);
   }
+  return problems;
+}
+
+/** What the schema's patterns already say, in words, and what they cannot: a commit-like ref must be the commit. */
+function getHubSourceProblems(name: string, source: HubSource): string[] {
+  const problems: string[] = [];
+  const repo = getHubRepoProblem(source.repo);
+  if (repo) problems.push(`/artifacts/${name}/source/repo: ${JSON.stringify(source.repo)} ${repo}`);
+  const ref = getHubRefProblem(source.ref);
+  if (ref) problems.push(`/artifacts/${name}/source/ref: expected a branch, tag, refs/pr/N or 40-hex commit, got ${JSON.stringify(source.ref)}, which ${ref}`);
+  else if (COMMIT.test(source.ref) && source.ref !== source.revision) problems.push(`/artifacts/${name}/source/ref: the commit ${source.ref} is not the revision ${source.revision} it was listed at`);
   return problems;
 }
 

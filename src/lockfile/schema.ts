@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { distFile } from '../built.js';
+import { HUB_REF_PATTERN, HUB_REPO_PATTERN } from './hub-names.js';
 
 let validator: Promise<ValidateFunction> | undefined;
 
@@ -22,10 +23,11 @@ export function toProblemLines(errors: readonly ErrorObject[]): string[] {
   const consumed = new Set<ErrorObject>();
   const lines: string[] = [];
   const wrappers = errors.filter((error) => error.keyword === 'oneOf' || error.keyword === 'anyOf');
-  // Innermost first, so an outer wrapper sees its inner ones already settled.
+  // Innermost first, so an outer wrapper sees its inner ones already settled: an inner wrapper's
+  // lines are said only if its branch is the one its outer wrapper's value was meant for.
   wrappers.sort((a, b) => b.schemaPath.length - a.schemaPath.length);
+  const said = new Map<ErrorObject, string[]>();
   for (const wrapper of wrappers) {
-    if (consumed.has(wrapper)) continue;
     const branches = new Map<string, ErrorObject[]>();
     for (const error of errors) {
       if (error === wrapper || !error.schemaPath.startsWith(`${wrapper.schemaPath}/`)) continue;
@@ -36,10 +38,10 @@ export function toProblemLines(errors: readonly ErrorObject[]): string[] {
     const meant = [...branches.values()]
       .filter((list) => list.every((error) => error.instancePath.length > wrapper.instancePath.length))
       .sort((a, b) => a.length - b.length)[0];
-    if (meant) lines.push(...meant.filter((error) => !isWrapper(error)).map(describe));
-    else lines.push(`${wrapper.instancePath || '/'}: ${describeAlternatives([...branches.values()].map((list) => list[0]))}`);
-    consumed.add(wrapper);
+    if (meant) said.set(wrapper, [...meant.filter((error) => !isWrapper(error)).map(describe), ...meant.flatMap((error) => said.get(error) ?? [])]);
+    else said.set(wrapper, [`${wrapper.instancePath || '/'}: ${describeAlternatives([...branches.values()].map((list) => list[0]))}`]);
   }
+  for (const wrapper of wrappers) if (!consumed.has(wrapper)) lines.push(...(said.get(wrapper) ?? []));
   for (const error of errors) {
     if (consumed.has(error) || isWrapper(error)) continue;
     // A name that breaks propertyNames is said once, by the propertyNames error itself.
@@ -48,6 +50,12 @@ export function toProblemLines(errors: readonly ErrorObject[]): string[] {
   }
   return [...new Set(lines)];
 }
+
+/** Patterns said in words rather than as the regular expression. */
+const PATTERN_WORDS = new Map([
+  [HUB_REF_PATTERN, "must be a branch, tag, refs/pr/N or 40-hex commit ('/'-separated components of letters, digits, . _ -, none empty or starting with '.', no '..')"],
+  [HUB_REPO_PATTERN, 'must be org/name on the Hub (no -- or ..)'],
+]);
 
 function isWrapper(error: ErrorObject): boolean {
   return error.keyword === 'oneOf' || error.keyword === 'anyOf' || error.keyword === 'if';
@@ -60,6 +68,8 @@ function describe(error: ErrorObject): string {
     detail = `unknown property ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
   } else if (error.keyword === 'enum') {
     detail = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (error.keyword === 'pattern' && PATTERN_WORDS.has(String(error.params.pattern))) {
+    detail = PATTERN_WORDS.get(String(error.params.pattern)) ?? detail;
   } else if (error.keyword === 'propertyNames') {
     detail = `invalid name ${JSON.stringify((error.params as { propertyName: string }).propertyName)}`;
   }

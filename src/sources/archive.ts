@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { posix } from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
 import { AiscError } from '../errors.js';
 import { ContentInspector } from '../formats/inspect.js';
 import { getPathProblem } from '../lockfile/paths.js';
+import { GzipMember } from './gzip-stream.js';
 import type { ListedFile } from './listing.js';
+import { TarReader, type TarMember } from './tar-stream.js';
 
 export { isArchivePath } from './archive-path.js';
 
@@ -19,94 +19,82 @@ export interface ListedArchive {
   hasLinks: boolean;
 }
 
-const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
-
 /**
  * Reads a .tar or .tar.gz as it streams, never extracting it: the archive's own SHA-256 and every
  * member's path, size and SHA-256. A member that an extraction would write outside its folder
  * (`..`, an absolute path, a link leaving the archive or a member under a link), a device or FIFO,
- * or a path given twice is ARCHIVE_UNSAFE; a corrupt archive is ARCHIVE_INVALID (both exit 1).
+ * a path given twice, or a header readers would read differently is ARCHIVE_UNSAFE; a corrupt or
+ * cut-off archive is ARCHIVE_INVALID; bytes after the tar's end or after the first gzip member are
+ * ARCHIVE_TRAILING_DATA (all exit 1). See TarReader and GzipMember for what each refuses.
  */
 export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): Promise<ListedArchive> {
   const whole = createHash('sha256');
   let size = 0;
-  let first: Buffer | undefined;
+  let head = Buffer.alloc(0);
   const files = new Map<string, ListedFile>();
   const folders = new Set<string>();
   const symlinks = new Map<string, string>();
   const hardLinks = new Map<string, string>();
-  let failure: AiscError | undefined;
-  const fail = (error: AiscError): void => {
-    failure ??= error;
-  };
   const unsafe = (path: string, why: string): AiscError => new AiscError('ARCHIVE_UNSAFE', `${what}: member ${JSON.stringify(path)} ${why}; nothing was locked`);
 
-  const parser = new Parser({ strict: true });
-  parser.on('warn', (code: string, message: string) => fail(new AiscError('ARCHIVE_INVALID', `${what}: not a readable tar archive (${code}: ${message})`)));
-  parser.on('error', (error: Error) => fail(new AiscError('ARCHIVE_INVALID', `${what}: not a readable tar archive (${error.message})`)));
-  parser.on('entry', (entry: ReadEntry) => {
-    const raw = entry.path;
-    const path = normalizeMember(raw);
-    const problem = path === '' ? undefined : getPathProblem(path);
-    if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || problem) {
-      fail(unsafe(raw, `would be written outside the folder it is extracted to (${problem ?? 'an absolute path'})`));
-      entry.resume();
-      return;
-    }
-    if (files.has(path) || symlinks.has(path) || hardLinks.has(path)) fail(unsafe(raw, 'appears twice (an extraction keeps only the last)'));
-    if (entry.type === 'Directory') {
-      if (path !== '') folders.add(path);
-      entry.resume();
-    } else if (FILE_TYPES.has(entry.type)) {
-      const hash = createHash('sha256');
-      const inspector = new ContentInspector(entry.size, path);
-      let length = 0;
-      entry.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        inspector.feed(chunk);
-        length += chunk.length;
-      });
-      entry.on('end', () => files.set(path, { path, size: length, sha256: hash.digest('hex'), inspection: inspector.end() }));
-    } else if (entry.type === 'SymbolicLink') {
-      const target = posix.normalize(posix.join(posix.dirname(path), entry.linkpath ?? ''));
-      if ((entry.linkpath ?? '').startsWith('/') || target === '..' || target.startsWith('../')) fail(unsafe(raw, `is a link leaving the archive (to ${JSON.stringify(entry.linkpath)})`));
-      else symlinks.set(path, target);
-      entry.resume();
-    } else if (entry.type === 'Link') {
-      const target = normalizeMember(entry.linkpath ?? '');
-      if ((entry.linkpath ?? '').startsWith('/') || getPathProblem(target)) fail(unsafe(raw, `is a hard link leaving the archive (to ${JSON.stringify(entry.linkpath)})`));
-      else hardLinks.set(path, target);
-      entry.resume();
-    } else {
-      fail(unsafe(raw, `is a ${describeType(entry.type)}, which no artifact holds`));
-      entry.resume();
-    }
+  let open: { path: string; hash: ReturnType<typeof createHash>; inspector: ContentInspector; length: number } | undefined;
+  const tar = new TarReader(what, {
+    member(entry: TarMember) {
+      const raw = entry.path;
+      const path = normalizeMember(raw);
+      const problem = path === '' ? undefined : getPathProblem(path);
+      if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || problem) throw unsafe(raw, `would be written outside the folder it is extracted to (${problem ?? 'an absolute path'})`);
+      if (files.has(path) || symlinks.has(path) || hardLinks.has(path)) throw unsafe(raw, 'appears twice (an extraction keeps only the last)');
+      open = undefined;
+      if (entry.kind === 'directory') {
+        if (path !== '') folders.add(path);
+      } else if (entry.kind === 'file') {
+        open = { path, hash: createHash('sha256'), inspector: new ContentInspector(entry.size, path), length: 0 };
+      } else if (entry.kind === 'symlink') {
+        const target = posix.normalize(posix.join(posix.dirname(path), entry.linkpath ?? ''));
+        if ((entry.linkpath ?? '').startsWith('/') || target === '..' || target.startsWith('../')) throw unsafe(raw, `is a link leaving the archive (to ${JSON.stringify(entry.linkpath)})`);
+        symlinks.set(path, target);
+      } else if (entry.kind === 'hardlink') {
+        const target = normalizeMember(entry.linkpath ?? '');
+        if ((entry.linkpath ?? '').startsWith('/') || getPathProblem(target)) throw unsafe(raw, `is a hard link leaving the archive (to ${JSON.stringify(entry.linkpath)})`);
+        hardLinks.set(path, target);
+      } else {
+        throw unsafe(raw, `is a ${describeKind(entry)}, which no artifact holds`);
+      }
+    },
+    data(chunk) {
+      if (!open) return;
+      open.hash.update(chunk);
+      open.inspector.feed(chunk);
+      open.length += chunk.length;
+    },
+    memberEnd() {
+      if (open) files.set(open.path, { path: open.path, size: open.length, sha256: open.hash.digest('hex'), inspection: open.inspector.end() });
+      open = undefined;
+    },
   });
 
-  // In strict mode the parser throws from write/end on a bad header: that is the archive's fault.
-  const invalid = (error: unknown): AiscError => new AiscError('ARCHIVE_INVALID', `${what}: not a readable tar archive (${error instanceof Error ? error.message : String(error)})`);
+  // gzip or not is told from the first two bytes; a .tar.gz is one gzip member holding the tar.
+  let gzip: GzipMember | undefined;
+  let decided = false;
   for await (const chunk of bytes) {
-    first ??= chunk;
     whole.update(chunk);
     size += chunk.length;
-    let flowing: boolean;
-    try {
-      flowing = parser.write(chunk);
-    } catch (error) {
-      throw failure ?? invalid(error);
+    if (!decided) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 2) continue;
+      decided = true;
+      if (head[0] === 0x1f && head[1] === 0x8b) gzip = new GzipMember(what, (out) => tar.feed(out));
+      await (gzip ? gzip.write(head) : tar.feed(head));
+      continue;
     }
-    if (failure) throw failure;
-    if (!flowing) await once(parser, 'drain');
+    if (gzip) await gzip.write(chunk);
+    else tar.feed(chunk);
   }
-  const ended = once(parser, 'end');
-  try {
-    parser.end();
-  } catch (error) {
-    throw failure ?? invalid(error);
-  }
-  await ended;
-  if (failure) throw failure;
   if (size === 0) throw new AiscError('ARCHIVE_INVALID', `${what}: an empty file is not an archive`);
+  if (!decided) tar.feed(head);
+  await gzip?.end();
+  tar.end();
 
   const isLink = (path: string): boolean => symlinks.has(path);
   for (const path of [...files.keys(), ...symlinks.keys(), ...hardLinks.keys()]) {
@@ -130,7 +118,7 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
     hasLinks = true;
   }
   if (files.size === 0) throw new AiscError('SOURCE_EMPTY', `${what}: the archive holds no file to lock`);
-  const compression = first !== undefined && first[0] === 0x1f && first[1] === 0x8b ? 'gzip' : 'none';
+  const compression = gzip ? 'gzip' : 'none';
   return { sha256: whole.digest('hex'), size, compression, files: [...files.values()], hasLinks };
 }
 
@@ -141,8 +129,8 @@ function normalizeMember(path: string): string {
   return p === '.' ? '' : p;
 }
 
-function describeType(type: string): string {
-  if (type === 'CharacterDevice' || type === 'BlockDevice') return 'device';
-  if (type === 'FIFO') return 'FIFO';
-  return `member of type ${type}`;
+function describeKind(entry: TarMember): string {
+  if (entry.kind === 'device') return 'device';
+  if (entry.kind === 'fifo') return 'FIFO';
+  return `member of type ${JSON.stringify(entry.flag)}`;
 }

@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { AiscError, errnoCode, isAiscError } from '../errors.js';
-import { makeFolder } from '../io/index.js';
+import type { FileHandle } from 'node:fs/promises';
+import { AiscError, isAiscError } from '../errors.js';
+import { commitFile, discardFile, inPlace, openPartial, type WriteRoot } from '../io/index.js';
 import { ContentHasher } from './content-hash.js';
 import type { HttpResponse } from './http.js';
 import { describeNetworkError, redact } from './urls.js';
@@ -18,10 +16,12 @@ export interface Expected {
 }
 
 export interface DownloadOptions {
-  /** Where the file ends up, renamed into place only once its digest is right. */
+  /** Where the file ends up, renamed into place only once its digest is right (confined by the caller: see confine). */
   dest: string;
-  /** Where the bytes go while they arrive: kept on a network failure so the next run resumes. */
+  /** Where the bytes go while they arrive, beside `dest`: kept on a network failure so the next run resumes. */
   partial: string;
+  /** The place both lie under, for refusals (a folder at `dest`, a link swapped in). */
+  root: WriteRoot;
   /** What the bytes must be; without it (aisc lock of a URL) whatever arrives is hashed and kept. */
   expected?: Expected;
   /** What is downloaded, for messages. */
@@ -37,6 +37,8 @@ export interface DownloadOptions {
    * which is then removed, never renamed into place.
    */
   check?: () => ContentCheck;
+  /** Told when a partial download left on disk was not the locked bytes and was discarded. */
+  onNote?: (message: string) => void;
 }
 
 /** Sees every byte of a download once, in order, and may refuse it. */
@@ -57,27 +59,35 @@ export interface Downloaded {
 
 /**
  * Downloads one file, hashed while it streams into `partial`: resumed with Range where an earlier
- * run stopped, renamed to `dest` only when size and digest are what is expected. Bytes that differ
- * are CONTENT_MISMATCH (exit 1) and nothing of them is left; a broken connection keeps the part
- * already written for the next run.
+ * run stopped, renamed to `dest` only when size and digest are what is expected. A partial file
+ * that already holds every byte is hashed and put in place without a request. A partial whose
+ * bytes turn out wrong, or that the server will not resume (416), is discarded and the download
+ * starts over from the first byte, once. Bytes served that differ are CONTENT_MISMATCH (exit 1)
+ * and nothing of them is left; a broken connection keeps the part already written for the next run.
  */
 export async function downloadFile(options: DownloadOptions): Promise<Downloaded> {
-  await makeFolder(dirname(options.partial));
   const retries = options.retries ?? 3;
+  let fresh = options.expected === undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await downloadOnce(options);
+      return await downloadOnce(options, fresh);
     } catch (error) {
+      if (error instanceof BadPartial && !fresh) {
+        await discardFile(options.partial).catch(() => undefined);
+        if (error.why === 'bytes') options.onNote?.(`${options.what}: the partial download left on disk (${options.partial}, ${error.size} bytes) is not the locked bytes; it was discarded and the download started over`);
+        fresh = true;
+        continue;
+      }
       if (!(error instanceof BrokenOff) || attempt >= retries) {
         if (error instanceof BrokenOff) {
           // Without an expected digest a partial file cannot be trusted to resume from: drop it.
           if (!options.expected) {
-            await unlink(options.partial).catch(() => undefined);
+            await discardFile(options.partial).catch(() => undefined);
             throw new AiscError('HTTP_FAILED', `${options.what}: ${error.message}; nothing was kept, run again`);
           }
           throw new AiscError('HTTP_FAILED', `${options.what}: ${error.message}; run again to resume from the ${error.written} bytes kept`);
         }
-        throw error;
+        throw inPlace(error, options.what);
       }
     }
   }
@@ -93,34 +103,77 @@ class BrokenOff extends Error {
   }
 }
 
-async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
-  const { expected } = options;
-  // Without an expectation there is nothing to check a resumed prefix against: start over.
-  let from = expected ? await getPartialSize(options.partial, expected.size) : 0;
-  const hasher = new ContentHasher(expected?.size ?? Number.MAX_SAFE_INTEGER, expected?.gitOid !== undefined);
-  let check = options.check?.();
-  if (from > 0) from = await hashPrefix(options.partial, hasher, from, check);
-  const response = await options.request(from);
-  if (from > 0 && response.status === 206 && !getRangeStart(response.headers['content-range'], from)) {
-    await response.body.dump();
-    throw new AiscError('HTTP_RESPONSE_INVALID', `${options.what}: asked for bytes from ${from}, ${redact(response.url)} sent ${response.headers['content-range'] ?? 'no Content-Range'}`);
+/** The partial file on disk cannot be finished: its bytes are not the locked ones, or the server refuses to resume it (416). */
+class BadPartial extends Error {
+  constructor(
+    readonly why: 'bytes' | 'refused',
+    readonly size: number,
+  ) {
+    super(why);
   }
-  let resumed = from;
-  let handle: FileHandle;
-  if (from > 0 && response.status === 206) {
-    handle = await open(options.partial, 'a');
-  } else {
-    // A 200 to a Range request is the whole file again.
-    handle = await open(options.partial, 'w');
-    if (from > 0) {
+}
+
+/** One pass: the partial file opened (or made), its bytes hashed, the rest requested, then put in place. */
+async function downloadOnce(options: DownloadOptions, fresh: boolean): Promise<Downloaded> {
+  const { expected } = options;
+  const partial = await openPartial(options.partial, options.root);
+  const handle = partial.handle;
+  let closed = false;
+  try {
+    // Without an expectation there is nothing to check a resumed prefix against: start over.
+    let from = !fresh && expected && partial.size <= expected.size ? partial.size : 0;
+    if (from === 0 && partial.size > 0) await handle.truncate(0);
+    const hasher = new ContentHasher(expected?.size ?? Number.MAX_SAFE_INTEGER, expected?.gitOid !== undefined);
+    let check = options.check?.();
+    if (from > 0) await hashPrefix(handle, hasher, from, check);
+    if (expected && from > 0 && from === expected.size) {
+      // Every byte is already here (a run killed between its last write and the rename): no request.
+      const digest = finish(options, hasher, from);
+      closed = true;
+      await place(options, handle, check);
+      return { ...digest, size: from, resumed: from };
+    }
+    const response = await request(options, from, partial.size);
+    if (from > 0 && response.status === 206 && !getRangeStart(response.headers['content-range'], from)) {
+      await response.body.dump();
+      throw new AiscError('HTTP_RESPONSE_INVALID', `${options.what}: asked for bytes from ${from}, ${redact(response.url)} sent ${response.headers['content-range'] ?? 'no Content-Range'}`);
+    }
+    if (from > 0 && response.status !== 206) {
+      // A 200 to a Range request is the whole file again.
+      await handle.truncate(0);
       hasher.reset();
       check = options.check?.();
-      resumed = 0;
+      from = 0;
     }
+    const written = await receive(options, response, handle, hasher, check, from);
+    const digest = finish(options, hasher, from);
+    closed = true;
+    await place(options, handle, check);
+    const etag = response.headers.etag;
+    return { ...digest, size: written, resumed: from, ...(etag ? { etag } : {}) };
+  } finally {
+    if (!closed) await handle.close();
   }
-  let written = resumed;
-  // Chunks arrive at 64 KiB; they are written in 4 MiB slices, one write in flight while the
-  // next slice is received and hashed.
+}
+
+/** GET from `from`; a 416 to a resume means the partial file cannot be finished from there. */
+async function request(options: DownloadOptions, from: number, partialSize: number): Promise<HttpResponse> {
+  try {
+    return await options.request(from);
+  } catch (error) {
+    if (from > 0 && isAiscError(error) && error.details?.status === 416) throw new BadPartial('refused', partialSize);
+    throw error;
+  }
+}
+
+/**
+ * Streams the body into the partial file after `from`, hashed and checked as it comes. Chunks
+ * arrive at 64 KiB; they are written in 4 MiB slices, one write in flight while the next slice is
+ * received and hashed. Returns the bytes the file now holds.
+ */
+async function receive(options: DownloadOptions, response: HttpResponse, handle: FileHandle, hasher: ContentHasher, check: ContentCheck | undefined, from: number): Promise<number> {
+  const { expected } = options;
+  let written = from;
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
@@ -128,80 +181,88 @@ async function downloadOnce(options: DownloadOptions): Promise<Downloaded> {
     await inFlight;
     if (pendingBytes === 0) return;
     const slice = Buffer.concat(pending, pendingBytes);
+    const at = written;
     pending.length = 0;
     written += pendingBytes;
     pendingBytes = 0;
-    inFlight = handle.write(slice);
+    inFlight = handle.write(slice, 0, slice.length, at);
   };
   try {
-    try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        if (!hasher.update(chunk)) {
-          response.body.destroy();
-          throw mismatch(options, `more than the ${expected?.size ?? 0} bytes locked`);
-        }
-        check?.feed(chunk);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        options.onBytes?.(chunk.length);
-        if (pendingBytes >= WRITE_SLICE_BYTES) await flush();
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      if (!hasher.update(chunk)) {
+        response.body.destroy();
+        throw mismatchNow(options, `more than the ${expected?.size ?? 0} bytes locked`);
       }
-      await flush();
-      await inFlight;
-    } catch (error) {
-      await inFlight.catch(() => undefined);
-      if (isAiscError(error)) throw error;
-      // What arrived is written, so the next attempt resumes after it.
-      await flush().catch(() => undefined);
-      await inFlight.catch(() => undefined);
-      throw new BrokenOff(describeNetworkError(error, 'the server'), written);
+      check?.feed(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      options.onBytes?.(chunk.length);
+      if (pendingBytes >= WRITE_SLICE_BYTES) await flush();
     }
-    if (expected && written < expected.size) throw new BrokenOff(`the answer ended after ${written} of ${expected.size} bytes`, written);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await flush();
+    await inFlight;
+  } catch (error) {
+    await inFlight.catch(() => undefined);
+    if (isAiscError(error)) throw error;
+    // What arrived is written, so the next attempt resumes after it.
+    await flush().catch(() => undefined);
+    await inFlight.catch(() => undefined);
+    throw new BrokenOff(describeNetworkError(error, 'the server'), written);
   }
+  if (expected && written < expected.size) throw new BrokenOff(`the answer ended after ${written} of ${expected.size} bytes`, written);
+  return written;
+}
+
+/**
+ * The digest of all the bytes, held against what is locked. Wrong bytes after a resume may be the
+ * partial file's fault: BadPartial, and the caller starts over; wrong bytes served from the first
+ * byte are the server's.
+ */
+function finish(options: DownloadOptions, hasher: ContentHasher, resumed: number): Omit<Downloaded, 'size' | 'resumed'> {
+  const { expected } = options;
   const digest = hasher.digest();
-  if (expected && digest.sha256 !== expected.sha256) throw mismatch(options, `SHA-256 ${digest.sha256}, locked ${expected.sha256}`);
-  if (expected?.gitOid !== undefined && digest.gitOid !== expected.gitOid) throw mismatch(options, `git blob ${digest.gitOid ?? '?'}, listed ${expected.gitOid}`);
+  const wrong = expected && (digest.sha256 !== expected.sha256 || (expected.gitOid !== undefined && digest.gitOid !== expected.gitOid));
+  if (wrong && resumed > 0) throw new BadPartial('bytes', resumed);
+  if (expected && digest.sha256 !== expected.sha256) throw mismatchNow(options, `SHA-256 ${digest.sha256}, locked ${expected.sha256}`);
+  if (expected?.gitOid !== undefined && digest.gitOid !== expected.gitOid) throw mismatchNow(options, `git blob ${digest.gitOid ?? '?'}, listed ${expected.gitOid}`);
+  return { sha256: digest.sha256, ...(digest.gitOid ? { gitOid: digest.gitOid } : {}) };
+}
+
+/** The gate's verdict on the right bytes, then the rename into place; refused bytes are removed. */
+async function place(options: DownloadOptions, handle: FileHandle, check: ContentCheck | undefined): Promise<void> {
   try {
     check?.verify();
   } catch (error) {
     // Refused bytes are the locked ones, but nothing of them lands, not even for a resume.
-    await unlink(options.partial).catch(() => undefined);
+    await handle.close();
+    await discardFile(options.partial).catch(() => undefined);
     throw error;
   }
-  await rename(options.partial, options.dest);
-  const etag = response.headers.etag;
-  return { sha256: digest.sha256, size: written, resumed, ...(digest.gitOid ? { gitOid: digest.gitOid } : {}), ...(etag ? { etag } : {}) };
-
-  function mismatch(o: DownloadOptions, detail: string): AiscError {
-    // Nothing of bytes that are not what was locked is kept, not even for a resume.
-    void unlink(o.partial).catch(() => undefined);
-    return new AiscError('CONTENT_MISMATCH', `${o.what}: the bytes served are not what is locked (${detail}); nothing was kept`);
-  }
-}
-
-/** Size of a partial download to resume, or 0 (none, or longer than the file can be). */
-async function getPartialSize(partial: string, size: number): Promise<number> {
   try {
-    const stats = await stat(partial);
-    return stats.isFile() && stats.size <= size ? stats.size : 0;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return 0;
-    throw error;
+    await commitFile(handle, options.partial, options.dest, options.root);
+  } finally {
+    await handle.close();
   }
 }
 
-/** Feeds the first `length` bytes of the partial file to the hasher and the check; returns how many it had. */
-async function hashPrefix(partial: string, hasher: ContentHasher, length: number, check: ContentCheck | undefined): Promise<number> {
+function mismatchNow(options: DownloadOptions, detail: string): AiscError {
+  // Nothing of bytes that are not what was locked is kept, not even for a resume.
+  void discardFile(options.partial).catch(() => undefined);
+  return new AiscError('CONTENT_MISMATCH', `${options.what}: the bytes served are not what is locked (${detail}); nothing was kept`);
+}
+
+/** Feeds the first `length` bytes of the partial file, read through its handle, to the hasher and the check. */
+async function hashPrefix(handle: FileHandle, hasher: ContentHasher, length: number, check: ContentCheck | undefined): Promise<void> {
+  const buffer = Buffer.alloc(Math.min(length, 1024 * 1024));
   let done = 0;
-  for await (const chunk of createReadStream(partial, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - done), done);
+    if (bytesRead === 0) break;
+    const chunk = buffer.subarray(0, bytesRead);
     hasher.update(chunk);
-    check?.feed(chunk);
-    done += chunk.length;
+    check?.feed(Buffer.from(chunk));
+    done += bytesRead;
   }
-  return done;
 }
 
 function getRangeStart(header: string | undefined, from: number): boolean {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
+import { confine, inPlace, type WriteRoot } from '../io/index.js';
 import type { HubSource } from '../lockfile/types.js';
 
 /** The Hugging Face cache layout, as huggingface_hub and transformers read and write it. */
@@ -33,6 +34,29 @@ export interface CachedRepo {
 
 export function toCachedRepo(cacheDir: string, repoType: RepoType, repo: string): CachedRepo {
   return { cacheDir, repoFolder: join(cacheDir, getRepoFolderName(repoType, repo)), repoType, repo };
+}
+
+/**
+ * The cache as a place aisc writes: HF_HUB_CACHE itself is where the user put it; below it nothing
+ * is followed through a link, since a cache is often shared between users and jobs.
+ */
+export function toCacheRoot(cached: CachedRepo): WriteRoot {
+  return { folder: cached.cacheDir, what: 'the Hugging Face cache', hint: 'remove it: in a cache others may write to, aisc follows no link it did not make' };
+}
+
+/**
+ * A path of the repo's cache (`blobs/<name>`, `snapshots/<commit>/<path>`, `refs/<ref>`,
+ * `trees/<commit>.json`), or of its lock folder with `locks`, confined by the one path grammar:
+ * its folders are made or checked one by one, never through a link (see toCacheError).
+ */
+export function confineInCache(cached: CachedRepo, relative: string, options: { locks?: boolean } = {}): Promise<string> {
+  const folder = getRepoFolderName(cached.repoType, cached.repo);
+  return confine(toCacheRoot(cached), options.locks ? `.locks/${folder}/${relative}` : `${folder}/${relative}`);
+}
+
+/** `what: message`, a refusal to write through what someone else put in the cache as CACHE_UNSAFE. */
+export function toCacheError(error: unknown, what: string): unknown {
+  return inPlace(error, what, { WRITE_REFUSED: 'CACHE_UNSAFE' });
 }
 
 export function getSnapshotFolder(cached: CachedRepo, commit: string): string {

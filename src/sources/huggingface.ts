@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
+import { getHubRefProblem, getHubRepoProblem } from '../lockfile/hub-names.js';
 import { getPathProblem } from '../lockfile/paths.js';
 import type { HubSource } from '../lockfile/types.js';
 import { getHfHome, type RepoType } from './hf-cache.js';
@@ -17,7 +18,6 @@ export interface HubSpec {
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
-const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
 const COMMIT = /^[0-9a-f]{40}$/;
 /** One tree page may be large (a thousand entries with LFS facts) but not unbounded. */
 const MAX_PAGE_BYTES = 16 * 1024 * 1024;
@@ -38,11 +38,12 @@ export function parseHubSpec(spec: string): HubSpec {
   if (path.startsWith('datasets/')) [repoType, path] = ['dataset', path.slice('datasets/'.length)];
   else if (path.startsWith('models/')) path = path.slice('models/'.length);
   if (path.startsWith('spaces/')) throw new AiscError('USAGE', `${spec}: Spaces are apps, not artifacts; lock a model or a dataset`);
-  if (!REPO.test(path) || path.includes('--') || path.includes('..')) {
+  if (getHubRepoProblem(path)) {
     throw new AiscError('USAGE', `${spec}: expected hf://[datasets/]org/name[@revision], got the repo ${JSON.stringify(path)}`);
   }
-  if (ref === '' || ref.length > 256 || !/^[A-Za-z0-9._/-]+$/.test(ref) || ref.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw new AiscError('USAGE', `${spec}: expected a revision (a branch, tag, refs/pr/N or a 40-hex commit) after @, got ${JSON.stringify(ref)}`);
+  const refProblem = getHubRefProblem(ref);
+  if (refProblem) {
+    throw new AiscError('USAGE', `${spec}: expected a revision (a branch, tag, refs/pr/N or a 40-hex commit) after @, got ${JSON.stringify(ref)}, which ${refProblem}`);
   }
   return { repoType, repo: path, ref };
 }
@@ -109,9 +110,14 @@ export class HubClient {
   async listTree(spec: HubSpec, commit: string): Promise<ListedFile[]> {
     const files: ListedFile[] = [];
     const seen = new Set<string>();
+    // Page URLs read, by number: a link back to one is a loop, told at its first repeat.
+    const pages = new Map<string, number>();
     let url: string | undefined = `${this.config.endpoint}/api/${spec.repoType}s/${spec.repo}/tree/${commit}?recursive=true&expand=false`;
     for (let page = 0; url !== undefined; page++) {
       if (page >= MAX_PAGES) throw new AiscError('HUB_RESPONSE_INVALID', `${describe(spec)}: the tree has more than ${MAX_PAGES} pages`);
+      const before = pages.get(url);
+      if (before !== undefined) throw new AiscError('HUB_RESPONSE_INVALID', `${describe(spec)}: the tree's page ${page + 1} link (${redact(url)}) leads back to page ${before}: a loop`);
+      pages.set(url, page + 1);
       const response = await this.send(url, spec);
       const bytes = await readBounded(response.body, MAX_PAGE_BYTES, `${describe(spec)}: tree page ${page + 1}`);
       let items: unknown;
@@ -130,6 +136,7 @@ export class HubClient {
       }
       url = getNextLink(response.headers.link, url, this.config.endpoint, spec);
     }
+    assertNoFileHoldsFiles(seen, spec);
     return files;
   }
 
@@ -192,7 +199,7 @@ function toHubError(response: HttpResponse, spec: HubSpec, config: HubConfig): A
   if (response.status === 401) return new AiscError('HUB_AUTH_REQUIRED', `${where}: the Hub wants a token (401); ${config.token ? 'the token in use was refused: check HF_TOKEN' : 'set HF_TOKEN'}`);
   if (response.status === 403) return new AiscError('HUB_ACCESS_DENIED', `${where}: access denied (403); request access at ${page}, or use a token with read permission`);
   if (response.status === 404) return new AiscError('HUB_REPO_NOT_FOUND', `${where}: not found (404 from ${redact(response.url)})`);
-  return new AiscError('HTTP_FAILED', `${where}: the Hub answered ${response.status} (${redact(response.url)})`);
+  return new AiscError('HTTP_FAILED', `${where}: the Hub answered ${response.status} (${redact(response.url)})`, { details: { status: response.status } });
 }
 
 function toListedFile(item: unknown, spec: HubSpec): ListedFile | undefined {
@@ -205,14 +212,28 @@ function toListedFile(item: unknown, spec: HubSpec): ListedFile | undefined {
   const problem = getPathProblem(entry.path);
   if (problem) throw bad(`has an unsafe path ${JSON.stringify(entry.path)} (${problem})`);
   if (typeof entry.size !== 'number' || !Number.isSafeInteger(entry.size) || entry.size < 0) throw bad(`${JSON.stringify(entry.path)} has no valid size`);
+  const xetHash = (item as { xetHash?: unknown }).xetHash;
+  const xet = typeof xetHash === 'string' ? { xetHash } : {};
   if (entry.lfs !== undefined && entry.lfs !== null) {
     const lfs = entry.lfs as { oid?: unknown; size?: unknown };
     if (typeof lfs.oid !== 'string' || !/^[0-9a-f]{64}$/.test(lfs.oid)) throw bad(`${JSON.stringify(entry.path)} has an LFS oid that is not a SHA-256`);
     if (lfs.size !== entry.size) throw bad(`${JSON.stringify(entry.path)} has an LFS size other than its size`);
-    return { path: entry.path, size: entry.size, sha256: lfs.oid };
+    // The oid of an LFS file is its pointer's git blob: kept for the tree cache, never checked against the bytes.
+    const hub = typeof entry.oid === 'string' && COMMIT.test(entry.oid) ? { hub: { size: entry.size, blobId: entry.oid, lfsSha256: lfs.oid, lfsSize: lfs.size, ...xet } } : {};
+    return { path: entry.path, size: entry.size, sha256: lfs.oid, ...hub };
   }
   if (typeof entry.oid !== 'string' || !COMMIT.test(entry.oid)) throw bad(`${JSON.stringify(entry.path)} has no git blob oid`);
-  return { path: entry.path, size: entry.size, gitOid: entry.oid };
+  return { path: entry.path, size: entry.size, gitOid: entry.oid, hub: { size: entry.size, blobId: entry.oid, ...xet } };
+}
+
+/** A path listed as a file and as a folder of another file (`a` and `a/b`): no checkout holds both. */
+function assertNoFileHoldsFiles(paths: ReadonlySet<string>, spec: HubSpec): void {
+  for (const path of paths) {
+    for (let at = path.indexOf('/'); at !== -1; at = path.indexOf('/', at + 1)) {
+      const folder = path.slice(0, at);
+      if (paths.has(folder)) throw new AiscError('HUB_RESPONSE_INVALID', `${describe(spec)}: the tree lists ${JSON.stringify(folder)} as a file and ${JSON.stringify(path)} under it; no checkout holds both`);
+    }
+  }
 }
 
 /** The `rel="next"` URL of a Link header, which must stay on the endpoint's origin. */

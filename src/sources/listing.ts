@@ -1,4 +1,5 @@
 import type { Inspection } from '../formats/inspection.js';
+import type { HubTreeEntry } from './hf-tree-cache.js';
 
 /** One file as an origin lists it: a size, and whatever digest the origin already knows. */
 export interface ListedFile {
@@ -13,4 +14,6 @@ export interface ListedFile {
   link?: true;
   /** What the bytes hashed while listing are (archive members, downloads), inspected as they streamed. */
   inspection?: Inspection;
+  /** A Hub tree entry as huggingface_hub keeps it in trees/<commit>.json (see hf-tree-cache.ts). */
+  hub?: HubTreeEntry;
 }

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
 import { ContentInspector } from '../formats/inspect.js';
 import type { Inspection } from '../formats/inspection.js';
+import { AiscError } from '../errors.js';
+import { confine, discardFile, inPlace, renameInto, type WriteRoot } from '../io/index.js';
+import { getPathProblem } from '../lockfile/paths.js';
 import { downloadFile } from './download.js';
+import type { HttpResponse } from './http.js';
+import { toLocalSource } from './local.js';
+import { toLockfileRoot } from './restore.js';
 import type { Network } from './network.js';
 
 /** A download read while locking, and where it is staged until the lock is recorded. */
@@ -18,15 +23,41 @@ export interface Fetched<T> {
   discard(): Promise<void>;
 }
 
+/** Where --path keeps a download: recorded relative to the lockfile's folder, and only inside it. */
+export interface Kept {
+  /** As recorded. */
+  path: string;
+  root: WriteRoot;
+}
+
 /**
- * GETs a URL once: with a place to keep it, downloaded beside that place atomically and read back
- * from disk, and moved there only by `commit` (a refused lock leaves what was there); without, read
- * straight from the network. `consume` sees the bytes either way.
+ * --path as the lockfile records it. A path fetch could not write again (outside the lockfile's
+ * folder: fetch writes nowhere else, whatever a lockfile says) is refused before any download.
  */
-export async function fetchUrl<T = undefined>(url: URL, spec: string, keepAt: string | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<Fetched<T>> {
-  if (keepAt !== undefined) {
+export function toKept(keepAt: string | undefined, lockfile: string): Kept | undefined {
+  if (keepAt === undefined) return undefined;
+  const path = toLocalSource(keepAt, lockfile).path;
+  const root = toLockfileRoot(lockfile);
+  const problem = getPathProblem(path);
+  if (problem) throw new AiscError('PATH_INVALID', `--path ${keepAt}: aisc keeps a download only under the lockfile's folder (${root.folder}), where aisc fetch can write it again; it would be recorded as ${JSON.stringify(path)}, which ${problem}`);
+  return { path, root };
+}
+
+/**
+ * GETs a URL once: with a place to keep it, downloaded beside that place (confined, never through
+ * a link) and read back from disk, and moved there only by `commit` (a refused lock leaves what
+ * was there); without, read straight from the network. `consume` sees the bytes either way.
+ */
+export async function fetchUrl<T = undefined>(url: URL, spec: string, kept: Kept | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<Fetched<T>> {
+  if (kept !== undefined) {
+    const keepAt = await confine(kept.root, kept.path).catch((error: unknown) => {
+      throw inPlace(error, spec);
+    });
     const staged = `${keepAt}.aisc-staged`;
-    const downloaded = await downloadFile({ dest: staged, partial: `${keepAt}.aisc-download`, what: spec, request: async () => (await network.http()).send(url.href, { what: spec }) });
+    const request = async (): Promise<HttpResponse> => (await network.http()).send(url.href, { what: spec });
+    const downloaded = await downloadFile({ dest: staged, partial: `${keepAt}.aisc-download`, root: kept.root, what: spec, request }).catch((error: unknown) => {
+      throw inPlace(error, spec);
+    });
     try {
       const result = consume ? await consume(createReadStream(staged, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
       return {
@@ -34,11 +65,11 @@ export async function fetchUrl<T = undefined>(url: URL, spec: string, keepAt: st
         sha256: downloaded.sha256,
         size: downloaded.size,
         ...(downloaded.etag ? { etag: downloaded.etag } : {}),
-        commit: () => rename(staged, keepAt),
-        discard: () => unlink(staged).catch(() => undefined),
+        commit: () => renameInto(staged, keepAt, kept.root),
+        discard: () => discardFile(staged),
       };
     } catch (error) {
-      await unlink(staged).catch(() => undefined);
+      await discardFile(staged).catch(() => undefined);
       throw error;
     }
   }

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { AiscError, exitCodeFor, isAiscError } from '../errors.js';
-import { dirname } from 'node:path';
-import { makeFolder, withFileLock } from '../io/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { confine, inPlace, withFileLock, type WriteRoot } from '../io/index.js';
+import { getPathProblem } from '../lockfile/paths.js';
 import { ContentHasher } from './content-hash.js';
 import { downloadFile, type ContentCheck, type Expected } from './download.js';
 import type { Network } from './network.js';
@@ -109,12 +110,17 @@ export function toFetchError(failures: readonly AiscError<string>[]): AiscError<
 }
 
 /**
- * A download kept at `dest` (an https file, or an archive whose members are the artifact): one
- * task, the bytes hashed and judged while they stream into a partial beside `dest`, renamed into
- * place on a match, under a lock on `dest`.
+ * A download kept at `path` under the lockfile's folder (an https file, or an archive whose members
+ * are the artifact): one task, the bytes hashed and judged while they stream into a partial beside
+ * it, renamed into place on a match, under a lock on it. A lockfile from a pull request names the
+ * path, so fetch writes only under the lockfile's folder and never through a link there.
  */
-export function planKeptDownload(options: { name: string; url: string; dest: string; expected: Expected; judgedAs: string; network: Network; gate: ContentGate }): RestorePlan {
-  const { name, url, dest, expected, network } = options;
+export function planKeptDownload(options: { name: string; url: string; lockfile: string; path: string; expected: Expected; judgedAs: string; network: Network; gate: ContentGate; onNote?: (message: string) => void }): RestorePlan {
+  const { name, url, path, expected, network, onNote } = options;
+  const problem = getPathProblem(path);
+  if (problem) throw new AiscError('PATH_INVALID', `${name}: source.path ${JSON.stringify(path)}: aisc fetch writes a kept file only under the lockfile's folder, and this path ${problem}`);
+  const root = toLockfileRoot(options.lockfile);
+  const dest = join(root.folder, ...path.split('/'));
   const check = (already?: string) => options.gate(options.judgedAs, expected.size, already);
   const what = `${name}: ${url}`;
   const task: Task = {
@@ -124,12 +130,22 @@ export function planKeptDownload(options: { name: string; url: string; dest: str
     present: dest,
     check,
     fetch: async (onBytes) => {
-      await makeFolder(dirname(dest));
-      await withFileLock(`${dest}.aisc.lock`, {}, async () => {
+      const confined = await confine(root, path).catch((error: unknown) => {
+        throw inPlace(error, name);
+      });
+      await withFileLock(`${confined}.aisc.lock`, {}, async () => {
         if (await isPresent(task)) return;
-        await downloadFile({ dest, partial: `${dest}.aisc-download`, expected, what, onBytes, check, request: async (from) => (await network.http()).send(url, { what, from }) });
+        const request = async (from: number) => (await network.http()).send(url, { what, from });
+        await downloadFile({ dest: confined, partial: `${confined}.aisc-download`, root, expected, what, onBytes, check, onNote, request }).catch((error: unknown) => {
+          throw inPlace(error, what);
+        });
       });
     },
   };
   return { where: dest, tasks: [task] };
+}
+
+/** The lockfile's folder as the place a kept file is written: nothing below it through a link. */
+export function toLockfileRoot(lockfile: string): WriteRoot {
+  return { folder: dirname(resolve(lockfile)), what: "the lockfile's folder", hint: 'remove the link, or keep the file elsewhere and lock it from there' };
 }

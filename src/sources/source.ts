@@ -125,4 +125,6 @@ export interface RestoreContext {
   env: NodeJS.ProcessEnv;
   network: Network;
   gate: ContentGate;
+  /** Told what fetch did on its own that a user should know (a bad partial download discarded). */
+  onNote?: (message: string) => void;
 }

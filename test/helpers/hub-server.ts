@@ -34,6 +34,8 @@ export interface HubBehaviour {
   tamper?: Record<string, Buffer>;
   /** Cut the body off after this many bytes, once per path (a dropped connection). */
   truncateOnce?: Record<string, number>;
+  /** Every tree page's `Link: rel="next"` points back at the page itself (a Hub stuck in a loop). */
+  loopLink?: boolean;
 }
 
 export interface LoopbackHub {
@@ -102,7 +104,9 @@ export async function startHub(repos: Record<string, HubRepo>, behaviour: HubBeh
       const cursor = Number(url.searchParams.get('cursor') ?? '0');
       const page = entries.slice(cursor, cursor + size);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (cursor + size < entries.length) {
+      if (behaviour.loopLink) {
+        headers.link = `<${new URL(request.url ?? '/', `http://${request.headers.host ?? ''}`).href}>; rel="next"`;
+      } else if (cursor + size < entries.length) {
         const next = new URL(url.pathname, `http://${request.headers.host ?? ''}`);
         next.search = url.search;
         next.searchParams.set('cursor', String(cursor + size));
@@ -131,6 +135,8 @@ export async function startHub(repos: Record<string, HubRepo>, behaviour: HubBeh
     const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
     if (range) {
       const start = Number(range[1]);
+      // As real servers do: a range that starts at or past the end cannot be satisfied.
+      if (start >= content.length) return void response.writeHead(416, { 'content-range': `bytes */${content.length}` }).end();
       const end = range[2] === '' ? content.length - 1 : Math.min(Number(range[2]), content.length - 1);
       body = content.subarray(start, end + 1);
       status = 206;

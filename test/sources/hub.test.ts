@@ -131,6 +131,29 @@ describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never down
     expect(lines[0]).toMatch(message);
   });
 
+  it('a tree that lists both a file and a file under it (a and a/b) is refused when listed (HUB_RESPONSE_INVALID, exit 2)', async () => {
+    hub = await startHub({ 'acme/clash': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: [{ path: 'a', content: Buffer.from('x') }, { path: 'a/b', content: Buffer.from('y') }] } } });
+    const dir = makeTempDir();
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, 'c'), HF_HOME: join(dir, 'h'), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_OFFLINE: '' };
+    const result = await runAiscAsync(['lock', 'hf://acme/clash', '--kind', 'model'], dir, env);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual(['aisc: HUB_RESPONSE_INVALID hf://acme/clash@main: the tree lists "a" as a file and "a/b" under it; no checkout holds both']);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+  });
+
+  it('a tree whose next page is a page already read is a loop, refused at once (HUB_RESPONSE_INVALID, exit 2)', async () => {
+    // An empty page lists nothing twice: only the link itself tells the loop.
+    hub = await startHub({ 'acme/tiny': { type: 'model', refs: { main: COMMIT_1 }, commits: { [COMMIT_1]: [] } } }, { loopLink: true });
+    const dir = makeTempDir();
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, 'c'), HF_HOME: join(dir, 'h'), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_OFFLINE: '' };
+    const started = Date.now();
+    const result = await runAiscAsync(['lock', 'hf://acme/tiny', '--kind', 'model'], dir, env);
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: HUB_RESPONSE_INVALID hf:\/\/acme\/tiny@main: the tree's page 2 link \(http:\/\/127\.0\.0\.1:\d+\/api\/models\/acme\/tiny\/tree\/1{40}\) leads back to page 1: a loop$/)]);
+    expect(hub.requests.filter((r) => r.path.includes('/tree/'))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 20_000);
+
   it('reads a gated repo with a token (HF_TOKEN, then the token file) and never sends it to the CDN', async () => {
     const { dir, env, hub } = await setup();
     writeFileSync(join(dir, 'token'), 'hf_good\n');
@@ -215,6 +238,23 @@ describe('aisc fetch: the Hugging Face cache layout, verified as it streams; ver
     const result = await runAiscAsync(['verify'], dir, env);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/SYMLINK_OUTSIDE_ROOT.*config\.json/);
+  });
+
+  it('a regular file in the snapshot folder (huggingface_hub writes one where links are not supported) is verified by its bytes, not called a link that leaves the root', async () => {
+    const { dir, cache, env } = await setup();
+    expect((await runAiscAsync(['lock', 'hf://acme/tiny'], dir, env)).status).toBe(0);
+    expect((await runAiscAsync(['fetch', 'tiny'], dir, env)).status).toBe(0);
+    const path = join(cache, 'models--acme--tiny', 'snapshots', COMMIT_1, 'config.json');
+    rmSync(path);
+    writeFileSync(path, (FILES_1[1] as HubFile).content);
+    const same = await runAiscAsync(['verify'], dir, env);
+    expect(same.stdout).not.toContain('SYMLINK_OUTSIDE_ROOT');
+    expect(same.status).toBe(0);
+    writeFileSync(path, '{"hidden_size": 99}\n');
+    const changed = await runAiscAsync(['verify'], dir, env);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toMatch(/DIGEST_MISMATCH.*config\.json/);
+    expect(changed.stdout).not.toContain('SYMLINK_OUTSIDE_ROOT');
   });
 
   it('resumes a partial download with Range, survives a dropped connection, and refuses a mirror serving other bytes (exit 1, nothing kept)', async () => {

@@ -13,14 +13,29 @@ const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(b
 
 interface Member {
   path: string;
-  /** 0 file, 1 hard link, 2 symlink, 3 char device, 5 folder, 6 FIFO */
-  type?: '0' | '1' | '2' | '3' | '5' | '6';
+  /** 0 file, 1 hard link, 2 symlink, 3 char device, 5 folder, 6 FIFO, x pax header */
+  type?: '0' | '1' | '2' | '3' | '5' | '6' | 'x';
+  /** The header's size field, when it is to say other than the content's length. */
+  size?: number;
   content?: string | Buffer;
   link?: string;
 }
 
 /** A tar written byte by byte (ustar headers), so hostile members can be made that no tool writes. */
 function makeTar(members: Member[]): Buffer {
+  return Buffer.concat([makeMembers(members), Buffer.alloc(1024)]);
+}
+
+/** One pax record, `<length> <key>=<value>\n`, its length counting itself. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let length = body.length + 1;
+  while (String(length).length + body.length !== length) length++;
+  return `${length}${body}`;
+}
+
+/** Members without the end-of-archive blocks. */
+function makeMembers(members: Member[]): Buffer {
   const blocks: Buffer[] = [];
   for (const member of members) {
     const content = Buffer.from(member.content ?? '');
@@ -29,7 +44,7 @@ function makeTar(members: Member[]): Buffer {
     header.write('0000644\0', 100);
     header.write('0000000\0', 108);
     header.write('0000000\0', 116);
-    header.write(`${content.length.toString(8).padStart(11, '0')}\0`, 124);
+    header.write(`${(member.size ?? content.length).toString(8).padStart(11, '0')}\0`, 124);
     header.write('00000000000\0', 136);
     header.write('        ', 148);
     header.write(member.type ?? '0', 156);
@@ -41,7 +56,6 @@ function makeTar(members: Member[]): Buffer {
     header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
     blocks.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512));
   }
-  blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
 }
 
@@ -127,6 +141,44 @@ describe('archives: every member hashed as the archive streams, never extracted'
   });
 });
 
+describe('archives that readers would read differently, or that end early, are refused with a code (never exit 3)', () => {
+  const tar = makeTar(MODEL);
+  it.each<[string, string, Buffer, RegExp]>([
+    ['a .tar cut off inside a member', 'ARCHIVE_INVALID', tar.subarray(0, 1300), /ends inside the member "tiny\/config\.json"/],
+    ['a .tar cut off inside a header', 'ARCHIVE_INVALID', tar.subarray(0, 512 + 100), /ends inside a header/],
+    ['a .tar.gz cut off', 'ARCHIVE_INVALID', gzipSync(tar).subarray(0, 60), /gzip stream ends early|not a readable gzip stream/],
+    ['a .tar.gz without its gzip trailer', 'ARCHIVE_INVALID', gzipSync(tar).subarray(0, gzipSync(tar).length - 4), /gzip stream ends early/],
+    ['an all-zero .tar', 'ARCHIVE_INVALID', Buffer.alloc(10240), /holds no member/],
+    ['a pax size larger than the member', 'ARCHIVE_UNSAFE', makeTar([{ path: 'PaxHeader', type: 'x', content: paxRecord('size', '999999') }, { path: 'a.json', content: '{"a": 1}' }]), /pax size 999999 .* header says 8/],
+    ['a pax size past the end of the archive', 'ARCHIVE_INVALID', makeTar([{ path: 'PaxHeader', type: 'x', content: paxRecord('size', '999999') }, { path: 'a.json', content: '', size: 0 }]), /ends inside the member "a\.json"/],
+    ['a pax record whose length lies', 'ARCHIVE_INVALID', makeTar([{ path: 'PaxHeader', type: 'x', content: '99 size=3\n' }, { path: 'a.json', content: '{"a": 1}' }]), /malformed pax record/],
+    ['a member after the end-of-archive blocks', 'ARCHIVE_TRAILING_DATA', Buffer.concat([tar, makeMembers([{ path: 'tiny/evil.sh', content: 'rm -rf ~' }])]), /bytes after the end of the tar archive/],
+    ['a member after one zero block', 'ARCHIVE_TRAILING_DATA', Buffer.concat([makeMembers(MODEL), Buffer.alloc(512), makeMembers([{ path: 'tiny/evil.sh', content: 'rm -rf ~' }]), Buffer.alloc(1024)]), /bytes after the end of the tar archive/],
+    ['a second gzip member', 'ARCHIVE_TRAILING_DATA', Buffer.concat([gzipSync(tar), gzipSync(makeTar([{ path: 'tiny/evil.sh', content: 'rm -rf ~' }]))]), /after the first gzip member/],
+    ['bytes after the gzip member', 'ARCHIVE_TRAILING_DATA', Buffer.concat([gzipSync(tar), Buffer.from('trailing')]), /after the first gzip member/],
+  ])('%s: exit 1, %s', async (_what, code, bytes, message) => {
+    const dir = makeTempDir();
+    const name = bytes[0] === 0x1f ? 'bad.tar.gz' : 'bad.tar';
+    writeFileSync(join(dir, name), bytes);
+    const result = await runAiscAsync(['lock', name, '--kind', 'model'], dir);
+    expect(result.status).toBe(1);
+    const lines = errorLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^aisc: ${code} bad\\.tar(\\.gz)?: `));
+    expect(lines[0]).toMatch(message);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+  });
+
+  it('zero padding after the end-of-archive blocks (a 10 KiB record) is not trailing data', async () => {
+    const dir = makeTempDir();
+    const padded = Buffer.concat([tar, Buffer.alloc(10240 - (tar.length % 10240))]);
+    writeFileSync(join(dir, 'tiny.tar'), padded);
+    const result = await runAiscAsync(['lock', 'tiny.tar', '--kind', 'model'], dir);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
 describe('flags that would do nothing for a source are refused', () => {
   it.each([
     [['lock', 'hf://acme/tiny', '--ignore', '*.bin'], 'aisc: USAGE --ignore: for folders on disk; hf://acme/tiny is locked whole (select files with --include/--exclude)'],
@@ -179,6 +231,17 @@ describe('https:// URLs: hashed while they download, kept with --path, fetched a
     expect(fetched.status).toBe(1);
     expect(errorLines(fetched)[0]).toMatch(/^aisc: CONTENT_MISMATCH f\.json: http:\/\/127\.0\.0\.1:\d+\/f\.json: the bytes served are not what is locked/);
     expect(readdirSync(dir).sort()).toEqual(['aisc.lock.json']);
+  });
+
+  it('--path outside the lockfile\'s folder is refused before any download (fetch could not write it again)', async () => {
+    const dir = makeTempDir();
+    mkdirSync(join(dir, 'project'));
+    server = await startRegistry({ '/f.json': (_request, response) => void response.writeHead(200).end('{}') });
+    const result = await runAiscAsync(['lock', `${server.url}f.json`, '--path', '../f.json', '--kind', 'tokenizer'], join(dir, 'project'));
+    expect(result.status).toBe(2);
+    expect(errorLines(result)).toEqual([`aisc: PATH_INVALID --path ../f.json: aisc keeps a download only under the lockfile's folder (${join(dir, 'project')}), where aisc fetch can write it again; it would be recorded as "../f.json", which has a '..' segment`]);
+    expect(server.hits.size).toBe(0);
+    expect(existsSync(join(dir, 'f.json'))).toBe(false);
   });
 
   it('locks a .tgz from a URL as its members', async () => {

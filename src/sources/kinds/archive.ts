@@ -6,7 +6,7 @@ import { isDefaultIgnored } from '../ignore.js';
 import type { SourceContext, SourceKind } from '../kind.js';
 import { fromLockfileFolder, toLocalSource } from '../local.js';
 import type { Network } from '../network.js';
-import { fetchUrl } from '../remote-read.js';
+import { fetchUrl, toKept } from '../remote-read.js';
 import { planKeptDownload } from '../restore.js';
 import type { ArtifactSource, ListedFile, ResolvedSource } from '../source.js';
 import { parseHttpsUrl } from '../urls.js';
@@ -40,12 +40,12 @@ export const archiveKind: SourceKind<ArchiveSource> = {
       },
       mounted: () => ({}),
       ...(unfetchable ? { unfetchable } : {}),
-      restore({ name, lockfile, network, gate }) {
+      restore({ name, lockfile, network, gate, onNote }) {
         if (source.url === undefined || source.path === undefined) return Promise.reject(new AiscError('USAGE', `${name}: ${unfetchable ?? ''}; nothing to fetch`));
         const path = source.path;
         // Judged as the archive its loader would open.
         const judgedAs = path.slice(path.lastIndexOf('/') + 1);
-        return Promise.resolve(planKeptDownload({ name, url: source.url, dest: fromLockfileFolder(path, lockfile), expected: { size: source.size, sha256: source.sha256 }, judgedAs, network, gate }));
+        return Promise.resolve(planKeptDownload({ name, url: source.url, lockfile, path, expected: { size: source.size, sha256: source.sha256 }, judgedAs, network, gate, onNote }));
       },
       compare: () => undefined,
       sbom: () => ({ references: source.url ? [{ type: 'distribution', url: source.url, hashes: [{ alg: 'SHA-256', content: source.sha256 }] }] : [] }),
@@ -75,12 +75,13 @@ function urlArchive(url: URL, spec: string, context: SourceContext, network: Net
     keepsDownload: true,
     async resolve() {
       const { listArchive } = await import('../archive.js');
-      const fetched = await fetchUrl(url, spec, context.keepAt, network, (body) => listArchive(body, spec));
+      const kept = toKept(context.keepAt, context.lockfile);
+      const fetched = await fetchUrl(url, spec, kept, network, (body) => listArchive(body, spec));
       const listed = fetched.result;
       if (!listed) throw new AiscError('INTERNAL', `${spec}: the archive was not read`);
       const source: ArchiveSource = { type: 'archive', url: url.href, sha256: listed.sha256, size: listed.size, compression: listed.compression };
       if (fetched.etag) source.etag = fetched.etag;
-      if (context.keepAt !== undefined) source.path = toLocalSource(context.keepAt, context.lockfile).path;
+      if (kept) source.path = kept.path;
       return { ...toResolved(url.pathname, source, listed.files, listed.hasLinks), commit: () => fetched.commit(), discard: () => fetched.discard() };
     },
   };

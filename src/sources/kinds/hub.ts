@@ -79,9 +79,9 @@ function recordedHub(source: HubSource): RecordedSource {
     },
     // A local_dir download keeps huggingface_hub's metadata in .cache/huggingface/: not content.
     mounted: () => ({ skip: (path) => path === '.cache/huggingface', ...(selected ? { selected } : {}) }),
-    async restore({ name, artifact, env, network, gate }) {
+    async restore({ name, artifact, env, network, gate, onNote }) {
       const { planHub } = await import('../hub-restore.js');
-      return planHub(name, artifact, source, env, network, gate);
+      return planHub(name, artifact, source, env, network, gate, onNote);
     },
     compare: (after) => compareCommits(source, after),
     sbom(artifact) {

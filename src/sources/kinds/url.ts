@@ -3,8 +3,8 @@ import { AiscError } from '../../errors.js';
 import type { UrlSource } from '../../lockfile/types.js';
 import { isArchivePath } from '../archive-path.js';
 import type { SourceKind } from '../kind.js';
-import { fromLockfileFolder, toLocalSource } from '../local.js';
-import { fetchUrl, inspectStream } from '../remote-read.js';
+import { fromLockfileFolder } from '../local.js';
+import { fetchUrl, inspectStream, toKept } from '../remote-read.js';
 import { planKeptDownload } from '../restore.js';
 import type { ListedFile } from '../source.js';
 import { parseHttpsUrl } from '../urls.js';
@@ -26,7 +26,8 @@ export const urlKind: SourceKind<UrlSource> = {
       keepsDownload: true,
       resolve() {
         const source: UrlSource = { type: 'url', url: url.href };
-        if (context.keepAt !== undefined) source.path = toLocalSource(context.keepAt, context.lockfile).path;
+        const kept = toKept(context.keepAt, context.lockfile);
+        if (kept) source.path = kept.path;
         let listed: ListedFile[] | undefined;
         let fetched: Awaited<ReturnType<typeof fetchUrl>> | undefined;
         return Promise.resolve({
@@ -35,7 +36,7 @@ export const urlKind: SourceKind<UrlSource> = {
           name,
           async list() {
             if (listed) return listed;
-            const got = await fetchUrl(url, spec, context.keepAt, network, (body) => inspectStream(body, name));
+            const got = await fetchUrl(url, spec, kept, network, (body) => inspectStream(body, name));
             fetched = got;
             if (got.etag) source.etag = got.etag;
             listed = [{ path: name, size: got.size, sha256: got.sha256, ...(got.result ? { inspection: got.result } : {}) }];
@@ -60,12 +61,11 @@ export const urlKind: SourceKind<UrlSource> = {
       },
       mounted: () => ({}),
       ...(unfetchable ? { unfetchable } : {}),
-      restore({ name, artifact, lockfile, network, gate }) {
+      restore({ name, artifact, lockfile, network, gate, onNote }) {
         const file = artifact.files[0];
         if (source.path === undefined || !file) return Promise.reject(new AiscError('USAGE', `${name}: ${unfetchable ?? 'no file is locked'}; nothing to fetch`));
-        const dest = fromLockfileFolder(source.path, lockfile);
         // Judged under its locked name, as the loader that opens it would see it.
-        return Promise.resolve(planKeptDownload({ name, url: source.url, dest, expected: { size: file.size, sha256: file.sha256 }, judgedAs: file.path, network, gate }));
+        return Promise.resolve(planKeptDownload({ name, url: source.url, lockfile, path: source.path, expected: { size: file.size, sha256: file.sha256 }, judgedAs: file.path, network, gate, onNote }));
       },
       compare: () => undefined,
       sbom: (artifact) => {
