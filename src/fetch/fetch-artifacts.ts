@@ -13,6 +13,8 @@ export interface FetchOptions {
   /** Downloads at once (default 8). */
   jobs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Also lay every OCI artifact's blobs out in this OCI image layout (index.json names each manifest). */
+  ociLayout?: string;
   onWait?: (message: string) => void;
   /** Told the bytes to download once they are known; `done` counts them as they come. */
   onDownloading?: (progress: { bytesDone(): number }, totalBytes: number) => void;
@@ -62,7 +64,7 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
   const network = new Network(env);
   try {
     const plans: (RestorePlan & { name: string })[] = [];
-    for (const [name, artifact, recorded] of chosen) plans.push({ name, ...(await recorded.restore({ name, artifact, lockfile: options.lockfile, env, network, gate: toContentGate(name, artifact, rules) })) });
+    for (const [name, artifact, recorded] of chosen) plans.push({ name, ...(await recorded.restore({ name, artifact, lockfile: options.lockfile, env, network, gate: toContentGate(name, artifact, rules), ...(options.ociLayout === undefined ? {} : { ociLayout: options.ociLayout }) })) });
     // What is there and right is not downloaded again; the gate judges it all the same.
     const todo: Task[] = [];
     const presentCount = new Map<string, number>();

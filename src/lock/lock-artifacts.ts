@@ -18,8 +18,10 @@ export interface LockOptions {
   /** hf:// sources: which files of the repo (huggingface_hub's allow/ignore patterns). */
   include?: string[];
   exclude?: string[];
-  /** https:// sources: keep the download here (written atomically). */
+  /** https:// sources: keep the download here (written atomically); oci:// sources: where fetch lays the files out. */
   path?: string;
+  /** oci:// sources: which manifest of an index (os/arch[/variant]). */
+  platform?: string;
   dependsOn?: string[];
   allowSymlinks?: boolean;
   jobs?: number;
@@ -67,6 +69,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     include: options.include,
     exclude: options.exclude,
     keepAt: options.path,
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
     env: options.env,
   };
   const network = new Network(options.env);

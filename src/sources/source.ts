@@ -59,6 +59,8 @@ export interface ArtifactSource {
   readonly keepsDownload?: boolean;
   /** --include/--exclude apply (a Hub repo's files). */
   readonly selects?: boolean;
+  /** --platform applies (an OCI tag may name an index of platforms). */
+  readonly choosesPlatform?: boolean;
   /** Where its bytes are kept instead of --path (said when --path is given). */
   readonly keptIn?: string;
   resolve(): Promise<ResolvedSource>;
@@ -125,4 +127,6 @@ export interface RestoreContext {
   env: NodeJS.ProcessEnv;
   network: Network;
   gate: ContentGate;
+  /** --oci-layout DIR: a source that can also lay its blobs out as an OCI image layout does. */
+  ociLayout?: string;
 }

@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The CNCF Distribution registry as Debian ships it (`apt-get install docker-registry`). */
+export const REGISTRY_BINARY = ['/usr/bin/docker-registry', '/usr/local/bin/docker-registry', '/usr/bin/registry'].find((path) => existsSync(path));
+
+/**
+ * Whether the real-registry tests run: on CI the registry must be there (.ci/run installs it), so
+ * its absence fails them; elsewhere they are skipped with one line naming the package.
+ */
+export function registryAvailable(): boolean {
+  if (REGISTRY_BINARY) return true;
+  if (process.env.CI) throw new Error('docker-registry is not installed, and CI is set: the OCI tests need it (apt-get install -y docker-registry; .ci/run does)');
+  console.warn('skipping the OCI registry tests: docker-registry is not installed (apt-get install docker-registry)');
+  return false;
+}
+
+export const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+export const digestOf = (bytes: Buffer | string): string => `sha256:${sha256(bytes)}`;
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  artifactType?: string;
+  platform?: { os: string; architecture: string };
+}
+
+export interface RunningRegistry {
+  /** host:port on 127.0.0.1. */
+  host: string;
+  url: string;
+  /** The registry's storage root (a test may tamper with a blob there). */
+  storage: string;
+  /** The access log's request lines so far: method, path, status and bytes sent. */
+  requests(): { method: string; path: string; status: number; bytes: number }[];
+  /** Where a blob's bytes are kept by the filesystem driver. */
+  blobFile(digest: string): string;
+  pushBlob(repository: string, bytes: Buffer, mediaType?: string, annotations?: Record<string, string>): Promise<Descriptor>;
+  pushManifest(repository: string, reference: string, manifest: object): Promise<Descriptor>;
+  stop(): Promise<void>;
+}
+
+/** Extra `auth:` configuration (token auth) written into the registry's config. */
+export interface RegistryOptions {
+  auth?: string;
+  /** Headers each push sends (a Bearer token when the registry wants one). */
+  pushHeaders?: Record<string, string>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts docker-registry on 127.0.0.1 (2.8 takes no port 0: a free port is picked here) with its
+ * storage in `dir`, and waits until /v2/ answers.
+ */
+export async function startOciRegistry(dir: string, options: RegistryOptions = {}): Promise<RunningRegistry> {
+  if (!REGISTRY_BINARY) throw new Error('docker-registry is not installed');
+  const storage = join(dir, 'storage');
+  mkdirSync(storage, { recursive: true });
+  let child: ChildProcess | undefined;
+  let port = 0;
+  let log = '';
+  for (let attempt = 0; attempt < 5 && !child; attempt++) {
+    port = await freePort();
+    const config = join(dir, `config-${port}.yml`);
+    writeFileSync(config, ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${storage}`, '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, options.auth ?? '', ''].join('\n'));
+    const started = spawn(REGISTRY_BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.stdout?.on('data', (c: Buffer) => (log += c.toString()));
+    started.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    for (let i = 0; i < 100; i++) {
+      if (started.exitCode !== null) break;
+      const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+      if (ok) {
+        child = started;
+        break;
+      }
+      await sleep(50);
+    }
+    if (!child) started.kill();
+  }
+  if (!child) throw new Error(`docker-registry did not start: ${log}`);
+  const running = child;
+  const url = `http://127.0.0.1:${port}`;
+  const headers = options.pushHeaders ?? {};
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    storage,
+    requests: () =>
+      [...log.matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3}) (\d+)/g)].map((m) => ({ method: m[1] ?? '', path: m[2] ?? '', status: Number(m[3]), bytes: Number(m[4]) })),
+    blobFile: (digest) => {
+      const hex = digest.replace('sha256:', '');
+      return join(storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+    },
+    async pushBlob(repository, bytes, mediaType = 'application/octet-stream', annotations) {
+      const digest = digestOf(bytes);
+      const start = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
+      if (start.status !== 202) throw new Error(`blob upload start: ${start.status} ${await start.text()}`);
+      const location = new URL(start.headers.get('location') ?? '', url);
+      location.searchParams.set('digest', digest);
+      const put = await fetch(location, { method: 'PUT', body: bytes, headers: { ...headers, 'content-type': 'application/octet-stream' } });
+      if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
+      return { mediaType, digest, size: bytes.length, ...(annotations ? { annotations } : {}) };
+    },
+    async pushManifest(repository, reference, manifest) {
+      const bytes = Buffer.from(JSON.stringify(manifest));
+      const mediaType = (manifest as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+      const put = await fetch(`${url}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: bytes, headers: { ...headers, 'content-type': mediaType } });
+      if (put.status !== 201) throw new Error(`manifest push: ${put.status} ${await put.text()}`);
+      return { mediaType, digest: digestOf(bytes), size: bytes.length };
+    },
+    stop: async () => {
+      running.kill();
+      if (running.exitCode === null) await new Promise((resolve) => running.once('exit', resolve));
+    },
+  };
+}
+
+export const MODELPACK = {
+  artifactType: 'application/vnd.cncf.model.manifest.v1+json',
+  config: 'application/vnd.cncf.model.config.v1+json',
+  weightRaw: 'application/vnd.cncf.model.weight.v1.raw',
+  weightConfigRaw: 'application/vnd.cncf.model.weight.config.v1.raw',
+  weightTar: 'application/vnd.cncf.model.weight.v1.tar',
+  docRaw: 'application/vnd.cncf.model.doc.v1.raw',
+  filepath: 'org.cncf.model.filepath',
+};
+
+export const KITOPS = {
+  config: 'application/vnd.kitops.modelkit.config.v1+json',
+  modelTarGzip: 'application/vnd.kitops.modelkit.model.v1.tar+gzip',
+  docsTarGzip: 'application/vnd.kitops.modelkit.docs.v1.tar+gzip',
+};
+
+/**
+ * Pushes a ModelPack artifact as modctl lays one out: a `.raw` layer per file, named by
+ * `org.cncf.model.filepath`, a config naming the layers' digests as diffIds; tagged `tag`.
+ */
+export async function pushModelPack(registry: RunningRegistry, repository: string, tag: string, files: Record<string, Buffer | string>, extra: { tarLayer?: Buffer } = {}): Promise<Descriptor & { layers: Descriptor[]; config: Descriptor }> {
+  const layers: Descriptor[] = [];
+  for (const [path, content] of Object.entries(files)) {
+    const mediaType = path.endsWith('.safetensors') ? MODELPACK.weightRaw : path.endsWith('.md') ? MODELPACK.docRaw : MODELPACK.weightConfigRaw;
+    layers.push(await registry.pushBlob(repository, Buffer.from(content), mediaType, { [MODELPACK.filepath]: path }));
+  }
+  if (extra.tarLayer) layers.push(await registry.pushBlob(repository, extra.tarLayer, MODELPACK.weightTar));
+  const config = await registry.pushBlob(
+    repository,
+    Buffer.from(JSON.stringify({ descriptor: { name: repository, createdAt: '2025-01-01T00:00:00Z' }, config: { format: 'safetensors' }, modelfs: { type: 'layers', diffIds: layers.map((l) => l.digest) } })),
+    MODELPACK.config,
+  );
+  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: MODELPACK.artifactType, config, layers };
+  return { ...(await registry.pushManifest(repository, tag, manifest)), layers, config };
+}
