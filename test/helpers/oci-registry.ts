@@ -42,6 +42,8 @@ export interface RunningRegistry {
   /** Where a blob's bytes are kept by the filesystem driver. */
   blobFile(digest: string): string;
   pushBlob(repository: string, bytes: Buffer, mediaType?: string, annotations?: Record<string, string>): Promise<Descriptor>;
+  /** Sent with every push from now on (a Bearer token when the registry wants one). */
+  pushHeaders: Record<string, string>;
   pushManifest(repository: string, reference: string, manifest: object): Promise<Descriptor>;
   stop(): Promise<void>;
 }
@@ -49,8 +51,6 @@ export interface RunningRegistry {
 /** Extra `auth:` configuration (token auth) written into the registry's config. */
 export interface RegistryOptions {
   auth?: string;
-  /** Headers each push sends (a Bearer token when the registry wants one). */
-  pushHeaders?: Record<string, string>;
 }
 
 async function freePort(): Promise<number> {
@@ -97,8 +97,9 @@ export async function startOciRegistry(dir: string, options: RegistryOptions = {
   if (!child) throw new Error(`docker-registry did not start: ${log}`);
   const running = child;
   const url = `http://127.0.0.1:${port}`;
-  const headers = options.pushHeaders ?? {};
+  const headers: Record<string, string> = {};
   return {
+    pushHeaders: headers,
     host: `127.0.0.1:${port}`,
     url,
     storage,
@@ -166,4 +167,61 @@ export async function pushModelPack(registry: RunningRegistry, repository: strin
   );
   const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: MODELPACK.artifactType, config, layers };
   return { ...(await registry.pushManifest(repository, tag, manifest)), layers, config };
+}
+
+/**
+ * Token auth for the real registry, as Docker Hub, GHCR and Harbor do it: a loopback token
+ * service that takes a Basic login and mints ES256 JWTs the registry checks against a root
+ * certificate (made by @sigstore/mock's CA, the signing key's own).
+ */
+export interface TokenService {
+  /** The registry's `auth:` configuration. */
+  config: string;
+  url: string;
+  /** Token requests seen, by the Basic user they came with (or '' anonymous). */
+  requests: string[];
+  mint(repository: string, actions: string[]): string;
+  close(): Promise<void>;
+}
+
+export async function startTokenService(dir: string, login: { user: string; password: string }): Promise<TokenService> {
+  const { generateKeyPairSync, sign, randomUUID } = await import('node:crypto');
+  const { createServer: createHttpServer } = await import('node:http');
+  const { initializeCA } = await import('@sigstore/mock');
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ca = await initializeCA(keys);
+  const der = Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength);
+  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  writeFileSync(join(dir, 'token-root.pem'), pem);
+  const b64 = (value: Buffer | string): string => Buffer.from(value).toString('base64url');
+  const mint = (repository: string, actions: string[]): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const header = b64(JSON.stringify({ typ: 'JWT', alg: 'ES256', x5c: [der.toString('base64')] }));
+    const claims = b64(JSON.stringify({ iss: 'aisc-test-issuer', sub: login.user, aud: 'aisc-test', exp: now + 600, nbf: now - 60, iat: now, jti: randomUUID(), access: [{ type: 'repository', name: repository, actions }] }));
+    const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key: keys.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${header}.${claims}.${b64(signature)}`;
+  };
+  const requests: string[] = [];
+  const server = createHttpServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const [user = '', password = ''] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+    requests.push(user);
+    if (user !== login.user || password !== login.password) {
+      response.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"incorrect username or password"}');
+      return;
+    }
+    const scope = /^repository:([^:]+):(.+)$/.exec(url.searchParams.get('scope') ?? '');
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: mint(scope?.[1] ?? '', (scope?.[2] ?? 'pull').split(',')) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/token`;
+  return {
+    config: ['auth:', '  token:', `    realm: ${url}`, '    service: aisc-test', '    issuer: aisc-test-issuer', `    rootcertbundle: ${join(dir, 'token-root.pem')}`].join('\n'),
+    url,
+    requests,
+    mint,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,14 +1,13 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSafetensors } from '../../examples/make-example.js';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
-import { digestOf, KITOPS, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, type RunningRegistry } from '../helpers/oci-registry.js';
+import { digestOf, KITOPS, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, startTokenService, type RunningRegistry } from '../helpers/oci-registry.js';
 import { makeTempDir } from '../helpers/temp.js';
 import { tarOf } from '../helpers/torch-tars.js';
-import { gzipSync } from 'node:zlib';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const available = registryAvailable();
 const WEIGHTS = makeSafetensors({ w: { dtype: 'F32', shape: [256, 256] } }, 3);
@@ -203,5 +202,40 @@ describe.skipIf(!available)('oci:// against a real registry (CNCF Distribution)'
     expect(errorLines(tag)).toEqual([`aisc: OCI_NOT_FOUND oci://${registry.host}/acme/tiny: manifest nope: not found in ${registry.host} (MANIFEST_UNKNOWN)`]);
     const repo = await runAiscAsync(['lock', `oci://${registry.host}/acme/none:v1`], dir, env(dir));
     expect(errorLines(repo)[0]).toMatch(/^aisc: OCI_NOT_FOUND /);
+  });
+});
+
+describe.skipIf(!available)('oci:// against a real registry with token auth', () => {
+  it('answers the Bearer challenge with a token bought with the docker login; without one, or with a wrong one, a coded refusal', async () => {
+    const dir = makeTempDir();
+    const tokens = await startTokenService(dir, { user: 'ml-bot', password: 's3cret' });
+    const registry = await startOciRegistry(dir, { auth: tokens.config });
+    try {
+      registry.pushHeaders.authorization = `Bearer ${tokens.mint('acme/private', ['pull', 'push'])}`;
+      const pushed = await pushModelPack(registry, 'acme/private', 'v1', { 'config.json': '{"private": true}\n' });
+      const spec = `oci://${registry.host}/acme/private:v1`;
+      const config = (user: string, password: string): Record<string, string> => {
+        mkdirSync(join(dir, 'docker'), { recursive: true });
+        writeFileSync(join(dir, 'docker', 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }));
+        return { DOCKER_CONFIG: join(dir, 'docker'), REGISTRY_AUTH_FILE: '', AISC_OCI_CACHE: join(dir, 'cache') };
+      };
+      const anonymous = await runAiscAsync(['lock', spec, '--kind', 'model'], dir, { DOCKER_CONFIG: join(dir, 'none'), REGISTRY_AUTH_FILE: '' });
+      expect(anonymous.status).toBe(2);
+      expect(errorLines(anonymous)[0]).toMatch(/^aisc: OCI_AUTH_REQUIRED .*: the registry requires a login/);
+      const wrong = await runAiscAsync(['lock', spec, '--kind', 'model'], dir, config('ml-bot', 'nope'));
+      expect(errorLines(wrong)[0]).toMatch(/^aisc: OCI_AUTH_REQUIRED .*: the token service refused the login from .*config\.json \(401\)$/);
+      const env = config('ml-bot', 's3cret');
+      const locked = await runAiscAsync(['lock', spec, '--kind', 'model'], dir, env);
+      expect(locked.stderr).toContain('not inspected');
+      expect(locked.status).toBe(0);
+      expect(readLock(dir).private?.source.digest).toBe(pushed.digest);
+      const fetched = await runAiscAsync(['fetch'], dir, env);
+      expect(fetched.status).toBe(0);
+      expect((await runAiscAsync(['verify'], dir, env)).status).toBe(0);
+      expect(tokens.requests.filter((user) => user === 'ml-bot').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await registry.stop();
+      await tokens.close();
+    }
   });
 });
