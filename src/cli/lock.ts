@@ -3,7 +3,7 @@ import { AiscError } from '../errors.js';
 import { isPackageLockPath } from '../npm/package-lock.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
-import { addSignerOptions, toSignatureRequest } from './signer-options.js';
+import { addSignerOptions, hasSignerFlags, toSignatureRequest } from './signer-options.js';
 import type { FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import { formatBytes, type ProgressLine } from '../report/index.js';
 import { log, showProgress, type CliContext } from './context.js';
@@ -56,7 +56,9 @@ export function registerLock(program: Command, context: CliContext): void {
       if (!(await lockNpm(packageLocks, flags, context))) return;
       if (sources.length === 0) return;
     }
-    const signature = await toSignatureRequest(flags.signature, flags, '--signature');
+    // An oci:// artifact's cosign signature is in its registry: the signer flags alone ask for it ('' is no bundle file).
+    const attached = flags.signature === undefined && sources.length > 0 && sources.every((source) => source.startsWith('oci://')) && hasSignerFlags(flags);
+    const signature = await toSignatureRequest(attached ? '' : flags.signature, flags, '--signature', attached);
     let progress: ProgressLine | undefined;
     // Loaded here: the sources (tar, undici) are not what other commands should pay to start.
     const { lockArtifacts } = await import('../lock/index.js');

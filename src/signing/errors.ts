@@ -10,7 +10,8 @@ export type SignatureFindingCode =
   | 'CERTIFICATE_INVALID'
   | 'TLOG_INVALID'
   | 'TIMESTAMP_INVALID'
-  | 'TRUST_ROOT_MISMATCH';
+  | 'TRUST_ROOT_MISMATCH'
+  | 'SIGNATURE_MISSING';
 
 /** Unusable input around signatures: exit 2. */
 export type SignatureInputCode = 'BUNDLE_INVALID' | 'BUNDLE_UNSUPPORTED' | 'KEY_INVALID' | 'KEY_UNSUPPORTED' | 'TRUST_ROOT_INVALID' | 'PAYLOAD_INVALID';

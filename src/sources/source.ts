@@ -1,4 +1,5 @@
-import type { FileArtifact, FileArtifactKind, Layout, Source } from '../lockfile/types.js';
+import type { ArtifactSignature, FileArtifact, FileArtifactKind, Layout, Source } from '../lockfile/types.js';
+import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { ListedFile } from './listing.js';
 import type { Network } from './network.js';
 import type { ContentGate, RestorePlan } from './restore.js';
@@ -41,6 +42,11 @@ export interface ResolvedSource {
   commit?(): Promise<void>;
   /** Drops what was staged: the lock failed, and what was there before stays. */
   discard?(): Promise<void>;
+  /**
+   * The origin's own signature over what it pinned (cosign's, attached to an OCI manifest), found,
+   * verified for `policy` and kept beside the lockfile; throws a SignatureFinding when none verifies.
+   */
+  findSignature?(policy: SignerPolicy, lockfile: string, trustedRoot?: string): Promise<ArtifactSignature>;
 }
 
 /**
@@ -110,6 +116,8 @@ export interface RecordedSource {
   readonly onDisk: boolean;
   locate(name: string, artifact: FileArtifact, lockfile: string, env: NodeJS.ProcessEnv): LocalCopy;
   mounted(): MountedCopy;
+  /** What a detached signature over the origin signs (an OCI manifest digest): verify checks its signature against this, not the files. */
+  readonly signedDigest?: string;
   /** Why fetch cannot bring the bytes back (a folder on disk, a download not kept); absent when it can. */
   readonly unfetchable?: string;
   /** How fetch brings the bytes back. */

@@ -225,3 +225,71 @@ export async function startTokenService(dir: string, login: { user: string; pass
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** DSSE's pre-authentication encoding, as the spec writes it. */
+function pae(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${type} ${body.length} `), body]);
+}
+
+export interface CosignKey {
+  privateKey: import('node:crypto').KeyObject;
+  publicPem: string;
+}
+
+/**
+ * Signs a manifest as `cosign sign --key k --new-bundle-format --tlog-upload=false` does: an
+ * in-toto statement of cosign's sign predicate naming the manifest digest, in a DSSE envelope in
+ * a Sigstore v0.3 bundle with a public-key hint, attached as a referrer (artifactType the bundle
+ * type, an empty config, the manifest as subject) and listed in the tag-schema index
+ * `sha256-<hex>`, as cosign does on a registry without the referrers API.
+ */
+export async function attachCosignBundle(registry: RunningRegistry, repository: string, subject: Descriptor, key: CosignKey, options: { subjectDigest?: string; predicateType?: string } = {}): Promise<Descriptor> {
+  const { sign } = await import('node:crypto');
+  const statement = Buffer.from(
+    JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: `${registry.host}/${repository}`, digest: { sha256: (options.subjectDigest ?? subject.digest).slice(7) } }], predicateType: options.predicateType ?? 'https://sigstore.dev/cosign/sign/v1', predicate: {} }),
+  );
+  const type = 'application/vnd.in-toto+json';
+  const signature = sign('sha256', pae(type, statement), key.privateKey);
+  const bundle = Buffer.from(
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [] },
+      dsseEnvelope: { payload: statement.toString('base64'), payloadType: type, signatures: [{ sig: signature.toString('base64'), keyid: '' }] },
+    }),
+  );
+  const bundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+  const layer = await registry.pushBlob(repository, bundle, bundleType, { 'org.opencontainers.image.title': `sha256-${sha256(bundle)}.sigstore.json` });
+  const config = await registry.pushBlob(repository, Buffer.from('{}'), 'application/vnd.oci.empty.v1+json');
+  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: bundleType, config, layers: [layer], subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size }, annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1' } };
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const referrer = await registry.pushManifest(repository, digestOf(bytes), manifest);
+  await registry.pushManifest(repository, `sha256-${subject.digest.slice(7)}`, {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ mediaType: referrer.mediaType, digest: referrer.digest, size: referrer.size, artifactType: bundleType, annotations: manifest.annotations }],
+  });
+  return referrer;
+}
+
+/**
+ * Signs a manifest as cosign's legacy `cosign sign --key k` does: the simplesigning payload as a
+ * layer of an image tagged `sha256-<hex>.sig`, its base64 signature in the layer's
+ * `dev.cosignproject.cosign/signature` annotation.
+ */
+export async function attachLegacySignature(registry: RunningRegistry, repository: string, subject: Descriptor, key: CosignKey): Promise<void> {
+  const { sign } = await import('node:crypto');
+  const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/${repository}` }, image: { 'docker-manifest-digest': subject.digest }, type: 'cosign container image signature' }, optional: null }));
+  const signature = sign('sha256', payload, key.privateKey).toString('base64');
+  const layer = await registry.pushBlob(repository, payload, 'application/vnd.dev.cosign.simplesigning.v1+json', { 'dev.cosignproject.cosign/signature': signature });
+  const config = await registry.pushBlob(repository, Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } })), 'application/vnd.oci.image.config.v1+json');
+  await registry.pushManifest(repository, `sha256-${subject.digest.slice(7)}.sig`, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] });
+}
+
+export async function makeCosignKey(dir: string, name = 'cosign'): Promise<CosignKey & { publicPath: string }> {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const publicPath = join(dir, `${name}.pub`);
+  writeFileSync(publicPath, publicPem);
+  return { privateKey, publicPem, publicPath };
+}

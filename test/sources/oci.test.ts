@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSafetensors } from '../../examples/make-example.js';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
-import { digestOf, KITOPS, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, startTokenService, type RunningRegistry } from '../helpers/oci-registry.js';
+import { attachCosignBundle, attachLegacySignature, digestOf, KITOPS, makeCosignKey, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, startTokenService, type RunningRegistry } from '../helpers/oci-registry.js';
 import { makeTempDir } from '../helpers/temp.js';
 import { tarOf } from '../helpers/torch-tars.js';
 
@@ -237,5 +237,103 @@ describe.skipIf(!available)('oci:// against a real registry with token auth', ()
       await registry.stop();
       await tokens.close();
     }
+  });
+});
+
+describe.skipIf(!available)('cosign signatures on OCI artifacts, in a real registry', () => {
+  let registry: RunningRegistry;
+  let root: string;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'aisc-oci-sig-'));
+    registry = await startOciRegistry(root);
+  }, 30_000);
+  afterAll(async () => {
+    await registry?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const env = (dir: string): Record<string, string> => ({ AISC_OCI_CACHE: join(dir, 'oci-cache'), DOCKER_CONFIG: join(dir, 'no-docker'), REGISTRY_AUTH_FILE: '' });
+  const policy = (dir: string, key: string): void => {
+    writeFileSync(join(dir, 'aisc.policy.yaml'), ['version: 1', 'signers:', `  release: { key: ${key} }`, 'reviewers: {}', 'rules:', '  - match: { kind: [model] }', '    require: { signedBy: [release] }', 'approvals: []', ''].join('\n'));
+  };
+
+  it('finds the signature through the tag-schema fallback, pins its signer, and verify checks it again offline against the policy', async () => {
+    const dir = makeTempDir();
+    const key = await makeCosignKey(dir);
+    const pushed = await pushModelPack(registry, 'acme/signed', 'v1', FILES);
+    await attachCosignBundle(registry, 'acme/signed', pushed, key);
+    policy(dir, 'cosign.pub');
+    const locked = await runAiscAsync(['lock', `oci://${registry.host}/acme/signed:v1`, '--key', 'cosign.pub'], dir, env(dir));
+    expect(locked.status).toBe(0);
+    expect(locked.stdout).toMatch(/ {2}signed by key sha256:[0-9a-f]{64} \(dsse, bundle \.aisc\/signatures\/[0-9a-f]{64}\.sigstore\.json\)/);
+    const signature = (JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { signature: { bundle: string; format: string; signer: { kind: string } } }> }).artifacts.signed?.signature;
+    expect(signature).toMatchObject({ format: 'dsse', signer: { kind: 'key' } });
+    expect((await runAiscAsync(['fetch'], dir, env(dir))).status).toBe(0);
+    const verified = await runAiscAsync(['verify'], dir, env(dir));
+    expect(verified.stdout).toContain('verified');
+    expect(verified.status).toBe(0);
+
+    // The kept bundle is what verify re-checks: another one is a finding.
+    const kept = join(dir, signature?.bundle ?? '');
+    writeFileSync(kept, readFileSync(kept, 'utf8').replace('"keyid":""', '"keyid":"x"'));
+    const changed = await runAiscAsync(['verify'], dir, env(dir));
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toContain('SIGNATURE_CHANGED');
+  });
+
+  it("reads cosign's legacy .sig tag (key signatures)", async () => {
+    const dir = makeTempDir();
+    const key = await makeCosignKey(dir);
+    const pushed = await pushModelPack(registry, 'acme/legacy', 'v1', FILES);
+    await attachLegacySignature(registry, 'acme/legacy', pushed, key);
+    const locked = await runAiscAsync(['lock', `oci://${registry.host}/acme/legacy:v1`, '--key', 'cosign.pub'], dir, env(dir));
+    expect(locked.stderr).toContain('not inspected');
+    expect(locked.status).toBe(0);
+    expect(locked.stdout).toContain('(message-signature, bundle .aisc/signatures/');
+    expect((await runAiscAsync(['fetch'], dir, env(dir))).status).toBe(0);
+    expect((await runAiscAsync(['verify'], dir, env(dir))).status).toBe(0);
+  });
+
+  it('a required signer with no signature is a finding: at lock with the key, and at verify under the policy', async () => {
+    const dir = makeTempDir();
+    const key = await makeCosignKey(dir);
+    const other = await makeCosignKey(dir, 'other');
+    const pushed = await pushModelPack(registry, 'acme/unsigned', 'v1', FILES);
+    const spec = `oci://${registry.host}/acme/unsigned:v1`;
+    const missing = await runAiscAsync(['lock', spec, '--key', 'cosign.pub'], dir, env(dir));
+    expect(missing.status).toBe(1);
+    expect(errorLines(missing)).toEqual([`aisc: SIGNATURE_MISSING ${spec}: no cosign signature is attached to ${pushed.digest} (looked at the referrers API, the tag sha256-${pushed.digest.slice(7, 19)}…, the tag sha256-${pushed.digest.slice(7, 19)}….sig); nothing was locked`]);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+
+    // Signed by someone else, and a signature over another manifest: neither is the signer's.
+    await attachCosignBundle(registry, 'acme/unsigned', pushed, other);
+    const wrong = await runAiscAsync(['lock', spec, '--key', 'cosign.pub'], dir, env(dir));
+    expect(wrong.status).toBe(1);
+    expect(errorLines(wrong)).toEqual([expect.stringMatching(new RegExp(`^aisc: SIGNATURE_MISSING ${spec}: none of the 1 cosign signatures attached to ${pushed.digest} verifies for the signer given \\(referrer sha256:[0-9a-f]{64}: .+\\); nothing was locked$`))]);
+    expect(existsSync(join(dir, 'aisc.lock.json'))).toBe(false);
+    void key;
+
+    // Locked without a signature (--force past the policy), verify under the policy names the missing signer.
+    expect((await runAiscAsync(['lock', spec], dir, env(dir))).status).toBe(0);
+    policy(dir, 'cosign.pub');
+    expect((await runAiscAsync(['fetch'], dir, env(dir))).status).toBe(0);
+    const unsigned = await runAiscAsync(['verify'], dir, env(dir));
+    expect(unsigned.status).toBe(1);
+    expect(unsigned.stdout).toContain('POLICY_UNSIGNED');
+  });
+
+  it('a referrer whose subject is another manifest, or an attestation, signs nothing here', async () => {
+    const dir = makeTempDir();
+    const key = await makeCosignKey(dir);
+    const pushed = await pushModelPack(registry, 'acme/mixed', 'v1', FILES);
+    await attachCosignBundle(registry, 'acme/mixed', pushed, key, { subjectDigest: `sha256:${'0'.repeat(64)}` });
+    const spec = `oci://${registry.host}/acme/mixed:v1`;
+    const refused = await runAiscAsync(['lock', spec, '--key', 'cosign.pub'], dir, env(dir));
+    expect(refused.status).toBe(1);
+    expect(errorLines(refused)).toEqual([expect.stringMatching(new RegExp(`^aisc: SIGNATURE_MISSING ${spec}: none of the 1 cosign signatures attached to ${pushed.digest} verifies for the signer given \\(referrer sha256:[0-9a-f]{64}: signs sha256:0{64}, not the locked manifest ${pushed.digest}\\); nothing was locked$`))]);
+    // An attestation (another predicate) over this very manifest is not a signature either.
+    await attachCosignBundle(registry, 'acme/mixed', pushed, key, { predicateType: 'https://slsa.dev/provenance/v1' });
+    const attestation = await runAiscAsync(['lock', spec, '--key', 'cosign.pub'], dir, env(dir));
+    expect(attestation.status).toBe(1);
+    expect(errorLines(attestation)[0]).toContain('an attestation (https://slsa.dev/provenance/v1), not a cosign signature');
   });
 });

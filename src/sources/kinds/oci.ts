@@ -35,6 +35,7 @@ function recordedOci(source: OciSource): RecordedSource {
     source,
     origin,
     onDisk: false,
+    signedDigest: source.digest,
     describe: () => `${origin}@${source.digest}${source.tag === undefined ? '' : ` (${source.tag})`}${source.platform === undefined ? '' : ` [${source.platform}]`}`,
     locate(name, _artifact, lockfile, env) {
       return { mode: 'files', root: getOciFolder(source, lockfile, env), hint: `run aisc fetch ${name}, or pass --artifact ${name}=DIR for a copy pulled elsewhere` };
