@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, sign as signWith, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -232,8 +232,22 @@ function pae(type: string, body: Buffer): Buffer {
 }
 
 export interface CosignKey {
-  privateKey: import('node:crypto').KeyObject;
+  privateKey: KeyObject;
   publicPem: string;
+}
+
+/** The Sigstore bundle `cosign sign --key k --new-bundle-format --tlog-upload=false` makes over a manifest digest. */
+export function makeCosignBundle(name: string, digest: string, key: CosignKey, predicateType = 'https://sigstore.dev/cosign/sign/v1'): Buffer {
+  const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name, digest: { sha256: digest.slice(7) } }], predicateType, predicate: {} }));
+  const type = 'application/vnd.in-toto+json';
+  const signature = signWith('sha256', pae(type, statement), key.privateKey);
+  return Buffer.from(
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [] },
+      dsseEnvelope: { payload: statement.toString('base64'), payloadType: type, signatures: [{ sig: signature.toString('base64'), keyid: '' }] },
+    }),
+  );
 }
 
 /**
@@ -244,19 +258,7 @@ export interface CosignKey {
  * `sha256-<hex>`, as cosign does on a registry without the referrers API.
  */
 export async function attachCosignBundle(registry: RunningRegistry, repository: string, subject: Descriptor, key: CosignKey, options: { subjectDigest?: string; predicateType?: string } = {}): Promise<Descriptor> {
-  const { sign } = await import('node:crypto');
-  const statement = Buffer.from(
-    JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: `${registry.host}/${repository}`, digest: { sha256: (options.subjectDigest ?? subject.digest).slice(7) } }], predicateType: options.predicateType ?? 'https://sigstore.dev/cosign/sign/v1', predicate: {} }),
-  );
-  const type = 'application/vnd.in-toto+json';
-  const signature = sign('sha256', pae(type, statement), key.privateKey);
-  const bundle = Buffer.from(
-    JSON.stringify({
-      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [] },
-      dsseEnvelope: { payload: statement.toString('base64'), payloadType: type, signatures: [{ sig: signature.toString('base64'), keyid: '' }] },
-    }),
-  );
+  const bundle = makeCosignBundle(`${registry.host}/${repository}`, options.subjectDigest ?? subject.digest, key, options.predicateType);
   const bundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
   const layer = await registry.pushBlob(repository, bundle, bundleType, { 'org.opencontainers.image.title': `sha256-${sha256(bundle)}.sigstore.json` });
   const config = await registry.pushBlob(repository, Buffer.from('{}'), 'application/vnd.oci.empty.v1+json');

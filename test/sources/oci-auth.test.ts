@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
+import { makeCosignBundle, makeCosignKey } from '../helpers/oci-registry.js';
 import { startRegistry, type LoopbackServer, type Route } from '../helpers/registry-server.js';
 import { makeTempDir } from '../helpers/temp.js';
 
@@ -152,5 +153,39 @@ describe('oci:// registry auth and answers', () => {
     expect(locked.status).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(calls).toBe(2);
+  });
+});
+
+describe('oci:// signatures through the referrers API', () => {
+  it('asks the referrers API first (a registry with OCI 1.1), and the tag schema only where it is missing', async () => {
+    const dir = makeTempDir();
+    const key = await makeCosignKey(dir);
+    const bundle = makeCosignBundle('stub/acme/tiny', digestOf(MANIFEST), key);
+    const empty = Buffer.from('{}');
+    const bundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+    const referrer = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: bundleType,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(empty), size: 2 },
+        layers: [{ mediaType: bundleType, digest: digestOf(bundle), size: bundle.length }],
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(MANIFEST), size: MANIFEST.length },
+      }),
+    );
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(referrer), size: referrer.length, artifactType: bundleType }] }));
+    const registry = await start({
+      '/v2/acme/tiny/manifests/v1': manifestRoute(() => true),
+      [`/v2/acme/tiny/blobs/${digestOf(CONFIG)}`]: bytesRoute(CONFIG),
+      [`/v2/acme/tiny/referrers/${digestOf(MANIFEST)}`]: (_request, response) => response.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' }).end(index),
+      [`/v2/acme/tiny/manifests/${digestOf(referrer)}`]: (_request, response) => response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(referrer),
+      [`/v2/acme/tiny/blobs/${digestOf(bundle)}`]: bytesRoute(bundle),
+    });
+    const locked = await runAiscAsync(['lock', `oci://${host(registry)}/acme/tiny:v1`, '--kind', 'model', '--key', 'cosign.pub'], dir, { DOCKER_CONFIG: join(dir, 'none'), REGISTRY_AUTH_FILE: '' });
+    expect(locked.stderr).toContain('not inspected');
+    expect(locked.status).toBe(0);
+    expect(locked.stdout).toContain('signed by key sha256:');
+    expect(registry.hits.get(`/v2/acme/tiny/referrers/${digestOf(MANIFEST)}`)).toBe(1);
+    expect(registry.hits.get(`/v2/acme/tiny/manifests/sha256-${digestOf(MANIFEST).slice(7)}`)).toBeUndefined();
   });
 });

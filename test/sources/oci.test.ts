@@ -195,6 +195,18 @@ describe.skipIf(!available)('oci:// against a real registry (CNCF Distribution)'
     expect(verified.status).toBe(0);
   });
 
+  it("the policy's sources match oci://registry/repository on whole segments, before anything is asked of the registry", async () => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, 'aisc.policy.yaml'), ['version: 1', 'signers: {}', 'reviewers: {}', 'rules:', '  - match: { kind: [model] }', `    require: { sources: ['oci://${registry.host}/acme'] }`, 'approvals: []', ''].join('\n'));
+    const before = registry.requests().length;
+    const refused = await runAiscAsync(['lock', `oci://${registry.host}/acme-evil/tiny:v1`, '--kind', 'model'], dir, env(dir));
+    expect(refused.status).toBe(1);
+    expect(errorLines(refused)[0]).toMatch(/^aisc: POLICY_VIOLATION .*allows sources oci:\/\/127\.0\.0\.1:\d+\/acme; locked from oci:\/\/127\.0\.0\.1:\d+\/acme-evil\/tiny .*nothing was read or downloaded/);
+    expect(registry.requests().length).toBe(before);
+    const allowed = await runAiscAsync(['lock', `oci://${registry.host}/acme/tiny:v1`, '--kind', 'model'], dir, env(dir));
+    expect(allowed.status).toBe(0);
+  });
+
   it('names what is not there: an unknown tag, an unknown repository', async () => {
     const dir = makeTempDir();
     const tag = await runAiscAsync(['lock', `oci://${registry.host}/acme/tiny:nope`], dir, env(dir));

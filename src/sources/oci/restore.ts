@@ -1,18 +1,15 @@
-import { createReadStream, closeSync, openSync, writeSync } from 'node:fs';
-import { once } from 'node:events';
-import { lstat, mkdir, rename, rmdir, unlink } from 'node:fs/promises';
-import { posix, join, dirname } from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
-import { AiscError, errnoCode } from '../../errors.js';
-import { makeFolder, withFileLock } from '../../io/index.js';
-import type { FileArtifact, FileEntry, OciSource } from '../../lockfile/types.js';
-import { ContentHasher } from '../content-hash.js';
+import { join } from 'node:path';
+import { AiscError } from '../../errors.js';
+import { withFileLock } from '../../io/index.js';
+import type { FileArtifact, OciSource } from '../../lockfile/types.js';
 import { downloadFile, type ContentCheck, type Expected } from '../download.js';
 import type { Network } from '../network.js';
 import { holdsLocked, type ContentGate, type RestorePlan, type Task } from '../restore.js';
 import { OciClient } from './client.js';
 import { getOciFolder } from './folder.js';
-import { writeLayout, blobPath } from './layout.js';
+import { copyVerified, ensureBlob, prepareFolder } from './blobs.js';
+import { extractLayer } from './extract.js';
+import { blobPath, writeLayout } from './layout.js';
 import { getLayerShape, parseDocument, type Descriptor, type OciDocument } from './manifest.js';
 import { toOciOrigin } from './reference.js';
 import { MAX_CONFIG_BYTES } from './resolve.js';
@@ -55,7 +52,6 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
   const load = (): Promise<Pinned> => (loading ??= loadPinned(context, what));
   const extractions = new Map<string, Promise<Map<string, AiscError<string> | undefined>>>();
   const layout = context.ociLayout;
-  const tarMembers = (): FileEntry[] => artifact.files;
 
   const tasks: Task[] = artifact.files.map((file): Task => {
     const dest = join(folder, ...file.path.split('/'));
@@ -87,7 +83,7 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
         for (const layer of pinned.tars) {
           let extraction = extractions.get(layer.digest);
           if (!extraction) {
-            extraction = extractLayer({ client: pinned.client, layer, folder, files: tarMembers(), gate, layout, what: `${what}: layer ${layer.digest}`, onBytes });
+            extraction = extractLayer({ client: pinned.client, layer, folder, files: artifact.files, gate, layout, what: `${what}: layer ${layer.digest}`, onBytes });
             extractions.set(layer.digest, extraction);
           }
           const results = await extraction;
@@ -143,206 +139,4 @@ async function loadPinned(context: OciRestoreContext, what: string): Promise<Pin
     else tars.push(layer);
   });
   return { client, bytes: fetched.bytes, document, rawByPath, tars };
-}
-
-/** A blob into the layout's blobs/sha256/, resumable, under a lock on it; nothing when it is there and right. */
-async function ensureBlob(client: OciClient, layout: string, layer: Descriptor, what: string, onBytes: (n: number) => void): Promise<string> {
-  const dest = blobPath(layout, layer.digest);
-  const expected: Expected = { size: layer.size, sha256: layer.digest.slice('sha256:'.length) };
-  await makeFolder(dirname(dest));
-  await withFileLock(`${dest}.aisc.lock`, {}, async () => {
-    if (await holdsLocked(dest, expected)) return;
-    await downloadFile({ dest, partial: `${dest}.aisc-download`, expected, what, onBytes, request: (from) => client.blob(layer.digest, from) });
-  });
-  return dest;
-}
-
-/** A blob's bytes into `dest` through a partial beside it: hashed and judged in the same pass, renamed only on a match. */
-async function copyVerified(from: string, dest: string, expected: Expected, check: ContentCheck, what: string): Promise<void> {
-  const partial = `${dest}.aisc-download`;
-  const hasher = new ContentHasher(expected.size, false);
-  const fd = openSync(partial, 'w');
-  try {
-    for await (const chunk of createReadStream(from, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-      if (!hasher.update(chunk)) break;
-      check.feed(chunk);
-      writeSync(fd, chunk);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (hasher.size !== expected.size || hasher.digest().sha256 !== expected.sha256) {
-    await unlink(partial).catch(() => undefined);
-    throw new AiscError('CONTENT_MISMATCH', `${what}: the layout's blob is not what is locked; nothing was placed`);
-  }
-  try {
-    check.verify();
-  } catch (error) {
-    await unlink(partial).catch(() => undefined);
-    throw error;
-  }
-  await rename(partial, dest);
-}
-
-interface Extraction {
-  client: OciClient;
-  layer: Descriptor;
-  folder: string;
-  files: readonly FileEntry[];
-  gate: ContentGate;
-  layout?: string;
-  what: string;
-  onBytes: (n: number) => void;
-}
-
-/**
- * A tar layer: its blob downloaded whole and checked against its digest before anything is
- * written (into the layout, or beside the folder and removed after); then each member that is a
- * locked file streams into a partial beside its place, hashed and judged, renamed on a match. A
- * link member lands as a copy of its target's bytes. Returns each locked path the layer held,
- * with its failure if it has one.
- */
-async function extractLayer(options: Extraction): Promise<Map<string, AiscError<string> | undefined>> {
-  const { layer, folder, what } = options;
-  const staging = options.layout === undefined ? `${folder}.aisc-layers` : undefined;
-  const blob = options.layout !== undefined ? await ensureBlob(options.client, options.layout, layer, what, options.onBytes) : join(staging ?? '', layer.digest.slice('sha256:'.length));
-  try {
-    if (staging !== undefined) {
-      await makeFolder(staging);
-      const expected: Expected = { size: layer.size, sha256: layer.digest.slice('sha256:'.length) };
-      await downloadFile({ dest: blob, partial: `${blob}.aisc-download`, expected, what, onBytes: options.onBytes, request: (from) => options.client.blob(layer.digest, from) });
-    }
-    return await extractMembers(blob, options);
-  } finally {
-    if (staging !== undefined) {
-      await unlink(blob).catch(() => undefined);
-      await rmdir(staging).catch(() => undefined);
-    }
-  }
-}
-
-async function extractMembers(blob: string, options: Extraction): Promise<Map<string, AiscError<string> | undefined>> {
-  const locked = new Map(options.files.map((file) => [file.path, file]));
-  const results = new Map<string, AiscError<string> | undefined>();
-  const links = new Map<string, string>();
-  // Every folder a locked file needs, made before the first byte: a link on the way refuses that file alone.
-  const blocked = new Map<string, AiscError<string>>();
-  for (const path of locked.keys()) {
-    await prepareFolder(options.folder, path).catch((error: unknown) => blocked.set(path, toWriteError(path, error)));
-  }
-  const parser = new Parser({ strict: true });
-  let failure: Error | undefined;
-  parser.on('warn', (code: string, message: string) => (failure ??= new Error(`${code}: ${message}`)));
-  parser.on('error', (error: Error) => (failure ??= error));
-  const settled: Promise<void>[] = [];
-  parser.on('entry', (entry: ReadEntry) => {
-    const path = normalizeMember(entry.path);
-    const file = locked.get(path);
-    if (!file || results.has(path)) {
-      entry.resume();
-      return;
-    }
-    const refused = blocked.get(path);
-    if (refused || entry.type === 'SymbolicLink' || entry.type === 'Link') {
-      if (!refused) links.set(path, entry.type === 'Link' ? normalizeMember(entry.linkpath ?? '') : posix.normalize(posix.join(posix.dirname(path), entry.linkpath ?? '')));
-      results.set(path, refused);
-      entry.resume();
-      return;
-    }
-    results.set(path, undefined);
-    const dest = join(options.folder, ...path.split('/'));
-    const partial = `${dest}.aisc-download`;
-    const hasher = new ContentHasher(file.size, false);
-    const check = options.gate(path, file.size);
-    const fd = openSync(partial, 'w');
-    let tooLong = false;
-    entry.on('data', (chunk: Buffer) => {
-      if (tooLong || !hasher.update(chunk)) {
-        tooLong = true;
-        return;
-      }
-      check.feed(chunk);
-      writeSync(fd, chunk);
-    });
-    entry.on('end', () => {
-      closeSync(fd);
-      settled.push(settleMember(path, partial, dest, file, hasher, tooLong, check, options.what, results));
-    });
-  });
-  try {
-    for await (const chunk of createReadStream(blob, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-      parser.write(chunk);
-      if (failure) break;
-    }
-    if (!failure) {
-      const ended = once(parser, 'end');
-      parser.end();
-      await ended;
-    }
-  } catch (error) {
-    failure ??= error instanceof Error ? error : new Error(String(error));
-  }
-  await Promise.all(settled);
-  if (failure) throw new AiscError('ARCHIVE_INVALID', `${options.what}: not a readable tar layer (${failure.message})`);
-  for (const [path, target] of links) {
-    const file = locked.get(path);
-    if (!file) continue;
-    const dest = join(options.folder, ...path.split('/'));
-    try {
-      await prepareFolder(options.folder, path);
-      await copyVerified(join(options.folder, ...target.split('/')), dest, { size: file.size, sha256: file.sha256 }, options.gate(path, file.size), `${options.what}: ${path}`);
-    } catch (error) {
-      results.set(path, toWriteError(path, error));
-    }
-  }
-  return results;
-}
-
-async function settleMember(path: string, partial: string, dest: string, file: FileEntry, hasher: ContentHasher, tooLong: boolean, check: ContentCheck, what: string, results: Map<string, AiscError<string> | undefined>): Promise<void> {
-  if (results.get(path) !== undefined) {
-    await unlink(partial).catch(() => undefined);
-    return;
-  }
-  const sha256 = hasher.digest().sha256;
-  if (tooLong || hasher.size !== file.size || sha256 !== file.sha256) {
-    await unlink(partial).catch(() => undefined);
-    results.set(path, new AiscError('CONTENT_MISMATCH', `${what}: ${path}: the member is not what is locked (SHA-256 ${sha256}, locked ${file.sha256}); nothing was placed`));
-    return;
-  }
-  try {
-    check.verify();
-    await rename(partial, dest);
-  } catch (error) {
-    await unlink(partial).catch(() => undefined);
-    results.set(path, toWriteError(path, error));
-  }
-}
-
-function toWriteError(path: string, error: unknown): AiscError<string> {
-  return error instanceof AiscError ? (error as AiscError<string>) : new AiscError('WRITE_FAILED', `${path}: ${(error as Error).message}`);
-}
-
-/** The folders from the artifact's folder down to a file's, made as needed; a link or a file on the way is refused (a write never follows one out). */
-async function prepareFolder(folder: string, path: string): Promise<void> {
-  await makeFolder(folder);
-  const parts = path.split('/').slice(0, -1);
-  let at = folder;
-  for (const part of parts) {
-    at = join(at, part);
-    try {
-      const stats = await lstat(at);
-      if (stats.isSymbolicLink() || !stats.isDirectory()) throw new AiscError('SYMLINK_REFUSED', `${at}: expected a folder of the artifact, found ${stats.isSymbolicLink() ? 'a symlink' : 'a file'}; nothing is written through it`);
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
-      await mkdir(at).catch((e: unknown) => {
-        if (errnoCode(e) !== 'EEXIST') throw e;
-      });
-    }
-  }
-}
-
-function normalizeMember(path: string): string {
-  let p = path.replace(/\/+$/, '');
-  while (p.startsWith('./')) p = p.slice(2);
-  return p;
 }
