@@ -236,9 +236,14 @@ export interface CosignKey {
   publicPem: string;
 }
 
+/** cosign's in-toto statement over an image: its sign predicate, the manifest digest as subject. */
+export function makeCosignStatement(name: string, digest: string, predicateType = 'https://sigstore.dev/cosign/sign/v1'): Buffer {
+  return Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name, digest: { sha256: digest.slice(7) } }], predicateType, predicate: {} }));
+}
+
 /** The Sigstore bundle `cosign sign --key k --new-bundle-format --tlog-upload=false` makes over a manifest digest. */
-export function makeCosignBundle(name: string, digest: string, key: CosignKey, predicateType = 'https://sigstore.dev/cosign/sign/v1'): Buffer {
-  const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name, digest: { sha256: digest.slice(7) } }], predicateType, predicate: {} }));
+export function makeCosignBundle(name: string, digest: string, key: CosignKey, predicateType?: string): Buffer {
+  const statement = makeCosignStatement(name, digest, predicateType);
   const type = 'application/vnd.in-toto+json';
   const signature = signWith('sha256', pae(type, statement), key.privateKey);
   return Buffer.from(
@@ -257,8 +262,8 @@ export function makeCosignBundle(name: string, digest: string, key: CosignKey, p
  * type, an empty config, the manifest as subject) and listed in the tag-schema index
  * `sha256-<hex>`, as cosign does on a registry without the referrers API.
  */
-export async function attachCosignBundle(registry: RunningRegistry, repository: string, subject: Descriptor, key: CosignKey, options: { subjectDigest?: string; predicateType?: string } = {}): Promise<Descriptor> {
-  const bundle = makeCosignBundle(`${registry.host}/${repository}`, options.subjectDigest ?? subject.digest, key, options.predicateType);
+export async function attachCosignBundle(registry: RunningRegistry, repository: string, subject: Descriptor, key: CosignKey | Buffer, options: { subjectDigest?: string; predicateType?: string } = {}): Promise<Descriptor> {
+  const bundle = Buffer.isBuffer(key) ? key : makeCosignBundle(`${registry.host}/${repository}`, options.subjectDigest ?? subject.digest, key, options.predicateType);
   const bundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
   const layer = await registry.pushBlob(repository, bundle, bundleType, { 'org.opencontainers.image.title': `sha256-${sha256(bundle)}.sigstore.json` });
   const config = await registry.pushBlob(repository, Buffer.from('{}'), 'application/vnd.oci.empty.v1+json');

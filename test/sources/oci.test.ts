@@ -5,8 +5,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSafetensors } from '../../examples/make-example.js';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
-import { attachCosignBundle, attachLegacySignature, digestOf, KITOPS, makeCosignKey, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, startTokenService, type RunningRegistry } from '../helpers/oci-registry.js';
+import { attachCosignBundle, attachLegacySignature, digestOf, KITOPS, makeCosignKey, makeCosignStatement, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, startTokenService, type RunningRegistry } from '../helpers/oci-registry.js';
+import { makeIdentityToken, startSigstoreInstance } from '../helpers/sigstore-instance.js';
 import { makeTempDir } from '../helpers/temp.js';
+import { signPayloadKeyless } from '../../src/signing/keyless.js';
 import { tarOf } from '../helpers/torch-tars.js';
 
 const available = registryAvailable();
@@ -331,6 +333,30 @@ describe.skipIf(!available)('cosign signatures on OCI artifacts, in a real regis
     const unsigned = await runAiscAsync(['verify'], dir, env(dir));
     expect(unsigned.status).toBe(1);
     expect(unsigned.stdout).toContain('POLICY_UNSIGNED');
+  });
+
+  it('a keyless signature (Fulcio certificate, Rekor entry, from a Sigstore on loopback) pins its identity, and another identity is refused', async () => {
+    const dir = makeTempDir();
+    const sigstore = await startSigstoreInstance();
+    try {
+      const pushed = await pushModelPack(registry, 'acme/keyless', 'v1', FILES);
+      const token = makeIdentityToken({ iss: 'https://oidc.example.test', sub: 'release-job', email: 'release@acme.test', email_verified: true });
+      const bundle = await signPayloadKeyless(makeCosignStatement(`${registry.host}/acme/keyless`, pushed.digest), { fulcioUrl: sigstore.url, rekorUrl: sigstore.url, identityToken: token });
+      await attachCosignBundle(registry, 'acme/keyless', pushed, Buffer.from(JSON.stringify(bundle)));
+      writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+      const spec = `oci://${registry.host}/acme/keyless:v1`;
+      const other = await runAiscAsync(['lock', spec, '--certificate-identity', 'mallory@acme.test', '--certificate-oidc-issuer', 'https://oidc.example.test', '--trusted-root', 'trusted_root.json'], dir, env(dir));
+      expect(other.status).toBe(1);
+      expect(errorLines(other)[0]).toMatch(/^aisc: SIGNATURE_MISSING .*signed by "release@acme.test"; expected identity/);
+      const locked = await runAiscAsync(['lock', spec, '--certificate-identity', 'release@acme.test', '--certificate-oidc-issuer', 'https://oidc.example.test', '--trusted-root', 'trusted_root.json'], dir, env(dir));
+      expect(locked.stderr).toContain('not inspected');
+      expect(locked.status).toBe(0);
+      expect(locked.stdout).toContain('signed by release@acme.test');
+      expect((await runAiscAsync(['fetch'], dir, env(dir))).status).toBe(0);
+      expect((await runAiscAsync(['verify'], dir, env(dir))).status).toBe(0);
+    } finally {
+      await sigstore.close();
+    }
   });
 
   it('a referrer whose subject is another manifest, or an attestation, signs nothing here', async () => {
