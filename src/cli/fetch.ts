@@ -7,7 +7,7 @@ export function registerFetch(program: Command, context: CliContext): void {
   program
     .command('fetch')
     .description('download exactly what the lockfile pins, verified and inspected while it streams (a file lock would refuse never lands): hf:// into the Hugging Face cache, https:// to its kept path, oci:// laid out in its folder')
-    .argument('[name...]', 'artifacts to fetch (default: every one locked from the Hub or a URL)')
+    .argument('[name...]', 'artifacts to fetch (default: every one locked from the Hub, a registry or a URL)')
     .option('--lockfile <file>', 'lockfile to read', DEFAULT_LOCKFILE)
     .option('--policy <file>', 'policy whose pickle allowlist and denyFormats the content gate applies (default: aisc.policy.yaml when present)')
     .option('--jobs <n>', 'downloads at once (default 8)', parseJobs)

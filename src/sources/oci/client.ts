@@ -84,7 +84,9 @@ export class OciClient {
     try {
       response = await this.send(url, what, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
     } catch (error) {
-      if (error instanceof AiscError && error.code === 'OCI_NOT_FOUND') return undefined;
+      // 404 is the spec's "no referrers API"; some registries say it with 400 or 405 instead.
+      const status = error instanceof AiscError ? (error.details as { status?: number } | undefined)?.status : undefined;
+      if (error instanceof AiscError && (error.code === 'OCI_NOT_FOUND' || status === 400 || status === 405)) return undefined;
       throw error;
     }
     const type = (response.headers['content-type'] ?? '').split(';')[0]?.trim();
@@ -136,7 +138,7 @@ export class OciClient {
         what,
         server: 'the registry',
         ...(this.authorization ? { credentials: { origin: new URL(this.base).origin, headers: { authorization: this.authorization } } } : {}),
-        accept: (status) => status === 401 || status === 403 || status === 404,
+        accept: (status) => status === 400 || status === 401 || status === 403 || status === 404 || status === 405,
       });
     } catch (error) {
       if (error instanceof AiscError && error.code === 'HTTP_FAILED' && (error.details as { status?: number } | undefined)?.status === 429) {
@@ -198,7 +200,7 @@ export class OciClient {
       case 403:
         return new AiscError('OCI_ACCESS_DENIED', `${what}: access denied${this.login ? ` to the login from ${this.login.from}` : ''}${said}`);
       default:
-        return new AiscError('HTTP_FAILED', `${what}: the registry answered ${response.status}${said}`);
+        return new AiscError('HTTP_FAILED', `${what}: the registry answered ${response.status}${said}`, { details: { status: response.status } });
     }
   }
 }
