@@ -13,7 +13,8 @@ export type SignatureFindingCode =
   | 'CERTIFICATE_INVALID'
   | 'TLOG_INVALID'
   | 'TIMESTAMP_INVALID'
-  | 'TRUST_ROOT_MISMATCH';
+  | 'TRUST_ROOT_MISMATCH'
+  | 'SIGNATURE_MISSING';
 
 /** What the format gate finds in a file's bytes. */
 export type ContentFindingCode = 'PICKLE_UNSAFE' | 'PICKLE_UNDECIDABLE' | 'CONTENT_UNSCANNABLE' | 'FORMAT_INVALID' | 'FORMAT_MISMATCH';

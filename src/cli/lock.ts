@@ -3,7 +3,7 @@ import { AiscError } from '../errors.js';
 import { isPackageLockPath } from '../npm/package-lock.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
-import { addSignerOptions, toSignatureRequest } from './signer-options.js';
+import { addSignerOptions, hasSignerFlags, toSignatureRequest } from './signer-options.js';
 import type { FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import { formatBytes, type ProgressLine } from '../report/index.js';
 import { log, showProgress, type CliContext } from './context.js';
@@ -21,6 +21,7 @@ interface LockFlags extends SignerFlags {
   include?: string[];
   exclude?: string[];
   path?: string;
+  platform?: string;
   allowSymlinks?: boolean;
   jobs?: number;
   registry?: string;
@@ -30,7 +31,7 @@ export function registerLock(program: Command, context: CliContext): void {
   const command = program
     .command('lock')
     .description('record artifacts in the lockfile: every file hashed (or its Hub-listed SHA-256 taken), format facts read')
-    .argument('<source...>', 'a folder or file, an HF cache snapshot folder, a .tar/.tar.gz, hf://[datasets/]org/name[@revision], an https:// URL, or a package-lock.json (its npm packages)')
+    .argument('<source...>', 'a folder or file, an HF cache snapshot folder, a .tar/.tar.gz, hf://[datasets/]org/name[@revision], oci://registry/repo[:tag|@sha256:digest], an https:// URL, or a package-lock.json (its npm packages)')
     .option('--kind <kind>', 'model | adapter | tokenizer | dataset (inferred from the files when not given)', parseKind)
     .option('--name <name>', 'artifact name (default: the base name of the source)')
     .option('--lockfile <file>', 'lockfile to update (created when missing)', DEFAULT_LOCKFILE)
@@ -40,7 +41,8 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--ignore <glob>', 'also ignore files matching this glob; recorded so verify ignores the same (repeatable)', collect)
     .option('--include <glob>', 'hf:// sources: lock only the repo files matching this glob, as huggingface_hub allow_patterns (repeatable)', collect)
     .option('--exclude <glob>', 'hf:// sources: leave out the repo files matching this glob (repeatable)', collect)
-    .option('--path <file>', 'https:// sources: keep the download at this path (written atomically; verify and fetch use it)')
+    .option('--path <file>', 'https:// sources: keep the download at this path (written atomically; verify and fetch use it); oci:// sources: the folder fetch lays the files out in')
+    .option('--platform <os/arch>', 'oci:// sources whose tag names an index: the manifest for this platform (linux/amd64, linux/arm64/v8)', parsePlatform)
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
     .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer')
@@ -49,12 +51,14 @@ export function registerLock(program: Command, context: CliContext): void {
     const packageLocks = all.filter(isPackageLockPath);
     const sources = all.filter((source) => !isPackageLockPath(source));
     if (packageLocks.length > 0) {
-      const misplaced = (['kind', 'name', 'signature', 'dependsOn', 'ignore', 'include', 'exclude', 'path'] as const).filter((flag) => flags[flag] !== undefined);
+      const misplaced = (['kind', 'name', 'signature', 'dependsOn', 'ignore', 'include', 'exclude', 'path', 'platform'] as const).filter((flag) => flags[flag] !== undefined);
       if (misplaced.length > 0) throw new AiscError('USAGE', `--${misplaced.map((f) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')}: not for a package-lock.json; lock it in its own command`);
       if (!(await lockNpm(packageLocks, flags, context))) return;
       if (sources.length === 0) return;
     }
-    const signature = await toSignatureRequest(flags.signature, flags, '--signature');
+    // An oci:// artifact's cosign signature is in its registry: the signer flags alone ask for it ('' is no bundle file).
+    const attached = flags.signature === undefined && sources.length > 0 && sources.every((source) => source.startsWith('oci://')) && hasSignerFlags(flags);
+    const signature = await toSignatureRequest(attached ? '' : flags.signature, flags, '--signature', attached);
     let progress: ProgressLine | undefined;
     // Loaded here: the sources (tar, undici) are not what other commands should pay to start.
     const { lockArtifacts } = await import('../lock/index.js');
@@ -91,7 +95,13 @@ function describeUninspected(files: readonly FileEntry[]): string | undefined {
   const more = unread.length > shown.length ? `, and ${unread.length - shown.length} more` : '';
   const count = unread.length === 1 ? "1 file's content was" : `${unread.length} files' content was`;
   const them = unread.length === 1 ? 'it' : 'them';
-  return `${count} not inspected (Hub LFS, hashed from the Hub's listing without download; marked "inspected": false): ${shown.join(', ')}${more}; aisc fetch inspects ${them} as ${them === 'it' ? 'it lands' : 'they land'}, aisc verify as it hashes ${them}`;
+  return `${count} not inspected (hashed from the origin's listing without download: a Hub LFS oid, an OCI layer digest; marked "inspected": false): ${shown.join(', ')}${more}; aisc fetch inspects ${them} as ${them === 'it' ? 'it lands' : 'they land'}, aisc verify as it hashes ${them}`;
+}
+
+/** `os/arch[/variant]`, as docker's --platform. */
+function parsePlatform(value: string): string {
+  if (!/^[a-z0-9_.-]{1,64}\/[a-z0-9_.-]{1,64}(?:\/[a-z0-9_.-]{1,64})?$/.test(value)) throw new AiscError('USAGE', `--platform: expected os/arch[/variant] (linux/amd64), got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** Each package-lock.json in turn; false when one had findings (printed, exit 1, nothing written for it). */

@@ -13,6 +13,8 @@ export interface FetchOptions {
   /** Downloads at once (default 8). */
   jobs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Also lay every OCI artifact's blobs out in this OCI image layout (index.json names each manifest). */
+  ociLayout?: string;
   onWait?: (message: string) => void;
   /** Told what fetch did on its own that a user should know (a bad partial download discarded). */
   onNote?: (message: string) => void;
@@ -64,7 +66,7 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
   const network = new Network(env);
   try {
     const plans: (RestorePlan & { name: string })[] = [];
-    for (const [name, artifact, recorded] of chosen) plans.push({ name, ...(await recorded.restore({ name, artifact, lockfile: options.lockfile, env, network, gate: toContentGate(name, artifact, rules), onNote: options.onNote })) });
+    for (const [name, artifact, recorded] of chosen) plans.push({ name, ...(await recorded.restore({ name, artifact, lockfile: options.lockfile, env, network, gate: toContentGate(name, artifact, rules), onNote: options.onNote, ...(options.ociLayout === undefined ? {} : { ociLayout: options.ociLayout }) })) });
     // What is there and right is not downloaded again; the gate judges it all the same.
     const todo: Task[] = [];
     const presentCount = new Map<string, number>();

@@ -18,8 +18,10 @@ export interface LockOptions {
   /** hf:// sources: which files of the repo (huggingface_hub's allow/ignore patterns). */
   include?: string[];
   exclude?: string[];
-  /** https:// sources: keep the download here (written atomically). */
+  /** https:// sources: keep the download here (written atomically); oci:// sources: where fetch lays the files out. */
   path?: string;
+  /** oci:// sources: which manifest of an index (os/arch[/variant]). */
+  platform?: string;
   dependsOn?: string[];
   allowSymlinks?: boolean;
   jobs?: number;
@@ -67,6 +69,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     include: options.include,
     exclude: options.exclude,
     keepAt: options.path,
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
     env: options.env,
   };
   const network = new Network(options.env);
@@ -193,10 +196,17 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
   if (options.signature) {
     const { bundle, policy, trustedRoot } = options.signature;
     const plan = planned[0];
-    if (!plan?.resolved.onDisk) throw new AiscError('USAGE', '--signature: for a folder or file on disk (a Hub repo: lock its snapshot folder after aisc fetch)');
-    const { verifyArtifactSignature } = await import('../signing/artifact-signature.js');
-    for (const { artifact } of locked) {
-      artifact.signature = await verifyArtifactSignature({ layout: artifact.layout, path: plan.spec, files: artifact.files }, bundle, policy, options.lockfile, trustedRoot);
+    if (plan?.resolved.findSignature) {
+      // An OCI artifact's signature is attached to it in its registry (cosign's): found there.
+      if (bundle !== '') throw new AiscError('USAGE', "--signature: an oci:// artifact's cosign signature is found in its registry; give only the signer flags (--key, or --certificate-identity and --certificate-oidc-issuer)");
+      for (const entry of locked) entry.artifact.signature = await plan.resolved.findSignature(policy, options.lockfile, trustedRoot);
+    } else {
+      if (bundle === '') throw new AiscError('USAGE', 'identity flags, --key and --certificate-chain go with --signature BUNDLE (or an oci:// source, whose cosign signature is found in its registry)');
+      if (!plan?.resolved.onDisk) throw new AiscError('USAGE', '--signature: for a folder or file on disk (a Hub repo: lock its snapshot folder after aisc fetch)');
+      const { verifyArtifactSignature } = await import('../signing/artifact-signature.js');
+      for (const { artifact } of locked) {
+        artifact.signature = await verifyArtifactSignature({ layout: artifact.layout, path: plan.spec, files: artifact.files }, bundle, policy, options.lockfile, trustedRoot);
+      }
     }
   }
 

@@ -53,7 +53,32 @@ export interface ArchiveSource {
   compression: 'none' | 'gzip';
 }
 
-export type Source = LocalSource | HubSource | UrlSource | ArchiveSource;
+/**
+ * An OCI artifact (a CNCF ModelPack or KitOps ModelKit) in a registry, pinned to its manifest's
+ * digest: a tag is only what was asked for.
+ */
+export interface OciSource {
+  type: 'oci';
+  /** host[:port] as the user named it (docker.io for Docker Hub). */
+  registry: string;
+  /** The repository path, lower-case segments: org/model. */
+  repository: string;
+  /** sha256:… of the image manifest the files were listed from. */
+  digest: string;
+  /** The tag asked for, when it was one (informational: the digest is what is fetched). */
+  tag?: string;
+  /** The manifest's media type (OCI or Docker v2). */
+  mediaType: string;
+  /** The manifest's artifactType, or its config's media type when it has none. */
+  artifactType?: string;
+  /** When the tag named an index: its digest and the platform chosen from it. */
+  index?: string;
+  platform?: string;
+  /** Where fetch lays the files out and verify finds them, relative to the lockfile's folder or absolute (default: the aisc OCI cache). */
+  path?: string;
+}
+
+export type Source = LocalSource | HubSource | UrlSource | ArchiveSource | OciSource;
 
 /** What a file is, told from its bytes alone (never from its name). */
 export const CONTENT_FORMATS = ['safetensors', 'gguf', 'pytorch-zip', 'pytorch-legacy', 'pickle', 'numpy', 'zip', 'tar', 'gzip', 'json', 'text', 'unknown'] as const;

@@ -17,6 +17,8 @@ export interface SignedArtifact {
   path: string;
   /** The files as hashed for the lockfile (verified against the signed manifest, not re-read). */
   files: readonly FileEntry[];
+  /** A detached signature over the origin's pin (an OCI manifest digest, as cosign signs it) rather than over the files. */
+  subject?: string;
 }
 
 /**
@@ -36,7 +38,12 @@ export async function verifyArtifactSignature(
   const { bundle, bytes } = await readBundle(file, { allowV03CertificateChain: policy.kind !== 'keyless' });
   const format = getFormat(bundle);
   let signer: VerifiedSigner;
-  if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
+  if (artifact.subject !== undefined) {
+    // cosign signs the manifest, which pins every layer the locked files came from.
+    const { verifyCosignSignature } = await import('./cosign.js');
+    const payload = format === 'message-signature' ? (await readBundleFile(`${file.path}.payload`)).bytes : undefined;
+    signer = verifyCosignSignature(bytes, file.path, artifact.subject, policy, payload);
+  } else if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
     const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
     if (manifest.method === 'shards' || manifest.hashType !== 'sha256') {
       // Shard digests, and other hashes than SHA-256, cannot be derived from the locked digests: the files are read again.
@@ -99,7 +106,8 @@ function compareManifest(resources: readonly { name: string; digest: string }[],
   if (problems.length > 0) throw new SignatureFinding('MANIFEST_MISMATCH', `the signed manifest is not the locked files: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
 }
 
-function toRecordedSigner(signer: VerifiedSigner, policy: SignerPolicy): RecordedSigner {
+/** What the lockfile records of a verified signer: a key's PEM, a CA's anchors. */
+export function toRecordedSigner(signer: VerifiedSigner, policy: SignerPolicy): RecordedSigner {
   switch (signer.kind) {
     case 'keyless':
       return signer;

@@ -14,6 +14,8 @@ export interface SourceContext {
   /** --include / --exclude (Hub repos). */
   include?: string[];
   exclude?: string[];
+  /** --platform os/arch[/variant]: which manifest of an OCI index. */
+  platform?: string;
   /** --path: where a downloaded file or archive is kept. */
   keepAt?: string;
   env?: NodeJS.ProcessEnv;

@@ -5,6 +5,7 @@ import { archiveKind } from './kinds/archive.js';
 import { hfSnapshotSpec } from './kinds/hf-snapshot.js';
 import { hubKind } from './kinds/hub.js';
 import { localKind } from './kinds/local.js';
+import { ociKind } from './kinds/oci.js';
 import { urlKind } from './kinds/url.js';
 import type { Network } from './network.js';
 import type { ArtifactSource, RecordedSource } from './source.js';
@@ -15,10 +16,11 @@ const KINDS: { readonly [T in Source['type']]: SourceKind<Extract<Source, { type
   huggingface: hubKind,
   url: urlKind,
   archive: archiveKind,
+  oci: ociKind,
 };
 
 /** Who recognises a spec, in this order: the first that does owns it; a path on disk is the last resort. */
-const PARSERS: readonly SpecParser[] = [hubKind as SpecParser, urlKind as SpecParser, archiveKind as SpecParser, hfSnapshotSpec, localKind as SpecParser];
+const PARSERS: readonly SpecParser[] = [hubKind as SpecParser, ociKind as SpecParser, urlKind as SpecParser, archiveKind as SpecParser, hfSnapshotSpec, localKind as SpecParser];
 
 /**
  * Why the policy refuses an origin for an artifact (undefined when it allows it). Without a kind,
@@ -51,12 +53,13 @@ function getSource(spec: string, context: SourceContext, network: Network): Arti
     source = parser.parse(spec, context, network);
     if (source) break;
   }
-  if (!source) throw new AiscError('USAGE', `${spec}: not a path, hf:// repo or https:// URL`);
+  if (!source) throw new AiscError('USAGE', `${spec}: not a path, hf:// repo, oci:// reference or https:// URL`);
   if ((context.include || context.exclude) && !source.selects) throw new AiscError('USAGE', `--include/--exclude: for hf:// sources, not ${spec}`);
   // --ignore is recorded for folders on disk and applied again by verify; any other source is
   // locked whole (or by --include/--exclude), so a glob that would silently do nothing is refused.
   if (context.ignoreGiven && !source.takesIgnore) throw new AiscError('USAGE', `--ignore: for folders on disk; ${spec} is locked whole${source.selects ? ' (select files with --include/--exclude)' : ''}`);
-  if (context.keepAt !== undefined && !source.keepsDownload) throw new AiscError('USAGE', source.keptIn ? `--path: for https:// sources; ${source.keptIn}` : '--path: for https:// sources (where to keep the download)');
+  if (context.platform !== undefined && !source.choosesPlatform) throw new AiscError('USAGE', `--platform: for oci:// sources, not ${spec}`);
+  if (context.keepAt !== undefined && !source.keepsDownload) throw new AiscError('USAGE', source.keptIn ? `--path: for https:// sources; ${source.keptIn}` : '--path: for https:// and oci:// sources (where to keep the download, or lay an OCI artifact out)');
   return source;
 }
 

@@ -1,4 +1,5 @@
-import type { FileArtifact, FileArtifactKind, Layout, Source } from '../lockfile/types.js';
+import type { ArtifactSignature, FileArtifact, FileArtifactKind, Layout, Source } from '../lockfile/types.js';
+import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { ListedFile } from './listing.js';
 import type { Network } from './network.js';
 import type { ContentGate, RestorePlan } from './restore.js';
@@ -41,6 +42,11 @@ export interface ResolvedSource {
   commit?(): Promise<void>;
   /** Drops what was staged: the lock failed, and what was there before stays. */
   discard?(): Promise<void>;
+  /**
+   * The origin's own signature over what it pinned (cosign's, attached to an OCI manifest), found,
+   * verified for `policy` and kept beside the lockfile; throws a SignatureFinding when none verifies.
+   */
+  findSignature?(policy: SignerPolicy, lockfile: string, trustedRoot?: string): Promise<ArtifactSignature>;
 }
 
 /**
@@ -59,6 +65,8 @@ export interface ArtifactSource {
   readonly keepsDownload?: boolean;
   /** --include/--exclude apply (a Hub repo's files). */
   readonly selects?: boolean;
+  /** --platform applies (an OCI tag may name an index of platforms). */
+  readonly choosesPlatform?: boolean;
   /** Where its bytes are kept instead of --path (said when --path is given). */
   readonly keptIn?: string;
   resolve(): Promise<ResolvedSource>;
@@ -108,6 +116,8 @@ export interface RecordedSource {
   readonly onDisk: boolean;
   locate(name: string, artifact: FileArtifact, lockfile: string, env: NodeJS.ProcessEnv): LocalCopy;
   mounted(): MountedCopy;
+  /** What a detached signature over the origin signs (an OCI manifest digest): verify checks its signature against this, not the files. */
+  readonly signedDigest?: string;
   /** Why fetch cannot bring the bytes back (a folder on disk, a download not kept); absent when it can. */
   readonly unfetchable?: string;
   /** How fetch brings the bytes back. */
@@ -127,4 +137,6 @@ export interface RestoreContext {
   gate: ContentGate;
   /** Told what fetch did on its own that a user should know (a bad partial download discarded). */
   onNote?: (message: string) => void;
+  /** --oci-layout DIR: a source that can also lay its blobs out as an OCI image layout does. */
+  ociLayout?: string;
 }

@@ -4,6 +4,7 @@ import type { BundleFile } from '../signing/bundle.js';
 import { isSignatureFinding } from '../signing/errors.js';
 import type { ArtifactCheck } from './check-artifact.js';
 import { toFinding, type FindingCode } from '../findings.js';
+import { toRecorded } from '../sources/index.js';
 
 /**
  * Re-verifies each signature pinned at lock time, offline: the bundle is still there and is the
@@ -39,7 +40,8 @@ export async function checkSignatures(checks: readonly ArtifactCheck[], lockfile
     }
     try {
       const policy = await toRecordedPolicy(signature, lockfilePath);
-      await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files }, file, policy, lockfilePath);
+      const subject = toRecorded(check.artifact.source).signedDigest;
+      await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files, ...(subject === undefined ? {} : { subject }) }, file, policy, lockfilePath);
     } catch (error) {
       if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
       // Findings keep their code; a bundle or key that no longer reads is a failed signature too.

@@ -61,7 +61,7 @@ const expectedFiles = (files: HubFile[]) =>
   sortFiles(files.filter((f) => f.path !== '.gitattributes').map((f) => ({ path: f.path, size: f.content.length, sha256: sha256(f.content), ...(FORMATS[f.path] ? { format: FORMATS[f.path] } : {}), ...(f.lfs ? { inspected: false } : {}) })));
 /** stderr without lock's note on the files whose content it did not inspect. */
 const withoutNote = (stderr: string) => stderr.replace(/^aisc: \S+: \d+ files?'s? content was not inspected .*\n/m, '');
-const NOTE_TINY = `aisc: tiny: 2 files' content was not inspected (Hub LFS, hashed from the Hub's listing without download; marked "inspected": false): extra/big.bin, model.safetensors (header only); aisc fetch inspects them as they land, aisc verify as it hashes them\n`;
+const NOTE_TINY = `aisc: tiny: 2 files' content was not inspected (hashed from the origin's listing without download: a Hub LFS oid, an OCI layer digest; marked "inspected": false): extra/big.bin, model.safetensors (header only); aisc fetch inspects them as they land, aisc verify as it hashes them\n`;
 const readLock = (dir: string) => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: Record<string, { source: Record<string, unknown>; files: { path: string }[]; digest: string; kind: string; format?: Record<string, unknown> }> };
 
 describe('aisc lock hf://: a Hub repo pinned to its commit, LFS files never downloaded', () => {
@@ -334,7 +334,7 @@ describe('aisc fetch: the content gate where bytes land (Hub LFS files are not i
     const { dir, cache, env } = await setup();
     const locked = await runAiscAsync(['lock', 'hf://acme/evil'], dir, env);
     expect(locked.status).toBe(0);
-    expect(locked.stderr).toBe(`aisc: evil: 2 files' content was not inspected (Hub LFS, hashed from the Hub's listing without download; marked "inspected": false): model.safetensors (header only), pytorch_model.bin; aisc fetch inspects them as they land, aisc verify as it hashes them\n`);
+    expect(locked.stderr).toBe(`aisc: evil: 2 files' content was not inspected (hashed from the origin's listing without download: a Hub LFS oid, an OCI layer digest; marked "inspected": false): model.safetensors (header only), pytorch_model.bin; aisc fetch inspects them as they land, aisc verify as it hashes them\n`);
     expect(readLock(dir).artifacts.evil?.files).toEqual([
       { path: 'config.json', size: 20, sha256: sha256(Buffer.from('{"hidden_size": 64}\n')), format: 'json' },
       { path: 'model.safetensors', size: weights.length, sha256: sha256(weights), format: 'safetensors', inspected: false },

@@ -47,7 +47,8 @@ describe('the source registry', () => {
     const dir = makeTempDir();
     const net = new Network({});
     expect(() => getSources(['hf://acme/tiny'], context(dir, { keepAt: 'x' }), net)).toThrow('--path: for https:// sources; a Hub repo is kept in the Hugging Face cache (aisc fetch)');
-    expect(() => getSources(['models/x'], context(dir, { keepAt: 'x' }), net)).toThrow('--path: for https:// sources (where to keep the download)');
+    expect(() => getSources(['models/x'], context(dir, { keepAt: 'x' }), net)).toThrow('--path: for https:// and oci:// sources (where to keep the download, or lay an OCI artifact out)');
+    expect(() => getSources(['hf://acme/tiny'], context(dir, { platform: 'linux/amd64' }), net)).toThrow('--platform: for oci:// sources, not hf://acme/tiny');
     expect(() => getSources(['models/x'], context(dir, { include: ['*.json'] }), net)).toThrow('--include/--exclude: for hf:// sources, not models/x');
   });
 

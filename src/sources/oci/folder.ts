@@ -1,0 +1,38 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AiscError } from '../../errors.js';
+import type { WriteRoot } from '../../io/index.js';
+import { getPathProblem } from '../../lockfile/paths.js';
+import type { OciSource } from '../../lockfile/types.js';
+import { fromLockfileFolder } from '../local.js';
+import { toLockfileRoot } from '../restore.js';
+
+/** AISC_OCI_CACHE, else $XDG_CACHE_HOME/aisc/oci, else ~/.cache/aisc/oci. */
+export function getOciCacheDir(env: NodeJS.ProcessEnv): string {
+  return env.AISC_OCI_CACHE || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'aisc', 'oci');
+}
+
+/**
+ * Where an OCI artifact's files are laid out by their paths: the `--path` given to lock, else the
+ * aisc OCI cache, one folder per manifest digest (a new digest never overwrites the old one's files).
+ */
+export function getOciFolder(source: OciSource, lockfile: string, env: NodeJS.ProcessEnv): string {
+  if (source.path !== undefined) return fromLockfileFolder(source.path, lockfile);
+  return join(getOciCacheDir(env), ...getCacheBase(source).split('/'));
+}
+
+/**
+ * The same place as a root fetch writes under and the artifact's folder below it: a path from the
+ * lockfile stays under the lockfile's folder, the cache's under the cache; nothing below either
+ * is written through a link (src/io/confine.ts).
+ */
+export function getOciPlace(source: OciSource, lockfile: string, env: NodeJS.ProcessEnv): { root: WriteRoot; base: string } {
+  if (source.path === undefined) return { root: { folder: getOciCacheDir(env), what: 'the aisc OCI cache' }, base: getCacheBase(source) };
+  const problem = getPathProblem(source.path);
+  if (problem) throw new AiscError('PATH_INVALID', `source.path ${JSON.stringify(source.path)}: aisc fetch writes an OCI artifact's files only under the lockfile's folder, and this path ${problem}`);
+  return { root: toLockfileRoot(lockfile), base: source.path };
+}
+
+function getCacheBase(source: OciSource): string {
+  return [source.registry.replace(':', '+'), ...source.repository.split('/'), source.digest.replace(':', '-')].join('/');
+}
