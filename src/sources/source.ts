@@ -115,6 +115,8 @@ export interface RecordedSource {
   /** Named by the user as a path on this machine (lock then says nothing of where it came from). */
   readonly onDisk: boolean;
   locate(name: string, artifact: FileArtifact, lockfile: string, env: NodeJS.ProcessEnv): LocalCopy;
+  /** verify reads it as one unit wherever it is kept (a kept archive: one read stands for all its files). */
+  readonly verifiedWhole?: boolean;
   mounted(): MountedCopy;
   /** What a detached signature over the origin signs (an OCI manifest digest): verify checks its signature against this, not the files. */
   readonly signedDigest?: string;

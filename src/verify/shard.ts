@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AiscError } from '../errors.js';
 import type { FileArtifact } from '../lockfile/types.js';
+import { toRecorded } from '../sources/index.js';
 import type { ArtifactCheck } from './check-artifact.js';
 
 /** `--shard I/N`: part I (1-based) of N. */
@@ -114,7 +115,7 @@ export function describeShare(units: ShardUnits, assigned: Uint32Array, index: n
 
 /** A kept archive is verified by its own bytes (one read for all its files), unless --artifact points at an extracted copy. */
 function isWholeArchive(artifact: FileArtifact): boolean {
-  return artifact.source.type === 'archive' && artifact.source.path !== undefined;
+  return toRecorded(artifact.source).verifiedWhole === true;
 }
 
 /** This part's share of the lockfile's files: which part owns each unit, and the lightest part. */

@@ -33,6 +33,7 @@ export const archiveKind: SourceKind<ArchiveSource> = {
       source,
       origin,
       onDisk: false,
+      verifiedWhole: source.path !== undefined,
       describe: () => origin,
       locate(name, _artifact, lockfile) {
         if (source.path === undefined) return { mode: 'none', hint: `locked from ${source.url ?? 'an archive'} without --path; pass --artifact ${name}=DIR (an extracted copy)` };
