@@ -196,10 +196,12 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
   if (options.signature) {
     const { bundle, policy, trustedRoot } = options.signature;
     const plan = planned[0];
-    if (plan?.resolved.findSignature) {
+    if (plan?.resolved.attachedSignatures) {
       // An OCI artifact's signature is attached to it in its registry (cosign's): found there.
       if (bundle !== '') throw new AiscError('USAGE', "--signature: an oci:// artifact's cosign signature is found in its registry; give only the signer flags (--key, or --certificate-identity and --certificate-oidc-issuer)");
-      for (const entry of locked) entry.artifact.signature = await plan.resolved.findSignature(policy, options.lockfile, trustedRoot);
+      const { recordAttachedSignature } = await import('./attached-signature.js');
+      const found = await plan.resolved.attachedSignatures();
+      for (const entry of locked) entry.artifact.signature = await recordAttachedSignature(found, policy, options.lockfile, trustedRoot);
     } else {
       if (bundle === '') throw new AiscError('USAGE', 'identity flags, --key and --certificate-chain go with --signature BUNDLE (or an oci:// source, whose cosign signature is found in its registry)');
       if (!plan?.resolved.onDisk) throw new AiscError('USAGE', '--signature: for a folder or file on disk (a Hub repo: lock its snapshot folder after aisc fetch)');

@@ -6,7 +6,9 @@ import { compareCodePoints } from '../lockfile/canonical-json.js';
 import type { FileEntry } from '../lockfile/types.js';
 import { ContentHasher } from './content-hash.js';
 import { confineInCache, type CachedRepo } from './hf-cache.js';
-import type { ListedFile } from './source.js';
+import type { HubTreeEntry, ListedFile } from './listing.js';
+
+export type { HubTreeEntry } from './listing.js';
 
 /**
  * huggingface_hub's tree cache (1.22+, src/huggingface_hub/_tree_cache.py): the listing of every
@@ -25,15 +27,6 @@ export const TREE_CACHE_FORMAT_VERSION = 1;
 const MAX_TREE_BYTES = 512 * 1024 * 1024;
 const XET_HASH = /^[0-9a-fA-F]{64}$/;
 
-/** One file of the listing, as the Hub's /tree answer gives it (huggingface_hub's TreeCacheEntry). */
-export interface HubTreeEntry {
-  size: number;
-  /** The git blob SHA-1: of the bytes, or of the LFS pointer for an LFS file. */
-  blobId: string;
-  lfsSha256?: string;
-  lfsSize?: number;
-  xetHash?: string;
-}
 
 /** `trees/<commit>.json` of a cached repo. */
 export function getTreeCachePath(commit: string): string {

@@ -1,10 +1,9 @@
-import type { ArtifactSignature, FileArtifact, FileArtifactKind, Layout, Source } from '../lockfile/types.js';
-import type { SignerPolicy } from '../signing/verify-bundle.js';
-import type { ListedFile } from './listing.js';
+import type { FileArtifact, FileArtifactKind, Layout, Source } from '../lockfile/types.js';
+import type { AttachedSignatures, ListedFile } from './listing.js';
 import type { Network } from './network.js';
 import type { ContentGate, RestorePlan } from './restore.js';
 
-export type { ListedFile } from './listing.js';
+export type { AttachedSignatures, FoundSignature, ListedFile } from './listing.js';
 
 /** Files on this machine: hashed on the worker pool, never through a stream. */
 export interface OnDisk {
@@ -42,11 +41,8 @@ export interface ResolvedSource {
   commit?(): Promise<void>;
   /** Drops what was staged: the lock failed, and what was there before stays. */
   discard?(): Promise<void>;
-  /**
-   * The origin's own signature over what it pinned (cosign's, attached to an OCI manifest), found,
-   * verified for `policy` and kept beside the lockfile; throws a SignatureFinding when none verifies.
-   */
-  findSignature?(policy: SignerPolicy, lockfile: string, trustedRoot?: string): Promise<ArtifactSignature>;
+  /** The signatures published beside the pinned artifact (cosign's in an OCI registry), found but not judged: lock verifies them. */
+  attachedSignatures?(): Promise<AttachedSignatures>;
 }
 
 /**

@@ -1,5 +1,15 @@
 import type { AiscError } from '../errors.js';
-import type { TarMember } from './tar-stream.js';
+
+/** One member as every reader that matters (GNU tar, Python's tarfile, node-tar) would name it. */
+export interface TarMember {
+  /** The name as stored (pax path, GNU long name, or ustar prefix/name). */
+  path: string;
+  kind: 'file' | 'directory' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'other';
+  /** The type flag as stored, for messages. */
+  flag: string;
+  size: number;
+  linkpath?: string;
+}
 
 /** The fields of a tar header and a pax header's records, read strictly (see TarReader). */
 

@@ -1,18 +1,10 @@
 import { AiscError } from '../errors.js';
-import { BLOCK, checksumHolds, cString, decode, describeMeta, isZero, parsePax, readSize, toKind } from './tar-header.js';
+import { BLOCK, checksumHolds, cString, decode, describeMeta, isZero, parsePax, readSize, toKind, type TarMember } from './tar-header.js';
+
 /** A pax header, a GNU long name or link: metadata, held whole, so bounded. */
 const MAX_META_BYTES = 1024 * 1024;
 
-/** One member as every reader that matters (GNU tar, Python's tarfile, node-tar) would name it. */
-export interface TarMember {
-  /** The name as stored (pax path, GNU long name, or ustar prefix/name). */
-  path: string;
-  kind: 'file' | 'directory' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'other';
-  /** The type flag as stored, for messages. */
-  flag: string;
-  size: number;
-  linkpath?: string;
-}
+export type { TarMember } from './tar-header.js';
 
 export interface TarHandlers {
   member(member: TarMember): void;

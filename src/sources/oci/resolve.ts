@@ -101,9 +101,9 @@ export async function resolveOci(spec: string, reference: OciReference, context:
       if (files.size === 0) throw new AiscError('SOURCE_EMPTY', `${spec}: the manifest ${pinned.digest} has no file to lock`);
       return [...files.values()];
     },
-    async findSignature(policy, lockfile, trustedRoot) {
-      const { recordSignature } = await import('./signatures.js');
-      return recordSignature(client, pinned.digest, spec, policy, lockfile, trustedRoot);
+    async attachedSignatures() {
+      const { findSignatures } = await import('./signatures.js');
+      return { subject: pinned.digest, spec, ...(await findSignatures(client, pinned.digest)) };
     },
     async readRange(file, start, end) {
       const layer = layerOf.get(file.path);
