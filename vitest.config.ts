@@ -15,9 +15,9 @@ export default defineConfig({
     // change-control workflow took 11 s alone, 24 s and once over 30 s at a load of 10.
     testTimeout: 90_000,
     hookTimeout: 30_000,
-    // Most tests wait on a CLI process they started: vitest's default (one worker fewer than the
-    // cores) left one of a 2-core machine's cores idle for the whole run.
-    maxWorkers: Math.max(2, availableParallelism()),
+    // Most tests wait on a CLI process, a loopback server or a registry they started: with two
+    // workers a 2-core machine ran at 115% CPU (195 s); four files at a time took 124 s.
+    maxWorkers: Math.max(4, availableParallelism()),
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
