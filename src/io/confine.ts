@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, rename, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AiscError, errnoCode, isAiscError } from '../errors.js';
-import { getPathProblem } from '../lockfile/paths.js';
+import { getPathProblem } from './relative-path.js';
 import { syncFolder, tempPathFor } from './atomic-write.js';
 import { makeFolder } from './make-folder.js';
 
