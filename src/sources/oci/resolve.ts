@@ -2,9 +2,8 @@ import { AiscError } from '../../errors.js';
 import type { OciSource } from '../../lockfile/types.js';
 import { isDefaultIgnored } from '../ignore.js';
 import type { SourceContext } from '../kind.js';
-import { toLocalSource } from '../local.js';
 import type { Network } from '../network.js';
-import { readPrefix } from '../remote-read.js';
+import { readPrefix, toKept } from '../remote-read.js';
 import type { ListedFile, ResolvedSource } from '../source.js';
 import { OciClient } from './client.js';
 import { getLayerShape, parseDocument, type Descriptor, type OciDocument } from './manifest.js';
@@ -79,7 +78,9 @@ export async function resolveOci(spec: string, reference: OciReference, context:
     ...(reference.tag === undefined ? {} : { tag: reference.tag }),
     ...(pinned.index === undefined ? {} : { index: pinned.index, platform: pinned.platform }),
   };
-  if (context.keepAt !== undefined) source.path = toLocalSource(context.keepAt, context.lockfile).path;
+  // Where fetch lays the files out: only under the lockfile's folder, as for any kept download.
+  const kept = toKept(context.keepAt, context.lockfile);
+  if (kept) source.path = kept.path;
   const layerOf = new Map<string, Descriptor>();
   return {
     source,
