@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { link, lstat, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,8 +53,14 @@ export async function withFileLock<T>(lockPath: string, options: FileLockOptions
       ino = created;
       break;
     }
+    await clearPlanted(lockPath);
     const holder = await readHolder(lockPath);
-    if (holder === undefined) continue;
+    if (holder === undefined) {
+      // Gone between the two looks (released, or a planted name just removed): try again, within the deadline.
+      if (Date.now() > deadline) throw new AiscError('LOCK_TIMEOUT', `${lockPath}: could not be taken before the deadline`);
+      await sleep(5);
+      continue;
+    }
     if (isDead(holder)) {
       await breakStale(lockPath, holder);
       continue;
@@ -103,17 +109,41 @@ async function createExclusive(path: string, text: string): Promise<bigint | und
   }
 }
 
-/** Reads a lock through one handle, so the text and the inode belong together. Undefined: gone. */
+/**
+ * A lock name aisc only ever creates as a regular file: a symlink, FIFO or socket found there was
+ * planted (a lockfile folder in a pull request, a shared cache) and is removed — the name itself,
+ * never what a link points to — so it can neither stall the wait nor redirect it. A folder there
+ * cannot be removed without deleting someone's content: refused.
+ */
+async function clearPlanted(path: string): Promise<void> {
+  let stats;
+  try {
+    stats = await lstat(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return;
+    throw new AiscError('WRITE_FAILED', `${path}: cannot inspect the lock file (${errnoCode(error) ?? String(error)})`, { cause: error });
+  }
+  if (stats.isFile()) return;
+  if (stats.isDirectory()) throw new AiscError('WRITE_REFUSED', `${path}: a folder where aisc keeps its lock file; remove it`);
+  await unlink(path).catch((error: unknown) => {
+    if (errnoCode(error) !== 'ENOENT') throw new AiscError('WRITE_FAILED', `${path}: cannot remove what was planted at the lock's name (${errnoCode(error) ?? String(error)})`, { cause: error });
+  });
+}
+
+/** Reads a lock through one handle, so the text and the inode belong together. Undefined: gone (or not a lock file). */
 async function readHolder(path: string): Promise<Holder | undefined> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    // Never through a link, and never blocking on a FIFO: clearPlanted removes those.
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ELOOP') return undefined;
     throw new AiscError('WRITE_FAILED', `${path}: cannot read the lock file (${errnoCode(error) ?? String(error)})`, { cause: error });
   }
   try {
-    const { ino, mtimeMs } = await handle.stat({ bigint: true });
+    const stats = await handle.stat({ bigint: true });
+    if (!stats.isFile()) return undefined;
+    const { ino, mtimeMs } = stats;
     const age = Date.now() - Number(mtimeMs);
     const text = (await handle.readFile({ encoding: 'utf8' })).slice(0, 1024).trim();
     const match = /^(\d+)@(\S*)(?: (\S+))?/.exec(text);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -240,4 +241,27 @@ describe('aisc fetch of an https:// file: partial downloads and 416', () => {
     expect(readFileSync(join(dir, 'victim.txt'), 'utf8')).toBe(PRECIOUS);
     expect(readFileSync(join(dir, 'w.bin')).equals(body)).toBe(true);
   });
+});
+
+describe('a name planted where aisc keeps its lock file', () => {
+  it('a dangling symlink or a FIFO at the lockfile\'s lock or a kept file\'s lock is removed (never followed), and lock and fetch go on', async () => {
+    const dir = makeTempDir();
+    const body = Buffer.alloc(20_000, 5);
+    server = await startRegistry({ '/w.bin': (_request, response) => void response.writeHead(200, { 'content-length': String(body.length) }).end(body) });
+    writeFileSync(join(dir, 'victim.txt'), PRECIOUS);
+    // Before the fix: `open(lock, 'r')` followed the dangling link (ENOENT) and looped at full CPU,
+    // or blocked on the FIFO; both without a word, forever.
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'aisc.lock.json.lock'));
+    const locked = await runAiscAsync(['lock', `${server.url}w.bin`, '--path', 'w.bin', '--kind', 'model'], dir);
+    expect(locked.stderr).toBe('');
+    expect(locked.status).toBe(0);
+    rmSync(join(dir, 'w.bin'));
+    execFileSync('mkfifo', [join(dir, 'w.bin.aisc.lock')]);
+    symlinkSync(join(dir, 'victim.txt'), join(dir, 'aisc.lock.json.lock'));
+    const fetched = await runAiscAsync(['fetch'], dir);
+    expect(fetched.status).toBe(0);
+    expect(readFileSync(join(dir, 'w.bin')).equals(body)).toBe(true);
+    expect(readFileSync(join(dir, 'victim.txt'), 'utf8')).toBe(PRECIOUS);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+  }, 60_000);
 });
