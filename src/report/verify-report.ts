@@ -21,7 +21,7 @@ export function renderVerifyHuman(report: VerifyReport, color = false): string {
       // Hundreds of packages: only the failing ones get a line of their own.
       if (!artifact.ok) lines.push(`${FAIL} ${artifact.name} (npm, from ${artifact.root})`);
     } else {
-      lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)} at ${artifact.root}`);
+      lines.push(`${status} ${artifact.name} (${artifact.kind}): ${artifact.files} file${artifact.files === 1 ? '' : 's'}, ${formatBytes(artifact.bytes)}${artifact.root === '' ? '' : ` at ${artifact.root}`}`);
     }
     for (const finding of artifact.findings) lines.push(`       ${describeFinding(finding)}`);
   }

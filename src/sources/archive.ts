@@ -109,12 +109,13 @@ export async function listArchive(bytes: AsyncIterable<Buffer>, what: string): P
   for (const [path, target] of hardLinks) {
     const file = files.get(target);
     if (!file) throw unsafe(path, `is a hard link to ${JSON.stringify(target)}, which is not a file before it in the archive`);
-    files.set(path, { path, size: file.size, sha256: file.sha256 });
+    // The same bytes as the member linked to, inspected when it streamed by.
+    files.set(path, { path, size: file.size, sha256: file.sha256, ...(file.inspection ? { inspection: file.inspection } : {}) });
   }
   for (const [path, target] of symlinks) {
     const file = files.get(target);
     if (!file) throw unsafe(path, `is a link to ${JSON.stringify(target)}, which is not a file in the archive`);
-    files.set(path, { path, size: file.size, sha256: file.sha256, link: true });
+    files.set(path, { path, size: file.size, sha256: file.sha256, link: true, ...(file.inspection ? { inspection: file.inspection } : {}) });
     hasLinks = true;
   }
   if (files.size === 0) throw new AiscError('SOURCE_EMPTY', `${what}: the archive holds no file to lock`);

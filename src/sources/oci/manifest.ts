@@ -46,7 +46,7 @@ export function parseDocument(fetched: FetchedManifest, what: string): OciDocume
     if (!Array.isArray(doc.manifests)) throw new AiscError('OCI_RESPONSE_INVALID', `${what}: an index without "manifests"`);
     return { kind: 'index', mediaType: mediaType || 'application/vnd.oci.image.index.v1+json', manifests: doc.manifests.map((m, i) => toDescriptor(m, `${what}: manifests[${i}]`)) };
   }
-  if (!MANIFEST_TYPES.has(mediaType) && mediaType !== '') throw new AiscError('OCI_RESPONSE_INVALID', `${what}: a ${mediaType}, not an OCI image manifest or index`);
+  if (!MANIFEST_TYPES.has(mediaType) && mediaType !== '') throw new AiscError('OCI_RESPONSE_INVALID', `${what}: media type ${mediaType}, not an OCI image manifest or index`);
   if (!Array.isArray(doc.layers)) throw new AiscError('OCI_RESPONSE_INVALID', `${what}: a manifest without "layers"`);
   const manifest: OciDocument = {
     kind: 'manifest',
@@ -108,7 +108,7 @@ export function getLayerShape(layer: Descriptor, what: string): LayerShape {
   if (/[+.]zstd$/.test(type)) throw new AiscError('OCI_LAYER_UNSUPPORTED', `${what}: a zstd layer (${layer.mediaType}) cannot be read by aisc; repack it as .tar, .tar+gzip or .raw`);
   if (/(?:^application\/tar|[.+/]tar)(?:[+.]gzip)?$/.test(type)) return { kind: 'tar' };
   const path = layer.annotations[FILEPATH_ANNOTATION] ?? layer.annotations[TITLE_ANNOTATION];
-  if (path === undefined) throw new AiscError('OCI_LAYER_UNSUPPORTED', `${what}: a ${layer.mediaType} layer with neither a ${FILEPATH_ANNOTATION} nor a ${TITLE_ANNOTATION} annotation, so no file name`);
+  if (path === undefined) throw new AiscError('OCI_LAYER_UNSUPPORTED', `${what}: a layer of media type ${layer.mediaType} with neither a ${FILEPATH_ANNOTATION} nor a ${TITLE_ANNOTATION} annotation, so no file name`);
   const normal = path.replace(/^(?:\.\/)+/, '');
   const problem = getPathProblem(normal);
   if (problem) throw new AiscError('ARCHIVE_UNSAFE', `${what}: the layer names the file ${JSON.stringify(path)}, which ${problem}; nothing was locked`);
