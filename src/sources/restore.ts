@@ -103,7 +103,9 @@ export async function runBounded<T>(items: readonly T[], limit: number, run: (it
  * (exit 2: the network), one line each: the first's code leads, another code follows its line.
  */
 export function toFetchError(failures: readonly AiscError<string>[]): AiscError<string> {
-  const sorted = [...failures].sort((a, b) => exitCodeFor(a.code) - exitCodeFor(b.code));
+  // Tasks that share a step (an OCI manifest fetched once for all its files) fail with one error: said once.
+  const unique = [...new Map(failures.map((f) => [`${f.code} ${f.message}`, f])).values()];
+  const sorted = unique.sort((a, b) => exitCodeFor(a.code) - exitCodeFor(b.code));
   const [first, ...rest] = sorted;
   if (!first) return new AiscError('INTERNAL', 'no failure to report');
   return new AiscError(first.code, first.message, { problems: rest.map((f) => (f.code === first.code ? f.message : `${f.message} [${f.code}]`)) });
