@@ -3,6 +3,7 @@ import { decodeUtf8, describeJsonValue, parseJsonStrict, readBoundedBytes, recod
 import { COMMIT, getHubRefProblem, getHubRepoProblem } from './hub-names.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
+import { toOneLine, toPointerText } from '../io/problem-line.js';
 import { readManifest, toManifestReader, type ManifestReader } from './manifest.js';
 import { getNameProblem } from './names.js';
 import { LOCKFILE_VERSION, type Artifact, type HubSource, type Lockfile, type NpmArtifact } from './types.js';
@@ -76,7 +77,8 @@ export async function parseLockfile(text: string, where: string, manifests?: Man
   if (version !== LOCKFILE_VERSION) throw new AiscError('LOCKFILE_VERSION_UNSUPPORTED', `${where}: ${describeVersionProblem(version)}`);
   const validate = await getLockfileValidator();
   if (!validate(data)) {
-    throw invalid(where, toProblemLines(validate.errors ?? []));
+    // Keys are data: one holding a line break is shown quoted, never breaking the line.
+    throw invalid(where, toProblemLines((validate.errors ?? []).map((error) => ({ ...error, instancePath: toPointerText(error.instancePath) }))));
   }
   const raw = data as { lockfileVersion: typeof LOCKFILE_VERSION; artifacts: object };
   const lockfile: Lockfile = { lockfileVersion: raw.lockfileVersion, artifacts: new Map(Object.entries(raw.artifacts) as [string, Artifact][]) };
@@ -105,7 +107,7 @@ function describeVersionProblem(version: unknown): string {
 }
 
 function invalid(where: string, problems: string[]): AiscError {
-  const [first = 'is invalid', ...rest] = problems;
+  const [first = 'is invalid', ...rest] = problems.map(toOneLine);
   return new AiscError('LOCKFILE_INVALID', `${where}: ${first}`, {
     problems: rest.map((line) => `${where}: ${line}`),
   });

@@ -8,7 +8,7 @@ import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { toProblemLines } from '../lockfile/schema.js';
 import { decodeUtf8, parseJsonStrict, recode } from '../io/index.js';
 import { toPublicKey } from '../signing/keys.js';
-import { toNameSegment, toOneLine, toPointerText } from './problem-line.js';
+import { toNameSegment, toOneLine, toPointerText } from '../io/problem-line.js';
 import { resolveFromPolicy, workingTree, type FileSource } from './source.js';
 import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch, PolicyReviewer } from './types.js';
 

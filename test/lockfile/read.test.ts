@@ -17,6 +17,15 @@ function withArtifact(change: (artifact: Record<string, unknown>) => void): stri
 }
 
 describe('parseLockfile', () => {
+  it('says every problem in one line, even of a key that holds a line break', async () => {
+    const lockfile = sampleLockfile() as unknown as { artifacts: Record<string, unknown> };
+    lockfile.artifacts['a\nb: forged line'] = lockfile.artifacts['tiny'];
+    const error = (await parseLockfile(text(lockfile), 'aisc.lock.json').catch((e: unknown) => e)) as { code: string; message: string; problems?: string[] };
+    expect(error.code).toBe('LOCKFILE_INVALID');
+    for (const line of [error.message, ...(error.problems ?? [])]) expect(line).not.toMatch(/[\n\r]/);
+    expect(error.message).toContain('"a\\nb: forged line"');
+  });
+
   it('accepts a valid lockfile', async () => {
     const { artifacts } = sampleLockfile();
     await expect(parseLockfile(text(sampleLockfile()), 'aisc.lock.json')).resolves.toEqual({ lockfileVersion: 1, artifacts: new Map(Object.entries(artifacts)) });

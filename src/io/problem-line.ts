@@ -1,4 +1,4 @@
-/** A policy name longer than any valid one (64 characters) is shown cut, never echoed whole. */
+/** A name from a policy or lockfile longer than any valid one (64 characters) is shown cut, never echoed whole. */
 const MAX_NAME_CHARS = 64;
 /** Past this a problem line is cut: a 1 MiB key must not become a 1 MiB line of output. */
 const MAX_LINE_CHARS = 400;
