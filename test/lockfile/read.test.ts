@@ -19,7 +19,7 @@ function withArtifact(change: (artifact: Record<string, unknown>) => void): stri
 describe('parseLockfile', () => {
   it('says every problem in one line, even of a key that holds a line break', async () => {
     const lockfile = sampleLockfile() as unknown as { artifacts: Record<string, unknown> };
-    lockfile.artifacts['a\nb: forged line'] = lockfile.artifacts['tiny'];
+    lockfile.artifacts['a\nb: forged line'] = { ...(lockfile.artifacts['tiny'] as object), kind: 'bogus' };
     const error = (await parseLockfile(text(lockfile), 'aisc.lock.json').catch((e: unknown) => e)) as { code: string; message: string; problems?: string[] };
     expect(error.code).toBe('LOCKFILE_INVALID');
     for (const line of [error.message, ...(error.problems ?? [])]) expect(line).not.toMatch(/[\n\r]/);
