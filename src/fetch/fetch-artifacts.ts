@@ -74,7 +74,9 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
       plans.flatMap((plan) => plan.tasks),
       1,
       async (task) => {
-        if (await isPresent(task)) presentCount.set(task.artifact, (presentCount.get(task.artifact) ?? 0) + 1);
+        if (await isPresent(task)) {
+          if (!task.extra) presentCount.set(task.artifact, (presentCount.get(task.artifact) ?? 0) + 1);
+        }
         else todo.push(task);
       },
     );
@@ -84,14 +86,12 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
     // An artifact with a file refused or missing is not announced (refs/ stays as it was).
     if (failures.length > 0) throw toFetchError(failures);
     for (const plan of plans) await plan.finish?.();
-    return plans.map((plan) => ({
-      name: plan.name,
-      where: plan.where,
-      files: plan.tasks.length,
-      present: presentCount.get(plan.name) ?? 0,
-      downloaded: plan.tasks.length - (presentCount.get(plan.name) ?? 0),
-      bytes: plan.tasks.reduce((sum, task) => sum + task.expected.size, 0),
-    }));
+    return plans.map((plan) => {
+      // The artifact's own files: an OCI layout's blobs land too, but are not files of it.
+      const files = plan.tasks.filter((task) => !task.extra);
+      const present = presentCount.get(plan.name) ?? 0;
+      return { name: plan.name, where: plan.where, files: files.length, present, downloaded: files.length - present, bytes: files.reduce((sum, task) => sum + task.expected.size, 0) };
+    });
   } finally {
     await network.close();
   }

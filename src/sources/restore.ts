@@ -28,6 +28,8 @@ export interface Task {
   expected: Expected;
   /** Where it is read from when present (a snapshot path, or the kept file). */
   present: string;
+  /** Not one of the artifact's files (a blob of an OCI image layout): not counted as a file. */
+  extra?: boolean;
   /** Where present bytes may lie (the repo's blobs/); the file's own path otherwise. */
   inside?: string;
   /** The content gate for this file's bytes, fresh for each pass over them; `already`: where they were found in place. */

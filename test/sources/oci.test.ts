@@ -189,6 +189,8 @@ describe.skipIf(!available)('oci:// against a real registry (CNCF Distribution)'
     const fetched = await runAiscAsync(['fetch', '--oci-layout', 'layout'], dir, env(dir));
     expect(fetched.stderr).toBe('');
     expect(fetched.status).toBe(0);
+    // The layout's blobs land too, but the artifact is its two files.
+    expect(fetched.stdout).toMatch(/: 2 files, /);
     expect(JSON.parse(readFileSync(join(dir, 'layout/oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     const index = JSON.parse(readFileSync(join(dir, 'layout/index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
     expect(index.manifests).toEqual([{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifest.digest, size: manifest.size, artifactType: KITOPS.config, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }]);

@@ -106,6 +106,7 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
       const path = [...pinned.rawByPath].find(([, d]) => d.digest === layer.digest)?.[0];
       tasks.push({
         artifact: name,
+        extra: true,
         what: `${what}: blob ${layer.digest}`,
         expected,
         present: blobPath(layout, layer.digest),
