@@ -62,6 +62,8 @@ export function toPlatformText(descriptor: Descriptor): string {
  * layer is downloaded once and read through the archive gate as it streams, its digest checked.
  */
 export async function resolveOci(spec: string, reference: OciReference, context: SourceContext, network: Network): Promise<ResolvedSource> {
+  // Where fetch lays the files out: only under the lockfile's folder, refused before any request.
+  const kept = toKept(context.keepAt, context.lockfile);
   const client = new OciClient(await network.http(), reference, context.env ?? process.env);
   const pinned = await pinManifest(client, reference, context.platform, spec);
   const { document } = pinned;
@@ -78,8 +80,6 @@ export async function resolveOci(spec: string, reference: OciReference, context:
     ...(reference.tag === undefined ? {} : { tag: reference.tag }),
     ...(pinned.index === undefined ? {} : { index: pinned.index, platform: pinned.platform }),
   };
-  // Where fetch lays the files out: only under the lockfile's folder, as for any kept download.
-  const kept = toKept(context.keepAt, context.lockfile);
   if (kept) source.path = kept.path;
   const layerOf = new Map<string, Descriptor>();
   return {
