@@ -121,9 +121,7 @@ export function toFetchError(failures: readonly AiscError<string>[]): AiscError<
  */
 export function planKeptDownload(options: { name: string; url: string; lockfile: string; path: string; expected: Expected; judgedAs: string; network: Network; gate: ContentGate; onNote?: (message: string) => void }): RestorePlan {
   const { name, url, path, expected, network, onNote } = options;
-  const problem = getPathProblem(path);
-  if (problem) throw new AiscError('PATH_INVALID', `${name}: source.path ${JSON.stringify(path)}: aisc fetch writes a kept file only under the lockfile's folder, and this path ${problem}`);
-  const root = toLockfileRoot(options.lockfile);
+  const root = toKeptRoot(name, path, options.lockfile);
   const dest = join(root.folder, ...path.split('/'));
   const check = (already?: string) => options.gate(options.judgedAs, expected.size, already);
   const what = `${name}: ${url}`;
@@ -147,6 +145,16 @@ export function planKeptDownload(options: { name: string; url: string; lockfile:
     },
   };
   return { where: dest, tasks: [task] };
+}
+
+/**
+ * The lockfile's folder as the root a recorded `source.path` is written under. A lockfile from a
+ * pull request names that path, so one that climbs out or is absolute is refused before any request.
+ */
+export function toKeptRoot(name: string, path: string, lockfile: string): WriteRoot {
+  const problem = getPathProblem(path);
+  if (problem) throw new AiscError('PATH_INVALID', `${name}: source.path ${JSON.stringify(path)}: aisc fetch writes a kept file only under the lockfile's folder, and this path ${problem}`);
+  return toLockfileRoot(lockfile);
 }
 
 /** The lockfile's folder as the place a kept file is written: nothing below it through a link. */

@@ -1,11 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AiscError } from '../../errors.js';
 import type { WriteRoot } from '../../io/index.js';
-import { getPathProblem } from '../../lockfile/paths.js';
 import type { OciSource } from '../../lockfile/types.js';
 import { fromLockfileFolder } from '../local.js';
-import { toLockfileRoot } from '../restore.js';
+import { toKeptRoot } from '../restore.js';
 
 /** AISC_OCI_CACHE, else $XDG_CACHE_HOME/aisc/oci, else ~/.cache/aisc/oci. */
 export function getOciCacheDir(env: NodeJS.ProcessEnv): string {
@@ -26,11 +24,9 @@ export function getOciFolder(source: OciSource, lockfile: string, env: NodeJS.Pr
  * lockfile stays under the lockfile's folder, the cache's under the cache; nothing below either
  * is written through a link (src/io/confine.ts).
  */
-export function getOciPlace(source: OciSource, lockfile: string, env: NodeJS.ProcessEnv): { root: WriteRoot; base: string } {
+export function getOciPlace(name: string, source: OciSource, lockfile: string, env: NodeJS.ProcessEnv): { root: WriteRoot; base: string } {
   if (source.path === undefined) return { root: { folder: getOciCacheDir(env), what: 'the aisc OCI cache' }, base: getCacheBase(source) };
-  const problem = getPathProblem(source.path);
-  if (problem) throw new AiscError('PATH_INVALID', `source.path ${JSON.stringify(source.path)}: aisc fetch writes an OCI artifact's files only under the lockfile's folder, and this path ${problem}`);
-  return { root: toLockfileRoot(lockfile), base: source.path };
+  return { root: toKeptRoot(name, source.path, lockfile), base: source.path };
 }
 
 function getCacheBase(source: OciSource): string {

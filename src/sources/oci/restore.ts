@@ -48,7 +48,7 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
   const { name, artifact, source, gate } = context;
   const folder = getOciFolder(source, context.lockfile, context.env);
   // A lockfile from a pull request names the path: every file is written through this confined place.
-  const place = getOciPlace(source, context.lockfile, context.env);
+  const place = getOciPlace(name, source, context.lockfile, context.env);
   const what = `${name}: ${toOciOrigin(source)}@${source.digest}`;
   let loading: Promise<Pinned> | undefined;
   const load = (): Promise<Pinned> => (loading ??= loadPinned(context, what));
