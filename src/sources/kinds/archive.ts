@@ -1,10 +1,10 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { AiscError } from '../../errors.js';
 import type { ArchiveSource } from '../../lockfile/types.js';
 import { getArchiveName, isArchivePath } from '../archive-path.js';
 import { isDefaultIgnored } from '../ignore.js';
 import type { SourceContext, SourceKind } from '../kind.js';
-import { fromLockfileFolder, toLocalSource } from '../local.js';
+import { fromLockfileFolder, resolveLocalTarget, toLocalSource } from '../local.js';
 import type { Network } from '../network.js';
 import { fetchUrl, toKept } from '../remote-read.js';
 import { planKeptDownload } from '../restore.js';
@@ -59,8 +59,7 @@ function fileArchive(spec: string, context: SourceContext): ArtifactSource {
     spec,
     origin: toLocalSource(spec, context.lockfile).path,
     async resolve() {
-      const stats = statOrThrow(spec);
-      if (!stats.isFile()) throw new AiscError('NOT_A_FILE', `${spec}: expected a .tar or .tar.gz file`);
+      if (resolveLocalTarget(spec).layout !== 'file') throw new AiscError('NOT_A_FILE', `${spec}: expected a .tar or .tar.gz file`);
       const { listArchive } = await import('../archive.js');
       const listed = await listArchive(createReadStream(spec, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, spec);
       const source: ArchiveSource = { type: 'archive', path: toLocalSource(spec, context.lockfile).path, sha256: listed.sha256, size: listed.size, compression: listed.compression };
@@ -91,12 +90,4 @@ function urlArchive(url: URL, spec: string, context: SourceContext, network: Net
 function toResolved(spec: string, source: ArchiveSource, files: ListedFile[], hasLinks: boolean): ResolvedSource {
   const kept = files.filter((file) => !isDefaultIgnored(file.path));
   return { source, layout: 'directory', name: getArchiveName(spec), followsLinks: hasLinks, list: () => Promise.resolve(kept) };
-}
-
-function statOrThrow(path: string): ReturnType<typeof statSync> & object {
-  try {
-    return statSync(path);
-  } catch {
-    throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`);
-  }
 }
