@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { getFileRole, type FileRole } from '../formats/classify.js';
 import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
+import { describeRecordedSigner } from '../lockfile/signer.js';
 import { toRecorded } from '../sources/index.js';
 import { diffNpmArtifacts } from './npm-diff.js';
 import type { Change, ChangeClass, FileChange, LockfileDiff } from './types.js';
@@ -87,9 +88,9 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
   if (!same(before.dependsOn, after.dependsOn)) changes.push({ ...base, class: 'dependency-changed', summary: `depends on ${list(before.dependsOn)} → ${list(after.dependsOn)}`, from: before.dependsOn ?? [], to: after.dependsOn ?? [] });
   if (before.signature && !after.signature) {
     // Losing the signer is a signer change (to nobody), the class policies guard signers with.
-    changes.push({ ...base, class: 'signer-changed', summary: 'signature removed: now unsigned', from: before.signature.signer, to: null });
+    changes.push({ ...base, class: 'signer-changed', summary: `signature removed: was signed by ${describeRecordedSigner(before.signature.signer)}, now unsigned`, from: before.signature.signer, to: null });
   } else if (after.signature && !same(before.signature?.signer, after.signature.signer)) {
-    changes.push({ ...base, class: 'signer-changed', summary: before.signature ? 'signed by someone else' : 'now signed (was unsigned)', from: before.signature?.signer ?? null, to: after.signature.signer });
+    changes.push({ ...base, class: 'signer-changed', summary: before.signature ? `signer: ${describeRecordedSigner(before.signature.signer)} → ${describeRecordedSigner(after.signature.signer)}` : `now signed by ${describeRecordedSigner(after.signature.signer)} (was unsigned)`, from: before.signature?.signer ?? null, to: after.signature.signer });
   }
   const byRole = new Map<ChangeClass, FileChange[]>();
   const push = (path: string, change: FileChange): void => {

@@ -4,6 +4,8 @@ import type { BundleFile } from '../signing/bundle.js';
 import { isSignatureFinding } from '../signing/errors.js';
 import type { ArtifactCheck } from './check-artifact.js';
 import { toFinding, type FindingCode } from '../findings.js';
+import { toCanonicalJson } from '../lockfile/canonical-json.js';
+import { describeRecordedSigner } from '../lockfile/signer.js';
 import { toRecorded } from '../sources/index.js';
 
 /**
@@ -40,8 +42,14 @@ export async function checkSignatures(checks: readonly ArtifactCheck[], lockfile
     }
     try {
       const policy = await toRecordedPolicy(signature, lockfilePath);
-      const subject = toRecorded(check.artifact.source).signedDigest;
-      await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files, ...(subject === undefined ? {} : { subject }) }, file, policy, lockfilePath);
+      // A signature attached to the origin (cosign's on an OCI manifest) signs its pin; one found inside the artifact signs the files.
+      const subject = signature.path === undefined ? toRecorded(check.artifact.source).signedDigest : undefined;
+      const verified = await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files, ...(subject === undefined ? {} : { subject }) }, file, policy, lockfilePath);
+      // The lockfile's words about the signer are what the policy judges: they must be who signed
+      // (a key fingerprint that is not the recorded key's, a subject that is not the certificate's).
+      if (toCanonicalJson(verified.signer) !== toCanonicalJson(signature.signer)) {
+        add('SIGNER_MISMATCH', `${signature.bundle}: the lockfile records ${describeRecordedSigner(signature.signer)} as the signer; the bundle verifies for ${describeRecordedSigner(verified.signer)}${describeRecordedSigner(signature.signer) === describeRecordedSigner(verified.signer) ? ' (with another recorded key or CA)' : ''}`);
+      }
     } catch (error) {
       if (!isAiscError(error) || error.code === 'INTERNAL') throw error;
       // Findings keep their code; a bundle or key that no longer reads is a failed signature too.
@@ -49,3 +57,4 @@ export async function checkSignatures(checks: readonly ArtifactCheck[], lockfile
     }
   }
 }
+
