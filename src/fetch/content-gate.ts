@@ -2,7 +2,7 @@ import { AiscError } from '../errors.js';
 import { ContentInspector, getDeniableFormats, judgeContent, WEIGHT_FORMATS, type Inspection } from '../formats/index.js';
 import type { loadRules } from '../lock/rules.js';
 import type { FileArtifact } from '../lockfile/types.js';
-import type { ContentGate } from '../sources/index.js';
+import { toRecorded, type ContentGate } from '../sources/index.js';
 
 export type Rules = Awaited<ReturnType<typeof loadRules>>;
 
@@ -14,7 +14,7 @@ export type Rules = Awaited<ReturnType<typeof loadRules>>;
  * Hub file whose bytes lock never read) changes nothing: there is no --force here.
  */
 export function toContentGate(name: string, artifact: FileArtifact, rules: Rules): ContentGate {
-  const allowed = rules ? rules.allowedImports(rules.policy, name, artifact.kind) : new Set<string>();
+  const allowed = rules ? rules.allowedImports(rules.policy, name, artifact.kind, toRecorded(artifact.source).origin) : new Set<string>();
   return (path, size, already) => {
     const inspector = new ContentInspector(size, path);
     return {

@@ -6,7 +6,13 @@ import type { LoadedPolicy } from '../policy/types.js';
  * own module: `lock package-lock.json` needs it without the file sources, archives and hashing.
  */
 export async function loadRules(options: { policy?: string; policyRequired?: boolean }): Promise<
-  | { policy: LoadedPolicy; evaluate: typeof import('../policy/evaluate.js').evaluateRules; allowedImports: typeof import('../policy/evaluate.js').getAllowedImports; sourceRefusal: typeof import('../policy/evaluate.js').getSourceRefusal }
+  | {
+      policy: LoadedPolicy;
+      evaluate: typeof import('../policy/evaluate.js').evaluateRules;
+      allowedImports: typeof import('../policy/evaluate.js').getAllowedImports;
+      sourceRefusal: typeof import('../policy/evaluate.js').getSourceRefusal;
+      requiredSigners: typeof import('../policy/evaluate.js').getRequiredSigners;
+    }
   | undefined
 > {
   const path = options.policy ?? 'aisc.policy.yaml';
@@ -16,6 +22,6 @@ export async function loadRules(options: { policy?: string; policyRequired?: boo
   const { loadPolicy } = await import('../policy/read.js');
   const policy = options.policyRequired ? await loadPolicy(path) : await loadOptionalPolicy(path);
   if (!policy) return undefined;
-  const { evaluateRules, getAllowedImports, getSourceRefusal } = await import('../policy/evaluate.js');
-  return { policy, evaluate: evaluateRules, allowedImports: getAllowedImports, sourceRefusal: getSourceRefusal };
+  const { evaluateRules, getAllowedImports, getRequiredSigners, getSourceRefusal } = await import('../policy/evaluate.js');
+  return { policy, evaluate: evaluateRules, allowedImports: getAllowedImports, sourceRefusal: getSourceRefusal, requiredSigners: getRequiredSigners };
 }

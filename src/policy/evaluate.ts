@@ -1,6 +1,8 @@
+import { X509Certificate } from 'node:crypto';
 import { toFinding, type Finding, type PolicyFindingCode } from '../findings.js';
 import { getKeyFingerprint } from '../signing/keys.js';
 import { toRecorded } from '../sources/index.js';
+import { describeRecordedSigner } from '../lockfile/signer.js';
 import { ARTIFACT_KINDS, type Lockfile, type RecordedSigner } from '../lockfile/types.js';
 import { describeMatch, matchesArtifact } from './match.js';
 import { evaluateNpmArtifact } from './npm-rules.js';
@@ -19,7 +21,9 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
   if (!loaded) return findings;
   (loaded.policy.rules ?? []).forEach((rule, index) => {
     for (const [name, artifact] of lockfile.artifacts) {
-      if (artifact.kind === 'npm' || !matchesArtifact(rule.match, { name, kind: artifact.kind })) continue;
+      if (artifact.kind === 'npm') continue;
+      const origin = toRecorded(artifact.source).origin;
+      if (!matchesArtifact(rule.match, { name, kind: artifact.kind, origin })) continue;
       const add = (code: PolicyFindingCode, message: string): void => {
         findings.push(toFinding({ code, artifact: name, rule: index + 1, message: `rule ${index + 1} (${describeMatch(rule.match)}): ${message}` }));
       };
@@ -27,9 +31,8 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
       if (signedBy) {
         const signer = artifact.signature?.signer;
         if (!signer) add('POLICY_UNSIGNED', `requires a signature by ${signedBy.join(' or ')}; the artifact is locked unsigned`);
-        else if (!signedBy.some((id) => isSigner(loaded, id, signer))) add('POLICY_SIGNER', `requires a signature by ${signedBy.join(' or ')}; signed by ${describeRecorded(signer)}`);
+        else if (!signedBy.some((id) => isSigner(loaded, id, signer))) add('POLICY_SIGNER', `requires a signature by ${signedBy.join(' or ')}; signed by ${describeRecordedSigner(signer)}`);
       }
-      const origin = sources ? toRecorded(artifact.source).origin : '';
       if (sources && !admitsOrigin(sources, origin)) add('POLICY_SOURCE', describeSourceRefusal(sources, origin));
       const denied = (artifact.format?.weights ?? []).filter((format) => denyFormats?.includes(format));
       if (denied.length > 0) add('POLICY_FORMAT', `denies ${denied.join(', ')} weights; the artifact has them`);
@@ -46,7 +49,7 @@ export function evaluateRules(loaded: LoadedPolicy | undefined, lockfile: Lockfi
 export function getSourceRefusal(loaded: LoadedPolicy | undefined, artifact: { name: string; kind?: string }, origin: string): string | undefined {
   const rules = loaded?.policy.rules ?? [];
   const refusals = (artifact.kind !== undefined ? [artifact.kind] : [...ARTIFACT_KINDS]).map((kind) => {
-    const index = rules.findIndex((rule) => matchesArtifact(rule.match, { name: artifact.name, kind }) && !admitsOrigin(rule.require.sources, origin));
+    const index = rules.findIndex((rule) => matchesArtifact(rule.match, { name: artifact.name, kind, origin }) && !admitsOrigin(rule.require.sources, origin));
     const rule = rules[index];
     return rule ? `rule ${index + 1} (${describeMatch(rule.match)}): ${describeSourceRefusal(rule.require.sources ?? [], origin)}` : undefined;
   });
@@ -65,13 +68,28 @@ function describeSourceRefusal(sources: readonly string[], origin: string): stri
  * The pickle imports a policy allows for one artifact beyond aisc's own allowlist: every matching
  * rule's `allow.pickleImports`. Pure.
  */
-export function getAllowedImports(loaded: LoadedPolicy | undefined, name: string, kind: string): Set<string> {
+export function getAllowedImports(loaded: LoadedPolicy | undefined, name: string, kind: string, origin?: string): Set<string> {
   const allowed = new Set<string>();
   for (const rule of loaded?.policy.rules ?? []) {
-    if (!rule.allow?.pickleImports || !matchesArtifact(rule.match, { name, kind })) continue;
+    if (!rule.allow?.pickleImports || !matchesArtifact(rule.match, { name, kind, origin })) continue;
     rule.allow.pickleImports.forEach((entry) => allowed.add(entry));
   }
   return allowed;
+}
+
+/**
+ * The signers the rules matching an artifact name (`signedBy`), each once, with who they are: who
+ * lock asks a publisher's signature to be from. Pure.
+ */
+export function getRequiredSigners(loaded: LoadedPolicy | undefined, artifact: { name: string; kind: string; origin: string }): { name: string; identity: PolicyIdentity }[] {
+  const names = new Set<string>();
+  for (const rule of loaded?.policy.rules ?? []) {
+    if (rule.require.signedBy && matchesArtifact(rule.match, artifact)) rule.require.signedBy.forEach((name) => names.add(name));
+  }
+  return [...names].flatMap((name) => {
+    const identity = loaded?.policy.signers?.get(name);
+    return identity ? [{ name, identity }] : [];
+  });
 }
 
 function isSigner(loaded: LoadedPolicy, name: string, recorded: RecordedSigner): boolean {
@@ -81,23 +99,25 @@ function isSigner(loaded: LoadedPolicy, name: string, recorded: RecordedSigner):
     const key = loaded.keys.get(expected.key);
     return recorded.kind === 'key' && key !== undefined && recorded.keyFingerprint === getKeyFingerprint(key);
   }
+  if (expected.certificateChain !== undefined) {
+    // Every CA the signature was checked against must be one of the policy's (verify checks it
+    // again against exactly those): one foreign CA among them could be the one the chain ends at.
+    const trusted = new Set((loaded.anchors.get(expected.certificateChain) ?? []).map((anchor) => anchor.fingerprint256));
+    if (recorded.kind !== 'certificate' || recorded.anchors.length === 0) return false;
+    if (!recorded.anchors.every((pem) => trusted.has(toFingerprint(pem) ?? ''))) return false;
+    return expected.subject === undefined || expected.subject === recorded.subject;
+  }
   if (recorded.kind !== 'keyless' || recorded.issuer !== expected.issuer) return false;
   if (expected.identity !== undefined) return recorded.identity === expected.identity;
   return expected.identityRegexp !== undefined && new RegExp(`^(?:${expected.identityRegexp})$`, 'u').test(recorded.identity);
 }
 
-function describeRecorded(signer: RecordedSigner): string {
-  switch (signer.kind) {
-    case 'keyless':
-      return `${signer.identity} (${signer.issuer})`;
-    case 'key':
-      return `key sha256:${signer.keyFingerprint}`;
-    case 'certificate':
-      return `certificate ${signer.subject}`;
-    default: {
-      const never: never = signer;
-      return never;
-    }
+function toFingerprint(pem: string): string | undefined {
+  try {
+    return new X509Certificate(pem).fingerprint256;
+  } catch {
+    return undefined;
   }
 }
+
 

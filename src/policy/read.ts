@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import picomatch from 'picomatch';
 import { isAlias, isCollection, isNode, isPair, LineCounter, parseDocument, type Document } from 'yaml';
@@ -7,6 +7,7 @@ import { AiscError, isAiscError } from '../errors.js';
 import { toCanonicalJson } from '../lockfile/canonical-json.js';
 import { toProblemLines } from '../lockfile/schema.js';
 import { decodeUtf8, parseJsonStrict, recode } from '../io/index.js';
+import { splitPemCertificates } from '../signing/certificate.js';
 import { toPublicKey } from '../signing/keys.js';
 import { toNameSegment, toOneLine, toPointerText } from '../io/problem-line.js';
 import { resolveFromPolicy, workingTree, type FileSource } from './source.js';
@@ -14,6 +15,7 @@ import type { LoadedPolicy, Policy, PolicyIdentity, PolicyMatch, PolicyReviewer 
 
 const MAX_POLICY_BYTES = 1024 * 1024;
 const MAX_KEY_BYTES = 64 * 1024;
+const MAX_CERTIFICATES_BYTES = 1024 * 1024;
 
 let validator: Promise<ValidateFunction> | undefined;
 function getPolicyValidator(): Promise<ValidateFunction> {
@@ -33,23 +35,25 @@ export async function loadPolicy(path: string, source: FileSource = workingTree)
   }
   const policy = await parsePolicy(toText(bytes, where), where);
   const keys = new Map<string, KeyObject>();
-  // By key path as written in the policy: a path named __proto__ must count like any other.
-  const keyDigests = new Map<string, string>();
+  const anchors = new Map<string, X509Certificate[]>();
+  // By file path as written in the policy: a path named __proto__ must count like any other.
+  const fileDigests = new Map<string, string>();
   const problems: string[] = [];
-  for (const keyPath of getKeyPaths(policy)) {
-    if (keys.has(keyPath)) continue;
+  for (const { path: filePath, what } of getTrustFiles(policy)) {
+    if (fileDigests.has(filePath)) continue;
     try {
-      const keyBytes = await source.read(resolveFromPolicy(path, keyPath), MAX_KEY_BYTES, 'key');
-      keys.set(keyPath, toPublicKey(keyBytes.toString('utf8'), `${where}: key ${keyPath}`));
-      keyDigests.set(keyPath, createHash('sha256').update(keyBytes).digest('hex'));
+      const fileBytes = await source.read(resolveFromPolicy(path, filePath), what === 'key' ? MAX_KEY_BYTES : MAX_CERTIFICATES_BYTES, what === 'key' ? 'key' : 'certificate file');
+      if (what === 'key') keys.set(filePath, toPublicKey(fileBytes.toString('utf8'), `${where}: key ${filePath}`));
+      else anchors.set(filePath, toCertificates(fileBytes.toString('utf8')));
+      fileDigests.set(filePath, createHash('sha256').update(fileBytes).digest('hex'));
     } catch (error) {
-      problems.push(`key ${JSON.stringify(keyPath)} (relative to the policy): ${(error as Error).message}`);
+      problems.push(`${what === 'key' ? 'key' : 'certificateChain'} ${JSON.stringify(filePath)} (relative to the policy): ${(error as Error).message}`);
     }
   }
   if (problems.length > 0) throw invalid(where, problems);
-  // The keys are part of what the policy trusts: changing alice.pub is a policy change.
-  const digest = createHash('sha256').update(toCanonicalJson({ policy, keys: keyDigests })).digest('hex');
-  return { policy, where, digest, keys };
+  // The keys and CAs are part of what the policy trusts: changing alice.pub is a policy change.
+  const digest = createHash('sha256').update(toCanonicalJson({ policy, keys: fileDigests })).digest('hex');
+  return { policy, where, digest, keys, anchors };
 }
 
 function toText(bytes: Buffer, where: string): string {
@@ -60,8 +64,26 @@ function toText(bytes: Buffer, where: string): string {
   }
 }
 
-function getKeyPaths(policy: Policy): string[] {
-  return [...(policy.signers?.values() ?? []), ...(policy.reviewers?.values() ?? [])].map((entry) => entry.key).filter((key): key is string => key !== undefined);
+/** The key and CA certificate files the policy names, in the order written. */
+function getTrustFiles(policy: Policy): { path: string; what: 'key' | 'certificates' }[] {
+  const identities = [...(policy.signers?.values() ?? []), ...(policy.reviewers?.values() ?? [])];
+  return identities.flatMap((entry) => [
+    ...(entry.key === undefined ? [] : [{ path: entry.key, what: 'key' as const }]),
+    ...(entry.certificateChain === undefined ? [] : [{ path: entry.certificateChain, what: 'certificates' as const }]),
+  ]);
+}
+
+/** Every certificate of a PEM file; one that does not parse, or none at all, is refused. */
+function toCertificates(text: string): X509Certificate[] {
+  const pems = splitPemCertificates(text);
+  if (pems.length === 0) throw new Error('expected PEM certificates, got none');
+  return pems.map((pem, i) => {
+    try {
+      return new X509Certificate(pem);
+    } catch (error) {
+      throw new Error(`certificate ${i + 1} does not parse (${(error as Error).message})`, { cause: error });
+    }
+  });
 }
 
 /** Parses and checks a policy, listing every problem: a typo must never silently weaken it. */
@@ -176,11 +198,11 @@ function toShape(data: unknown): Policy {
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
   const identity = (value: unknown): PolicyIdentity & { groups: string[] } => {
     const r = record(value);
-    return { identity: text(r.identity), identityRegexp: text(r.identityRegexp), issuer: text(r.issuer), key: text(r.key), groups: strings(r.groups) };
+    return { identity: text(r.identity), identityRegexp: text(r.identityRegexp), issuer: text(r.issuer), key: text(r.key), certificateChain: text(r.certificateChain), subject: text(r.subject), groups: strings(r.groups) };
   };
   const match = (value: unknown): PolicyMatch => {
     const r = record(value);
-    return { name: typeof r.name === 'string' ? r.name : strings(r.name) };
+    return { name: typeof r.name === 'string' ? r.name : strings(r.name), source: typeof r.source === 'string' ? r.source : strings(r.source) };
   };
   const top = record(data);
   return {
@@ -220,8 +242,10 @@ function getSemanticProblems(policy: Policy): string[] {
 
 function getIdentityProblems(where: string, identity: PolicyIdentity): string[] {
   const keyless = identity.identity !== undefined || identity.identityRegexp !== undefined || identity.issuer !== undefined;
-  if (identity.key !== undefined && keyless) return [`${where}: expected a key or a keyless identity, got both`];
-  if (identity.key !== undefined) return [];
+  const forms = [keyless && 'a keyless identity', identity.key !== undefined && 'a key', identity.certificateChain !== undefined && 'a certificateChain'].filter(Boolean);
+  if (forms.length > 1) return [`${where}: expected one of a key, a certificateChain or a keyless identity, got ${forms.join(' and ')}`];
+  if (identity.subject !== undefined && identity.certificateChain === undefined) return [`${where}/subject: goes with a certificateChain`];
+  if (identity.key !== undefined || identity.certificateChain !== undefined) return [];
   const problems: string[] = [];
   if ((identity.identity === undefined) === (identity.identityRegexp === undefined)) problems.push(`${where}: expected one of identity or identityRegexp (or a key)`);
   if (identity.issuer === undefined) problems.push(`${where}: expected an issuer with the identity`);

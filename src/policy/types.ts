@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 
 export { CHANGE_CLASSES, type ChangeClass } from '../diff/types.js';
 import type { ChangeClass } from '../diff/types.js';
@@ -9,6 +9,10 @@ export interface PolicyIdentity {
   issuer?: string;
   /** A public key file, relative to the policy file. */
   key?: string;
+  /** A private CA's certificates (PEM), relative to the policy file: the signing certificate must chain to one of them. */
+  certificateChain?: string;
+  /** With certificateChain: the signing certificate's exact subject (`CN=…, O=…`). */
+  subject?: string;
 }
 
 export interface PolicyReviewer extends PolicyIdentity {
@@ -18,6 +22,8 @@ export interface PolicyReviewer extends PolicyIdentity {
 export interface PolicyMatch {
   kind?: string | string[];
   name?: string | string[];
+  /** Rules only: origins (hf://org/, a URL, a folder) the artifact must be locked from under, as `sources` reads them. */
+  source?: string | string[];
 }
 
 export interface PolicyRule {
@@ -62,4 +68,6 @@ export interface LoadedPolicy {
   digest: string;
   /** Key files by the path written in the policy. */
   keys: Map<string, KeyObject>;
+  /** CA certificate files (a signer's certificateChain) by the path written in the policy. */
+  anchors: Map<string, X509Certificate[]>;
 }

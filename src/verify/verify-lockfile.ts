@@ -234,7 +234,7 @@ async function evaluatePolicy(lockfile: Lockfile, checks: (ArtifactCheck | NpmCh
       findings: base.policy ? evaluateApprovals(changeSet.diff.changes, base.policy, approvals.valid, now) : [],
     };
   }
-  judgeContentWith(checks, (check) => getAllowedImports(effective, check.name, check.artifact.kind));
+  judgeContentWith(checks, (check) => getAllowedImports(effective, check.name, check.artifact.kind, toRecorded(check.artifact.source).origin));
   return { where: effective?.where, gate, findings: evaluateRules(effective, judged) };
 }
 

@@ -78,6 +78,7 @@ describe('diff: npm packages in reviewer terms', () => {
       where: 'p',
       digest: 'd',
       keys: new Map(),
+      anchors: new Map(),
     };
     const base = lockfile(pkg('@sigstore/verify', '3.1.0'), pkg('@sigstore/core', '3.0.0'), pkg('semver', '6.3.1'));
     const next = lockfile(pkg('@sigstore/verify', '4.0.0'), pkg('@sigstore/core', '3.0.1', { hasInstallScript: true }), pkg('semver', '7.0.0'));

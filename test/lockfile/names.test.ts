@@ -67,7 +67,7 @@ describe('artifact names', () => {
       fc.asyncProperty(signerName, async (name) => {
         const policy = await parsePolicy(`version: 1\nsigners:\n  ${JSON.stringify(name)}: { identity: a@example.com, issuer: https://issuer.example }\nrules:\n  - require: { signedBy: [${JSON.stringify(name)}] }\n`, 'p.yaml');
         const signed: FileArtifact = { ...artifact(sha('b')), signature: { bundle: 'b.json', bundleSha256: sha('c'), format: 'message-signature', signer: { kind: 'keyless', identity: 'a@example.com', issuer: 'https://issuer.example' } } };
-        const findings = evaluateRules({ policy, where: 'p.yaml', digest: 'd', keys: new Map() }, { lockfileVersion: 1, artifacts: new Map([[name, signed]]) });
+        const findings = evaluateRules({ policy, where: 'p.yaml', digest: 'd', keys: new Map(), anchors: new Map() }, { lockfileVersion: 1, artifacts: new Map([[name, signed]]) });
         expect(findings).toEqual([]);
       }),
       { numRuns: 100 },

@@ -108,6 +108,7 @@ describe('evaluateApprovals', () => {
     where: 'p',
     digest: 'd',
     keys: new Map(),
+    anchors: new Map(),
   });
   const now = new Date('2026-06-01T00:00:00Z');
   const approval = (reviewer: string, daysAgo = 0): ValidApproval => ({ file: `${reviewer}.json`, reviewer, approvedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString() });
