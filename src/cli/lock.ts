@@ -3,11 +3,12 @@ import { AiscError } from '../errors.js';
 import { isPackageLockPath } from '../npm/package-lock.js';
 import { describeSigner } from '../report/signature-report.js';
 import type { SignerFlags } from '../signing/index.js';
-import { addSignerOptions, hasSignerFlags, toSignatureRequest } from './signer-options.js';
+import { addSignerOptions, hasSignerFlags } from './signer-options.js';
 import type { FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import { formatBytes, type ProgressLine } from '../report/index.js';
 import { log, showProgress, type CliContext } from './context.js';
 import { collect, DEFAULT_LOCKFILE, parseJobs, parseKind } from './options.js';
+import type { SignatureRequest } from '../lock/publisher-signature.js';
 
 interface LockFlags extends SignerFlags {
   signature?: string;
@@ -45,7 +46,7 @@ export function registerLock(program: Command, context: CliContext): void {
     .option('--platform <os/arch>', 'oci:// sources whose tag names an index: the manifest for this platform (linux/amd64, linux/arm64/v8)', parsePlatform)
     .option('--allow-symlinks', 'follow symlinks that stay inside the artifact (refused by default)')
     .option('--jobs <n>', 'hashing threads (default: the number of cores)', parseJobs)
-    .option('--signature <bundle>', 'verify this Sigstore / OpenSSF Model Signing bundle over the artifact and pin its signer')
+    .option('--signature <bundle>', "the artifact's Sigstore / OpenSSF Model Signing bundle (default: model.sig at its root, FILE.sigstore.json beside a file): a path on disk, or inside an hf:// or oci:// artifact; verified and its signer pinned")
     .option('--registry <url>', 'npm registry for package-lock.json sources (default: npm_config_registry, .npmrc, then https://registry.npmjs.org/)');
   addSignerOptions(command).action(async (all: string[], flags: LockFlags) => {
     const packageLocks = all.filter(isPackageLockPath);
@@ -56,9 +57,8 @@ export function registerLock(program: Command, context: CliContext): void {
       if (!(await lockNpm(packageLocks, flags, context))) return;
       if (sources.length === 0) return;
     }
-    // An oci:// artifact's cosign signature is in its registry: the signer flags alone ask for it ('' is no bundle file).
-    const attached = flags.signature === undefined && sources.length > 0 && sources.every((source) => source.startsWith('oci://')) && hasSignerFlags(flags);
-    const signature = await toSignatureRequest(attached ? '' : flags.signature, flags, '--signature', attached);
+    // A publisher's bundle is looked for with every artifact; the signer flags say who must have signed it.
+    const signature = await toLockSignatureRequest(flags);
     let progress: ProgressLine | undefined;
     // Loaded here: the sources (tar, undici) are not what other commands should pay to start.
     const { lockArtifacts } = await import('../lock/index.js');
@@ -77,7 +77,10 @@ export function registerLock(program: Command, context: CliContext): void {
         const bytes = artifact.files.reduce((sum, file) => sum + file.size, 0);
         const from = origin === undefined ? '' : ` from ${origin}`;
         context.stdout.write(`locked ${name} (${artifact.kind})${from}: ${artifact.files.length} file${artifact.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, digest ${artifact.digest}\n`);
-        if (artifact.signature) context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}, bundle ${artifact.signature.bundle})\n`);
+        if (artifact.signature) {
+          const found = artifact.signature.path === undefined ? '' : `, found as ${artifact.signature.path}`;
+          context.stdout.write(`  ${describeSigner(artifact.signature.signer)} (${artifact.signature.format}${found}, bundle ${artifact.signature.bundle})\n`);
+        }
         const unread = describeUninspected(artifact.files);
         if (unread) log(context, `${name}: ${unread}`);
       }
@@ -96,6 +99,14 @@ function describeUninspected(files: readonly FileEntry[]): string | undefined {
   const count = unread.length === 1 ? "1 file's content was" : `${unread.length} files' content was`;
   const them = unread.length === 1 ? 'it' : 'them';
   return `${count} not inspected (hashed from the origin's listing without download: a Hub LFS oid, an OCI layer digest; marked "inspected": false): ${shown.join(', ')}${more}; aisc fetch inspects ${them} as ${them === 'it' ? 'it lands' : 'they land'}, aisc verify as it hashes ${them}`;
+}
+
+/** What lock is told of signatures: a bundle, and who must have signed (the signer flags; else the policy decides). */
+async function toLockSignatureRequest(flags: LockFlags): Promise<SignatureRequest | undefined> {
+  const signer = hasSignerFlags(flags);
+  if (!signer && flags.signature === undefined && flags.trustedRoot === undefined) return undefined;
+  const { toSignerPolicy } = await import('../signing/policy.js');
+  return { bundle: flags.signature, ...(signer ? { policy: await toSignerPolicy(flags) } : {}), trustedRoot: flags.trustedRoot };
 }
 
 /** `os/arch[/variant]`, as docker's --platform. */

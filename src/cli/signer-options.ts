@@ -19,13 +19,12 @@ export function addSignerOptions(command: Command): Command {
  * The bundle and signer policy a command was given (`--signature`, `--lockfile-signature`), or
  * undefined without one. Signer flags without a bundle are a usage error, not silently ignored.
  */
-export async function toSignatureRequest(bundle: string | undefined, flags: SignerFlags, bundleFlag: string, attached = false): Promise<{ bundle: string; policy: SignerPolicy; trustedRoot?: string } | undefined> {
+export async function toSignatureRequest(bundle: string | undefined, flags: SignerFlags, bundleFlag: string): Promise<{ bundle: string; policy: SignerPolicy; trustedRoot?: string } | undefined> {
   const signerGiven = hasSignerFlags(flags);
-  if (!bundle && !attached) {
+  if (!bundle) {
     if (signerGiven) throw new AiscError('USAGE', `identity flags, --key and --certificate-chain go with ${bundleFlag} BUNDLE`);
     return undefined;
   }
-  if (bundle === undefined) return undefined;
   // Loaded on demand: Sigstore's libraries cost ~40 ms of start-up that plain commands need not pay.
   const { toSignerPolicy } = await import('../signing/policy.js');
   return { bundle, policy: await toSignerPolicy(flags), trustedRoot: flags.trustedRoot };

@@ -76,3 +76,24 @@ function readHeader(resolved: ResolvedSource, file: ListedFile): ReturnType<type
     return resolved.readRange(file, start, end);
   });
 }
+
+/**
+ * A small listed file's bytes (a publisher's signature bundle), kept: at most `limit` of them, and
+ * only when they are what the listing says (length, SHA-256 or git blob SHA-1).
+ */
+export async function readListedFile(spec: string, resolved: ResolvedSource, file: ListedFile, limit: number): Promise<Buffer> {
+  if (file.size > limit) throw new AiscError('FILE_TOO_LARGE', `${spec}: ${file.path}: expected at most ${limit} bytes, listed at ${file.size}`);
+  if (!resolved.open) throw new AiscError('INTERNAL', `${spec}: ${file.path} cannot be read from this source`);
+  const body = await resolved.open(file);
+  const hasher = new ContentHasher(file.size, file.gitOid !== undefined);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) {
+    if (!hasher.update(chunk)) throw mismatch(spec, file, `more than the ${file.size} bytes listed`);
+    chunks.push(chunk);
+  }
+  if (hasher.size !== file.size) throw mismatch(spec, file, `${hasher.size} bytes, ${file.size} listed`);
+  const digest = hasher.digest();
+  if (file.gitOid !== undefined && digest.gitOid !== file.gitOid) throw mismatch(spec, file, `git blob ${digest.gitOid ?? '?'}, listed ${file.gitOid}`);
+  if (file.sha256 !== undefined && digest.sha256 !== file.sha256) throw mismatch(spec, file, `sha256 ${digest.sha256}, listed ${file.sha256}`);
+  return Buffer.concat(chunks);
+}

@@ -4,11 +4,11 @@ import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.
 import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
 import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile } from '../lockfile/types.js';
-import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type SourceContext } from '../sources/index.js';
 import { hashRemoteFiles } from './hash-remote.js';
 import { loadRules } from './rules.js';
-import { getBundleInside, planSource, type Planned } from './plan.js';
+import { planSource, type Planned } from './plan.js';
+import { judgeBundle, keepBundle, locateBundle, readLocated, toCandidates, type LocatedBundle, type SignatureRequest } from './publisher-signature.js';
 
 export interface LockOptions {
   lockfile: string;
@@ -27,8 +27,12 @@ export interface LockOptions {
   jobs?: number;
   onWait?: (message: string) => void;
   onHashing?: (progress: ProgressSource, totalBytes: number) => void;
-  /** Verify this bundle over the artifact and pin its signer in the lockfile. */
-  signature?: { bundle: string; policy: SignerPolicy; trustedRoot?: string };
+  /**
+   * Signatures: `bundle` a path on disk, or inside a remote artifact (default: the publisher's
+   * model.sig at the artifact's root, FILE.sigstore.json beside a file, or an OCI artifact's
+   * attached cosign signatures); `policy` who must have signed (default: the policy's signedBy).
+   */
+  signature?: SignatureRequest;
   /** The policy whose rules the new entries must meet (a missing default file means none). */
   policy?: string;
   policyRequired?: boolean;
@@ -53,14 +57,13 @@ export interface LockResult {
 export async function lockArtifacts(specs: readonly string[], options: LockOptions): Promise<LockResult> {
   if (specs.length === 0) throw new AiscError('USAGE', 'aisc lock: expected at least one source');
   if (options.name !== undefined && specs.length > 1) throw new AiscError('USAGE', '--name: expected one source, got ' + specs.length);
-  if (options.signature && specs.length !== 1) throw new AiscError('USAGE', `--signature: expected one source, got ${specs.length}`);
+  if (options.signature?.bundle !== undefined && specs.length !== 1) throw new AiscError('USAGE', `--signature: expected one source, got ${specs.length}`);
   if (options.path !== undefined && specs.length !== 1) throw new AiscError('USAGE', `--path: expected one source, got ${specs.length}`);
   for (const dependency of options.dependsOn ?? []) {
     const problem = getNameProblem(dependency);
     if (problem) throw new AiscError('NAME_INVALID', `--depends-on: expected an artifact name, got ${JSON.stringify(dependency)}, which ${problem}`);
   }
-  // A bundle kept inside the model folder is not part of what it signs.
-  const ignore = [...(options.ignore ?? []), ...getBundleInside(specs[0], options.signature?.bundle)];
+  const ignore = [...(options.ignore ?? [])];
   const context: SourceContext = {
     lockfile: options.lockfile,
     ignore: toIgnoreMatcher(ignore),
@@ -92,10 +95,12 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     }
     // Gate again with the names and kinds now known, still before anything is hashed or downloaded.
     if (gate && rules) assertAllowedSources(planned, gate, rules.policy.where);
+    // A publisher's bundle is not a file of the model it signs: out of the list before hashing.
+    const bundles = planned.map((plan) => locateBundle(plan, options.signature?.bundle));
     const hashed = await hashPlanned(planned, pool, options);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
     if (!options.force) assertSafeContent(planned, hashed, rules);
-    const result = await record(planned, hashed, options, ignore, before, rules);
+    const result = await record(planned, hashed, bundles, options, ignore, before, rules);
     recorded = true;
     // A download kept with --path replaces what was there only now: a refused lock leaves it.
     for (const plan of planned) await plan.resolved.commit?.();
@@ -179,7 +184,7 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   return results;
 }
 
-async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
+async function record(planned: Planned[], hashed: Hashed[], bundles: (LocatedBundle | undefined)[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   const locked = planned.map((plan, p) => {
     const { files, inspections } = hashed[p] as Hashed;
     const facts = getFormatFacts(files, inspections);
@@ -193,25 +198,60 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
     const origin = toRecorded(artifact.source);
     return { name: plan.name, artifact, ...(origin.onDisk ? {} : { from: origin.describe() }) };
   });
-  if (options.signature) {
-    const { bundle, policy, trustedRoot } = options.signature;
-    const plan = planned[0];
-    if (plan?.resolved.attachedSignatures) {
-      // An OCI artifact's signature is attached to it in its registry (cosign's): found there.
-      if (bundle !== '') throw new AiscError('USAGE', "--signature: an oci:// artifact's cosign signature is found in its registry; give only the signer flags (--key, or --certificate-identity and --certificate-oidc-issuer)");
-      const { recordAttachedSignature } = await import('./attached-signature.js');
-      const found = await plan.resolved.attachedSignatures();
-      for (const entry of locked) entry.artifact.signature = await recordAttachedSignature(found, policy, options.lockfile, trustedRoot);
-    } else {
-      if (bundle === '') throw new AiscError('USAGE', 'identity flags, --key and --certificate-chain go with --signature BUNDLE (or an oci:// source, whose cosign signature is found in its registry)');
-      if (!plan?.resolved.onDisk) throw new AiscError('USAGE', '--signature: for a folder or file on disk (a Hub repo: lock its snapshot folder after aisc fetch)');
-      const { verifyArtifactSignature } = await import('../signing/artifact-signature.js');
-      for (const { artifact } of locked) {
-        artifact.signature = await verifyArtifactSignature({ layout: artifact.layout, path: plan.spec, files: artifact.files }, bundle, policy, options.lockfile, trustedRoot);
-      }
-    }
+  const undo = await recordSignatures(planned, bundles, locked, options, rules);
+  try {
+    return await recordLocked(locked, options, before, rules);
+  } catch (error) {
+    for (const step of undo) await step();
+    throw error;
   }
+}
 
+/**
+ * Each artifact's signature: the publisher's bundle found with it (checked against the files
+ * just hashed, for the signers the command line or the policy name), else an OCI artifact's
+ * attached cosign signature when a signer is given. A signer given with no signature found is
+ * SIGNATURE_MISSING. Returns how to take back the bundles kept, should the lock be refused.
+ */
+async function recordSignatures(planned: Planned[], bundles: (LocatedBundle | undefined)[], locked: LockResult['locked'], options: LockOptions, rules: Rules): Promise<(() => Promise<void>)[]> {
+  const undo: (() => Promise<void>)[] = [];
+  const request = options.signature;
+  try {
+    for (const [p, plan] of planned.entries()) {
+      const entry = locked[p];
+      if (!entry) continue;
+      const located = bundles[p];
+      if (located) {
+        const file = await readLocated(plan, located);
+        const signature = await judgeBundle(plan, entry.artifact.files, located, file, { lockfile: options.lockfile, request, rules, force: options.force, onNote: options.onWait });
+        if (signature) {
+          undo.push(await keepBundle(signature, located, file, options.lockfile));
+          entry.artifact.signature = signature;
+        }
+        continue;
+      }
+      if (plan.resolved.attachedSignatures) {
+        // An OCI artifact's signature may be attached to it in its registry (cosign's): found there,
+        // for the signer given, else for those the policy names.
+        const signers = request?.policy ? [request.policy] : ((await toCandidates(plan, { lockfile: options.lockfile, request, rules })) ?? []).map((c) => c.policy);
+        if (signers.length === 0) continue;
+        const { recordAttachedSignature } = await import('./attached-signature.js');
+        entry.artifact.signature = await recordAttachedSignature(await plan.resolved.attachedSignatures(), signers, options.lockfile, request?.trustedRoot);
+        continue;
+      }
+      if (!request?.policy) continue;
+      const looked = plan.resolved.layout === 'file' ? `${plan.spec}.sigstore.json beside it` : `model.sig at its root`;
+      const { SignatureFinding } = await import('../signing/errors.js');
+      throw new SignatureFinding('SIGNATURE_MISSING', `${plan.spec}: a signer was given but no signature was found (looked for ${looked}; --signature BUNDLE names one); nothing was locked`);
+    }
+  } catch (error) {
+    for (const step of undo) await step();
+    throw error;
+  }
+  return undo;
+}
+
+async function recordLocked(locked: LockResult['locked'], options: LockOptions, before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   const lockfile = await updateLockfile(
     options.lockfile,
     (current) => {
@@ -249,7 +289,7 @@ function assertSafeContent(planned: Planned[], hashed: Hashed[], rules: Rules): 
   const problems: [string, string][] = [];
   planned.forEach((plan, p) => {
     const { files, inspections, hidden } = hashed[p] as Hashed;
-    const allowed = rules ? rules.allowedImports(rules.policy, plan.name, plan.kind) : undefined;
+    const allowed = rules ? rules.allowedImports(rules.policy, plan.name, plan.kind, toRecorded(plan.resolved.source).origin) : undefined;
     const where = (path: string): string => (plan.resolved.layout === 'file' ? plan.spec : join(plan.spec, path));
     files.forEach((file, i) => {
       const inspection = inspections.get(i);

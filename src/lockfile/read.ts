@@ -134,6 +134,14 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
       if (seen.has(file.path)) problems.push(`/artifacts/${name}/files/${index}/path: duplicate path ${JSON.stringify(file.path)}`);
       seen.add(file.path);
     });
+    const signaturePath = artifact.signature?.path;
+    if (signaturePath !== undefined) {
+      // Left out of the artifact by verify: never a path outside it, a file of it, or a one-file artifact's.
+      const problem = getPathProblem(signaturePath);
+      if (problem) problems.push(`/artifacts/${name}/signature/path: expected a safe relative path, got ${JSON.stringify(signaturePath)} (${problem})`);
+      else if (seen.has(signaturePath)) problems.push(`/artifacts/${name}/signature/path: ${JSON.stringify(signaturePath)} is a locked file of the artifact, not its signature`);
+      else if (artifact.layout === 'file') problems.push(`/artifacts/${name}/signature/path: a single-file artifact has no inside to find a bundle in`);
+    }
     if (artifact.layout === 'file' && artifact.files.length !== 1) {
       problems.push(`/artifacts/${name}/files: expected exactly one file for layout "file", got ${artifact.files.length}`);
     }

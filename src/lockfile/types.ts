@@ -118,6 +118,8 @@ export type RecordedSigner =
 export interface ArtifactSignature {
   /** The bundle, relative to the lockfile's folder. */
   bundle: string;
+  /** Where the publisher's bundle was found inside the artifact (model.sig): not one of its files. */
+  path?: string;
   bundleSha256: string;
   format: 'model-signing' | 'message-signature' | 'dsse';
   signer: RecordedSigner;

@@ -1,15 +1,17 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { forEachConcurrent } from '../concurrent.js';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Bundle } from '@sigstore/bundle';
 import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lockfile/types.js';
-import { readBundle, readBundleFile, type BundleFile, type BundleRef } from './bundle.js';
+import { readBundle, readBundleFile, type BundleRef } from './bundle.js';
 import { SignatureFinding } from './errors.js';
-import { OMS_PREDICATE_TYPES, toOmsManifest, type OmsResource } from './oms.js';
+import { OMS_PREDICATE_TYPES, toOmsManifest, toShardRanges, type OmsHashType, type OmsManifest } from './oms.js';
 import { parseStatement } from './statement.js';
 import { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
 import { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
 import { verifyFileSignature } from './verify-file.js';
-import { toOmsContent, verifyModelSignature } from './verify-model.js';
+import { toOmsContent } from './verify-model.js';
 
 export interface SignedArtifact {
   layout: Layout;
@@ -19,6 +21,21 @@ export interface SignedArtifact {
   files: readonly FileEntry[];
   /** A detached signature over the origin's pin (an OCI manifest digest, as cosign signs it) rather than over the files. */
   subject?: string;
+  /**
+   * The locked files are a selection of the origin's (a Hub repo locked with --include/--exclude):
+   * a signed file the selection leaves out need not be locked; one it takes in must be.
+   */
+  selected?: (path: string) => boolean;
+  /** The files are not on this machine (a Hub repo at lock): digests that cannot be derived from the locked ones are left to verify. */
+  remote?: boolean;
+}
+
+/** How far to check: `manifest: false` verifies who signed only (what --force records when the files differ). */
+export interface ArtifactSignatureOptions {
+  trustedRootPath?: string;
+  manifest?: boolean;
+  /** Told what could not be checked yet, and why. */
+  onNote?: (message: string) => void;
 }
 
 /**
@@ -31,8 +48,9 @@ export async function verifyArtifactSignature(
   bundleRef: BundleRef,
   policy: SignerPolicy,
   lockfilePath: string,
-  trustedRootPath?: string,
+  options: ArtifactSignatureOptions = {},
 ): Promise<ArtifactSignature> {
+  const { trustedRootPath, manifest: checkManifest = true } = options;
   // Read once: the SHA-256 recorded, the bundle parsed and every check below are of these bytes.
   const file = typeof bundleRef === 'string' ? await readBundleFile(bundleRef) : bundleRef;
   const { bundle, bytes } = await readBundle(file, { allowV03CertificateChain: policy.kind !== 'keyless' });
@@ -45,12 +63,17 @@ export async function verifyArtifactSignature(
     signer = verifyCosignSignature(bytes, file.path, artifact.subject, policy, payload);
   } else if (format === 'model-signing' && bundle.content.$case === 'dsseEnvelope') {
     const manifest = toOmsManifest(parseStatement(bundle.content.dsseEnvelope));
-    if (manifest.method === 'shards' || manifest.hashType !== 'sha256') {
+    const derivable = manifest.method === 'files' && manifest.hashType === 'sha256';
+    if (!derivable && checkManifest && !artifact.remote) {
       // Shard digests, and other hashes than SHA-256, cannot be derived from the locked digests: the files are read again.
-      signer = await verifyByReading(artifact, file, policy, manifest.resources);
+      signer = await verifyByReading(artifact, bundle, manifest, policy);
     } else {
       signer = verifyBundle(bundle, toOmsContent(bundle.content.dsseEnvelope, manifest, policy), policy);
-      compareManifest(manifest.resources, artifact);
+      if (checkManifest && derivable) compareManifest(manifest.resources, artifact);
+      else if (checkManifest) {
+        compareManifestNames(manifest.resources.map((r) => r.shard?.path ?? r.name), artifact);
+        options.onNote?.(`its ${manifest.method === 'shards' ? `${manifest.hashType} shard` : manifest.hashType} digests cannot be derived from the origin's SHA-256 listing: the signer and the file names were checked now, every digest is checked by aisc verify once the files are fetched`);
+      }
     }
   } else {
     if (artifact.layout !== 'file') throw new SignatureFinding('MANIFEST_MISMATCH', `a ${format} bundle signs one file; ${artifact.path} is a folder (sign folders with OpenSSF Model Signing)`);
@@ -80,17 +103,64 @@ function getFormat(bundle: Bundle): ArtifactSignature['format'] {
   }
 }
 
-async function verifyByReading(artifact: SignedArtifact, bundle: BundleFile, policy: SignerPolicy, resources: readonly OmsResource[]): Promise<VerifiedSigner> {
-  const report = await verifyModelSignature(artifact.path, bundle, policy);
-  const [finding] = report.findings;
-  if (!report.ok || !report.signer) {
-    throw new SignatureFinding((finding?.code ?? 'SIGNATURE_INVALID') as 'SIGNATURE_INVALID', `${finding?.path === undefined ? '' : `${finding.path}: `}${finding?.message ?? 'does not verify'}`);
+/**
+ * A manifest whose digests the locked SHA-256s cannot give (shards, BLAKE2b, BLAKE3): who signed,
+ * then the signed names against the locked files, then each locked file read again (where it is
+ * now: a folder, an HF cache snapshot whose files are links into its blobs) and its digests, or
+ * its shards', compared with the signed ones.
+ */
+async function verifyByReading(artifact: SignedArtifact, bundle: Bundle, manifest: OmsManifest, policy: SignerPolicy): Promise<VerifiedSigner> {
+  if (bundle.content.$case !== 'dsseEnvelope') throw new SignatureFinding('SIGNATURE_INVALID', 'not a DSSE envelope');
+  const signer = verifyBundle(bundle, toOmsContent(bundle.content.dsseEnvelope, manifest, policy), policy);
+  compareManifestNames(manifest.resources.map((r) => r.shard?.path ?? r.name), artifact);
+  const single = artifact.layout === 'file';
+  const signed = new Map<string, Map<string, string>>();
+  for (const resource of manifest.resources) {
+    const name = single ? (artifact.files[0]?.path ?? '') : (resource.shard?.path ?? resource.name);
+    const parts = signed.get(name) ?? new Map<string, string>();
+    parts.set(resource.shard ? `${resource.shard.start}:${resource.shard.end}` : '', resource.digest);
+    signed.set(name, parts);
   }
-  const signedPaths = new Set(resources.map((r) => (artifact.layout === 'file' ? (artifact.files[0]?.path ?? '') : (r.shard?.path ?? r.name))));
-  const lockedPaths = new Set(artifact.files.map((f) => f.path));
-  const differ = [...lockedPaths].filter((p) => !signedPaths.has(p)).concat([...signedPaths].filter((p) => !lockedPaths.has(p)));
-  if (differ.length > 0) throw new SignatureFinding('MANIFEST_MISMATCH', `the signed manifest is not the locked files: ${differ.slice(0, 5).join(', ')}`);
-  return report.signer;
+  const problems: string[] = [];
+  await forEachConcurrent([...artifact.files], 4, async (file) => {
+    const parts = signed.get(file.path);
+    if (!parts) return;
+    const path = single ? artifact.path : join(artifact.path, ...file.path.split('/'));
+    const ranges = manifest.shardSize === undefined ? [undefined] : toShardRanges(file.size, manifest.shardSize);
+    if (manifest.shardSize !== undefined && (ranges.length !== parts.size || ranges.some((r) => !parts.has(`${r?.start}:${r?.end}`)))) {
+      problems.push(`${file.path}: its ${file.size} bytes do not cut into the signed shards`);
+      return;
+    }
+    for (const range of ranges) {
+      const expected = parts.get(range ? `${range.start}:${range.end}` : '');
+      const actual = await digestFile(path, manifest.hashType, range).catch((error: unknown) => `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      if (actual !== expected) {
+        problems.push(`${file.path} differs from its signed ${manifest.hashType} digest${range ? ` of bytes ${range.start}-${range.end}` : ''}`);
+        return;
+      }
+    }
+  });
+  throwManifestProblems(problems.sort());
+  return signer;
+}
+
+/** A file's (or a byte range's) digest with an OMS hash, streamed. */
+async function digestFile(path: string, hashType: OmsHashType, range?: { start: number; end: number }): Promise<string> {
+  const update = await toHasher(hashType);
+  const stream = createReadStream(path, { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
+  for await (const chunk of stream) update.update(chunk as Buffer);
+  return update.digest();
+}
+
+async function toHasher(hashType: OmsHashType): Promise<{ update(chunk: Uint8Array): void; digest(): string }> {
+  if (hashType !== 'blake3') {
+    const hash = createHash(hashType === 'blake2b' ? 'blake2b512' : 'sha256');
+    return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
+  }
+  const { createBLAKE3 } = await import('hash-wasm');
+  const hash = await createBLAKE3();
+  hash.init();
+  return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
 }
 
 function compareManifest(resources: readonly { name: string; digest: string }[], artifact: SignedArtifact): void {
@@ -102,7 +172,25 @@ function compareManifest(resources: readonly { name: string; digest: string }[],
     else if (digest !== file.sha256) problems.push(`${file.path} differs from its signed digest`);
     signed.delete(file.path);
   }
-  for (const name of signed.keys()) problems.push(`${name} is signed but not locked`);
+  for (const name of signed.keys()) if (isExpected(artifact, name)) problems.push(`${name} is signed but not locked`);
+  throwManifestProblems(problems);
+}
+
+/** The signed file names (shards folded into their file) against the locked ones, for digests left to verify. */
+function compareManifestNames(names: readonly string[], artifact: SignedArtifact): void {
+  const signed = new Set(artifact.layout === 'file' && new Set(names).size === 1 ? [artifact.files[0]?.path ?? ''] : names);
+  const problems = artifact.files.filter((file) => !signed.has(file.path) && file.size > 0).map((file) => `${file.path} is locked but not signed`);
+  const locked = new Set(artifact.files.map((file) => file.path));
+  for (const name of signed) if (!locked.has(name) && isExpected(artifact, name)) problems.push(`${name} is signed but not locked`);
+  throwManifestProblems(problems);
+}
+
+/** A signed file must be locked, unless the artifact is a selection that leaves it out. */
+function isExpected(artifact: SignedArtifact, path: string): boolean {
+  return artifact.selected === undefined || artifact.selected(path);
+}
+
+function throwManifestProblems(problems: readonly string[]): void {
   if (problems.length > 0) throw new SignatureFinding('MANIFEST_MISMATCH', `the signed manifest is not the locked files: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
 }
 

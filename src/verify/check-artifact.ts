@@ -70,7 +70,11 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
     const skip = also && lockfileSkip ? (path: string) => lockfileSkip(path) || also(path) : (also ?? lockfileSkip);
     // What the recorded ignore globs leave out is still read by the format gate.
     const onHidden = (path: string): void => void check.hidden.push(path);
-    entries = listTarget(target, { ignore: toIgnoreMatcher(artifact.ignore ?? []), skip, sizes: false, linkRoot: options.linkRoot, onHidden });
+    // The publisher's bundle found inside at lock is not a file of the artifact (as OMS leaves it out).
+    const ignoreGlobs = toIgnoreMatcher(artifact.ignore ?? []);
+    const bundleInside = artifact.layout === 'directory' ? artifact.signature?.path : undefined;
+    const ignore = bundleInside === undefined ? ignoreGlobs : (path: string): boolean => path === bundleInside || ignoreGlobs(path);
+    entries = listTarget(target, { ignore, skip, sizes: false, linkRoot: options.linkRoot, onHidden });
     const selected = options.selected;
     if (selected) entries = entries.filter((entry) => entry.type === 'folder' || selected(entry.path));
   } catch (error) {

@@ -36,8 +36,9 @@ describe('signers pinned in the lockfile', () => {
     expect(locked.status, locked.stderr).toBe(0);
     expect(locked.stdout).toContain('signed by key sha256:');
     const lockfile = JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as { artifacts: { tiny: { ignore: string[]; signature: { bundle: string; bundleSha256: string; signer: { kind: string } } } } };
-    expect(lockfile.artifacts.tiny.signature).toMatchObject({ bundle: 'tiny/model.sig', format: 'model-signing', signer: { kind: 'key' } });
-    expect(lockfile.artifacts.tiny.ignore).toEqual(['model.sig']);
+    // Found inside the folder: pinned there, and left out of the artifact by its exact path (not an ignore glob).
+    expect(lockfile.artifacts.tiny.signature).toMatchObject({ bundle: 'tiny/model.sig', path: 'model.sig', format: 'model-signing', signer: { kind: 'key' } });
+    expect(lockfile.artifacts.tiny.ignore).toBeUndefined();
     expect(run('verify').status).toBe(0);
 
     // Mallory re-signs the same files: a valid signature, by someone else.
@@ -99,7 +100,10 @@ describe('signers pinned in the lockfile', () => {
     expect(changed.status).toBe(1);
     expect(errorLines(changed)).toEqual([expect.stringMatching(/^aisc: MANIFEST_MISMATCH .*config\.json differs/)]);
     expect(() => readFileSync(join(dir, 'aisc.lock.json'))).toThrow();
-    expect(errorLines(run('lock', 'tiny', '--kind', 'model', '--key', 'alice.pub'))[0]).toMatch(/^aisc: USAGE .*--signature/);
+    // A signer named and no bundle to be found: a required signature missing (exit 1).
+    const none = run('lock', 'tiny', '--kind', 'model', '--key', 'alice.pub');
+    expect(none.status).toBe(1);
+    expect(errorLines(none)[0]).toMatch(/^aisc: SIGNATURE_MISSING tiny: a signer was given but no signature was found \(looked for model\.sig at its root/);
   });
 
   it('pins a message signature over a dataset file and catches a changed file', () => {

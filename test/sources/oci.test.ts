@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { makeSafetensors } from '../../examples/make-example.js';
 import { errorLines, runAiscAsync } from '../helpers/cli.js';
 import { attachCosignBundle, attachLegacySignature, digestOf, KITOPS, makeCosignKey, makeCosignStatement, MODELPACK, pushModelPack, registryAvailable, sha256, startOciRegistry, startTokenService, type RunningRegistry } from '../helpers/oci-registry.js';
 import { makeIdentityToken, startSigstoreInstance } from '../helpers/sigstore-instance.js';
+import { signOmsReference } from '../helpers/oms-reference.js';
 import { makeTempDir } from '../helpers/temp.js';
 import { signPayloadKeyless } from '../../src/signing/keyless.js';
 import { tarOf } from '../helpers/torch-tars.js';
@@ -294,6 +296,29 @@ describe.skipIf(!available)('cosign signatures on OCI artifacts, in a real regis
     const changed = await runAiscAsync(['verify'], dir, env(dir));
     expect(changed.status).toBe(1);
     expect(changed.stdout).toContain('SIGNATURE_CHANGED');
+  });
+
+  it("finds a publisher's model.sig layer (OpenSSF Model Signing), checks it against the layer digests and leaves it out of the files", async () => {
+    const dir = makeTempDir();
+    const model = join(dir, 'model');
+    mkdirSync(model);
+    for (const [name, content] of Object.entries(FILES)) writeFileSync(join(model, name), content);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    writeFileSync(join(dir, 'publisher.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const bundle = await signOmsReference(model, { key: privateKey });
+    await pushModelPack(registry, 'acme/oms', 'v1', { ...FILES, 'model.sig': bundle });
+    await pushModelPack(registry, 'acme/oms', 'stale', { ...FILES, 'config.json': '{"hidden_size": 257}\n', 'model.sig': bundle });
+    const locked = await runAiscAsync(['lock', `oci://${registry.host}/acme/oms:v1`, '--key', 'publisher.pub'], dir, env(dir));
+    expect(locked.status).toBe(0);
+    expect(locked.stdout).toMatch(/signed by key sha256:[0-9a-f]{64} \(model-signing, found as model\.sig, bundle \.aisc\/signatures\/[0-9a-f]{64}\.sig\)/);
+    expect(readLock(dir).oms?.files.map((f) => f.path)).toEqual(['README.md', 'config.json', 'model.safetensors']);
+    expect((await runAiscAsync(['fetch'], dir, env(dir))).status).toBe(0);
+    const verified = await runAiscAsync(['verify'], dir, env(dir));
+    expect(verified.stdout).toContain('verified 1 artifact');
+    expect(verified.status).toBe(0);
+    const stale = await runAiscAsync(['lock', `oci://${registry.host}/acme/oms:stale`, '--key', 'publisher.pub', '--name', 'stale'], dir, env(dir));
+    expect(stale.status).toBe(1);
+    expect(errorLines(stale)).toEqual([expect.stringMatching(/^aisc: MANIFEST_MISMATCH .*model\.sig: the publisher's signature does not verify for the signer given \(.*config\.json differs from its signed digest/)]);
   });
 
   it("reads cosign's legacy .sig tag (key signatures)", async () => {

@@ -106,6 +106,14 @@ export async function resolveOci(spec: string, reference: OciReference, context:
       const { findSignatures } = await import('./signatures.js');
       return { subject: pinned.digest, spec, ...(await findSignatures(client, pinned.digest)) };
     },
+    // A file that is a layer of its own (a publisher's model.sig): its blob, checked by the caller against the layer digest.
+    async open(file) {
+      const layer = layerOf.get(file.path);
+      const shape = layer ? shapes[document.layers.indexOf(layer)] : undefined;
+      if (!layer || shape?.kind !== 'file') throw new AiscError('OCI_LAYER_UNSUPPORTED', `${spec}: ${file.path} is inside a tar layer; aisc reads a file alone only when it is a layer of its own`);
+      const response = await client.blob(layer.digest);
+      return response.body as AsyncIterable<Buffer>;
+    },
     async readRange(file, start, end) {
       const layer = layerOf.get(file.path);
       if (!layer) throw new AiscError('INTERNAL', `${spec}: ${file.path} is in no layer`);
