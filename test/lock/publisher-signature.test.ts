@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSafetensors } from '../../examples/make-example.js';
 import { runAiscAsync } from '../helpers/cli.js';
 import { sha256, startHub, type HubFile, type HubRepo, type LoopbackHub } from '../helpers/hub-server.js';
 import { signOmsReference } from '../helpers/oms-reference.js';
+import { makeIdentityToken, startSigstoreInstance } from '../helpers/sigstore-instance.js';
 import { makeTempDir } from '../helpers/temp.js';
+import { signPayloadKeyless } from '../../src/signing/keyless.js';
 
 // Publishers' OpenSSF Model Signing bundles, made by an implementation independent of aisc's
 // (test/helpers/oms-reference.ts, written from the spec), found where publishers put them.
@@ -179,6 +181,34 @@ describe('aisc lock hf://: the publisher\'s model.sig checked against the Hub li
     expect(verify.status).toBe(1);
   });
 
+  it('a Sigstore keyless model.sig with nobody named: checked to Sigstore\'s roots and its identity recorded; a policy naming another identity refuses it', async () => {
+    const sigstore = await startSigstoreInstance();
+    try {
+      // The reference signer's statement, signed keylessly (Fulcio certificate, Rekor entry) on a Sigstore on loopback.
+      const reference = JSON.parse((await signFiles(MODEL, publisher)).toString('utf8')) as { dsseEnvelope: { payload: string } };
+      const token = makeIdentityToken({ iss: 'https://oidc.example.test', sub: 'release-job', email: 'release@acme.test', email_verified: true });
+      const keyless = await signPayloadKeyless(Buffer.from(reference.dsseEnvelope.payload, 'base64'), { fulcioUrl: sigstore.url, rekorUrl: sigstore.url, identityToken: token });
+      const { dir, env, hub } = await setup({ 'acme/keyless': [...MODEL, { path: 'model.sig', content: Buffer.from(JSON.stringify(keyless)) }] });
+      writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+      const policy = (identity: string): string => ['version: 1', 'signers:', `  acme: { identity: ${identity}, issuer: https://oidc.example.test }`, 'rules:', `  - match: { source: ${hub.endpoint}/acme/ }`, '    require: { signedBy: [acme] }', ''].join('\n');
+      writeFileSync(join(dir, 'aisc.policy.yaml'), policy('mallory@acme.test'));
+      const refused = await runAiscAsync(['lock', 'hf://acme/keyless', '--trusted-root', 'trusted_root.json'], dir, env);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/^aisc: SIGNER_MISMATCH .*does not verify for signer acme .*signed by "release@acme.test"; expected identity "mallory@acme.test"/m);
+      rmSync(join(dir, 'aisc.policy.yaml'));
+      const anyone = await runAiscAsync(['lock', 'hf://acme/keyless', '--trusted-root', 'trusted_root.json'], dir, env);
+      expect(anyone.status).toBe(0);
+      expect(anyone.stdout).toContain('signed by release@acme.test (issuer https://oidc.example.test) (model-signing, found as model.sig');
+      expect(readLock(dir).artifacts.keyless?.signature?.signer).toEqual({ kind: 'keyless', identity: 'release@acme.test', issuer: 'https://oidc.example.test' });
+      // Now a policy for the recorded identity: verify holds the lockfile to it, offline.
+      writeFileSync(join(dir, 'aisc.policy.yaml'), policy('release@acme.test'));
+      expect((await runAiscAsync(['fetch'], dir, env)).status).toBe(0);
+      expect((await runAiscAsync(['verify'], dir, { ...env, HF_HUB_OFFLINE: '1' })).status).toBe(0);
+    } finally {
+      await sigstore.close();
+    }
+  });
+
   it('diff shows the publisher changing as signer-changed, beside the commit that moved', async () => {
     const next = MODEL.map((file) => (file.path === 'config.json' ? { ...file, content: Buffer.from('{"hidden_size": 65}\n') } : file));
     const { dir, env } = await setup({
@@ -217,6 +247,21 @@ describe('aisc lock FOLDER: model.sig at its root found, checked, left out of th
     const verify = await runAiscAsync(['verify'], dir);
     expect(verify.stdout).not.toContain('EXTRA_FILE');
     expect(verify.status).toBe(0);
+  });
+
+  it('a single file: FILE.sigstore.json beside it (what cosign sign-blob --bundle and aisc sign write) is found and checked', async () => {
+    const { dir } = await signedFolder();
+    writeFileSync(join(dir, 'weights.gguf.pem'), publisher.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'weights.gguf'), Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(60, 0)]));
+    expect((await runAiscAsync(['sign', 'weights.gguf', '--key', 'weights.gguf.pem'], dir)).status).toBe(0);
+    const lock = await runAiscAsync(['lock', 'weights.gguf', '--kind', 'model', '--key', 'publisher.pub', '--force'], dir);
+    expect(lock.stdout).toContain('(message-signature, bundle weights.gguf.sigstore.json)');
+    expect(readLock(dir).artifacts['weights.gguf']?.signature).toMatchObject({ bundle: 'weights.gguf.sigstore.json', format: 'message-signature' });
+    expect(readLock(dir).artifacts['weights.gguf']?.signature?.path).toBeUndefined();
+    const wrong = await runAiscAsync(['lock', 'weights.gguf', '--kind', 'model', '--key', 'stranger.pub', '--name', 'other', '--force'], dir);
+    expect(wrong.status).toBe(0);
+    expect(wrong.stderr).toContain('other: weights.gguf.sigstore.json: signature verification failed; locked unsigned (--force)');
+    expect(readLock(dir).artifacts.other?.signature).toBeUndefined();
   });
 
   it('a lockfile edited to claim another key than the one that verifies is SIGNER_MISMATCH at verify', async () => {

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ValidApproval } from '../../src/policy/approval.js';
 import { parseDuration } from '../../src/policy/approval.js';
+import { evaluateRules, getRequiredSigners } from '../../src/policy/evaluate.js';
 import { evaluateApprovals } from '../../src/policy/gate.js';
 import { loadPolicy, parsePolicy } from '../../src/policy/read.js';
 import type { LoadedPolicy, PolicyApproval, PolicyReviewer } from '../../src/policy/types.js';
@@ -99,6 +101,39 @@ describe('loadPolicy', () => {
     expect(first.keys.get('keys/a.pub')?.asymmetricKeyType).toBe('ed25519');
     write();
     expect((await loadPolicy(join(dir, 'p.yaml'))).digest).not.toBe(first.digest);
+  });
+});
+
+describe('publisher signers: a private CA, and rules matched by source', () => {
+  it('loads a certificateChain signer (part of the digest), and refuses mixed or half-given forms', async () => {
+    const dir = makeTempDir();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-subj', '/CN=vendor-ca', '-days', '1'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'p.yaml'), 'version: 1\nsigners:\n  vendor: { certificateChain: ca.pem, subject: CN=publisher }\nrules:\n  - match: { source: hf://vendor/ }\n    require: { signedBy: [vendor] }\n');
+    const loaded = await loadPolicy(join(dir, 'p.yaml'));
+    expect(loaded.anchors.get('ca.pem')?.[0]?.subject).toBe('CN=vendor-ca');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-subj', '/CN=vendor-ca', '-days', '1'], { stdio: 'ignore' });
+    expect((await loadPolicy(join(dir, 'p.yaml'))).digest).not.toBe(loaded.digest);
+    writeFileSync(join(dir, 'ca.pem'), 'not a certificate');
+    await expect(loadPolicy(join(dir, 'p.yaml'))).rejects.toMatchObject({ code: 'POLICY_INVALID', message: expect.stringContaining('certificateChain "ca.pem" (relative to the policy): expected PEM certificates, got none') as unknown });
+    await expect(parsePolicy('version: 1\nsigners:\n  v: { certificateChain: ca.pem, key: k.pub }\n', 'p.yaml')).rejects.toMatchObject({ message: expect.stringContaining('expected one of a key, a certificateChain or a keyless identity, got a key and a certificateChain') as unknown });
+    await expect(parsePolicy('version: 1\nsigners:\n  v: { key: k.pub, subject: CN=x }\n', 'p.yaml')).rejects.toMatchObject({ message: expect.stringContaining('/signers/v/subject: goes with a certificateChain') as unknown });
+    // An approval matches artifacts, not where they came from: source is a rule's word only.
+    await expect(parsePolicy('version: 1\napprovals:\n  - on: [weights-changed]\n    match: { source: hf://vendor/ }\n    require: { count: 1, from: [x] }\n', 'p.yaml')).rejects.toMatchObject({ code: 'POLICY_INVALID' });
+  });
+
+  it('a rule matched by source applies to artifacts locked from under it, on whole segments, and to nothing else', () => {
+    const policy: LoadedPolicy = {
+      policy: { version: 1, signers: new Map([['vendor', { key: 'k.pub' }]]), rules: [{ match: { source: 'hf://vendor/' }, require: { signedBy: ['vendor'] } }] },
+      where: 'p',
+      digest: 'd',
+      keys: new Map(),
+      anchors: new Map(),
+    };
+    const artifact = (repo: string) => ({ kind: 'model' as const, layout: 'directory' as const, source: { type: 'huggingface' as const, repo, repoType: 'model' as const, revision: 'a'.repeat(40), ref: 'main' }, files: [], digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
+    const lockfile = { lockfileVersion: 1 as const, artifacts: new Map([['ok', artifact('vendor/model')], ['evil', artifact('vendor-evil/model')]]) };
+    expect(evaluateRules(policy, lockfile).map((f) => [f.artifact, f.code])).toEqual([['ok', 'POLICY_UNSIGNED']]);
+    expect(getRequiredSigners(policy, { name: 'ok', kind: 'model', origin: 'hf://vendor/model' }).map((s) => s.name)).toEqual(['vendor']);
+    expect(getRequiredSigners(policy, { name: 'x', kind: 'model', origin: 'hf://vendor-evil/model' })).toEqual([]);
   });
 });
 
