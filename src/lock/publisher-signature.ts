@@ -53,6 +53,16 @@ export function locateBundle(plan: Planned, given: string | undefined): LocatedB
     const inside = join(disk.realRoot, MODEL_SIGNATURE);
     return isFileOrLink(inside) ? takeInside(plan, inside, join(plan.spec, MODEL_SIGNATURE)) : undefined;
   }
+  if (plan.resolved.layout === 'file') {
+    // A downloaded file has no inside; its bundle is checked once it is kept on disk.
+    if (given !== undefined) throw new AiscError('USAGE', `--signature: ${plan.spec} is one remote file; keep it with --path, then lock the kept file with --signature`);
+    return undefined;
+  }
+  if (!plan.resolved.open) {
+    // An archive's members are read once, as it streams: a bundle among them stays one of its files.
+    if (given !== undefined) throw new AiscError('USAGE', `--signature: the files of ${plan.spec} cannot be read one by one; extract it and lock the folder with its bundle`);
+    return undefined;
+  }
   const path = given ?? MODEL_SIGNATURE;
   const index = plan.files.findIndex((file) => file.path === path);
   if (index < 0) {
