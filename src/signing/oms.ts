@@ -104,7 +104,7 @@ function toIgnorePaths(value: unknown): string[] {
     const problem = getIgnorePathProblem(path);
     if (problem) throw signatureInputError('PAYLOAD_INVALID', `serialization.ignore_paths[${i}]: ${JSON.stringify(path)} ${problem} (OMS v1.0 §6.2.1: exact paths inside the model)`);
   });
-  return paths as string[];
+  return paths;
 }
 
 function getIgnorePathProblem(path: string): string | undefined {
