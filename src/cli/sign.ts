@@ -8,6 +8,8 @@ import { collect, DEFAULT_LOCKFILE, parseJobs } from './options.js';
 
 interface Flags {
   key?: string;
+  certificate?: string;
+  certificateChain?: string[];
   keyless?: boolean;
   fulcioUrl?: string;
   rekorUrl?: string;
@@ -24,6 +26,8 @@ export function registerSign(program: Command, context: CliContext): void {
     .description('sign a model folder (OpenSSF Model Signing v1.0 bundle) or a file (message-signature bundle) with a private key')
     .argument('<path>', 'model folder or file')
     .option('--key <pem>', 'private key, PEM: ECDSA P-256/P-384/P-521 or Ed25519')
+    .option('--certificate <pem>', "with --key: the key's signing certificate; writes model_signing's certificate bundle (a file is signed as a one-file model)")
+    .option('--certificate-chain <pem>', 'with --certificate: the certificates above it, leaf-side first (repeatable; a file may hold several)', collect)
     .option('--keyless', "sign through Sigstore (Fulcio + Rekor) with the ambient OIDC identity (SIGSTORE_ID_TOKEN or GitHub Actions')")
     .option('--fulcio-url <url>', 'keyless: the Fulcio instance (default: public good)')
     .option('--rekor-url <url>', 'keyless: the Rekor instance (default: public good)')
@@ -34,6 +38,9 @@ export function registerSign(program: Command, context: CliContext): void {
     .option('--ignore-git-paths', 'leave git metadata (.git, .gitattributes, .github, .gitignore) out (default)')
     .option('--no-ignore-git-paths', 'sign git metadata as part of the model')
     .action(async (path: string, flags: Flags) => {
+      if (flags.certificate && flags.keyless) throw new AiscError('USAGE', '--certificate does not go with --keyless (Sigstore issues the certificate); sign with --key and --certificate');
+      if (flags.certificate && !flags.key) throw new AiscError('USAGE', '--certificate goes with --key (the private key of that certificate)');
+      if (flags.certificateChain && !flags.certificate) throw new AiscError('USAGE', '--certificate-chain goes with --certificate');
       if (Boolean(flags.key) === Boolean(flags.keyless)) throw new AiscError('USAGE', 'expected one of --key or --keyless');
       if (!flags.keyless && (flags.fulcioUrl ?? flags.rekorUrl ?? flags.tsaUrl)) throw new AiscError('USAGE', '--fulcio-url, --rekor-url and --tsa-url go with --keyless');
       const stats = await stat(path).catch((error: unknown) => {
@@ -70,10 +77,17 @@ async function findLockedArtifactContaining(output: string): Promise<{ name: str
   return findArtifactContaining(snapshot.lockfile, DEFAULT_LOCKFILE, output);
 }
 
+/**
+ * With --certificate a file is signed as a one-file model (an OMS bundle), as model_signing
+ * signs one: its certificate verifier reads nothing else, and aisc's verify-signature takes
+ * an OMS bundle over a file too.
+ */
 async function signWithKey(path: string, keyPath: string, folder: boolean, output: string, flags: Flags): Promise<object> {
-  const { readPrivateKey, signFile, signModel } = await import('../signing/sign.js');
+  const { readPrivateKey, readSigningChain, signFile, signModel } = await import('../signing/sign.js');
   const key = await readPrivateKey(keyPath);
-  return folder ? signModel(path, key, { output, jobs: flags.jobs, ignorePaths: flags.ignorePaths, ignoreGitPaths: flags.ignoreGitPaths }) : signFile(path, key);
+  const chain = flags.certificate ? await readSigningChain(key, keyPath, flags.certificate, flags.certificateChain) : undefined;
+  const options = { output, jobs: flags.jobs, ignorePaths: flags.ignorePaths, ignoreGitPaths: flags.ignoreGitPaths };
+  return folder || chain ? signModel(path, key, options, chain) : signFile(path, key);
 }
 
 async function signKeyless(path: string, folder: boolean, output: string, flags: Flags): Promise<object> {

@@ -1,6 +1,7 @@
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { decodeUtf8, parseJsonStrict, readBoundedBytes } from '../io/index.js';
 import { signatureInputError } from './errors.js';
+import { OMS_PREDICATE_TYPE } from './oms.js';
 
 export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 
@@ -71,11 +72,43 @@ export function parseBundle(text: string, where: string, options: BundleOptions 
   if (typeof mediaType !== 'string' || !(BUNDLE_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
     throw signatureInputError('BUNDLE_UNSUPPORTED', `${where}: expected a Sigstore bundle media type (v0.1 to v0.3), got ${JSON.stringify(mediaType) ?? 'none'}`);
   }
+  const problem = getOmsBundleShapeProblem(json as Record<string, unknown>);
+  if (problem) throw signatureInputError('BUNDLE_INVALID', `${where}: ${problem}`);
   try {
     return bundleFromJSON(normalizeModelSigning(json as Record<string, unknown>, options));
   } catch (error) {
     throw signatureInputError('BUNDLE_INVALID', `${where}: not a valid Sigstore bundle (${(error as Error).message})`, error);
   }
+}
+
+const OMS_BUNDLE_KEYS = ['mediaType', 'verificationMaterial', 'dsseEnvelope'];
+const OMS_ENVELOPE_KEYS = ['payload', 'payloadType', 'signatures'];
+const OMS_SIGNATURE_KEYS = ['sig', 'keyid'];
+
+/**
+ * OMS v1.0 §8.1 has a verifier validate the bundle against its schema, which closes the bundle,
+ * the envelope and each signature (additionalProperties: false) where the Sigstore library
+ * ignores unknown keys. Applied to bundles whose payload carries the v1.0 predicate; the
+ * historical v0.1 predicate is outside that schema.
+ */
+function getOmsBundleShapeProblem(json: Record<string, unknown>): string | undefined {
+  const envelope = json.dsseEnvelope as Record<string, unknown> | undefined;
+  if (typeof envelope !== 'object' || envelope === null || typeof envelope.payload !== 'string') return undefined;
+  let predicateType: unknown;
+  try {
+    predicateType = (JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicateType?: unknown } | null)?.predicateType;
+  } catch {
+    return undefined;
+  }
+  if (predicateType !== OMS_PREDICATE_TYPE) return undefined;
+  const signatures = Array.isArray(envelope.signatures) ? (envelope.signatures as unknown[]) : [];
+  const objects: [string, unknown, string[]][] = [['the bundle', json, OMS_BUNDLE_KEYS], ['dsseEnvelope', envelope, OMS_ENVELOPE_KEYS], ...signatures.map((sig, i): [string, unknown, string[]] => [`dsseEnvelope.signatures[${i}]`, sig, OMS_SIGNATURE_KEYS])];
+  for (const [where, object, allowed] of objects) {
+    if (typeof object !== 'object' || object === null) continue;
+    const unknown = Object.keys(object).filter((key) => !allowed.includes(key));
+    if (unknown.length > 0) return `${where} has unknown ${unknown.map((k) => JSON.stringify(k)).join(', ')} (an OpenSSF Model Signing v1.0 bundle allows ${allowed.join(', ')})`;
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, X509Certificate, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { dsse } from '@sigstore/core';
@@ -7,6 +7,7 @@ import { acquireHashPool } from '../hashing/index.js';
 import { computeRootDigest, getPathProblem } from '../lockfile/index.js';
 import { readBoundedText } from '../io/index.js';
 import { DEFAULT_IGNORED, listTarget, resolveLocalTarget } from '../sources/index.js';
+import { describe, getSigningChainProblem, splitPemCertificates } from './certificate.js';
 import { signatureInputError } from './errors.js';
 import { assertSupportedKey, getKeyHash } from './keys.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
@@ -51,13 +52,55 @@ function keyMaterial(key: KeyObject): object {
   return { publicKey: { hint: getModelSigningKeyHint(key) }, tlogEntries: [] };
 }
 
+/** What model_signing's certificate signer writes: the leaf, then the chain as given, DER in base64, no log entries. */
+function certificateMaterial(chain: readonly X509Certificate[]): object {
+  return { x509CertificateChain: { certificates: chain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] };
+}
+
+/**
+ * --certificate and --certificate-chain as model_signing's certificate mode takes them: an ECDSA
+ * key (P-256/P-384/P-521), the leaf certificate of that key, then the chain files' certificates
+ * in the order given. The chain is checked here, before anything is hashed or signed: the leaf
+ * may sign code, every certificate is valid now, and each is issued by the next.
+ */
+export async function readSigningChain(key: KeyObject, keyPath: string, certificatePath: string, chainPaths: readonly string[] = [], now = new Date()): Promise<X509Certificate[]> {
+  const publicKey = createPublicKey(key);
+  if (publicKey.asymmetricKeyType !== 'ec') {
+    throw signatureInputError('KEY_UNSUPPORTED', `${keyPath}: certificate signing takes an ECDSA P-256, P-384 or P-521 key (as model_signing's certificate mode), got ${publicKey.asymmetricKeyType ?? 'unknown'}`);
+  }
+  const [leaf, ...more] = await readCertificateFile(certificatePath);
+  if (!leaf || more.length > 0) throw new AiscError('CERTIFICATE_INVALID', `${certificatePath}: expected one signing certificate, got ${more.length + 1} (give the rest with --certificate-chain)`);
+  if (!leaf.publicKey.equals(publicKey)) throw signatureInputError('KEY_INVALID', `${keyPath}: the private key does not match the public key of the certificate ${describe(leaf)} (${certificatePath})`);
+  const chain = [leaf];
+  for (const path of chainPaths) chain.push(...(await readCertificateFile(path)));
+  const problem = getSigningChainProblem(chain, now);
+  if (problem) throw new AiscError('CERTIFICATE_INVALID', `${certificatePath}: ${problem}`);
+  return chain;
+}
+
+/** Every PEM certificate in a file, in order; at least one, each parsed. */
+async function readCertificateFile(path: string): Promise<X509Certificate[]> {
+  const pems = splitPemCertificates(await readBoundedText(path, { limit: 1024 * 1024, what: 'certificate file' }));
+  if (pems.length === 0) throw new AiscError('CERTIFICATE_INVALID', `${path}: expected PEM certificates (-----BEGIN CERTIFICATE-----), got none`);
+  return pems.map((pem, i) => {
+    try {
+      const certificate = new X509Certificate(pem);
+      void certificate.publicKey;
+      return certificate;
+    } catch (error) {
+      throw new AiscError('CERTIFICATE_INVALID', `${path}: certificate ${i + 1} does not parse (${(error as Error).message})`, { cause: error });
+    }
+  });
+}
+
 /**
  * Signs a model folder in the OpenSSF Model Signing v1.0 format: an in-toto statement over every
  * file (sha256, 'files' method, resources in code-point order, ignore_paths signed), in a DSSE
- * envelope, in a Sigstore bundle v0.3 with model_signing's key hint and no log entries.
+ * envelope, in a Sigstore bundle v0.3 with no log entries: model_signing's key hint, or with
+ * `chain` (from readSigningChain) the certificate chain, as model_signing's certificate mode.
  */
-export async function signModel(folder: string, key: KeyObject, options: ModelStatementOptions): Promise<object> {
-  return toDsseBundle(await toModelStatement(folder, options), key);
+export async function signModel(folder: string, key: KeyObject, options: ModelStatementOptions, chain?: readonly X509Certificate[]): Promise<object> {
+  return toDsseBundle(await toModelStatement(folder, options), key, chain);
 }
 
 export interface ModelStatementOptions {
@@ -98,11 +141,12 @@ export async function toModelStatement(folder: string, options: ModelStatementOp
   return Buffer.from(JSON.stringify(statement));
 }
 
-export function toDsseBundle(payload: Buffer, key: KeyObject): object {
+/** A DSSE bundle over the payload: key material (model_signing's hint), or with `chain` (leaf first) certificate material. */
+export function toDsseBundle(payload: Buffer, key: KeyObject, chain?: readonly X509Certificate[]): object {
   const signature = signBytes(dsse.preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload), key);
   return {
     mediaType: BUNDLE_V03,
-    verificationMaterial: keyMaterial(key),
+    verificationMaterial: chain && chain.length > 0 ? certificateMaterial(chain) : keyMaterial(key),
     dsseEnvelope: { payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: signature.toString('base64'), keyid: '' }] },
   };
 }

@@ -6,6 +6,7 @@ import { fromSigstoreCode, SignatureFinding, signatureInputError } from './error
 import { describeMatcher, matches, type KeylessIdentity } from './identity.js';
 import { getKeyFingerprint } from './keys.js';
 import { verifyCertificateChain } from './certificate.js';
+import { OMS_PREDICATE_TYPES } from './oms.js';
 import type { SignatureContent } from './content.js';
 
 /** Who must have signed. */
@@ -160,12 +161,26 @@ function checkIdentity(signer: Signer, expected: KeylessIdentity): VerifiedSigne
 function verifyWithPrivateCa(bundle: Bundle, content: SignatureContent, policy: Extract<SignerPolicy, { kind: 'certificate' }>): VerifiedSigner {
   const material = bundle.verificationMaterial.content;
   if (material.$case === 'publicKey') throw new SignatureFinding('SIGNER_MISMATCH', 'the bundle is signed with a bare public key; expected a certificate chain');
+  // OMS v1.0 §4.1: the certificate method carries x509CertificateChain; a lone `certificate` is the Sigstore method's.
+  if (material.$case === 'certificate' && isOmsBundle(bundle)) {
+    throw new SignatureFinding('SIGNER_MISMATCH', "the OpenSSF Model Signing bundle carries a single Sigstore certificate (the sigstore method), not the certificate method's x509CertificateChain: verify it with identity flags");
+  }
   const certificates = material.$case === 'x509CertificateChain' ? material.x509CertificateChain.certificates.map((c) => toX509(c.rawBytes)) : [toX509(material.certificate.rawBytes)];
   const [leaf, ...intermediates] = certificates;
   if (!leaf) throw new SignatureFinding('CERTIFICATE_INVALID', 'the bundle has an empty certificate chain');
   verifyCertificateChain(leaf, intermediates, policy.anchors, policy.now ?? new Date());
   if (!content.verifySignature(leaf.publicKey)) throw new SignatureFinding('SIGNATURE_INVALID', 'the signature does not verify with the certificate key');
   return { kind: 'certificate', subject: leaf.subject.replaceAll('\n', ', '), certificateFingerprint: leaf.fingerprint256.replaceAll(':', '').toLowerCase() };
+}
+
+function isOmsBundle(bundle: Bundle): boolean {
+  if (bundle.content.$case !== 'dsseEnvelope') return false;
+  try {
+    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
+    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type);
+  } catch {
+    return false;
+  }
 }
 
 function toFinding(error: unknown): Error {

@@ -98,14 +98,15 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
     expected.set(name, parts);
   }
   const unsigned = (entry: WalkEntry): boolean => !expected.has(entry.path);
+  const follow = followsSymlinks(manifest, options);
   const files = entries.filter((entry) => {
     // --ignore-unsigned-files: only what was signed is looked at.
     if (options.ignoreUnsignedFiles && unsigned(entry)) return false;
     if (entry.type === 'file') return true;
-    if (entry.type === 'symlink' && options.allowSymlinks && entry.target === 'file-inside') return true;
+    if (entry.type === 'symlink' && follow && entry.target === 'file-inside') return true;
     // A link to a folder is not descended into, as model_signing's walk does not.
-    if (entry.type === 'symlink' && options.allowSymlinks && entry.target === 'folder') return false;
-    findings.push(describeRefused(entry, options.allowSymlinks === true));
+    if (entry.type === 'symlink' && follow && entry.target === 'folder') return false;
+    findings.push(describeRefused(entry, follow, options.allowSymlinks === true));
     return false;
   });
   for (const entry of files) {
@@ -146,9 +147,19 @@ async function compareFiles(path: string, bundlePath: string, manifest: OmsManif
   return findings;
 }
 
-function describeRefused(entry: WalkEntry, allowSymlinks: boolean): Finding {
+/**
+ * Links are followed only when both say so: the user (--allow-symlinks: aisc follows no link
+ * unasked) and the signer (OMS §6.1.1: the verifier applies the signed allow_symlinks; a model
+ * signed without following links has none). model_signing v0.2's statement records nothing.
+ */
+function followsSymlinks(manifest: OmsManifest, options: ModelVerifyOptions): boolean {
+  return options.allowSymlinks === true && (manifest.predicateType === OMS_PREDICATE_TYPE_V01 || manifest.allowSymlinks);
+}
+
+function describeRefused(entry: WalkEntry, follow: boolean, asked: boolean): Finding {
   if (entry.type !== 'symlink') return { code: 'MANIFEST_MISMATCH', path: entry.path, message: 'is not a regular file' };
-  if (!allowSymlinks) return { code: 'SYMLINK_REFUSED', path: entry.path, message: 'is a symlink (pass --allow-symlinks to follow links inside the model)' };
+  if (!follow && asked) return { code: 'SYMLINK_REFUSED', path: entry.path, message: 'is a symlink, and the bundle was signed with allow_symlinks false: links are not followed (OMS v1.0 §6.1.1)' };
+  if (!follow) return { code: 'SYMLINK_REFUSED', path: entry.path, message: 'is a symlink (pass --allow-symlinks to follow links inside the model)' };
   return { code: entry.target === 'outside' ? 'SYMLINK_OUTSIDE_ROOT' : 'MANIFEST_MISMATCH', path: entry.path, message: entry.target === 'outside' ? 'is a symlink that leaves the model (not followed)' : 'is a symlink to nothing' };
 }
 

@@ -15,13 +15,14 @@ export async function verifySignature(path: string, bundlePath: string, policy: 
     throw new AiscError('SOURCE_NOT_FOUND', `${path}: no such file or folder`, { cause: error });
   });
   const file = await readBundleFile(bundlePath);
-  if (stats.isDirectory() || (stats.isFile() && (await isModelSigningBundle(file)))) return verifyModelSignature(path, file, policy, options);
+  if (stats.isDirectory() || (stats.isFile() && (await isModelSigningBundle(file, policy)))) return verifyModelSignature(path, file, policy, options);
   if (!stats.isFile()) throw new AiscError('NOT_A_FILE', `${path}: expected a file or a folder`);
   return verifyFileSignature(path, file, policy);
 }
 
-async function isModelSigningBundle(file: BundleFile): Promise<boolean> {
-  const { bundle } = await readBundle(file);
+async function isModelSigningBundle(file: BundleFile, policy: SignerPolicy): Promise<boolean> {
+  // A one-file model signed with a certificate (model_signing's v0.3 bundle with a chain) is read as verifyModelSignature reads it.
+  const { bundle } = await readBundle(file, { allowV03CertificateChain: policy.kind !== 'keyless' });
   if (bundle.content.$case !== 'dsseEnvelope') return false;
   try {
     const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
