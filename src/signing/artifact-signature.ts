@@ -1,17 +1,16 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { forEachConcurrent } from '../concurrent.js';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Bundle } from '@sigstore/bundle';
 import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lockfile/types.js';
 import { readBundle, readBundleFile, type BundleRef } from './bundle.js';
 import { SignatureFinding } from './errors.js';
-import { OMS_PREDICATE_TYPES, toOmsManifest, toShardRanges, type OmsHashType, type OmsManifest } from './oms.js';
+import { OMS_PREDICATE_TYPES, toOmsManifest, toShardRanges, type OmsManifest } from './oms.js';
 import { parseStatement } from './statement.js';
 import { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
 import { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
 import { verifyFileSignature } from './verify-file.js';
-import { toOmsContent } from './verify-model.js';
+import { hashStreamed, toOmsContent } from './verify-model.js';
 
 export interface SignedArtifact {
   layout: Layout;
@@ -133,7 +132,7 @@ async function verifyByReading(artifact: SignedArtifact, bundle: Bundle, manifes
     }
     for (const range of ranges) {
       const expected = parts.get(range ? `${range.start}:${range.end}` : '');
-      const actual = await digestFile(path, manifest.hashType, range).catch((error: unknown) => `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      const actual = await hashStreamed(path, manifest.hashType, range).catch((error: unknown) => `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       if (actual !== expected) {
         problems.push(`${file.path} differs from its signed ${manifest.hashType} digest${range ? ` of bytes ${range.start}-${range.end}` : ''}`);
         return;
@@ -142,25 +141,6 @@ async function verifyByReading(artifact: SignedArtifact, bundle: Bundle, manifes
   });
   throwManifestProblems(problems.sort());
   return signer;
-}
-
-/** A file's (or a byte range's) digest with an OMS hash, streamed. */
-async function digestFile(path: string, hashType: OmsHashType, range?: { start: number; end: number }): Promise<string> {
-  const update = await toHasher(hashType);
-  const stream = createReadStream(path, { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
-  for await (const chunk of stream) update.update(chunk as Buffer);
-  return update.digest();
-}
-
-async function toHasher(hashType: OmsHashType): Promise<{ update(chunk: Uint8Array): void; digest(): string }> {
-  if (hashType !== 'blake3') {
-    const hash = createHash(hashType === 'blake2b' ? 'blake2b512' : 'sha256');
-    return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
-  }
-  const { createBLAKE3 } = await import('hash-wasm');
-  const hash = await createBLAKE3();
-  hash.init();
-  return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
 }
 
 function compareManifest(resources: readonly { name: string; digest: string }[], artifact: SignedArtifact): void {

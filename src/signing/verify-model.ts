@@ -190,8 +190,9 @@ async function hashInProcess(jobs: readonly HashJob[], hashType: Exclude<OmsHash
   return results;
 }
 
-async function hashStreamed(file: string, hashType: Exclude<OmsHashType, 'sha256'>, range?: { start: number; end: number }): Promise<string> {
-  const hasher = hashType === 'blake2b' ? toNodeHasher('blake2b512') : await toBlake3Hasher();
+/** A file's (or a byte range's) digest with an OMS hash, streamed in this process. */
+export async function hashStreamed(file: string, hashType: OmsHashType, range?: { start: number; end: number }): Promise<string> {
+  const hasher = hashType === 'blake3' ? await toBlake3Hasher() : toNodeHasher(hashType === 'blake2b' ? 'blake2b512' : 'sha256');
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
   for await (const chunk of stream) hasher.update(chunk as Buffer);
   return hasher.digest();
