@@ -5,7 +5,7 @@ import type { Bundle } from '@sigstore/bundle';
 import type { ArtifactSignature, FileEntry, Layout, RecordedSigner } from '../lockfile/types.js';
 import { readBundle, readBundleFile, type BundleRef } from './bundle.js';
 import { SignatureFinding } from './errors.js';
-import { OMS_PREDICATE_TYPES, toOmsManifest, toShardRanges, type OmsManifest } from './oms.js';
+import { isOmsBundle, toOmsManifest, toShardRanges, type OmsManifest } from './oms.js';
 import { parseStatement } from './statement.js';
 import { getPublicGoodTrustedRoot, readTrustedRoot } from './trust.js';
 import { verifyBundle, type SignerPolicy, type VerifiedSigner } from './verify-bundle.js';
@@ -94,12 +94,7 @@ export async function verifyArtifactSignature(
 
 function getFormat(bundle: Bundle): ArtifactSignature['format'] {
   if (bundle.content.$case === 'messageSignature') return 'message-signature';
-  try {
-    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
-    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type) ? 'model-signing' : 'dsse';
-  } catch {
-    return 'dsse';
-  }
+  return isOmsBundle(bundle) ? 'model-signing' : 'dsse';
 }
 
 /**

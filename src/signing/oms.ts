@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Bundle } from '@sigstore/bundle';
 import { compareCodePoints } from '../lockfile/canonical-json.js';
 import { getPathProblem } from '../lockfile/paths.js';
 import { SignatureFinding, signatureInputError } from './errors.js';
@@ -8,6 +9,17 @@ export const OMS_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';
 /** What model_signing v0.2 wrote: one in-toto subject per file, no serialization, no root digest. */
 export const OMS_PREDICATE_TYPE_V01 = 'https://model_signing/Digests/v0.1';
 export const OMS_PREDICATE_TYPES: readonly string[] = [OMS_PREDICATE_TYPE, OMS_PREDICATE_TYPE_V01];
+
+/** Whether a bundle is an OpenSSF Model Signing one: a DSSE envelope whose statement has an OMS predicate type. */
+export function isOmsBundle(bundle: Bundle): boolean {
+  if (bundle.content.$case !== 'dsseEnvelope') return false;
+  try {
+    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
+    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type);
+  } catch {
+    return false;
+  }
+}
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
 /** The hashes model_signing signs with, and the hex length of each digest. */

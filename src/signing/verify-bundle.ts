@@ -6,7 +6,7 @@ import { fromSigstoreCode, SignatureFinding, signatureInputError } from './error
 import { describeMatcher, matches, type KeylessIdentity } from './identity.js';
 import { getKeyFingerprint } from './keys.js';
 import { verifyCertificateChain } from './certificate.js';
-import { OMS_PREDICATE_TYPES } from './oms.js';
+import { isOmsBundle } from './oms.js';
 import type { SignatureContent } from './content.js';
 
 /** Who must have signed. */
@@ -173,15 +173,6 @@ function verifyWithPrivateCa(bundle: Bundle, content: SignatureContent, policy: 
   return { kind: 'certificate', subject: leaf.subject.replaceAll('\n', ', '), certificateFingerprint: leaf.fingerprint256.replaceAll(':', '').toLowerCase() };
 }
 
-function isOmsBundle(bundle: Bundle): boolean {
-  if (bundle.content.$case !== 'dsseEnvelope') return false;
-  try {
-    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
-    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type);
-  } catch {
-    return false;
-  }
-}
 
 function toFinding(error: unknown): Error {
   if (error instanceof SignatureFinding) return error;

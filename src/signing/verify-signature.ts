@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { AiscError } from '../errors.js';
 import { readBundle, readBundleFile, type BundleFile } from './bundle.js';
-import { OMS_PREDICATE_TYPES } from './oms.js';
+import { isOmsBundle } from './oms.js';
 import type { SignerPolicy } from './verify-bundle.js';
 import { verifyFileSignature, type SignatureReport } from './verify-file.js';
 import { verifyModelSignature, type ModelVerifyOptions } from './verify-model.js';
@@ -23,11 +23,5 @@ export async function verifySignature(path: string, bundlePath: string, policy: 
 async function isModelSigningBundle(file: BundleFile, policy: SignerPolicy): Promise<boolean> {
   // A one-file model signed with a certificate (model_signing's v0.3 bundle with a chain) is read as verifyModelSignature reads it.
   const { bundle } = await readBundle(file, { allowV03CertificateChain: policy.kind !== 'keyless' });
-  if (bundle.content.$case !== 'dsseEnvelope') return false;
-  try {
-    const type = (JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
-    return typeof type === 'string' && OMS_PREDICATE_TYPES.includes(type);
-  } catch {
-    return false;
-  }
+  return isOmsBundle(bundle);
 }
