@@ -8,7 +8,7 @@ import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type
 import { hashRemoteFiles } from './hash-remote.js';
 import { loadRules } from './rules.js';
 import { planSource, type Planned } from './plan.js';
-import { judgeBundle, keepBundle, locateBundle, readLocated, toCandidates, type LocatedBundle, type SignatureRequest } from './publisher-signature.js';
+import { judgeBundle, keepBundle, MODEL_SIGNATURE, readLocated, toCandidates, type SignatureRequest } from './publisher-signature.js';
 
 export interface LockOptions {
   lockfile: string;
@@ -72,6 +72,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     include: options.include,
     exclude: options.exclude,
     keepAt: options.path,
+    bundlePath: options.signature?.bundle ?? MODEL_SIGNATURE,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     env: options.env,
   };
@@ -87,7 +88,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     // Parse which origin each spec names, from the text alone; one the policy refuses is refused
     // before a byte is read or downloaded.
     const sources = getSources(specs, context, network, gate && { allows: (origin, artifact) => gate(origin, { name: options.name ?? artifact.name, kind: options.kind }), where: rules?.policy.where ?? '' });
-    for (const source of sources) planned.push(await planSource(source, options));
+    for (const source of sources) planned.push(await planSource(source, { ...options, bundle: options.signature?.bundle }));
     const names = new Set<string>();
     for (const { name } of planned) {
       if (names.has(name)) throw new AiscError('USAGE', `two sources would both be named ${JSON.stringify(name)}; lock them one at a time with --name`);
@@ -95,12 +96,10 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     }
     // Gate again with the names and kinds now known, still before anything is hashed or downloaded.
     if (gate && rules) assertAllowedSources(planned, gate, rules.policy.where);
-    // A publisher's bundle is not a file of the model it signs: out of the list before hashing.
-    const bundles = planned.map((plan) => locateBundle(plan, options.signature?.bundle));
     const hashed = await hashPlanned(planned, pool, options);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
     if (!options.force) assertSafeContent(planned, hashed, rules);
-    const result = await record(planned, hashed, bundles, options, ignore, before, rules);
+    const result = await record(planned, hashed, options, ignore, before, rules);
     recorded = true;
     // A download kept with --path replaces what was there only now: a refused lock leaves it.
     for (const plan of planned) await plan.resolved.commit?.();
@@ -184,7 +183,7 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   return results;
 }
 
-async function record(planned: Planned[], hashed: Hashed[], bundles: (LocatedBundle | undefined)[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
+async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
   const locked = planned.map((plan, p) => {
     const { files, inspections } = hashed[p] as Hashed;
     const facts = getFormatFacts(files, inspections);
@@ -198,7 +197,7 @@ async function record(planned: Planned[], hashed: Hashed[], bundles: (LocatedBun
     const origin = toRecorded(artifact.source);
     return { name: plan.name, artifact, ...(origin.onDisk ? {} : { from: origin.describe() }) };
   });
-  const undo = await recordSignatures(planned, bundles, locked, options, rules);
+  const undo = await recordSignatures(planned, locked, options, rules);
   try {
     return await recordLocked(locked, options, before, rules);
   } catch (error) {
@@ -213,14 +212,14 @@ async function record(planned: Planned[], hashed: Hashed[], bundles: (LocatedBun
  * attached cosign signature when a signer is given. A signer given with no signature found is
  * SIGNATURE_MISSING. Returns how to take back the bundles kept, should the lock be refused.
  */
-async function recordSignatures(planned: Planned[], bundles: (LocatedBundle | undefined)[], locked: LockResult['locked'], options: LockOptions, rules: Rules): Promise<(() => Promise<void>)[]> {
+async function recordSignatures(planned: Planned[], locked: LockResult['locked'], options: LockOptions, rules: Rules): Promise<(() => Promise<void>)[]> {
   const undo: (() => Promise<void>)[] = [];
   const request = options.signature;
   try {
     for (const [p, plan] of planned.entries()) {
       const entry = locked[p];
       if (!entry) continue;
-      const located = bundles[p];
+      const located = plan.bundle;
       if (located) {
         const file = await readLocated(plan, located);
         const signature = await judgeBundle(plan, entry.artifact.files, located, file, { lockfile: options.lockfile, request, rules, force: options.force, onNote: options.onWait });

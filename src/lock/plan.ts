@@ -4,11 +4,14 @@ import { inferKind } from '../formats/index.js';
 import { getNameProblem } from '../lockfile/index.js';
 import type { FileArtifactKind } from '../lockfile/types.js';
 import type { ArtifactSource, ListedFile, ResolvedSource } from '../sources/index.js';
+import { locateBundle, type LocatedBundle } from './publisher-signature.js';
 
 /** What `aisc lock` asks of one source before anything is hashed. */
 export interface PlanOptions {
   kind?: FileArtifactKind;
   name?: string;
+  /** --signature: the bundle's path on disk, or inside a remote artifact. */
+  bundle?: string;
 }
 
 /** A source resolved to something pinned and listed, named, with its kind. */
@@ -18,6 +21,8 @@ export interface Planned {
   spec: string;
   resolved: ResolvedSource;
   files: ListedFile[];
+  /** The publisher's signature bundle found with it, taken out of `files`. */
+  bundle?: LocatedBundle;
 }
 
 /** resolve → list → name → kind: everything before the bytes are hashed. */
@@ -30,9 +35,12 @@ export async function planSource(source: ArtifactSource, options: PlanOptions): 
     throw new AiscError('NAME_INVALID', `${source.spec}: its base name ${JSON.stringify(name)} is not an artifact name (it ${problem}); pass --name`);
   }
   const files = await resolved.list();
+  // A publisher's bundle is not a file of the model it signs: out of the list before anything else looks at it.
+  const bundle = locateBundle({ spec: source.spec, resolved, files }, options.bundle);
+  if (files.length === 0) throw new AiscError('SOURCE_EMPTY', `${source.spec}: nothing to lock but its signature bundle`);
   const kind = options.kind ?? resolved.kind ?? inferKind(files.map((file) => file.path));
   if (!kind) throw new AiscError('KIND_REQUIRED', `${source.spec}: cannot tell what kind of artifact this is; pass --kind model|adapter|tokenizer|dataset`);
-  return { name, kind, spec: source.spec, resolved, files };
+  return { name, kind, spec: source.spec, resolved, files, ...(bundle ? { bundle } : {}) };
 }
 
 /** A bundle kept inside the model folder is not part of what it signs: its path there, to ignore. */

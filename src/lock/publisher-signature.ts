@@ -3,19 +3,27 @@ import { lstatSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AiscError } from '../errors.js';
 import { confine, writeFileAtomic } from '../io/index.js';
-import type { ArtifactSignature, FileEntry } from '../lockfile/types.js';
+import type { ArtifactSignature, FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import type { PolicyIdentity } from '../policy/types.js';
 import type { BundleFile } from '../signing/bundle.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
-import { toLockfileRoot, toRecorded, type ListedFile } from '../sources/index.js';
+import { toLockfileRoot, toRecorded, type ListedFile, type ResolvedSource } from '../sources/index.js';
 import { readListedFile } from './hash-remote.js';
-import type { Planned } from './plan.js';
 import type { loadRules } from './rules.js';
 
 /** Where publishers put an OpenSSF Model Signing bundle: model_signing's default name, at the model's root. */
 export const MODEL_SIGNATURE = 'model.sig';
 /** Beside a single file: what `cosign sign-blob --bundle` and `aisc sign` name it. */
 export const FILE_SIGNATURE_SUFFIX = '.sigstore.json';
+
+/** One artifact as lock planned it (plan.ts's Planned, without importing it back). */
+interface Planned {
+  name: string;
+  kind: FileArtifactKind;
+  spec: string;
+  resolved: ResolvedSource;
+  files: ListedFile[];
+}
 
 /** What the command line says of signatures: a bundle (a path on disk, or inside a remote artifact) and who must have signed. */
 export interface SignatureRequest {
@@ -42,7 +50,7 @@ export interface LocatedBundle {
  * disk, or inside a remote artifact), else model.sig at a folder's root, else FILE.sigstore.json
  * beside a single file. Undefined when there is none.
  */
-export function locateBundle(plan: Planned, given: string | undefined): LocatedBundle | undefined {
+export function locateBundle(plan: Pick<Planned, 'spec' | 'resolved' | 'files'>, given: string | undefined): LocatedBundle | undefined {
   const disk = plan.resolved.onDisk;
   if (disk) {
     if (given !== undefined) return takeInside(plan, resolve(given), given);
@@ -74,7 +82,7 @@ export function locateBundle(plan: Planned, given: string | undefined): LocatedB
 }
 
 /** A bundle on disk; inside the artifact's folder it leaves the file list (and the format gate still reads it). */
-function takeInside(plan: Planned, absolute: string, where: string): LocatedBundle {
+function takeInside(plan: Pick<Planned, 'resolved' | 'files'>, absolute: string, where: string): LocatedBundle {
   const disk = plan.resolved.onDisk;
   if (!disk || plan.resolved.layout !== 'directory') return { disk: absolute, where };
   let real: string;

@@ -18,6 +18,8 @@ export interface SourceContext {
   platform?: string;
   /** --path: where a downloaded file or archive is kept. */
   keepAt?: string;
+  /** Where the publisher's bundle is inside a remote artifact (model.sig, or --signature): listed whatever --include/--exclude select. */
+  bundlePath?: string;
   env?: NodeJS.ProcessEnv;
 }
 

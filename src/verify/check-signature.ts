@@ -43,8 +43,12 @@ export async function checkSignatures(checks: readonly ArtifactCheck[], lockfile
     try {
       const policy = await toRecordedPolicy(signature, lockfilePath);
       // A signature attached to the origin (cosign's on an OCI manifest) signs its pin; one found inside the artifact signs the files.
-      const subject = signature.path === undefined ? toRecorded(check.artifact.source).signedDigest : undefined;
-      const verified = await verifyArtifactSignature({ layout: check.artifact.layout, path: check.root, files: check.artifact.files, ...(subject === undefined ? {} : { subject }) }, file, policy, lockfilePath);
+      const recorded = toRecorded(check.artifact.source);
+      const subject = signature.path === undefined ? recorded.signedDigest : undefined;
+      // A selection of the origin's files (a Hub repo's --include) need not lock every signed file, as at lock.
+      const selected = recorded.mounted().selected;
+      const artifact = { layout: check.artifact.layout, path: check.root, files: check.artifact.files, ...(subject === undefined ? {} : { subject }), ...(selected ? { selected } : {}) };
+      const verified = await verifyArtifactSignature(artifact, file, policy, lockfilePath);
       // The lockfile's words about the signer are what the policy judges: they must be who signed
       // (a key fingerprint that is not the recorded key's, a subject that is not the certificate's).
       if (toCanonicalJson(verified.signer) !== toCanonicalJson(signature.signer)) {

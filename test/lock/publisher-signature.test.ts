@@ -153,6 +153,24 @@ describe('aisc lock hf://: the publisher\'s model.sig checked against the Hub li
     expect(absent.status).toBe(2);
   });
 
+  it('a repo locked with --include: model.sig is still found, and the signed files the selection leaves out need not be locked', async () => {
+    const signed = [...MODEL, { path: 'model.sig', content: await signFiles(MODEL, publisher) }];
+    const { dir, env } = await setup({ 'acme/signed': signed });
+    const lock = await runAiscAsync(['lock', 'hf://acme/signed', '--include', '*.safetensors', '--key', 'publisher.pub'], dir, env);
+    expect(lock.status).toBe(0);
+    const artifact = readLock(dir).artifacts.signed;
+    expect(artifact?.files.map((f) => f.path)).toEqual(['model.safetensors']);
+    expect(artifact?.signature).toMatchObject({ path: 'model.sig', signer: { kind: 'key' } });
+    expect((await runAiscAsync(['fetch'], dir, env)).status).toBe(0);
+    const verify = await runAiscAsync(['verify'], dir, { ...env, HF_HUB_OFFLINE: '1' });
+    expect(verify.stdout).toContain('verified 1 artifact');
+    expect(verify.status).toBe(0);
+    // Only the bundle selected: nothing of the model to lock.
+    const empty = await runAiscAsync(['lock', 'hf://acme/signed', '--include', '*.gguf', '--key', 'publisher.pub', '--name', 'none'], dir, env);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^aisc: SOURCE_EMPTY /m);
+  });
+
   it('with nobody named, a key signature is noted as not checked and the lock goes on unsigned', async () => {
     const { dir, env } = await setup({ 'acme/signed': [...MODEL, { path: 'model.sig', content: await signFiles(MODEL, publisher) }] });
     const result = await runAiscAsync(['lock', 'hf://acme/signed'], dir, env);

@@ -37,7 +37,8 @@ export const hubKind: SourceKind<HubSource> = {
           name: spec.repo.split('/')[1] ?? spec.repo,
           ...(spec.repoType === 'dataset' ? { kind: 'dataset' as const } : {}),
           async list() {
-            const files = (await hub.listTree(spec, commit)).filter((file) => !isDefaultIgnored(file.path) && selected(file.path));
+            // The publisher's bundle is listed whatever the selection: lock takes it out and checks it.
+            const files = (await hub.listTree(spec, commit)).filter((file) => !isDefaultIgnored(file.path) && (selected(file.path) || file.path === context.bundlePath));
             if (files.length === 0) throw new AiscError('SOURCE_EMPTY', `${text}: no file at ${commit} is selected${context.include || context.exclude ? ' by --include/--exclude' : ''}`);
             return files;
           },
