@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getFileRole, type FileRole } from '../formats/classify.js';
 import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
-import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
+import type { ArtifactSignature, FileArtifact, Lockfile, NpmArtifact, RecordedSigner } from '../lockfile/types.js';
 import { describeRecordedSigner } from '../lockfile/signer.js';
 import { toRecorded } from '../sources/index.js';
 import { diffNpmArtifacts } from './npm-diff.js';
@@ -90,7 +90,10 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
     // Losing the signer is a signer change (to nobody), the class policies guard signers with.
     changes.push({ ...base, class: 'signer-changed', summary: `signature removed: was signed by ${describeRecordedSigner(before.signature.signer)}, now unsigned`, from: before.signature.signer, to: null });
   } else if (after.signature && !same(before.signature?.signer, after.signature.signer)) {
-    changes.push({ ...base, class: 'signer-changed', summary: before.signature ? `signer: ${describeRecordedSigner(before.signature.signer)} → ${describeRecordedSigner(after.signature.signer)}` : `now signed by ${describeRecordedSigner(after.signature.signer)} (was unsigned)`, from: before.signature?.signer ?? null, to: after.signature.signer });
+    changes.push({ ...base, class: 'signer-changed', summary: describeSignerChange(before.signature?.signer, after.signature.signer), from: before.signature?.signer ?? null, to: after.signature.signer });
+  } else if (before.signature && after.signature && !same(pinOf(before.signature), pinOf(after.signature))) {
+    // The same signer, another bundle or another place for it: what verify trusts and leaves out moved.
+    changes.push({ ...base, class: 'signer-changed', summary: `signature by ${describeRecordedSigner(after.signature.signer)}: another bundle (${describePin(before.signature)} → ${describePin(after.signature)})`, from: pinOf(before.signature), to: pinOf(after.signature) });
   }
   const byRole = new Map<ChangeClass, FileChange[]>();
   const push = (path: string, change: FileChange): void => {
@@ -122,4 +125,20 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
 
 function list(values: readonly string[] | undefined): string {
   return values && values.length > 0 ? values.join(', ') : 'nothing';
+}
+
+/** Who signed before and after, in words; a signer whose name is unchanged but whose key or CAs are not says so. */
+function describeSignerChange(before: RecordedSigner | undefined, after: RecordedSigner): string {
+  if (!before) return `now signed by ${describeRecordedSigner(after)} (was unsigned)`;
+  const [was, now] = [describeRecordedSigner(before), describeRecordedSigner(after)];
+  return was === now ? `signer: ${now}, with other recorded keys or CA certificates` : `signer: ${was} → ${now}`;
+}
+
+/** Which bundle a signature pins and where it was found. */
+function pinOf(signature: ArtifactSignature): { bundle: string; bundleSha256: string; path: string | null } {
+  return { bundle: signature.bundle, bundleSha256: signature.bundleSha256, path: signature.path ?? null };
+}
+
+function describePin(signature: ArtifactSignature): string {
+  return `${signature.bundle} sha256:${signature.bundleSha256.slice(0, 12)}${signature.path === undefined ? '' : `, found as ${signature.path}`}`;
 }

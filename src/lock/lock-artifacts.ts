@@ -8,7 +8,7 @@ import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type
 import { hashRemoteFiles } from './hash-remote.js';
 import { loadRules } from './rules.js';
 import { planSource, type Planned } from './plan.js';
-import { judgeBundle, keepBundle, MODEL_SIGNATURE, readLocated, toCandidates, type SignatureRequest } from './publisher-signature.js';
+import { judgeBundle, keepBundle, MODEL_SIGNATURE, readLocated, settleUnnamed, toCandidates, type SignatureRequest } from './publisher-signature.js';
 
 export interface LockOptions {
   lockfile: string;
@@ -96,6 +96,8 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     }
     // Gate again with the names and kinds now known, still before anything is hashed or downloaded.
     if (gate && rules) assertAllowedSources(planned, gate, rules.policy.where);
+    // A bundle nobody can check stays a file of the artifact: decided before the files are hashed.
+    for (const plan of planned) await settleUnnamed(plan, { lockfile: options.lockfile, request: options.signature, rules, onNote: options.onWait });
     const hashed = await hashPlanned(planned, pool, options);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
     if (!options.force) assertSafeContent(planned, hashed, rules);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { AiscError } from '../errors.js';
+import { AiscError, isAiscError } from '../errors.js';
 import { confine, writeFileAtomic } from '../io/index.js';
 import type { ArtifactSignature, FileArtifactKind, FileEntry } from '../lockfile/types.js';
 import type { PolicyIdentity } from '../policy/types.js';
@@ -40,6 +40,10 @@ export interface LocatedBundle {
   disk?: string;
   /** Listed by a remote origin: read from it, checked against the listing. */
   listed?: ListedFile;
+  /** The entry taken out of the artifact's file list, to put back if the bundle is not to be checked. */
+  taken?: ListedFile;
+  /** Its bytes, once read. */
+  file?: BundleFile;
   /** How to name it in messages. */
   where: string;
 }
@@ -78,7 +82,7 @@ export function locateBundle(plan: Pick<Planned, 'spec' | 'resolved' | 'files'>,
     throw new AiscError('SIGNATURE_MISSING', `--signature ${given}: ${plan.spec} has no such file (a remote artifact's bundle is named by its path inside it)`);
   }
   const [listed] = plan.files.splice(index, 1);
-  return { path, listed, where: `${plan.spec}: ${path}` };
+  return { path, listed, taken: listed, where: `${plan.spec}: ${path}` };
 }
 
 /** A bundle on disk; inside the artifact's folder it leaves the file list (and the format gate still reads it). */
@@ -95,11 +99,19 @@ function takeInside(plan: Pick<Planned, 'resolved' | 'files'>, absolute: string,
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return { disk: absolute, where };
   const path = rel.split(sep).join('/');
   const index = plan.files.findIndex((file) => file.path === path);
-  if (index >= 0) {
-    plan.files.splice(index, 1);
-    (disk.hidden ??= []).push(path);
-  }
-  return { path, disk: absolute, where };
+  if (index < 0) return { path, disk: absolute, where };
+  const [taken] = plan.files.splice(index, 1);
+  (disk.hidden ??= []).push(path);
+  return { path, disk: absolute, where, ...(taken ? { taken } : {}) };
+}
+
+/** A bundle that will not be checked is a file of the artifact like any other: back in its list. */
+function putBack(plan: Pick<Planned, 'resolved' | 'files'>, located: LocatedBundle): void {
+  if (!located.taken) return;
+  plan.files.push(located.taken);
+  const hidden = plan.resolved.onDisk?.hidden;
+  const at = hidden?.indexOf(located.taken.path) ?? -1;
+  if (hidden && at >= 0) hidden.splice(at, 1);
 }
 
 function isFileOrLink(path: string): boolean {
@@ -113,10 +125,28 @@ function isFileOrLink(path: string): boolean {
 
 /** The bundle's bytes, read once (bounded): what is verified, hashed and kept is the same. */
 export async function readLocated(plan: Planned, located: LocatedBundle): Promise<BundleFile> {
+  if (located.file) return located.file;
   const { MAX_BUNDLE_BYTES, readBundleFile } = await import('../signing/bundle.js');
-  if (located.disk !== undefined) return readBundleFile(located.disk);
-  if (!located.listed) throw new AiscError('INTERNAL', `${located.where}: neither on disk nor listed`);
-  return { path: located.where, bytes: await readListedFile(plan.spec, plan.resolved, located.listed, MAX_BUNDLE_BYTES) };
+  if (located.disk !== undefined) located.file = await readBundleFile(located.disk);
+  else if (located.listed) located.file = { path: located.where, bytes: await readListedFile(plan.spec, plan.resolved, located.listed, MAX_BUNDLE_BYTES) };
+  else throw new AiscError('INTERNAL', `${located.where}: neither on disk nor listed`);
+  return located.file;
+}
+
+/**
+ * Before anything is hashed: a bundle nobody is named to check (no signer given, none in the
+ * policy for this artifact) is checked only when it is Sigstore keyless (any identity, recorded);
+ * a key or certificate bundle stays a file of the artifact, with a note, so that the lockfile
+ * still describes the folder exactly.
+ */
+export async function settleUnnamed(plan: Planned & { bundle?: LocatedBundle }, options: JudgeOptions): Promise<void> {
+  const located = plan.bundle;
+  if (!located || (await toCandidates(plan, options)) !== undefined) return;
+  const file = await readLocated(plan, located);
+  if ((await toAnyKeyless(file, options.request?.trustedRoot)).length > 0) return;
+  options.onNote?.(`${plan.name}: ${located.where}: a key or certificate signature, not checked (name its signer with --key or --certificate-chain, or under the policy's signers for this artifact); locked as a file of the artifact`);
+  putBack(plan, located);
+  delete plan.bundle;
 }
 
 type Rules = Awaited<ReturnType<typeof loadRules>>;
@@ -160,16 +190,17 @@ export async function judgeBundle(plan: Planned, files: readonly FileEntry[], lo
   const note = (message: string): void => options.onNote?.(`${plan.name}: ${located.where}: ${message}`);
   const candidates = await toCandidates(plan, options);
   const attempts = candidates ?? (await toAnyKeyless(file, trustedRootPath));
-  if (attempts.length === 0) {
-    note('a key or certificate signature, not checked: name its signer with --key or --certificate-chain, or under the policy\'s signers for this artifact');
-    return undefined;
-  }
+  if (attempts.length === 0) throw new AiscError('INTERNAL', `${located.where}: a bundle nobody can check was not settled before hashing`);
   const refusals: { label: string; error: InstanceType<typeof SignatureFinding> }[] = [];
   for (const attempt of attempts) {
     try {
       const signature = await verifyArtifactSignature(artifact, file, attempt.policy, options.lockfile, { trustedRootPath, onNote: note });
       return { ...signature, ...(located.path === undefined ? {} : { path: located.path }) };
     } catch (error) {
+      // A bundle that cannot be read as one names where it is (the statement's own words say resources[2]).
+      if (isAiscError(error) && !isSignatureFinding(error) && error.code !== 'INTERNAL' && !error.message.startsWith(located.where)) {
+        throw new AiscError(error.code, `${located.where}: ${error.message}`, { cause: error });
+      }
       if (!isSignatureFinding(error)) throw error;
       refusals.push({ label: attempt.label, error });
     }
@@ -194,7 +225,7 @@ export async function judgeBundle(plan: Planned, files: readonly FileEntry[], lo
     : refusals.map(({ label, error }) => (refusals.length > 1 ? `${label}: ${error.message}` : error.message)).join('; ');
   const code = mismatch ? mismatch.error.code : refusals.length === 1 ? (refusals[0]?.error.code ?? 'SIGNER_MISMATCH') : 'SIGNER_MISMATCH';
   const whom = candidates === undefined ? '' : ` for ${candidates.map((c) => c.label).join(' or ')}`;
-  throw new SignatureFinding(code, `${located.where}: the publisher's signature does not verify${whom} (${reason}); nothing was locked (--force records it anyway, verify will still fail)`);
+  throw new SignatureFinding(code, `${located.where}: the publisher's signature does not verify${whom} (${reason}); nothing was locked (--force locks it anyway; verify will still fail)`);
 }
 
 /** The signers the command line or the policy name for this artifact; undefined when nobody is named. */

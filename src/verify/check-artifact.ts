@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AiscError, isAiscError } from '../errors.js';
 import { getDeniableFormats, judgeContent, WEIGHT_FORMATS, type Inspection } from '../formats/index.js';
 import type { HashJob, HashResult } from '../hashing/types.js';
@@ -29,6 +32,8 @@ export interface ArtifactCheck {
 export interface CheckPathsOptions {
   allowSymlinks: boolean;
   lockfile?: string;
+  /** The recorded signature bundle's file: left out of the artifact when it is the file at the signature's path. */
+  bundleFile?: string;
   /** Where followed links may lead instead of the root (an HF cache snapshot's repo blobs/). */
   linkRoot?: string;
   /** What to do when the artifact or a file is not there ("run aisc fetch NAME"). */
@@ -73,7 +78,11 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
     // The publisher's bundle found inside at lock is not a file of the artifact (as OMS leaves it out).
     const ignoreGlobs = toIgnoreMatcher(artifact.ignore ?? []);
     const bundleInside = artifact.layout === 'directory' ? artifact.signature?.path : undefined;
-    const ignore = bundleInside === undefined ? ignoreGlobs : (path: string): boolean => path === bundleInside || ignoreGlobs(path);
+    // Only while the file there is the recorded bundle: a lockfile cannot name any file its signature's path to hide it.
+    const roots = [target.realRoot, ...(options.linkRoot === undefined ? [] : [options.linkRoot])];
+    // (A bundle kept in place is the signature's own business: verify compares its bytes there, SIGNATURE_CHANGED.)
+    const isBundle = (path: string): boolean => path === bundleInside && isRecordedBundle(join(target.realRoot, ...path.split('/')), roots, artifact.signature?.bundleSha256 ?? '', options.bundleFile);
+    const ignore = bundleInside === undefined ? ignoreGlobs : (path: string): boolean => isBundle(path) || ignoreGlobs(path);
     entries = listTarget(target, { ignore, skip, sizes: false, linkRoot: options.linkRoot, onHidden });
     const selected = options.selected;
     if (selected) entries = entries.filter((entry) => entry.type === 'folder' || selected(entry.path));
@@ -214,4 +223,25 @@ export function judgeCheckContent(check: ArtifactCheck, allowed: ReadonlySet<str
     }
   }
   check.content = [];
+}
+
+/** A signature bundle is small: past this, the file at its path is not taken for it. */
+const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether the file at `path` is the recorded bundle: the very file the lockfile keeps it at (its
+ * bytes are the signature check's to judge), or a regular file (reached through links only inside
+ * `roots`: an HF snapshot's links into its blobs/) of at most 16 MiB whose SHA-256 is `sha256`.
+ */
+function isRecordedBundle(path: string, roots: readonly string[], sha256: string, bundleFile: string | undefined): boolean {
+  try {
+    const real = realpathSync(path);
+    if (!roots.some((root) => real.startsWith(`${root}/`))) return false;
+    if (bundleFile !== undefined && resolve(bundleFile) === resolve(path)) return true;
+    const stats = statSync(real);
+    if (!stats.isFile() || stats.size > MAX_BUNDLE_BYTES) return false;
+    return createHash('sha256').update(readFileSync(real)).digest('hex') === sha256;
+  } catch {
+    return false;
+  }
 }

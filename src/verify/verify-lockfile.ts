@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AiscError, isAiscError } from '../errors.js';
@@ -7,7 +8,7 @@ import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
 import { toRecorded } from '../sources/index.js';
 import { compareCodePoints as byCodePoint } from '../lockfile/canonical-json.js';
-import { checkArchive, checkDigest, checkNowhere, checkPaths, judgeCheckContent, type ArtifactCheck } from './check-artifact.js';
+import { checkArchive, checkDigest, checkNowhere, checkPaths as checkArtifactFiles, judgeCheckContent, type ArtifactCheck, type CheckPathsOptions } from './check-artifact.js';
 import { checkSignatures } from './check-signature.js';
 import type { NpmCheck, NpmChecked } from './check-npm.js';
 import { toFinding, type Finding } from '../findings.js';
@@ -166,13 +167,16 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
 function checkArtifactPaths(name: string, artifact: FileArtifact, override: string | undefined, options: VerifyOptions): ArtifactCheck {
   const allowSymlinks = (options.allowSymlinks ?? false) || artifact.allowSymlinks === true;
   const recorded = toRecorded(artifact.source);
-  if (override !== undefined) return checkPaths(name, artifact, override, { allowSymlinks, lockfile: options.lockfile, ...recorded.mounted() });
+  // Where the recorded bundle is kept: the file at the signature's path is left out when it is this one.
+  const bundleFile = artifact.signature === undefined ? undefined : resolve(dirname(resolve(options.lockfile)), ...artifact.signature.bundle.split('/'));
+  const checkPaths = (root: string, more: Omit<CheckPathsOptions, 'bundleFile'>): ArtifactCheck => checkArtifactFiles(name, artifact, root, { ...more, ...(bundleFile === undefined ? {} : { bundleFile }) });
+  if (override !== undefined) return checkPaths(override, { allowSymlinks, lockfile: options.lockfile, ...recorded.mounted() });
   const copy = recorded.locate(name, artifact, options.lockfile, options.env ?? process.env);
   if (copy.mode === 'none') return checkNowhere(name, artifact, copy.hint);
   if (copy.mode === 'archive') return checkArchive(name, artifact, copy.path, copy);
   // Links that lead into a link root (an HF snapshot's into its repo's blobs/) are the layout's own.
-  if (copy.linkRoot !== undefined) return checkPaths(name, artifact, copy.root, { allowSymlinks: true, linkRoot: copy.linkRoot, hint: copy.hint, selected: copy.selected });
-  return checkPaths(name, artifact, copy.root, { allowSymlinks, lockfile: options.lockfile, hint: copy.hint, selected: copy.selected });
+  if (copy.linkRoot !== undefined) return checkPaths(copy.root, { allowSymlinks: true, linkRoot: copy.linkRoot, hint: copy.hint, selected: copy.selected });
+  return checkPaths(copy.root, { allowSymlinks, lockfile: options.lockfile, hint: copy.hint, selected: copy.selected });
 }
 
 function nothingLocked(lockfile: string): Finding {

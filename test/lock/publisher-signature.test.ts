@@ -171,13 +171,13 @@ describe('aisc lock hf://: the publisher\'s model.sig checked against the Hub li
     expect(empty.stderr).toMatch(/^aisc: SOURCE_EMPTY /m);
   });
 
-  it('with nobody named, a key signature is noted as not checked and the lock goes on unsigned', async () => {
+  it('with nobody named, a key signature is noted as not checked and stays a file of the artifact, so verify still describes the repo exactly', async () => {
     const { dir, env } = await setup({ 'acme/signed': [...MODEL, { path: 'model.sig', content: await signFiles(MODEL, publisher) }] });
     const result = await runAiscAsync(['lock', 'hf://acme/signed'], dir, env);
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('signed: hf://acme/signed: model.sig: a key or certificate signature, not checked');
+    expect(result.stderr).toContain('signed: hf://acme/signed: model.sig: a key or certificate signature, not checked (name its signer with --key or --certificate-chain');
     expect(readLock(dir).artifacts.signed?.signature).toBeUndefined();
-    expect(readLock(dir).artifacts.signed?.files.map((f) => f.path)).not.toContain('model.sig');
+    expect(readLock(dir).artifacts.signed?.files.map((f) => f.path)).toContain('model.sig');
   });
 
   it('blake2b and shard manifests: the signer and names are checked at lock, every digest by verify once fetched', async () => {
@@ -280,6 +280,45 @@ describe('aisc lock FOLDER: model.sig at its root found, checked, left out of th
     expect(wrong.status).toBe(0);
     expect(wrong.stderr).toContain('other: weights.gguf.sigstore.json: signature verification failed; locked unsigned (--force)');
     expect(readLock(dir).artifacts.other?.signature).toBeUndefined();
+  });
+
+  it('a folder locked with nobody to check its key-signed model.sig keeps it as a file: verify passes, no EXTRA_FILE', async () => {
+    const { dir } = await signedFolder();
+    const lock = await runAiscAsync(['lock', 'model', '--kind', 'model'], dir);
+    expect(lock.status).toBe(0);
+    expect(lock.stderr).toContain('locked as a file of the artifact');
+    expect(readLock(dir).artifacts.model?.files.map((f) => f.path)).toEqual(['config.json', 'model.sig', 'sub/w.bin']);
+    expect((await runAiscAsync(['verify'], dir)).status).toBe(0);
+  });
+
+  it('a lockfile cannot name another file the signature\'s path to hide it: only the recorded bundle is left out, and diff shows the move', async () => {
+    const { dir, model } = await signedFolder();
+    expect((await runAiscAsync(['lock', 'model', '--kind', 'model', '--key', 'publisher.pub'], dir)).status).toBe(0);
+    writeFileSync(join(dir, 'base.lock.json'), readFileSync(join(dir, 'aisc.lock.json')));
+    // The pull request moves the bundle beside the lockfile and points signature.path at a new file.
+    mkdirSync(join(dir, '.aisc', 'signatures'), { recursive: true });
+    writeFileSync(join(dir, '.aisc', 'signatures', 'x.sig'), readFileSync(join(model, 'model.sig')));
+    rmSync(join(model, 'model.sig'));
+    writeFileSync(join(model, 'modeling_evil.py'), 'import os\nos.system("id")\n');
+    const text = readFileSync(join(dir, 'aisc.lock.json'), 'utf8').replace('"bundle": "model/model.sig"', '"bundle": ".aisc/signatures/x.sig"').replace('"path": "model.sig"', '"path": "modeling_evil.py"');
+    writeFileSync(join(dir, 'aisc.lock.json'), text);
+    const verify = await runAiscAsync(['verify'], dir);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toMatch(/EXTRA_FILE modeling_evil\.py: not in the lockfile/);
+    const diff = await runAiscAsync(['diff', 'base.lock.json', 'aisc.lock.json'], dir);
+    expect(diff.stdout).toMatch(/signer-changed.*another bundle \(model\/model\.sig sha256:[0-9a-f]{12}, found as model\.sig → \.aisc\/signatures\/x\.sig sha256:[0-9a-f]{12}, found as modeling_evil\.py\)/);
+  });
+
+  it('a bundle that cannot be read as OMS names where it is', async () => {
+    const { dir, model } = await signedFolder();
+    const bundle = JSON.parse(readFileSync(join(model, 'model.sig'), 'utf8')) as { dsseEnvelope: { payload: string; signatures: { sig: string }[] } };
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as { predicate: { serialization: Record<string, unknown> } };
+    statement.predicate.serialization.hash_type = 'sha512';
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    writeFileSync(join(model, 'model.sig'), JSON.stringify(bundle));
+    const lock = await runAiscAsync(['lock', 'model', '--kind', 'model', '--key', 'publisher.pub'], dir);
+    expect(lock.status).toBe(2);
+    expect(lock.stderr).toMatch(/^aisc: BUNDLE_UNSUPPORTED model\/model\.sig: .*hash_type "sha512" is not supported/m);
   });
 
   it('a lockfile edited to claim another key than the one that verifies is SIGNER_MISMATCH at verify', async () => {
