@@ -91,9 +91,10 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
     changes.push({ ...base, class: 'signer-changed', summary: `signature removed: was signed by ${describeRecordedSigner(before.signature.signer)}, now unsigned`, from: before.signature.signer, to: null });
   } else if (after.signature && !same(before.signature?.signer, after.signature.signer)) {
     changes.push({ ...base, class: 'signer-changed', summary: describeSignerChange(before.signature?.signer, after.signature.signer), from: before.signature?.signer ?? null, to: after.signature.signer });
-  } else if (before.signature && after.signature && !same(pinOf(before.signature), pinOf(after.signature))) {
-    // The same signer, another bundle or another place for it: what verify trusts and leaves out moved.
-    changes.push({ ...base, class: 'signer-changed', summary: `signature by ${describeRecordedSigner(after.signature.signer)}: another bundle (${describePin(before.signature)} → ${describePin(after.signature)})`, from: pinOf(before.signature), to: pinOf(after.signature) });
+  } else if (before.signature && after.signature && before.signature.path !== after.signature.path) {
+    // The same signer, its bundle found elsewhere in the artifact: what verify leaves out of it moved.
+    // (A new bundle by the same signer over changed files is those files' change, shown as such.)
+    changes.push({ ...base, class: 'signer-changed', summary: `signature by ${describeRecordedSigner(after.signature.signer)}: its bundle is now found as ${describePath(after.signature)} (was ${describePath(before.signature)})`, from: before.signature.path ?? null, to: after.signature.path ?? null });
   }
   const byRole = new Map<ChangeClass, FileChange[]>();
   const push = (path: string, change: FileChange): void => {
@@ -134,11 +135,7 @@ function describeSignerChange(before: RecordedSigner | undefined, after: Recorde
   return was === now ? `signer: ${now}, with other recorded keys or CA certificates` : `signer: ${was} → ${now}`;
 }
 
-/** Which bundle a signature pins and where it was found. */
-function pinOf(signature: ArtifactSignature): { bundle: string; bundleSha256: string; path: string | null } {
-  return { bundle: signature.bundle, bundleSha256: signature.bundleSha256, path: signature.path ?? null };
-}
-
-function describePin(signature: ArtifactSignature): string {
-  return `${signature.bundle} sha256:${signature.bundleSha256.slice(0, 12)}${signature.path === undefined ? '' : `, found as ${signature.path}`}`;
+/** Where in the artifact a signature's bundle was found. */
+function describePath(signature: ArtifactSignature): string {
+  return signature.path === undefined ? 'outside the artifact' : signature.path;
 }
