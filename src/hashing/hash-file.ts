@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { ContentInspector } from '../formats/inspect.js';
-import type { FileIdentity, HashJob, HashResult } from './types.js';
+import { ChunkDigests } from './chunk-digests.js';
+import type { AnyHashResult, FileIdentity, HashFailure, HashJob, HashResult, WholeFileJob } from './types.js';
 
 const PROC_FD = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
 // O_NONBLOCK: a FIFO planted where a file was must not hang the open.
@@ -21,8 +22,13 @@ export type ReadBuffers = readonly [Buffer, Buffer];
  * Hashes one file. The digest is of exactly the bytes read; a file whose size or times move while
  * it is read is reported as FILE_CHANGED rather than trusted. With `overlap`, a big file's next
  * chunk is read on another thread while this one is hashed, so one file can keep two cores busy.
+ * With `job.chunks`, each chunk's digest too (or instead: see HashJob); one range of a file spread
+ * over the pool's threads always says which file it read (its identity), so the pool can tell that
+ * every range was read from the same unchanged file.
  */
-export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap = false): Promise<HashResult> {
+export async function hashFile(job: WholeFileJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap?: boolean): Promise<HashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap?: boolean): Promise<AnyHashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap = false): Promise<AnyHashResult> {
   const absolute = join(job.root, job.path);
   let fd: number;
   try {
@@ -39,39 +45,53 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (job.expectedSize !== undefined && size !== job.expectedSize) {
       return { ok: false, code: 'SIZE_MISMATCH', message: 'size differs from the lockfile (not hashed)', size };
     }
-    const hash = createHash('sha256');
     if (job.range && (job.range.start < 0 || job.range.end > size || job.range.start > job.range.end)) {
       return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
     }
-    // What is judged is what was hashed: the inspector sees exactly the chunks the hash does.
-    const inspector = job.inspect && !job.range ? new ContentInspector(size, job.path) : undefined;
-    const sink: ChunkSink = inspector
-      ? (chunk) => {
-          hash.update(chunk);
-          inspector.feed(chunk);
-        }
-      : (chunk) => hash.update(chunk);
+    const whole = !job.chunks || job.chunks.whole ? createHash('sha256') : undefined;
+    const chunks = job.chunks ? new ChunkDigests(job.chunks.size) : undefined;
+    // What is judged is what was hashed: the inspector sees exactly the chunks the hash does. A
+    // range is inspected only as the start of a spread file (an OMS shard is not inspected).
+    const inspect = job.inspect === true && (!job.range || (job.chunks !== undefined && job.range.start === 0));
+    const inspector = inspect ? new ContentInspector(size, job.path) : undefined;
+    const sink = toSink(whole, chunks, inspector);
     const expected = job.range ? job.range.end - job.range.start : size;
     const total = job.range
       ? readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
       : overlap && size >= OVERLAP_MIN_BYTES
         ? await readOverlapped(fd, sink, buffers, onBytes)
         : readSequential(fd, sink, buffers[0], onBytes);
+    // A spread file's start whose format needs more than its first chunk (a zip, a pickle) is read
+    // on for the inspector alone: the other threads hash those chunks, this one judges them.
+    if (inspector && job.range && total === expected && !inspector.settled) readRange(fd, (chunk) => inspector.feed(chunk), buffers[0], job.range.end, size, () => undefined);
     const after = fstatSync(fd, { bigint: true });
     if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
-    const identity = job.identify ? { identity: toIdentity(after) } : {};
-    if (!inspector) return { ok: true, sha256: hash.digest('hex'), size: total, ...identity };
-    const inspection = inspector.end();
+    const identity = job.identify || (job.range && job.chunks) ? { identity: toIdentity(after) } : {};
+    const digests = whole ? { sha256: whole.digest('hex'), ...(chunks ? { chunks: chunks.end() } : {}) } : { chunks: chunks?.end() ?? [] };
+    // One range of a spread file reports the file's size: the pool joins the ranges into the file.
+    const reported = job.range && job.chunks ? size : total;
+    if (!inspector) return { ok: true, ...digests, size: reported, ...identity };
+    const inspection = inspector.end(size);
     // A bare format crosses threads as a string: 300,000 small files make no object each.
     const more = inspection.facts || inspection.pickles || inspection.opaque || inspection.invalid !== undefined;
-    return { ok: true, sha256: hash.digest('hex'), size: total, format: inspection.format, ...(more ? { inspection } : {}), ...identity };
+    return { ok: true, ...digests, size: reported, format: inspection.format, ...(more ? { inspection } : {}), ...identity };
   } catch (error) {
     return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
   } finally {
     closeSync(fd);
   }
+}
+
+/** One function a chunk: a chunk read is hashed whole, by chunk, and inspected, as the job asks. */
+function toSink(whole: Hash | undefined, chunks: ChunkDigests | undefined, inspector: ContentInspector | undefined): ChunkSink {
+  if (whole && !chunks && !inspector) return (chunk) => whole.update(chunk);
+  return (chunk) => {
+    whole?.update(chunk);
+    chunks?.update(chunk);
+    inspector?.feed(chunk);
+  };
 }
 
 /** The identity of the file as read (bigints as decimal strings: they cross threads and go to JSON). */
@@ -130,7 +150,7 @@ async function readOverlapped(fd: number, sink: ChunkSink, buffers: ReadBuffers,
 }
 
 /** Where the kernel says the open file is: it must be the path we meant, or inside the root. */
-function getContainmentProblem(fd: number, job: HashJob, absolute: string): HashResult | undefined {
+function getContainmentProblem(fd: number, job: HashJob, absolute: string): HashFailure | undefined {
   if (!PROC_FD) return undefined;
   let actual: string;
   try {
@@ -149,7 +169,7 @@ function getContainmentProblem(fd: number, job: HashJob, absolute: string): Hash
   return { ok: false, code: 'SYMLINK_REFUSED', message: `a folder on its path is a symlink (resolves to ${actual}); pass --allow-symlinks to follow links inside the root` };
 }
 
-function toOpenFailure(error: unknown): HashResult {
+function toOpenFailure(error: unknown): HashFailure {
   const code = errnoCode(error);
   switch (code) {
     case 'ENOENT':

@@ -3,7 +3,8 @@ import type { Worker } from 'node:worker_threads';
 import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
 import { toSharedFormat } from '../formats/inspection.js';
-import type { HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
+import { getSpreadParts, SpreadJoin, toPartJob } from './spread.js';
+import type { AnyHashResult, HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
 
 /** Each worker's two read buffers: big sequential reads, reused for every file. */
 export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -30,12 +31,15 @@ export interface ProgressSource {
 interface PlannedTask {
   id: number;
   indexes: number[];
+  /** One chunk of a job spread over the threads (then `indexes` is that one job). */
+  chunk?: number;
 }
 
 /**
  * Worker threads that hash files, started as soon as the pool is made so that they boot while
  * the caller lists files. Big files go first and alone (longest first keeps every core busy to the
- * end); small files go in batches.
+ * end); small files go in batches; a file whose chunks are checked on their own (verify) goes as
+ * its chunks, each to whichever thread is free, so one big file keeps every core busy.
  */
 export class HashPool implements ProgressSource {
   private workers: Worker[] = [];
@@ -85,12 +89,19 @@ export class HashPool implements ProgressSource {
    * none: a million files need not hold a million result objects at once. Every job gets exactly
    * one result; one a worker never answered is UNREADABLE_FILE.
    */
-  async hashEach(jobs: readonly HashJob[], onResult: (index: number, result: HashResult) => void, sizes: readonly number[] = jobs.map((job) => job.expectedSize ?? 0)): Promise<void> {
+  async hashEach(jobs: readonly HashJob[], onResult: (index: number, result: HashResult) => void, sizes?: readonly number[]): Promise<void> {
+    if (jobs.some((job) => job.chunks?.whole === false)) throw new AiscError('INTERNAL', 'HashPool.hashEach: a job asks for chunk digests alone (use hashEachChunked)');
+    // Every job asks for the whole-file digest, so every ok result carries it.
+    await this.hashEachChunked(jobs, onResult as (index: number, result: AnyHashResult) => void, sizes);
+  }
+
+  /** As hashEach, for jobs that may ask for chunk digests alone (verify): their results have no whole-file digest. */
+  async hashEachChunked(jobs: readonly HashJob[], onResult: (index: number, result: AnyHashResult) => void, sizes: readonly number[] = jobs.map((job) => job.expectedSize ?? 0)): Promise<void> {
     if (this.busy) throw new AiscError('INTERNAL', 'HashPool.hash is already running');
     this.busy = true;
     try {
       const answered = new Uint8Array(jobs.length);
-      const report = (index: number, result: HashResult): void => {
+      const report = (index: number, result: AnyHashResult): void => {
         answered[index] = 1;
         onResult(index, result);
       };
@@ -98,7 +109,7 @@ export class HashPool implements ProgressSource {
         await this.runInline(jobs, report);
       } else {
         this.startWorkers();
-        const tasks = planTasks(sizes);
+        const tasks = planTasks(sizes, (i) => getSpreadParts(jobs[i] as HashJob, sizes[i] ?? 0));
         if (tasks.length > 0) await this.run(jobs, tasks, report);
       }
       answered.forEach((done, i) => {
@@ -110,7 +121,7 @@ export class HashPool implements ProgressSource {
   }
 
   /** A few small files (an incremental verify, a one-file lockfile): hashed here, sooner than a worker boots. */
-  private async runInline(jobs: readonly HashJob[], report: (index: number, result: HashResult) => void): Promise<void> {
+  private async runInline(jobs: readonly HashJob[], report: (index: number, result: AnyHashResult) => void): Promise<void> {
     const { hashFile } = await import('./hash-file.js');
     const buffer = Buffer.allocUnsafe(INLINE_BUFFER_BYTES);
     const buffers = [buffer, buffer] as const;
@@ -120,7 +131,19 @@ export class HashPool implements ProgressSource {
     }
   }
 
-  private run(jobs: readonly HashJob[], tasks: PlannedTask[], report: (index: number, result: HashResult) => void): Promise<void> {
+  private run(jobs: readonly HashJob[], tasks: PlannedTask[], report: (index: number, result: AnyHashResult) => void): Promise<void> {
+    const joins = new Map<number, SpreadJoin>();
+    /** A chunk's result (undefined: skipped) joined into its job's; the job's result once all are in. */
+    const join = (task: PlannedTask, result: AnyHashResult | undefined): void => {
+      const index = task.indexes[0] ?? 0;
+      const job = jobs[index] as HashJob;
+      let spread = joins.get(index);
+      if (!spread) joins.set(index, (spread = new SpreadJoin(job, getSpreadParts(job, job.expectedSize ?? 0))));
+      const joined = spread.add(task.chunk ?? 0, result);
+      if (!joined) return;
+      joins.delete(index);
+      report(index, joined);
+    };
     return new Promise<void>((resolve, reject) => {
       let next = 0;
       let finished = 0;
@@ -132,20 +155,30 @@ export class HashPool implements ProgressSource {
         else resolve();
       };
       const feed = (worker: Worker): void => {
-        const task = tasks[next++];
+        let task = tasks[next++];
+        // The chunks of a file one of whose chunks failed are not read: it has its verdict.
+        while (task?.chunk !== undefined && joins.get(task.indexes[0] ?? 0)?.failed) {
+          join(task, undefined);
+          if (++finished === tasks.length) return settle();
+          task = tasks[next++];
+        }
         if (!task) return;
         active++;
         // Only the last task, with a core idle, reads ahead on another thread.
         const overlap = next === tasks.length && active < this.workers.length;
-        worker.postMessage({ id: task.id, overlap, jobs: task.indexes.map((i) => jobs[i] as HashJob) } satisfies HashTask);
+        const chunk = task.chunk;
+        const sent = chunk === undefined ? task.indexes.map((i) => jobs[i] as HashJob) : [toPartJob(jobs[task.indexes[0] ?? 0] as HashJob, chunk)];
+        worker.postMessage({ id: task.id, overlap, jobs: sent } satisfies HashTask);
       };
       for (const worker of this.workers) {
         const onMessage = (reply: HashTaskResult): void => {
           active--;
-          tasks[reply.id]?.indexes.forEach((jobIndex, k) => {
+          const task = tasks[reply.id];
+          task?.indexes.forEach((jobIndex, k) => {
             const result = reply.results[k];
             if (result?.ok && result.format) result.format = toSharedFormat(result.format);
-            if (result) report(jobIndex, result);
+            if (task.chunk !== undefined) join(task, result);
+            else if (result) report(jobIndex, result);
           });
           if (++finished === tasks.length) settle();
           else feed(worker);
@@ -196,13 +229,25 @@ export async function hashFiles(jobs: readonly HashJob[], options: { jobs?: numb
   }
 }
 
-function planTasks(sizes: readonly number[]): PlannedTask[] {
-  const order = sizes.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+/**
+ * Longest first: whole big files, then the chunks of spread files (each its own task, in order, so
+ * a file's first chunk, which is inspected, starts first), then batches of small files.
+ */
+function planTasks(sizes: readonly number[], spreadParts: (index: number) => number): PlannedTask[] {
+  const parts = sizes.map((_, i) => spreadParts(i));
+  // A spread file's tasks are chunk-sized: they sort as the size of a chunk.
+  const weight = (i: number): number => ((parts[i] ?? 0) > 0 ? Math.ceil((sizes[i] ?? 0) / (parts[i] ?? 1)) : (sizes[i] ?? 0));
+  const order = sizes.map((_, i) => i).sort((a, b) => weight(b) - weight(a));
   const tasks: PlannedTask[] = [];
   let batch: number[] = [];
   let batchBytes = 0;
   for (const index of order) {
     const size = sizes[index] ?? 0;
+    const count = parts[index] ?? 0;
+    if (count > 0) {
+      for (let chunk = 0; chunk < count; chunk++) tasks.push({ id: tasks.length, indexes: [index], chunk });
+      continue;
+    }
     if (size >= SMALL_FILE_BYTES) {
       tasks.push({ id: tasks.length, indexes: [index] });
       continue;

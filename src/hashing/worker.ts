@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashFile, type ReadBuffers } from './hash-file.js';
-import type { HashResult, HashTask, HashTaskResult } from './types.js';
+import type { AnyHashResult, HashTask, HashTaskResult } from './types.js';
 
 interface WorkerData {
   bufferSize: number;
@@ -27,7 +27,7 @@ function flush(): void {
 
 parentPort?.on('message', (task: HashTask) => {
   void (async () => {
-    const results: HashResult[] = [];
+    const results: AnyHashResult[] = [];
     for (const job of task.jobs) results.push(await hashFile(job, buffers, onBytes, task.overlap));
     flush();
     const reply: HashTaskResult = { id: task.id, results };

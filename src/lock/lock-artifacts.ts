@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.js';
-import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
-import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
+import { acquireHashPool, type HashJob, type HashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
+import { compareCodePoints, computeRootDigest, getChunkSize, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, wantsChunks, type LockfileSnapshot } from '../lockfile/index.js';
 import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile } from '../lockfile/types.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type SourceContext } from '../sources/index.js';
@@ -59,6 +59,8 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     const problem = getNameProblem(dependency);
     if (problem) throw new AiscError('NAME_INVALID', `--depends-on: expected an artifact name, got ${JSON.stringify(dependency)}, which ${problem}`);
   }
+  // Refused before anything is read: a chunk size the lockfile could not hold.
+  const chunkSize = getChunkSize(options.env);
   // A bundle kept inside the model folder is not part of what it signs.
   const ignore = [...(options.ignore ?? []), ...getBundleInside(specs[0], options.signature?.bundle)];
   const context: SourceContext = {
@@ -71,6 +73,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     keepAt: options.path,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     env: options.env,
+    chunkSize,
   };
   const network = new Network(options.env);
   const pool = acquireHashPool({ jobs: options.jobs });
@@ -92,10 +95,10 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     }
     // Gate again with the names and kinds now known, still before anything is hashed or downloaded.
     if (gate && rules) assertAllowedSources(planned, gate, rules.policy.where);
-    const hashed = await hashPlanned(planned, pool, options);
+    const hashed = await hashPlanned(planned, pool, options, chunkSize);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
     if (!options.force) assertSafeContent(planned, hashed, rules);
-    const result = await record(planned, hashed, options, ignore, before, rules);
+    const result = await record(planned, hashed, options, ignore, before, rules, chunkSize);
     recorded = true;
     // A download kept with --path replaces what was there only now: a refused lock leaves it.
     for (const plan of planned) await plan.resolved.commit?.();
@@ -120,36 +123,16 @@ interface Hashed {
 /**
  * Files on disk go to the worker pool, all sources' jobs at once; each result becomes its entry as
  * it arrives (a million results are never held at once). Remote files stream through a hasher.
+ * A file of at least two chunks gets its chunk digests from the same pass as its whole digest.
  */
-async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOptions): Promise<Hashed[]> {
+async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOptions, chunkSize: number): Promise<Hashed[]> {
   let remoteBytes = 0;
   const progress: ProgressSource = { bytesDone: () => pool.bytesDone() + remoteBytes };
   options.onHashing?.(progress, planned.reduce((sum, plan) => sum + plan.files.reduce((s, file) => s + (file.sha256 === undefined ? file.size : 0), 0), 0));
   const results: Hashed[] = planned.map(() => ({ files: [], inspections: new Map() }));
-  const jobs: HashJob[] = [];
-  // Which source and which of its files each job is: two numbers a job, not an object. Files
-  // --ignore leaves out come after a source's own, for the format gate only.
-  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length + (plan.resolved.onDisk.hidden?.length ?? 0) : 0), 0);
-  const ownerPlan = new Uint32Array(total);
-  const ownerIndex = new Uint32Array(total);
-  planned.forEach((plan, p) => {
-    const disk = plan.resolved.onDisk;
-    if (!disk) return;
-    (results[p] as Hashed).files = new Array<FileEntry>(plan.files.length);
-    plan.files.forEach((file, index) => {
-      ownerPlan[jobs.length] = p;
-      ownerIndex[jobs.length] = index;
-      jobs.push({ path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: true });
-    });
-    (disk.hidden ?? []).forEach((path, k) => {
-      ownerPlan[jobs.length] = p;
-      ownerIndex[jobs.length] = plan.files.length + k;
-      jobs.push({ path, root: disk.realRoot, followSymlinks: false, inspect: true });
-    });
-  });
   let failure: { plan: Planned; path: string; code: string; message: string } | undefined;
-  await pool.hashEach(jobs, (j, result) => {
-    const [p, index] = [ownerPlan[j] ?? 0, ownerIndex[j] ?? 0];
+  /** File `index` of source `p` as read. */
+  const answer = (p: number, index: number, result: HashResult): void => {
     const plan = planned[p] as Planned;
     const target = results[p] as Hashed;
     const hiddenPath = index >= plan.files.length ? plan.resolved.onDisk?.hidden?.[index - plan.files.length] : undefined;
@@ -163,10 +146,37 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
       failure ??= { plan, path, code: result.code, message: result.message };
       return;
     }
-    target.files[index] = result.format ? { path, size: result.size, sha256: result.sha256, format: result.format } : { path, size: result.size, sha256: result.sha256 };
+    const entry: FileEntry = { path, size: result.size, sha256: result.sha256 };
+    if (result.chunks) entry.chunks = { size: chunkSize, sha256: result.chunks };
+    if (result.format) entry.format = result.format;
+    target.files[index] = entry;
     // Only what says more than a format is kept: 300,000 small files keep no object each.
     if (result.inspection) target.inspections.set(index, result.inspection);
+  };
+  const jobs: HashJob[] = [];
+  // Which source and which of its files each job is: two numbers a job, not an object. Files
+  // --ignore leaves out come after a source's own, for the format gate only.
+  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length + (plan.resolved.onDisk.hidden?.length ?? 0) : 0), 0);
+  const ownerPlan = new Uint32Array(total);
+  const ownerIndex = new Uint32Array(total);
+  planned.forEach((plan, p) => {
+    const disk = plan.resolved.onDisk;
+    if (!disk) return;
+    (results[p] as Hashed).files = new Array<FileEntry>(plan.files.length);
+    plan.files.forEach((file, index) => {
+      const chunks = wantsChunks(file.size, chunkSize) ? { chunks: { size: chunkSize, whole: true } } : {};
+      const job: HashJob = { path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: true, ...chunks };
+      ownerPlan[jobs.length] = p;
+      ownerIndex[jobs.length] = index;
+      jobs.push(job);
+    });
+    (disk.hidden ?? []).forEach((path, k) => {
+      ownerPlan[jobs.length] = p;
+      ownerIndex[jobs.length] = plan.files.length + k;
+      jobs.push({ path, root: disk.realRoot, followSymlinks: false, inspect: true });
+    });
   });
+  await pool.hashEach(jobs, (j, result) => answer(ownerPlan[j] ?? 0, ownerIndex[j] ?? 0, result));
   jobs.length = 0;
   if (failure) {
     const where = failure.plan.resolved.layout === 'file' ? failure.plan.spec : join(failure.plan.spec, failure.path);
@@ -174,12 +184,12 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   }
   for (const [p, plan] of planned.entries()) {
     if (plan.resolved.onDisk) continue;
-    results[p] = await hashRemoteFiles(plan.spec, plan.resolved, plan.files, (n) => (remoteBytes += n));
+    results[p] = await hashRemoteFiles(plan.spec, plan.resolved, plan.files, (n) => (remoteBytes += n), chunkSize);
   }
   return results;
 }
 
-async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
+async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules, chunkSize: number): Promise<LockResult> {
   const locked = planned.map((plan, p) => {
     const { files, inspections } = hashed[p] as Hashed;
     const facts = getFormatFacts(files, inspections);

@@ -18,6 +18,8 @@ export interface SourceContext {
   platform?: string;
   /** --path: where a downloaded file or archive is kept. */
   keepAt?: string;
+  /** Bytes a chunk: a file downloaded while listing gets its chunk digests in the same pass (lockfile.md). */
+  chunkSize?: number;
   env?: NodeJS.ProcessEnv;
 }
 
