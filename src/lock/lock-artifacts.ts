@@ -7,6 +7,7 @@ import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile }
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type SourceContext } from '../sources/index.js';
 import { hashRemoteFiles } from './hash-remote.js';
+import { addRecordedChunks, getRecordedResult, openHashRecord } from './recorded.js';
 import { loadRules } from './rules.js';
 import { getBundleInside, planSource, type Planned } from './plan.js';
 
@@ -131,7 +132,7 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   options.onHashing?.(progress, planned.reduce((sum, plan) => sum + plan.files.reduce((s, file) => s + (file.sha256 === undefined ? file.size : 0), 0), 0));
   const results: Hashed[] = planned.map(() => ({ files: [], inspections: new Map() }));
   let failure: { plan: Planned; path: string; code: string; message: string } | undefined;
-  /** File `index` of source `p` as read. */
+  /** File `index` of source `p` as read (or as the hash record says it was read). */
   const answer = (p: number, index: number, result: HashResult): void => {
     const plan = planned[p] as Planned;
     const target = results[p] as Hashed;
@@ -153,6 +154,8 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
     // Only what says more than a format is kept: 300,000 small files keep no object each.
     if (result.inspection) target.inspections.set(index, result.inspection);
   };
+  // Big files fetch brought (or found) and hashed as they came: taken from its record, not read again.
+  const record = await openHashRecord(options.env);
   const jobs: HashJob[] = [];
   // Which source and which of its files each job is: two numbers a job, not an object. Files
   // --ignore leaves out come after a source's own, for the format gate only.
@@ -166,6 +169,8 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
     plan.files.forEach((file, index) => {
       const chunks = wantsChunks(file.size, chunkSize) ? { chunks: { size: chunkSize, whole: true } } : {};
       const job: HashJob = { path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: true, ...chunks };
+      const recorded = chunks.chunks && record ? getRecordedResult(record, job, chunkSize) : undefined;
+      if (recorded) return answer(p, index, recorded);
       ownerPlan[jobs.length] = p;
       ownerIndex[jobs.length] = index;
       jobs.push(job);
@@ -190,6 +195,7 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
 }
 
 async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules, chunkSize: number): Promise<LockResult> {
+  const hashRecord = planned.some((plan) => !plan.resolved.onDisk) ? await openHashRecord(options.env) : undefined;
   const locked = planned.map((plan, p) => {
     const { files, inspections } = hashed[p] as Hashed;
     const facts = getFormatFacts(files, inspections);
@@ -198,6 +204,8 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
       if (format !== undefined) file.format = format;
     });
     const artifact = toArtifact(plan, files, facts, options, ignore);
+    // Files the origin listed by digest: their chunks, when fetch hashed them here as they came.
+    if (hashRecord && !plan.resolved.onDisk) addRecordedChunks(hashRecord, plan.name, artifact, options.lockfile, options.env ?? process.env, chunkSize);
     // Recorded: a million listing entries are garbage before the manifest is written.
     plan.files = [];
     const origin = toRecorded(artifact.source);
