@@ -57,7 +57,9 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     const sink = toSink(whole, chunks, inspector);
     const expected = job.range ? job.range.end - job.range.start : size;
     const total = job.range
-      ? readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
+      ? overlap && expected >= OVERLAP_MIN_BYTES
+        ? await readRangeOverlapped(fd, sink, buffers, job.range.start, job.range.end, onBytes)
+        : readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
       : overlap && size >= OVERLAP_MIN_BYTES
         ? await readOverlapped(fd, sink, buffers, onBytes)
         : readSequential(fd, sink, buffers[0], onBytes);
@@ -127,10 +129,28 @@ function readRange(fd: number, sink: ChunkSink, buffer: Buffer, start: number, e
   return position - start;
 }
 
-function readInto(fd: number, buffer: Buffer): Promise<number> {
+/** One read on libuv's threads: at `position`, or from the file's own position when null. */
+function readInto(fd: number, buffer: Buffer, length = buffer.length, position: number | null = null): Promise<number> {
   return new Promise((resolve, reject) => {
-    read(fd, buffer, 0, buffer.length, null, (error, n) => (error ? reject(error) : resolve(n)));
+    read(fd, buffer, 0, length, position, (error, n) => (error ? reject(error) : resolve(n)));
   });
+}
+
+/** Double buffering over bytes [start, end): the next read is in flight while this buffer is hashed. */
+async function readRangeOverlapped(fd: number, sink: ChunkSink, buffers: ReadBuffers, start: number, end: number, onBytes: (n: number) => void): Promise<number> {
+  let [full, spare] = buffers;
+  const readAt = (buffer: Buffer, at: number): Promise<number> => (at < end ? readInto(fd, buffer, Math.min(buffer.length, end - at), at) : Promise.resolve(0));
+  let position = start;
+  let pending = readAt(full, position);
+  for (;;) {
+    const n = await pending;
+    if (n === 0) return position - start;
+    pending = readAt(spare, position + n);
+    sink(n === full.length ? full : full.subarray(0, n));
+    [full, spare] = [spare, full];
+    position += n;
+    onBytes(n);
+  }
 }
 
 /** Double buffering: one read in flight at a time, so the file position stays sequential. */

@@ -4,6 +4,7 @@ import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
 import { toSharedFormat } from '../formats/inspection.js';
 import { getSpreadParts, SpreadJoin, toPartJob } from './spread.js';
+import type { ReadBuffers } from './hash-file.js';
 import type { AnyHashResult, HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
 
 /** Each worker's two read buffers: big sequential reads, reused for every file. */
@@ -36,8 +37,9 @@ interface PlannedTask {
 }
 
 /**
- * Worker threads that hash files, started as soon as the pool is made so that they boot while
- * the caller lists files. Big files go first and alone (longest first keeps every core busy to the
+ * Threads that hash files: this one and `jobs - 1` workers, started as soon as the pool is made so
+ * that they boot while the caller lists files (this thread needs no boot, and its reads go to
+ * libuv's threads so it keeps answering the workers while it hashes). Big files go first and alone (longest first keeps every core busy to the
  * end); small files go in batches; a file whose chunks are checked on their own (verify) goes as
  * its chunks, each to whichever thread is free, so one big file keeps every core busy.
  */
@@ -45,8 +47,10 @@ export class HashPool implements ProgressSource {
   private workers: Worker[] = [];
   private readonly counters: Float64Array[] = [];
   private readonly count: number;
-  /** Bytes hashed on this thread (work too small to be worth a worker's boot). */
+  /** Bytes hashed on this thread. */
   private inlineBytes = 0;
+  /** This thread's two read buffers, made the first time it hashes big work. */
+  private buffers: ReadBuffers | undefined;
   private busy = false;
 
   /** `start: false`: the workers boot only when work too big for this thread arrives. */
@@ -56,11 +60,12 @@ export class HashPool implements ProgressSource {
   }
 
   private startWorkers(): void {
-    if (this.workers.length > 0) return;
+    if (this.workers.length > 0 || this.count === 1) return;
     const url = distFile('hashing/worker.js');
     // Not imported at the top: a verify that hashes on this thread never loads worker_threads.
     const { Worker } = process.getBuiltinModule('node:worker_threads');
-    this.workers = Array.from({ length: this.count }, () => {
+    // This thread is the count's last.
+    this.workers = Array.from({ length: this.count - 1 }, () => {
       const progress = new SharedArrayBuffer(8);
       this.counters.push(new Float64Array(progress));
       const worker = new Worker(url, { workerData: { bufferSize: READ_BUFFER_BYTES, progress }, resourceLimits: WORKER_LIMITS });
@@ -148,40 +153,61 @@ export class HashPool implements ProgressSource {
       let next = 0;
       let finished = 0;
       let active = 0;
+      const threads = this.workers.length + 1;
       const cleanups: (() => void)[] = [];
+      let settled = false;
       const settle = (error?: AiscError): void => {
+        settled = true;
         cleanups.forEach((cleanup) => cleanup());
         if (error) reject(error);
         else resolve();
       };
-      const feed = (worker: Worker): void => {
+      /** The next task; the chunks of a file one of whose chunks failed are not read (it has its verdict). */
+      const take = (): PlannedTask | undefined => {
+        if (settled) return undefined;
         let task = tasks[next++];
-        // The chunks of a file one of whose chunks failed are not read: it has its verdict.
         while (task?.chunk !== undefined && joins.get(task.indexes[0] ?? 0)?.failed) {
           join(task, undefined);
-          if (++finished === tasks.length) return settle();
+          if (++finished === tasks.length) settle();
           task = tasks[next++];
         }
+        return task;
+      };
+      const toJobs = (task: PlannedTask): HashJob[] => (task.chunk === undefined ? task.indexes.map((i) => jobs[i] as HashJob) : [toPartJob(jobs[task.indexes[0] ?? 0] as HashJob, task.chunk)]);
+      const deliver = (task: PlannedTask | undefined, results: readonly AnyHashResult[]): void => {
+        active--;
+        task?.indexes.forEach((jobIndex, k) => {
+          const result = results[k];
+          if (result?.ok && result.format) result.format = toSharedFormat(result.format);
+          if (task.chunk !== undefined) join(task, result);
+          else if (result) report(jobIndex, result);
+        });
+        if (++finished === tasks.length) settle();
+      };
+      const feed = (worker: Worker): void => {
+        const task = take();
         if (!task) return;
         active++;
         // Only the last task, with a core idle, reads ahead on another thread.
-        const overlap = next === tasks.length && active < this.workers.length;
-        const chunk = task.chunk;
-        const sent = chunk === undefined ? task.indexes.map((i) => jobs[i] as HashJob) : [toPartJob(jobs[task.indexes[0] ?? 0] as HashJob, chunk)];
-        worker.postMessage({ id: task.id, overlap, jobs: sent } satisfies HashTask);
+        const overlap = next === tasks.length && active < threads;
+        worker.postMessage({ id: task.id, overlap, jobs: toJobs(task) } satisfies HashTask);
+      };
+      /** This thread takes tasks as the workers do, its reads on libuv's threads: between them it answers the workers. */
+      const here = async (): Promise<void> => {
+        const { hashFile } = await import('./hash-file.js');
+        this.buffers ??= [Buffer.allocUnsafe(READ_BUFFER_BYTES), Buffer.allocUnsafe(READ_BUFFER_BYTES)];
+        const buffers = this.buffers;
+        for (let task = take(); task; task = take()) {
+          active++;
+          const results: AnyHashResult[] = [];
+          for (const job of toJobs(task)) results.push(await hashFile(job, buffers, (n) => (this.inlineBytes += n), true));
+          deliver(task, results);
+        }
       };
       for (const worker of this.workers) {
         const onMessage = (reply: HashTaskResult): void => {
-          active--;
-          const task = tasks[reply.id];
-          task?.indexes.forEach((jobIndex, k) => {
-            const result = reply.results[k];
-            if (result?.ok && result.format) result.format = toSharedFormat(result.format);
-            if (task.chunk !== undefined) join(task, result);
-            else if (result) report(jobIndex, result);
-          });
-          if (++finished === tasks.length) settle();
-          else feed(worker);
+          deliver(tasks[reply.id], reply.results);
+          if (finished < tasks.length) feed(worker);
         };
         const onError = (error: Error): void => settle(new AiscError('INTERNAL', `hashing worker failed: ${error.message}`, { cause: error }));
         const onExit = (code: number): void => settle(new AiscError('INTERNAL', `hashing worker exited early with code ${code}`));
@@ -191,6 +217,7 @@ export class HashPool implements ProgressSource {
         cleanups.push(() => worker.unref());
       }
       for (const worker of this.workers) feed(worker);
+      here().catch((error: unknown) => settle(new AiscError('INTERNAL', `hashing on the main thread failed: ${String(error)}`, { cause: error })));
     });
   }
 
