@@ -19,6 +19,14 @@ const SEQUENTIAL_READ_BYTES = 1024 * 1024;
 export type ReadBuffers = readonly [Buffer, Buffer];
 
 /**
+ * How a file is read. `sync`: in one go on this thread (a worker). `overlap`: double-buffered on
+ * libuv's threads while this one hashes (a spare core). `yield`: on this thread, a turn of the
+ * event loop after each full buffer (the main thread, which also answers the workers: reads on
+ * libuv's threads there cost it twice the copying, the buffer's lines moving between cores).
+ */
+export type ReadMode = 'sync' | 'overlap' | 'yield';
+
+/**
  * Hashes one file. The digest is of exactly the bytes read; a file whose size or times move while
  * it is read is reported as FILE_CHANGED rather than trusted. With `overlap`, a big file's next
  * chunk is read on another thread while this one is hashed, so one file can keep two cores busy.
@@ -26,9 +34,10 @@ export type ReadBuffers = readonly [Buffer, Buffer];
  * over the pool's threads always says which file it read (its identity), so the pool can tell that
  * every range was read from the same unchanged file.
  */
-export async function hashFile(job: WholeFileJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap?: boolean): Promise<HashResult>;
-export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap?: boolean): Promise<AnyHashResult>;
-export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap = false): Promise<AnyHashResult> {
+export async function hashFile(job: WholeFileJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean): Promise<HashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean): Promise<AnyHashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode: ReadMode | boolean = 'sync'): Promise<AnyHashResult> {
+  const how: ReadMode = mode === true ? 'overlap' : mode === false ? 'sync' : mode;
   const absolute = join(job.root, job.path);
   let fd: number;
   try {
@@ -56,13 +65,16 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     const inspector = inspect ? new ContentInspector(size, job.path) : undefined;
     const sink = toSink(whole, chunks, inspector);
     const expected = job.range ? job.range.end - job.range.start : size;
-    const total = job.range
-      ? overlap && expected >= OVERLAP_MIN_BYTES
-        ? await readRangeOverlapped(fd, sink, buffers, job.range.start, job.range.end, onBytes)
-        : readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
-      : overlap && size >= OVERLAP_MIN_BYTES
-        ? await readOverlapped(fd, sink, buffers, onBytes)
-        : readSequential(fd, sink, buffers[0], onBytes);
+    const overlap = how === 'overlap' && expected >= OVERLAP_MIN_BYTES;
+    const total = how === 'yield'
+      ? await readYielding(fd, sink, buffers[0], job.range ?? { start: null, end: Number.MAX_SAFE_INTEGER }, onBytes)
+      : job.range
+        ? overlap
+          ? await readRangeOverlapped(fd, sink, buffers, job.range.start, job.range.end, onBytes)
+          : readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
+        : overlap
+          ? await readOverlapped(fd, sink, buffers, onBytes)
+          : readSequential(fd, sink, buffers[0], onBytes);
     // A spread file's start whose format needs more than its first chunk (a zip, a pickle) is read
     // on for the inspector alone: the other threads hash those chunks, this one judges them.
     if (inspector && job.range && total === expected && !inspector.settled) readRange(fd, (chunk) => inspector.feed(chunk), buffers[0], job.range.end, size, () => undefined);
@@ -127,6 +139,27 @@ function readRange(fd: number, sink: ChunkSink, buffer: Buffer, start: number, e
     onBytes(n);
   }
   return position - start;
+}
+
+/**
+ * Reads on this thread, from `start` (null: the file's own position, to its end) to `end`, with a
+ * turn of the event loop after each full buffer: no buffer hashes longer than a millisecond or so
+ * before the thread can answer others. Small files (one short read) give no turn.
+ */
+async function readYielding(fd: number, sink: ChunkSink, buffer: Buffer, range: { start: number | null; end: number }, onBytes: (n: number) => void): Promise<number> {
+  const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
+  let total = 0;
+  const start = range.start;
+  while (start === null || start + total < range.end) {
+    const want = start === null ? chunk.length : Math.min(chunk.length, range.end - start - total);
+    const n = readSync(fd, chunk, 0, want, start === null ? null : start + total);
+    if (n === 0) break;
+    sink(n === chunk.length ? chunk : chunk.subarray(0, n));
+    total += n;
+    onBytes(n);
+    if (n === chunk.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return total;
 }
 
 /** One read on libuv's threads: at `position`, or from the file's own position when null. */
