@@ -24,13 +24,14 @@ const [command, ...rest] = process.argv.slice(2);
 if (!(command === 'lock' && jobs.isPackageLockOnly(rest))) (await import('node:v8')).setFlagsFromString('--optimize-for-size');
 (await import('node:module')).enableCompileCache?.();
 
+// Commands that hash get their worker threads booting first, while the CLI loads (40-90 ms here),
+// reads its arguments and plans its work; help, a --jobs the CLI will refuse and a verify with
+// little to read start none.
+const prestart = jobs.getPrestartJobs(process.argv.slice(2));
+if (prestart) (await import('../dist/cli-bundle/prestart.js')).prestartHashPool(prestart.jobs);
+
 // The CLI, bundled (scripts/bundle.js): this entry loads the chunks each command needs.
 const cli = await import('../dist/cli-bundle/aisc.js');
-
-// Commands that hash get their worker threads booting while the command reads its arguments and
-// plans its work; help and a --jobs the CLI will refuse start none.
-const prestart = jobs.getPrestartJobs(process.argv.slice(2));
-if (prestart) cli.prestartHashPool(prestart.jobs);
 
 // A reader that stops early (`aisc verify | head`) is not an error: stop quietly, as Unix tools do.
 process.stdout.on('error', (error) => {

@@ -57,7 +57,9 @@ const builtins = {
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { aisc: `${dist}cli/entry.js` },
+  // prestart: what bin/aisc.js loads first for a command that hashes (the hash workers boot while
+  // the CLI loads); splitting puts the pool's module in a chunk both entries share.
+  entryPoints: { aisc: `${dist}cli/entry.js`, prestart: `${dist}cli/prestart.js` },
   outdir,
   bundle: true,
   splitting: true,

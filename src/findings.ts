@@ -105,7 +105,7 @@ const info = (severity: Severity, title: string, description: string, help: stri
 
 /** Every code with its severity, words and advice: SARIF rules, annotation titles and help come from here. */
 export const FINDING_INFO: Readonly<Record<FindingCode, FindingInfo>> = {
-  DIGEST_MISMATCH: info('critical', 'Content differs from the lockfile', 'A file\'s SHA-256 is not the one locked: its bytes changed.', RELOCK),
+  DIGEST_MISMATCH: info('critical', 'Content differs from the lockfile', 'A file\'s SHA-256, or that of one of its chunks, is not the one locked: its bytes changed.', RELOCK),
   SIZE_MISMATCH: info('critical', 'Size differs from the lockfile', 'A file\'s size is not the one locked, so its bytes changed.', RELOCK),
   MISSING_FILE: info('high', 'Locked file missing', 'A locked file is not where the artifact is.', REFETCH),
   EXTRA_FILE: info('high', 'File not in the lockfile', 'The artifact holds a file that was not locked; a loader may pick it up.', 'Remove the file, or review it and run aisc lock again.'),

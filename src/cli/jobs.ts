@@ -20,18 +20,57 @@ export function getJobsProblem(value: string): string | undefined {
  */
 export function getPrestartJobs(args: readonly string[]): { jobs?: number } | undefined {
   const [command, ...rest] = args;
-  // verify starts its workers only when it has enough to read: an unchanged cached verify, or a
-  // one-file lockfile, hashes nothing or little, sooner on the main thread than a worker boots.
-  if (command !== 'lock') return undefined;
+  if (command !== 'lock' && command !== 'verify') return undefined;
   if (rest.some((arg) => arg === '--help' || arg === '-h' || arg === '--')) return undefined;
   // `lock package-lock.json` hashes nothing: two idle worker isolates would only take CPU from it.
-  if (isPackageLockOnly(rest)) return undefined;
-  const at = rest.findIndex((arg) => arg === '--jobs' || arg.startsWith('--jobs='));
-  if (at < 0) return {};
-  const flag = rest[at] ?? '';
-  const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : rest[at + 1];
-  if (value === undefined || getJobsProblem(value) !== undefined) return undefined;
+  if (command === 'lock' && isPackageLockOnly(rest)) return undefined;
+  // verify starts its workers itself when it has enough to read (an unchanged cached verify, or a
+  // one-file lockfile, hashes nothing or little, sooner on the main thread than a worker boots).
+  if (command === 'verify' && !hasMuchToHash(rest)) return undefined;
+  const value = getFlagValue(rest, '--jobs');
+  if (value === undefined) return rest.some((arg) => arg === '--jobs') ? undefined : {};
+  if (getJobsProblem(value) !== undefined) return undefined;
   return { jobs: Number(value) };
+}
+
+/** What the main thread hashes itself rather than boot workers for (src/hashing/pool.ts INLINE_MAX_*). */
+const INLINE_BYTES = 8 * 1024 * 1024;
+const INLINE_FILES = 64;
+/** A lockfile longer than this lists more files than the main thread hashes alone. */
+const GLANCE_BYTES = 1024 * 1024;
+
+/**
+ * Whether a verify will hash more than its main thread would on its own, from a glance at the
+ * lockfile's text before anything validates it (the verify itself reads it properly; this only
+ * decides when workers boot): never with --cache, whose unchanged files are not read; else when
+ * its files add up to more than that, it keeps file lists in manifests, or it is too long to glance at.
+ */
+export function hasMuchToHash(args: readonly string[]): boolean {
+  if (args.some((arg) => arg === '--cache' || arg.startsWith('--cache='))) return false;
+  const lockfile = getFlagValue(args, '--lockfile') ?? 'aisc.lock.json';
+  const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+  try {
+    if (statSync(lockfile).size > GLANCE_BYTES) return true;
+    const text = readFileSync(lockfile, 'latin1');
+    if (text.includes('"manifest"')) return true;
+    let bytes = 0;
+    let files = 0;
+    for (const match of text.matchAll(/"size":\s*(\d{1,16})/g)) {
+      bytes += Number(match[1]);
+      files++;
+    }
+    return bytes > INLINE_BYTES || files > INLINE_FILES;
+  } catch {
+    return false;
+  }
+}
+
+/** `--flag VALUE` or `--flag=VALUE`; undefined when absent or given without a value. */
+function getFlagValue(args: readonly string[], flag: string): string | undefined {
+  const at = args.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+  if (at < 0) return undefined;
+  const given = args[at] ?? '';
+  return given.includes('=') ? given.slice(given.indexOf('=') + 1) : args[at + 1];
 }
 
 /** lock's flags that take no value (every other flag takes the next argument, unless written --flag=value). */

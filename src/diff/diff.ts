@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { getFileRole, type FileRole } from '../formats/classify.js';
 import { compareCodePoints, toCanonicalJson } from '../lockfile/canonical-json.js';
-import type { ArtifactSignature, FileArtifact, Lockfile, NpmArtifact, RecordedSigner } from '../lockfile/types.js';
+import { getChunkListDigest } from '../lockfile/chunks.js';
 import { describeRecordedSigner } from '../lockfile/signer.js';
+import type { ArtifactSignature, FileArtifact, FileEntry, Lockfile, NpmArtifact, RecordedSigner } from '../lockfile/types.js';
 import { toRecorded } from '../sources/index.js';
 import { diffNpmArtifacts } from './npm-diff.js';
-import type { Change, ChangeClass, FileChange, LockfileDiff } from './types.js';
+import type { Change, ChangeClass, FileChange, FileState, LockfileDiff } from './types.js';
 
 const ROLE_CLASS: Record<FileRole, ChangeClass> = {
   weights: 'weights-changed',
@@ -32,7 +33,8 @@ export function diffLockfiles(base: Lockfile, next: Lockfile, options: { policyC
   const removed = [...baseFiles.keys()].filter((name) => !nextFiles.has(name));
   for (const name of added) {
     const artifact = nextFiles.get(name) as FileArtifact;
-    const from = removed.find((old) => baseFiles.get(old)?.digest === artifact.digest && baseFiles.get(old)?.kind === artifact.kind);
+    const content = getContentKey(artifact);
+    const from = removed.find((old) => baseFiles.get(old)?.kind === artifact.kind && getContentKey(baseFiles.get(old) as FileArtifact) === content);
     if (from) {
       removed.splice(removed.indexOf(from), 1);
       changes.push({ class: 'artifact-renamed', artifact: name, kind: artifact.kind, summary: `renamed from ${from} (same ${artifact.files.length} files)`, from, to: name });
@@ -105,12 +107,14 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
   for (const file of after.files) {
     const previous = old.get(file.path);
     old.delete(file.path);
-    if (!previous) push(file.path, { path: file.path, change: 'added', role: getFileRole(file.path), after: { size: file.size, sha256: file.sha256 } });
-    else if (previous.sha256 !== file.sha256 || previous.size !== file.size) {
-      push(file.path, { path: file.path, change: 'modified', role: getFileRole(file.path), before: { size: previous.size, sha256: previous.sha256 }, after: { size: file.size, sha256: file.sha256 } });
+    if (!previous) push(file.path, { path: file.path, change: 'added', role: getFileRole(file.path), after: toFileState(file) });
+    else {
+      const [was, now] = [toFileState(previous), toFileState(file)];
+      // Chunk digests that appear, go or differ under the same SHA-256 change what verify accepts.
+      if (was.sha256 !== now.sha256 || was.size !== now.size || was.chunks !== now.chunks) push(file.path, { path: file.path, change: 'modified', role: getFileRole(file.path), before: was, after: now });
     }
   }
-  for (const file of old.values()) push(file.path, { path: file.path, change: 'removed', role: getFileRole(file.path), before: { size: file.size, sha256: file.sha256 } });
+  for (const file of old.values()) push(file.path, { path: file.path, change: 'removed', role: getFileRole(file.path), before: toFileState(file) });
   if (!same(before.ignore, after.ignore)) {
     changes.push({ ...base, class: 'files-changed', summary: `ignore globs ${list(before.ignore)} → ${list(after.ignore)}`, from: before.ignore ?? [], to: after.ignore ?? [] });
   }
@@ -118,10 +122,25 @@ function diffArtifact(name: string, before: FileArtifact, after: FileArtifact): 
     files.sort((a, b) => compareCodePoints(a.path, b.path));
     const counts = (['added', 'removed', 'modified'] as const).map((c) => [c, files.filter((f) => f.change === c).length] as const).filter(([, n]) => n > 0);
     const config = files.filter((f) => f.role === 'config').map((f) => f.path);
-    const note = config.length > 0 ? ` (config: ${config.join(', ')})` : '';
+    // Said in the summary a reviewer reads first: the SHA-256 stayed, what verify checks moved.
+    const chunksOnly = files.filter((f) => f.change === 'modified' && f.before?.sha256 === f.after?.sha256 && f.before?.size === f.after?.size).map((f) => f.path);
+    const note = `${config.length > 0 ? ` (config: ${config.join(', ')})` : ''}${chunksOnly.length > 0 ? ` (same SHA-256, other chunk digests: ${chunksOnly.join(', ')})` : ''}`;
     changes.push({ ...base, class: cls, summary: `${cls.replace('-changed', '')}: ${counts.map(([c, n]) => `${n} ${c}`).join(', ')}${note}`, files });
   }
   return changes;
+}
+
+/**
+ * What a rename must keep: the root digest (every path and SHA-256) and every chunk list, which
+ * the root digest does not cover. Chunk digests swapped under a rename are not "the same files".
+ */
+function getContentKey(artifact: FileArtifact): string {
+  const chunks = artifact.files.filter((file) => file.chunks).map((file) => `${file.path}\0${getChunkListDigest(file.chunks as NonNullable<FileEntry['chunks']>)}`);
+  return [artifact.digest, ...chunks].join('\n');
+}
+
+function toFileState(file: FileEntry): FileState {
+  return { size: file.size, sha256: file.sha256, ...(file.chunks ? { chunks: getChunkListDigest(file.chunks) } : {}) };
 }
 
 function list(values: readonly string[] | undefined): string {

@@ -31,8 +31,19 @@ export interface FileChange {
   /** weights, tokenizer, config, data or other: what the file is, for a reviewer. */
   role: FileRole;
   /** Sizes and digests before and after, where there is a before or an after. */
-  before?: { size: number; sha256: string };
-  after?: { size: number; sha256: string };
+  before?: FileState;
+  after?: FileState;
+}
+
+/**
+ * A file as a change shows it. `chunks`, for a file with chunk digests, is their one digest
+ * (getChunkListDigest): verify passes bytes that match them, so a chunk list that moves under an
+ * unchanged SHA-256 is a change of content like any other, shown and approved as one.
+ */
+export interface FileState {
+  size: number;
+  sha256: string;
+  chunks?: string;
 }
 
 /** One reviewable change. The list of them, as canonical JSON, is what an approval signs. */

@@ -20,9 +20,10 @@ export function toContentGate(name: string, artifact: FileArtifact, rules: Rules
     return {
       feed: (chunk) => inspector.feed(chunk),
       verify: () => {
-        const refusals = getRefusals(name, artifact, rules, path, inspector.end(), allowed);
+        const inspection = inspector.end();
+        const refusals = getRefusals(name, artifact, rules, path, inspection, allowed);
         const [first, ...rest] = refusals;
-        if (!first) return;
+        if (!first) return inspection;
         const why = [first.message, ...rest.map((r) => (r.code === first.code ? r.message : `${r.message} [${r.code}]`))].join('; ');
         const fate = already === undefined ? 'not placed' : `it was already at ${already} before this fetch (aisc removes nothing it did not write: delete it)`;
         throw new AiscError(first.code as 'PICKLE_UNSAFE', `${name}: ${path}: ${why}; ${fate}`);

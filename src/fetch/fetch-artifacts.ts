@@ -1,8 +1,9 @@
-import { AiscError } from '../errors.js';
+import { AiscError, isAiscError } from '../errors.js';
 import { loadRules } from '../lock/rules.js';
 import { decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { FileArtifact } from '../lockfile/types.js';
-import { isPresent, Network, runBounded, toFetchError, toRecorded, type RecordedSource, type RestorePlan, type Task } from '../sources/index.js';
+import { HashRecord } from '../hashing/hash-record.js';
+import { isPresent, Network, runBounded, toFetchError, toRecorded, type Placed, type RecordedSource, type RestorePlan, type Task } from '../sources/index.js';
 import { toContentGate } from './content-gate.js';
 
 export interface FetchOptions {
@@ -70,11 +71,17 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
     // What is there and right is not downloaded again; the gate judges it all the same.
     const todo: Task[] = [];
     const presentCount = new Map<string, number>();
+    const hashed: Placed[] = [];
+    const keep = (placed: Placed | void): void => {
+      if (placed?.chunks) hashed.push(placed);
+    };
     const failures = await runBounded(
       plans.flatMap((plan) => plan.tasks),
       1,
       async (task) => {
-        if (await isPresent(task)) {
+        const present = await isPresent(task);
+        if (present) {
+          keep(present);
           if (!task.extra) presentCount.set(task.artifact, (presentCount.get(task.artifact) ?? 0) + 1);
         }
         else todo.push(task);
@@ -82,7 +89,9 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
     );
     let done = 0;
     options.onDownloading?.({ bytesDone: () => done }, todo.reduce((sum, task) => sum + task.expected.size, 0));
-    failures.push(...(await runBounded(todo, options.jobs ?? 8, (task) => task.fetch((n) => (done += n)))));
+    failures.push(...(await runBounded(todo, options.jobs ?? 8, async (task) => keep(await task.fetch((n) => (done += n))))));
+    // Kept even when another file failed: what landed was hashed and judged all the same.
+    await recordHashed(hashed, env, options.onNote);
     // An artifact with a file refused or missing is not announced (refs/ stays as it was).
     if (failures.length > 0) throw toFetchError(failures);
     for (const plan of plans) await plan.finish?.();
@@ -95,4 +104,22 @@ export async function fetchArtifacts(names: readonly string[], options: FetchOpt
   } finally {
     await network.close();
   }
+}
+
+/**
+ * The big files just brought or found in place, with what their one pass hashed (SHA-256, chunk
+ * digests, what they are), into the hash record: a later `aisc lock` of them, unchanged, takes
+ * those and need not read them again. A record that is not this user's alone is not written.
+ */
+async function recordHashed(hashed: readonly Placed[], env: NodeJS.ProcessEnv, onNote?: (message: string) => void): Promise<void> {
+  if (hashed.length === 0) return;
+  const record = await HashRecord.open(env, true);
+  if (!(record instanceof HashRecord)) return onNote?.(`the hash record is not written: ${record.problem} (a later aisc lock reads these files again)`);
+  for (const { path, sha256, size, chunks, inspection } of hashed) {
+    if (chunks) record.add(path, { sha256, size, chunks, ...(inspection ? { format: inspection.format, inspection } : {}) });
+  }
+  await record.save().catch((error: unknown) => {
+    if (!isAiscError(error)) throw error;
+    onNote?.(`the hash record is not written: ${error.message} (a later aisc lock reads these files again)`);
+  });
 }

@@ -7,7 +7,7 @@ import { toSafetensorsFacts } from './safetensors.js';
 import { getDeniableFormats } from './verdict.js';
 
 export { getFileRole, getWeightFormat, inferKind, type FileRole } from './classify.js';
-export { ContentInspector } from './inspect.js';
+export { ContentInspector, SETTLED_BY_START } from './inspect.js';
 export { CONTENT_FORMATS, PICKLE_FORMATS, WEIGHT_FORMATS, type ContentFormat, type Inspection, type PickleReport, type WeightFacts } from './inspection.js';
 export { modelLoad, PickleScanner, type LoadOptions, type LoadVerdict, type PickleScan } from './pickle-scan.js';
 export { SAFE_PICKLE_IMPORTS } from './pickle-allowlist.js';

@@ -34,9 +34,18 @@ const OPAQUE_MAGIC: [Buffer, string][] = [
   [Buffer.from('425a68', 'hex'), 'bzip2'],
 ];
 
+/**
+ * Formats whose inspection is settled by the file's first bytes (a header, a text's start, a
+ * stream the pickle walk leaves at once): verify spreads such a file's chunks over its threads.
+ * Only a hint taken from the lockfile: a file that does not settle is read on for the inspector.
+ */
+export const SETTLED_BY_START: ReadonlySet<ContentFormat> = new Set(['safetensors', 'gguf', 'text', 'json', 'unknown']);
+
 interface Consumer {
   feed(chunk: Buffer): void;
   end(total: number): void;
+  /** No later byte can change what `end` says (absent: every byte matters, as in a container). */
+  settled?(): boolean;
 }
 
 /**
@@ -85,9 +94,19 @@ export class ContentInspector implements ByteSink {
     if (chunk.length > take.length) this.consumer?.feed(chunk.subarray(take.length));
   }
 
-  end(): Inspection {
+  /**
+   * True once no later byte can change what `end` says: the format is decided, the pickle walk has
+   * stopped, and what the format reads is read (a safetensors or GGUF header, text's first bytes).
+   * Verify then stops feeding a file whose chunks other threads hash; a container never settles.
+   */
+  get settled(): boolean {
+    return this.decided && this.pickle.finished && (this.consumer === undefined || this.consumer.settled?.() === true);
+  }
+
+  /** `size`: the stream's length when it was not fed whole (verify stopped once it was settled). */
+  end(size = this.total): Inspection {
     if (!this.decided) this.decide(Buffer.concat(this.head), true);
-    this.consumer?.end(this.total);
+    this.consumer?.end(size);
     const scan = this.pickle.end();
     const format = this.result.format;
     // torch.load opens a zip or a tar as one and never unpickles its raw bytes.
@@ -204,6 +223,7 @@ export class ContentInspector implements ByteSink {
     const capture = new SafetensorsHeaderCapture(this.size ?? MAX_SAFETENSORS_HEADER_BYTES + 8 + Number.MAX_SAFE_INTEGER / 2);
     return {
       feed: (chunk) => capture.feed(chunk),
+      settled: () => capture.settled,
       end: (total) => {
         const captured = capture.result();
         // Under its own name a broken header is a malformed safetensors file; under another, no evidence of one.
@@ -240,6 +260,7 @@ export class ContentInspector implements ByteSink {
       }
     };
     return {
+      settled: () => header !== undefined || this.result.invalid !== undefined,
       feed: (chunk) => {
         if (header || this.result.invalid) return;
         const take = chunk.subarray(0, MAX_GGUF_HEADER_BYTES - kept);
@@ -266,6 +287,8 @@ export class ContentInspector implements ByteSink {
     let data: PickleScanner | undefined;
     let decided = false;
     return {
+      // An object array's data is a pickle walked to its end; other arrays are settled by their header.
+      settled: () => decided && (data === undefined || data.finished),
       feed: (chunk) => {
         if (decided) return data?.feed(chunk);
         chunks.push(Buffer.from(chunk));

@@ -44,6 +44,11 @@ export class SafetensorsHeaderCapture {
     else this.header = Buffer.alloc(Number(length));
   }
 
+  /** The header is whole, or cannot be: no later byte matters. */
+  get settled(): boolean {
+    return this.problem !== undefined || (this.header !== undefined && this.offset >= 8 + this.header.length);
+  }
+
   result(): SafetensorsCapture {
     if (this.problem !== undefined) return { problem: this.problem };
     if (!this.header || this.offset < 8 + this.header.length) return { problem: 'header is truncated' };

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { ContentInspector } from '../formats/inspect.js';
-import type { FileIdentity, HashJob, HashResult } from './types.js';
+import { ChunkDigests } from './chunk-digests.js';
+import type { AnyHashResult, FileIdentity, HashFailure, HashJob, HashResult, WholeFileJob } from './types.js';
 
 const PROC_FD = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
 // O_NONBLOCK: a FIFO planted where a file was must not hang the open.
@@ -18,11 +19,25 @@ const SEQUENTIAL_READ_BYTES = 1024 * 1024;
 export type ReadBuffers = readonly [Buffer, Buffer];
 
 /**
+ * How a file is read. `sync`: in one go on this thread (a worker). `overlap`: double-buffered on
+ * libuv's threads while this one hashes (a spare core). `yield`: on this thread, a turn of the
+ * event loop after each full buffer (the main thread, which also answers the workers: reads on
+ * libuv's threads there cost it twice the copying, the buffer's lines moving between cores).
+ */
+export type ReadMode = 'sync' | 'overlap' | 'yield';
+
+/**
  * Hashes one file. The digest is of exactly the bytes read; a file whose size or times move while
  * it is read is reported as FILE_CHANGED rather than trusted. With `overlap`, a big file's next
  * chunk is read on another thread while this one is hashed, so one file can keep two cores busy.
+ * With `job.chunks`, each chunk's digest too (or instead: see HashJob); one range of a file spread
+ * over the pool's threads always says which file it read (its identity), so the pool can tell that
+ * every range was read from the same unchanged file.
  */
-export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, overlap = false): Promise<HashResult> {
+export async function hashFile(job: WholeFileJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean): Promise<HashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean): Promise<AnyHashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode: ReadMode | boolean = 'sync'): Promise<AnyHashResult> {
+  const how: ReadMode = mode === true ? 'overlap' : mode === false ? 'sync' : mode;
   const absolute = join(job.root, job.path);
   let fd: number;
   try {
@@ -39,39 +54,58 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     if (job.expectedSize !== undefined && size !== job.expectedSize) {
       return { ok: false, code: 'SIZE_MISMATCH', message: 'size differs from the lockfile (not hashed)', size };
     }
-    const hash = createHash('sha256');
     if (job.range && (job.range.start < 0 || job.range.end > size || job.range.start > job.range.end)) {
       return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
     }
-    // What is judged is what was hashed: the inspector sees exactly the chunks the hash does.
-    const inspector = job.inspect && !job.range ? new ContentInspector(size, job.path) : undefined;
-    const sink: ChunkSink = inspector
-      ? (chunk) => {
-          hash.update(chunk);
-          inspector.feed(chunk);
-        }
-      : (chunk) => hash.update(chunk);
+    const whole = !job.chunks || job.chunks.whole ? createHash('sha256') : undefined;
+    const chunks = job.chunks ? new ChunkDigests(job.chunks.size) : undefined;
+    // What is judged is what was hashed: the inspector sees exactly the chunks the hash does. A
+    // range is inspected only as the start of a spread file (an OMS shard is not inspected).
+    const inspect = job.inspect === true && (!job.range || (job.chunks !== undefined && job.range.start === 0));
+    const inspector = inspect ? new ContentInspector(size, job.path) : undefined;
+    const sink = toSink(whole, chunks, inspector);
     const expected = job.range ? job.range.end - job.range.start : size;
-    const total = job.range
-      ? readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
-      : overlap && size >= OVERLAP_MIN_BYTES
-        ? await readOverlapped(fd, sink, buffers, onBytes)
-        : readSequential(fd, sink, buffers[0], onBytes);
+    const overlap = how === 'overlap' && expected >= OVERLAP_MIN_BYTES;
+    const total = how === 'yield'
+      ? await readYielding(fd, sink, buffers[0], job.range ?? { start: null, end: Number.MAX_SAFE_INTEGER }, onBytes)
+      : job.range
+        ? overlap
+          ? await readRangeOverlapped(fd, sink, buffers, job.range.start, job.range.end, onBytes)
+          : readRange(fd, sink, buffers[0], job.range.start, job.range.end, onBytes)
+        : overlap
+          ? await readOverlapped(fd, sink, buffers, onBytes)
+          : readSequential(fd, sink, buffers[0], onBytes);
+    // A spread file's start whose format needs more than its first chunk (a zip, a pickle) is read
+    // on for the inspector alone: the other threads hash those chunks, this one judges them.
+    if (inspector && job.range && total === expected && !inspector.settled) readRange(fd, (chunk) => inspector.feed(chunk), buffers[0], job.range.end, size, () => undefined);
     const after = fstatSync(fd, { bigint: true });
     if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
       return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
     }
-    const identity = job.identify ? { identity: toIdentity(after) } : {};
-    if (!inspector) return { ok: true, sha256: hash.digest('hex'), size: total, ...identity };
-    const inspection = inspector.end();
+    const identity = job.identify || (job.range && job.chunks) ? { identity: toIdentity(after) } : {};
+    const digests = whole ? { sha256: whole.digest('hex'), ...(chunks ? { chunks: chunks.end() } : {}) } : { chunks: chunks?.end() ?? [] };
+    // One range of a spread file reports the file's size: the pool joins the ranges into the file.
+    const reported = job.range && job.chunks ? size : total;
+    if (!inspector) return { ok: true, ...digests, size: reported, ...identity };
+    const inspection = inspector.end(size);
     // A bare format crosses threads as a string: 300,000 small files make no object each.
     const more = inspection.facts || inspection.pickles || inspection.opaque || inspection.invalid !== undefined;
-    return { ok: true, sha256: hash.digest('hex'), size: total, format: inspection.format, ...(more ? { inspection } : {}), ...identity };
+    return { ok: true, ...digests, size: reported, format: inspection.format, ...(more ? { inspection } : {}), ...identity };
   } catch (error) {
     return { ok: false, code: 'UNREADABLE_FILE', message: `cannot read (${errnoCode(error) ?? String(error)})` };
   } finally {
     closeSync(fd);
   }
+}
+
+/** One function a chunk: a chunk read is hashed whole, by chunk, and inspected, as the job asks. */
+function toSink(whole: Hash | undefined, chunks: ChunkDigests | undefined, inspector: ContentInspector | undefined): ChunkSink {
+  if (whole && !chunks && !inspector) return (chunk) => whole.update(chunk);
+  return (chunk) => {
+    whole?.update(chunk);
+    chunks?.update(chunk);
+    inspector?.feed(chunk);
+  };
 }
 
 /** The identity of the file as read (bigints as decimal strings: they cross threads and go to JSON). */
@@ -107,10 +141,49 @@ function readRange(fd: number, sink: ChunkSink, buffer: Buffer, start: number, e
   return position - start;
 }
 
-function readInto(fd: number, buffer: Buffer): Promise<number> {
+/**
+ * Reads on this thread, from `start` (null: the file's own position, to its end) to `end`, with a
+ * turn of the event loop after each full buffer: no buffer hashes longer than a millisecond or so
+ * before the thread can answer others. Small files (one short read) give no turn.
+ */
+async function readYielding(fd: number, sink: ChunkSink, buffer: Buffer, range: { start: number | null; end: number }, onBytes: (n: number) => void): Promise<number> {
+  const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
+  let total = 0;
+  const start = range.start;
+  while (start === null || start + total < range.end) {
+    const want = start === null ? chunk.length : Math.min(chunk.length, range.end - start - total);
+    const n = readSync(fd, chunk, 0, want, start === null ? null : start + total);
+    if (n === 0) break;
+    sink(n === chunk.length ? chunk : chunk.subarray(0, n));
+    total += n;
+    onBytes(n);
+    if (n === chunk.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return total;
+}
+
+/** One read on libuv's threads: at `position`, or from the file's own position when null. */
+function readInto(fd: number, buffer: Buffer, length = buffer.length, position: number | null = null): Promise<number> {
   return new Promise((resolve, reject) => {
-    read(fd, buffer, 0, buffer.length, null, (error, n) => (error ? reject(error) : resolve(n)));
+    read(fd, buffer, 0, length, position, (error, n) => (error ? reject(error) : resolve(n)));
   });
+}
+
+/** Double buffering over bytes [start, end): the next read is in flight while this buffer is hashed. */
+async function readRangeOverlapped(fd: number, sink: ChunkSink, buffers: ReadBuffers, start: number, end: number, onBytes: (n: number) => void): Promise<number> {
+  let [full, spare] = buffers;
+  const readAt = (buffer: Buffer, at: number): Promise<number> => (at < end ? readInto(fd, buffer, Math.min(buffer.length, end - at), at) : Promise.resolve(0));
+  let position = start;
+  let pending = readAt(full, position);
+  for (;;) {
+    const n = await pending;
+    if (n === 0) return position - start;
+    pending = readAt(spare, position + n);
+    sink(n === full.length ? full : full.subarray(0, n));
+    [full, spare] = [spare, full];
+    position += n;
+    onBytes(n);
+  }
 }
 
 /** Double buffering: one read in flight at a time, so the file position stays sequential. */
@@ -130,7 +203,7 @@ async function readOverlapped(fd: number, sink: ChunkSink, buffers: ReadBuffers,
 }
 
 /** Where the kernel says the open file is: it must be the path we meant, or inside the root. */
-function getContainmentProblem(fd: number, job: HashJob, absolute: string): HashResult | undefined {
+function getContainmentProblem(fd: number, job: HashJob, absolute: string): HashFailure | undefined {
   if (!PROC_FD) return undefined;
   let actual: string;
   try {
@@ -149,7 +222,7 @@ function getContainmentProblem(fd: number, job: HashJob, absolute: string): Hash
   return { ok: false, code: 'SYMLINK_REFUSED', message: `a folder on its path is a symlink (resolves to ${actual}); pass --allow-symlinks to follow links inside the root` };
 }
 
-function toOpenFailure(error: unknown): HashResult {
+function toOpenFailure(error: unknown): HashFailure {
   const code = errnoCode(error);
   switch (code) {
     case 'ENOENT':

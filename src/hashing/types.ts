@@ -13,13 +13,32 @@ export interface HashJob {
   followSymlinks: boolean;
   /** Where followed links may lead instead of `root` (an HF cache snapshot's links into its repo's blobs/). */
   linkRoot?: string;
-  /** Hash only bytes [start, end) (an OpenSSF Model Signing shard); the whole file otherwise. */
+  /**
+   * Hash only bytes [start, end): an OpenSSF Model Signing shard, or (with `chunks`) the chunks a
+   * thread reads of a file the pool spread over its threads. The whole file otherwise.
+   */
   range?: { start: number; end: number };
+  /**
+   * Also the SHA-256 of each `size`-byte chunk of the file (lockfile.md, "Chunk digests"). With
+   * `whole`, beside the whole-file digest in its one pass (lock); without, instead of it (verify).
+   */
+  chunks?: {
+    size: number;
+    whole: boolean;
+    /**
+     * Each chunk on whichever thread is free (verify, for files whose inspection needs only their
+     * start): the pool splits the job into chunk-aligned ranges and joins their results.
+     */
+    spread?: boolean;
+  };
   /** Also tell what the file is from the chunks hashed (never from a second read): format, pickles, headers. */
   inspect?: boolean;
   /** Also return the identity of the file read (device, inode, size, times), for verify's cache. */
   identify?: boolean;
 }
+
+/** A job whose result has the whole-file digest: it asks for no chunks, or for them beside it. */
+export type WholeFileJob = HashJob & { chunks?: { whole: true } };
 
 /** Which file, as it was when read: unchanged device, inode, size, mtime and ctime mean unchanged bytes. */
 export interface FileIdentity {
@@ -30,9 +49,20 @@ export interface FileIdentity {
   ctimeNs: string;
 }
 
+export type HashFailure = { ok: false; code: HashFailureCode; message: string; size?: number };
+
 export type HashResult =
-  | { ok: true; sha256: string; size: number; format?: ContentFormat; inspection?: Inspection; identity?: FileIdentity }
-  | { ok: false; code: HashFailureCode; message: string; size?: number };
+  | { ok: true; sha256: string; size: number; chunks?: string[]; format?: ContentFormat; inspection?: Inspection; identity?: FileIdentity }
+  | HashFailure;
+
+/**
+ * What a job that asked for chunk digests alone gets (`chunks.whole` false): no whole-file digest,
+ * which is the point (verify compares the chunks, read on every thread at once). `size` is the
+ * file's; for one range of a spread file, `chunks` are those of the range.
+ */
+export type ChunkedHashResult = { ok: true; chunks: string[]; size: number; format?: ContentFormat; inspection?: Inspection; identity?: FileIdentity };
+
+export type AnyHashResult = HashResult | ChunkedHashResult;
 
 export interface HashTask {
   id: number;
@@ -43,5 +73,5 @@ export interface HashTask {
 
 export interface HashTaskResult {
   id: number;
-  results: HashResult[];
+  results: AnyHashResult[];
 }

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashFile, type ReadBuffers } from './hash-file.js';
-import type { HashResult, HashTask, HashTaskResult } from './types.js';
+import type { AnyHashResult, HashTask, HashTaskResult } from './types.js';
 
 interface WorkerData {
   bufferSize: number;
@@ -25,12 +25,24 @@ function flush(): void {
   pending = 0;
 }
 
+// The pool sends the next task before this one is done (no wait for its answer between tasks):
+// they run one at a time, in order, over the one pair of buffers.
+const queue: HashTask[] = [];
+let running = false;
+
 parentPort?.on('message', (task: HashTask) => {
-  void (async () => {
-    const results: HashResult[] = [];
+  queue.push(task);
+  if (!running) void drain();
+});
+
+async function drain(): Promise<void> {
+  running = true;
+  for (let task = queue.shift(); task; task = queue.shift()) {
+    const results: AnyHashResult[] = [];
     for (const job of task.jobs) results.push(await hashFile(job, buffers, onBytes, task.overlap));
     flush();
     const reply: HashTaskResult = { id: task.id, results };
     parentPort?.postMessage(reply);
-  })();
-});
+  }
+  running = false;
+}

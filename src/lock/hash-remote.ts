@@ -1,6 +1,7 @@
 import { AiscError } from '../errors.js';
 import { ContentInspector, toHeaderInspection, type Inspection } from '../formats/index.js';
 import { readSafetensorsHeader } from '../formats/safetensors-capture.js';
+import { wantsChunks } from '../lockfile/chunks.js';
 import type { FileEntry } from '../lockfile/types.js';
 import { ContentHasher } from '../sources/content-hash.js';
 import type { ListedFile, ResolvedSource } from '../sources/index.js';
@@ -21,7 +22,7 @@ export interface RemoteHashed {
  * safetensors one only the header is read, with Range requests (fetch inspects every byte as it
  * lands, verify as it hashes the fetched copy).
  */
-export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, listed: readonly ListedFile[], onBytes: (n: number) => void): Promise<RemoteHashed> {
+export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, listed: readonly ListedFile[], onBytes: (n: number) => void, chunkSize: number): Promise<RemoteHashed> {
   const files = new Array<FileEntry>(listed.length);
   const inspections = new Map<number, Inspection>();
   let next = 0;
@@ -31,7 +32,7 @@ export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, li
       const file = listed[index] as ListedFile;
       if (file.sha256 !== undefined) {
         if (file.inspection) {
-          files[index] = { path: file.path, size: file.size, sha256: file.sha256 };
+          files[index] = { path: file.path, size: file.size, sha256: file.sha256, ...(file.chunks ? { chunks: file.chunks } : {}) };
           inspections.set(index, file.inspection);
           continue;
         }
@@ -40,8 +41,8 @@ export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, li
         if (file.path.toLowerCase().endsWith('.safetensors') && resolved.readRange) inspections.set(index, toHeaderInspection(await readHeader(resolved, file), file.size));
         continue;
       }
-      const hashed = await hashOne(spec, resolved, file, onBytes);
-      files[index] = { path: file.path, size: file.size, sha256: hashed.sha256 };
+      const hashed = await hashOne(spec, resolved, file, onBytes, wantsChunks(file.size, chunkSize) ? chunkSize : undefined);
+      files[index] = { path: file.path, size: file.size, sha256: hashed.sha256, ...(hashed.chunks ? { chunks: { size: chunkSize, sha256: hashed.chunks } } : {}) };
       inspections.set(index, hashed.inspection);
     }
   };
@@ -49,10 +50,10 @@ export async function hashRemoteFiles(spec: string, resolved: ResolvedSource, li
   return { files, inspections };
 }
 
-async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile, onBytes: (n: number) => void): Promise<{ sha256: string; inspection: Inspection }> {
+async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile, onBytes: (n: number) => void, chunkSize: number | undefined): Promise<{ sha256: string; chunks?: string[]; inspection: Inspection }> {
   if (!resolved.open) throw new AiscError('INTERNAL', `${spec}: ${file.path} has no digest and cannot be read`);
   const body = await resolved.open(file);
-  const hasher = new ContentHasher(file.size, file.gitOid !== undefined);
+  const hasher = new ContentHasher(file.size, file.gitOid !== undefined, chunkSize);
   const inspector = new ContentInspector(file.size, file.path);
   for await (const chunk of body) {
     if (!hasher.update(chunk)) throw mismatch(spec, file, `more than the ${file.size} bytes listed`);
@@ -62,7 +63,7 @@ async function hashOne(spec: string, resolved: ResolvedSource, file: ListedFile,
   if (hasher.size !== file.size) throw mismatch(spec, file, `${hasher.size} bytes, ${file.size} listed`);
   const digest = hasher.digest();
   if (file.gitOid !== undefined && digest.gitOid !== file.gitOid) throw mismatch(spec, file, `git blob ${digest.gitOid ?? '?'}, listed ${file.gitOid}`);
-  return { sha256: digest.sha256, inspection: inspector.end() };
+  return { sha256: digest.sha256, ...(digest.chunks ? { chunks: digest.chunks } : {}), inspection: inspector.end() };
 }
 
 function mismatch(spec: string, file: ListedFile, detail: string): AiscError {

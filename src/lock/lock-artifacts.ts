@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { AiscError } from '../errors.js';
 import { getFormatFacts, judgeContent, type Inspection } from '../formats/index.js';
-import { acquireHashPool, type HashJob, type HashPool, type ProgressSource } from '../hashing/index.js';
-import { compareCodePoints, computeRootDigest, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, type LockfileSnapshot } from '../lockfile/index.js';
+import { acquireHashPool, type HashJob, type HashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
+import { compareCodePoints, computeRootDigest, getChunkSize, getNameProblem, readLockfileSnapshot, sortFiles, updateLockfile, wantsChunks, type LockfileSnapshot } from '../lockfile/index.js';
 import type { FileArtifact, FileArtifactKind, FileEntry, FormatFacts, Lockfile } from '../lockfile/types.js';
 import { getSources, Network, toIgnoreMatcher, toRecorded, type OriginGate, type SourceContext } from '../sources/index.js';
 import { hashRemoteFiles } from './hash-remote.js';
+import { addRecordedChunks, getRecordedResult, openHashRecord } from './recorded.js';
 import { loadRules } from './rules.js';
 import { planSource, type Planned } from './plan.js';
 import { judgeBundle, keepBundle, MODEL_SIGNATURE, readLocated, settleUnnamed, toCandidates, type SignatureRequest } from './publisher-signature.js';
@@ -63,6 +64,8 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     const problem = getNameProblem(dependency);
     if (problem) throw new AiscError('NAME_INVALID', `--depends-on: expected an artifact name, got ${JSON.stringify(dependency)}, which ${problem}`);
   }
+  // Refused before anything is read: a chunk size the lockfile could not hold.
+  const chunkSize = getChunkSize(options.env);
   const ignore = [...(options.ignore ?? [])];
   const context: SourceContext = {
     lockfile: options.lockfile,
@@ -75,6 +78,7 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     bundlePath: options.signature?.bundle ?? MODEL_SIGNATURE,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     env: options.env,
+    chunkSize,
   };
   const network = new Network(options.env);
   const pool = acquireHashPool({ jobs: options.jobs });
@@ -98,10 +102,10 @@ export async function lockArtifacts(specs: readonly string[], options: LockOptio
     if (gate && rules) assertAllowedSources(planned, gate, rules.policy.where);
     // A bundle nobody can check stays a file of the artifact: decided before the files are hashed.
     for (const plan of planned) await settleUnnamed(plan, { lockfile: options.lockfile, request: options.signature, rules, onNote: options.onWait });
-    const hashed = await hashPlanned(planned, pool, options);
+    const hashed = await hashPlanned(planned, pool, options, chunkSize);
     // Gate on content: what every file is, from the bytes just hashed, --ignored ones included.
     if (!options.force) assertSafeContent(planned, hashed, rules);
-    const result = await record(planned, hashed, options, ignore, before, rules);
+    const result = await record(planned, hashed, options, ignore, before, rules, chunkSize);
     recorded = true;
     // A download kept with --path replaces what was there only now: a refused lock leaves it.
     for (const plan of planned) await plan.resolved.commit?.();
@@ -126,36 +130,16 @@ interface Hashed {
 /**
  * Files on disk go to the worker pool, all sources' jobs at once; each result becomes its entry as
  * it arrives (a million results are never held at once). Remote files stream through a hasher.
+ * A file of at least two chunks gets its chunk digests from the same pass as its whole digest.
  */
-async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOptions): Promise<Hashed[]> {
+async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOptions, chunkSize: number): Promise<Hashed[]> {
   let remoteBytes = 0;
   const progress: ProgressSource = { bytesDone: () => pool.bytesDone() + remoteBytes };
   options.onHashing?.(progress, planned.reduce((sum, plan) => sum + plan.files.reduce((s, file) => s + (file.sha256 === undefined ? file.size : 0), 0), 0));
   const results: Hashed[] = planned.map(() => ({ files: [], inspections: new Map() }));
-  const jobs: HashJob[] = [];
-  // Which source and which of its files each job is: two numbers a job, not an object. Files
-  // --ignore leaves out come after a source's own, for the format gate only.
-  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length + (plan.resolved.onDisk.hidden?.length ?? 0) : 0), 0);
-  const ownerPlan = new Uint32Array(total);
-  const ownerIndex = new Uint32Array(total);
-  planned.forEach((plan, p) => {
-    const disk = plan.resolved.onDisk;
-    if (!disk) return;
-    (results[p] as Hashed).files = new Array<FileEntry>(plan.files.length);
-    plan.files.forEach((file, index) => {
-      ownerPlan[jobs.length] = p;
-      ownerIndex[jobs.length] = index;
-      jobs.push({ path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: true });
-    });
-    (disk.hidden ?? []).forEach((path, k) => {
-      ownerPlan[jobs.length] = p;
-      ownerIndex[jobs.length] = plan.files.length + k;
-      jobs.push({ path, root: disk.realRoot, followSymlinks: false, inspect: true });
-    });
-  });
   let failure: { plan: Planned; path: string; code: string; message: string } | undefined;
-  await pool.hashEach(jobs, (j, result) => {
-    const [p, index] = [ownerPlan[j] ?? 0, ownerIndex[j] ?? 0];
+  /** File `index` of source `p` as read (or as the hash record says it was read). */
+  const answer = (p: number, index: number, result: HashResult): void => {
     const plan = planned[p] as Planned;
     const target = results[p] as Hashed;
     const hiddenPath = index >= plan.files.length ? plan.resolved.onDisk?.hidden?.[index - plan.files.length] : undefined;
@@ -169,10 +153,41 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
       failure ??= { plan, path, code: result.code, message: result.message };
       return;
     }
-    target.files[index] = result.format ? { path, size: result.size, sha256: result.sha256, format: result.format } : { path, size: result.size, sha256: result.sha256 };
+    const entry: FileEntry = { path, size: result.size, sha256: result.sha256 };
+    if (result.chunks) entry.chunks = { size: chunkSize, sha256: result.chunks };
+    if (result.format) entry.format = result.format;
+    target.files[index] = entry;
     // Only what says more than a format is kept: 300,000 small files keep no object each.
     if (result.inspection) target.inspections.set(index, result.inspection);
+  };
+  // Big files fetch brought (or found) and hashed as they came: taken from its record, not read again.
+  const record = await openHashRecord(options.env);
+  const jobs: HashJob[] = [];
+  // Which source and which of its files each job is: two numbers a job, not an object. Files
+  // --ignore leaves out come after a source's own, for the format gate only.
+  const total = planned.reduce((sum, plan) => sum + (plan.resolved.onDisk ? plan.files.length + (plan.resolved.onDisk.hidden?.length ?? 0) : 0), 0);
+  const ownerPlan = new Uint32Array(total);
+  const ownerIndex = new Uint32Array(total);
+  planned.forEach((plan, p) => {
+    const disk = plan.resolved.onDisk;
+    if (!disk) return;
+    (results[p] as Hashed).files = new Array<FileEntry>(plan.files.length);
+    plan.files.forEach((file, index) => {
+      const chunks = wantsChunks(file.size, chunkSize) ? { chunks: { size: chunkSize, whole: true } } : {};
+      const job: HashJob = { path: file.path, root: disk.realRoot, linkRoot: disk.linkRoot, expectedSize: file.size, followSymlinks: disk.followSymlinks, inspect: true, ...chunks };
+      const recorded = chunks.chunks && record ? getRecordedResult(record, job, chunkSize) : undefined;
+      if (recorded) return answer(p, index, recorded);
+      ownerPlan[jobs.length] = p;
+      ownerIndex[jobs.length] = index;
+      jobs.push(job);
+    });
+    (disk.hidden ?? []).forEach((path, k) => {
+      ownerPlan[jobs.length] = p;
+      ownerIndex[jobs.length] = plan.files.length + k;
+      jobs.push({ path, root: disk.realRoot, followSymlinks: false, inspect: true });
+    });
   });
+  await pool.hashEach(jobs, (j, result) => answer(ownerPlan[j] ?? 0, ownerIndex[j] ?? 0, result));
   jobs.length = 0;
   if (failure) {
     const where = failure.plan.resolved.layout === 'file' ? failure.plan.spec : join(failure.plan.spec, failure.path);
@@ -180,12 +195,13 @@ async function hashPlanned(planned: Planned[], pool: HashPool, options: LockOpti
   }
   for (const [p, plan] of planned.entries()) {
     if (plan.resolved.onDisk) continue;
-    results[p] = await hashRemoteFiles(plan.spec, plan.resolved, plan.files, (n) => (remoteBytes += n));
+    results[p] = await hashRemoteFiles(plan.spec, plan.resolved, plan.files, (n) => (remoteBytes += n), chunkSize);
   }
   return results;
 }
 
-async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules): Promise<LockResult> {
+async function record(planned: Planned[], hashed: Hashed[], options: LockOptions, ignore: string[], before: LockfileSnapshot | undefined, rules: Rules, chunkSize: number): Promise<LockResult> {
+  const hashRecord = planned.some((plan) => !plan.resolved.onDisk) ? await openHashRecord(options.env) : undefined;
   const locked = planned.map((plan, p) => {
     const { files, inspections } = hashed[p] as Hashed;
     const facts = getFormatFacts(files, inspections);
@@ -194,6 +210,8 @@ async function record(planned: Planned[], hashed: Hashed[], options: LockOptions
       if (format !== undefined) file.format = format;
     });
     const artifact = toArtifact(plan, files, facts, options, ignore);
+    // Files the origin listed by digest: their chunks, when fetch hashed them here as they came.
+    if (hashRecord && !plan.resolved.onDisk) addRecordedChunks(hashRecord, plan.name, artifact, options.lockfile, options.env ?? process.env, chunkSize);
     // Recorded: a million listing entries are garbage before the manifest is written.
     plan.files = [];
     const origin = toRecorded(artifact.source);

@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
 import { makeFolder, readBoundedBytes, removeDeadTemps, writeFileAtomicStream } from '../io/index.js';
 import { compareCodePoints } from './canonical-json.js';
+import { getChunksProblem } from './chunks.js';
 import { getPathProblem } from './paths.js';
-import { CONTENT_FORMATS, type FileEntry, type ManifestRef } from './types.js';
+import { CONTENT_FORMATS, type FileChunks, type FileEntry, type ManifestRef } from './types.js';
 
 /** An artifact with more files than this keeps its file list in a manifest beside the lockfile. */
 export const MANIFEST_THRESHOLD = 1000;
@@ -15,6 +16,9 @@ const HEADER = '# aisc manifest v1: sha256 size path, one file a line, in code-p
 const HEADER_V2 = '# aisc manifest v2: sha256 size format path, one file a line, in code-point order of path\n';
 /** v3 adds whether lock inspected all of each file's bytes (`no` for a Hub LFS file); written only when some file was not. */
 const HEADER_V3 = '# aisc manifest v3: sha256 size format inspected path, one file a line, in code-point order of path\n';
+/** v4 adds each file's chunk digests (`-`, or the chunk size, `:` and the digests' hex run together); written only when some file has them. */
+const HEADER_V4 = '# aisc manifest v4: sha256 size format inspected chunks path, one file a line, in code-point order of path\n';
+const HEADERS = [HEADER, HEADER_V2, HEADER_V3, HEADER_V4];
 /** Written in slices of about this many bytes: a million files never become one string. */
 const WRITE_SLICE_BYTES = 1024 * 1024;
 
@@ -43,12 +47,10 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
     folder,
     'manifest',
     async (handle) => {
-      const v3 = files.some((file) => file.inspected === false);
-      const v2 = !v3 && files.some((file) => file.format !== undefined);
-      let slice = v3 ? HEADER_V3 : v2 ? HEADER_V2 : HEADER;
+      const version = getManifestVersion(files);
+      let slice = HEADERS[version - 1] ?? HEADER;
       for (const file of files) {
-        if (v3) slice += `${file.sha256} ${file.size} ${file.format ?? '-'} ${file.inspected === false ? 'no' : 'yes'} ${file.path}\n`;
-        else slice += v2 ? `${file.sha256} ${file.size} ${file.format ?? '-'} ${file.path}\n` : `${file.sha256} ${file.size} ${file.path}\n`;
+        slice += toLine(file, version);
         if (slice.length >= WRITE_SLICE_BYTES) {
           bytes += await writeSlice(handle, hash, slice);
           slice = '';
@@ -60,6 +62,22 @@ export async function writeManifest(lockfileFolder: string, files: readonly File
     'a manifest',
   );
   return { sha256: hash.digest('hex'), files: files.length, bytes };
+}
+
+/** The oldest version that says everything of these files: lockfiles of small models keep v1 and v2. */
+function getManifestVersion(files: readonly FileEntry[]): 1 | 2 | 3 | 4 {
+  if (files.some((file) => file.chunks !== undefined)) return 4;
+  if (files.some((file) => file.inspected === false)) return 3;
+  return files.some((file) => file.format !== undefined) ? 2 : 1;
+}
+
+function toLine(file: FileEntry, version: 1 | 2 | 3 | 4): string {
+  const fields = [file.sha256, String(file.size)];
+  if (version >= 2) fields.push(file.format ?? '-');
+  if (version >= 3) fields.push(file.inspected === false ? 'no' : 'yes');
+  if (version >= 4) fields.push(file.chunks ? `${file.chunks.size}:${file.chunks.sha256.join('')}` : '-');
+  fields.push(file.path);
+  return `${fields.join(' ')}\n`;
 }
 
 async function writeSlice(handle: FileHandle, hash: ReturnType<typeof createHash>, text: string): Promise<number> {
@@ -98,6 +116,7 @@ export async function readManifest(reader: ManifestReader, ref: ManifestRef, whe
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const CHUNKS = /^([1-9][0-9]{0,9}):((?:[0-9a-f]{64})+)$/;
 const SIZE = /^(0|[1-9][0-9]{0,15})$/;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -107,35 +126,39 @@ const SPACE = 0x20;
  * stays alive behind a million sliced substrings.
  */
 function parseManifest(data: Buffer, count: number, where: string): FileEntry[] {
-  const v3 = data.subarray(0, HEADER_V3.length).equals(Buffer.from(HEADER_V3, 'utf8'));
-  const v2 = v3 || data.subarray(0, HEADER_V2.length).equals(Buffer.from(HEADER_V2, 'utf8'));
-  const header = Buffer.from(v3 ? HEADER_V3 : v2 ? HEADER_V2 : HEADER, 'utf8');
-  if (!data.subarray(0, header.length).equals(header)) throw new AiscError('LOCKFILE_INVALID', `${where}: expected an aisc manifest v1, v2 or v3 header`);
+  const version = HEADERS.findIndex((text) => data.subarray(0, text.length).equals(Buffer.from(text, 'utf8'))) + 1;
+  if (version === 0) throw new AiscError('LOCKFILE_INVALID', `${where}: expected an aisc manifest v1, v2, v3 or v4 header`);
+  const names = ['sha256', 'size', 'format', 'inspected', 'chunks'].slice(0, version + 1);
   const files: FileEntry[] = [];
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let at = header.length;
+  let at = (HEADERS[version - 1] ?? '').length;
   let previous: string | undefined;
+  const spaces: number[] = [];
   while (at < data.length) {
     const line = files.length + 2;
     const end = data.indexOf(NEWLINE, at);
     if (end < 0) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} has no newline`);
     if (files.length === count) throw new AiscError('LOCKFILE_INVALID', `${where}: expected ${count} files, got more`);
-    const first = data.indexOf(SPACE, at);
-    const second = first < 0 || first > end ? -1 : data.indexOf(SPACE, first + 1);
-    const third = !v2 || second < 0 || second > end ? second : data.indexOf(SPACE, second + 1);
-    const fourth = !v3 || third < 0 || third > end ? third : data.indexOf(SPACE, third + 1);
-    if (second < 0 || second > end || third < 0 || third > end || fourth < 0 || fourth > end) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} is not "sha256 size ${v2 ? 'format ' : ''}${v3 ? 'inspected ' : ''}path"`);
-    const sha256 = data.toString('latin1', at, first);
-    const size = data.toString('latin1', first + 1, second);
-    const word = v2 ? data.toString('latin1', second + 1, third) : '-';
+    // The fields before the path: the path itself may hold spaces.
+    spaces.length = 0;
+    for (let from = at; spaces.length < names.length; ) {
+      const space = data.indexOf(SPACE, from);
+      if (space < 0 || space > end) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} is not "${names.join(' ')} path"`);
+      spaces.push(space);
+      from = space + 1;
+    }
+    const field = (k: number): string => data.toString('latin1', k === 0 ? at : (spaces[k - 1] as number) + 1, spaces[k]);
+    const sha256 = field(0);
+    const size = field(1);
+    const word = version >= 2 ? field(2) : '-';
     // The shared constant, as the lockfile schema's enum: a million lines keep no copy of "json".
     const format = CONTENT_FORMATS.find((name) => name === word);
     if (word !== '-' && !format) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line} has no known format`);
-    const inspected = v3 ? data.toString('latin1', third + 1, fourth) : 'yes';
+    const inspected = version >= 3 ? field(3) : 'yes';
     if (inspected !== 'yes' && inspected !== 'no') throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: expected inspected yes or no, got ${JSON.stringify(inspected)}`);
     let path: string;
     try {
-      path = utf8.decode(data.subarray(fourth + 1, end));
+      path = utf8.decode(data.subarray((spaces[spaces.length - 1] as number) + 1, end));
     } catch (error) {
       throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: the path is not UTF-8`, { cause: error });
     }
@@ -146,10 +169,26 @@ function parseManifest(data: Buffer, count: number, where: string): FileEntry[] 
     if (!Number.isSafeInteger(bytes)) throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: size ${size} is too large`);
     const file: FileEntry = format ? { path, size: bytes, sha256, format } : { path, size: bytes, sha256 };
     if (inspected === 'no') file.inspected = false;
+    if (version >= 4) {
+      const chunks = parseChunks(field(4), bytes);
+      if (typeof chunks === 'string') throw new AiscError('LOCKFILE_INVALID', `${where}: line ${line}: ${chunks}`);
+      if (chunks) file.chunks = chunks;
+    }
     files.push(file);
     previous = path;
     at = end + 1;
   }
   if (files.length !== count) throw new AiscError('LOCKFILE_INVALID', `${where}: expected ${count} files, got ${files.length}`);
   return files;
+}
+
+/** A v4 line's chunks field: `-`, or `<chunk size>:<hex digests run together>` that cover the file exactly; a string says what is wrong. */
+function parseChunks(text: string, size: number): FileChunks | undefined | string {
+  if (text === '-') return undefined;
+  const match = CHUNKS.exec(text);
+  if (!match) return `expected chunks "-" or "<size>:<sha256 hex>...", got ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`;
+  const hex = match[2] ?? '';
+  const chunks: FileChunks = { size: Number(match[1]), sha256: Array.from({ length: hex.length / 64 }, (_, i) => hex.slice(i * 64, i * 64 + 64)) };
+  const problem = getChunksProblem(size, chunks);
+  return problem ? `chunks: ${problem}` : chunks;
 }

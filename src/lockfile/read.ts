@@ -1,5 +1,6 @@
 import { AiscError } from '../errors.js';
 import { decodeUtf8, describeJsonValue, parseJsonStrict, readBoundedBytes, recode } from '../io/index.js';
+import { getChunksProblem } from './chunks.js';
 import { COMMIT, getHubRefProblem, getHubRepoProblem } from './hub-names.js';
 import { getPathProblem } from './paths.js';
 import { getLockfileValidator, toProblemLines } from './schema.js';
@@ -133,6 +134,9 @@ function getSemanticProblems(lockfile: Lockfile): string[] {
       if (problem) problems.push(`/artifacts/${name}/files/${index}/path: expected a safe relative path, got ${JSON.stringify(file.path)} (${problem})`);
       if (seen.has(file.path)) problems.push(`/artifacts/${name}/files/${index}/path: duplicate path ${JSON.stringify(file.path)}`);
       seen.add(file.path);
+      // Digests that do not cover the file exactly could not all be checked: refused, not skipped.
+      const chunks = file.chunks && getChunksProblem(file.size, file.chunks);
+      if (chunks) problems.push(`/artifacts/${name}/files/${index}/chunks: ${chunks}`);
     });
     const signaturePath = artifact.signature?.path;
     if (signaturePath !== undefined) {

@@ -84,10 +84,23 @@ export type Source = LocalSource | HubSource | UrlSource | ArchiveSource | OciSo
 export const CONTENT_FORMATS = ['safetensors', 'gguf', 'pytorch-zip', 'pytorch-legacy', 'pickle', 'numpy', 'zip', 'tar', 'gzip', 'json', 'text', 'unknown'] as const;
 export type ContentFormat = (typeof CONTENT_FORMATS)[number];
 
+/**
+ * The SHA-256 of each `size`-byte piece of a big file (the last may be short), in order: verify
+ * checks these on every hashing thread at once instead of the whole-file digest, which stays the
+ * file's identity. Pinned by the lockfile like the digest itself.
+ */
+export interface FileChunks {
+  /** Bytes a chunk: a power of two from 1 MiB to 4 GiB. */
+  size: number;
+  sha256: string[];
+}
+
 export interface FileEntry {
   path: string;
   size: number;
   sha256: string;
+  /** Set for files of at least two chunks when they were locked (lockfile.md: "Chunk digests"). */
+  chunks?: FileChunks;
   /** What the file is, told from its bytes when it was locked (absent when they were not read). */
   format?: ContentFormat;
   /**

@@ -1,4 +1,4 @@
-import type { LockfileDiff } from '../diff/types.js';
+import type { FileChange, LockfileDiff } from '../diff/types.js';
 import { formatBytes } from './format.js';
 import { escapeMarkdown, toCodeSpan } from './markdown.js';
 
@@ -31,7 +31,7 @@ function renderHuman(diff: LockfileDiff, context: DiffContext): string {
   const width = Math.max(...diff.changes.map((change) => change.class.length));
   for (const change of diff.changes) {
     lines.push(`  ${change.class.padEnd(width)} ${change.artifact ?? '(policy)'}: ${change.summary}`);
-    for (const file of change.files ?? []) lines.push(`      ${sign(file.change)} ${file.path}${describeSizes(file.before?.size, file.after?.size)}`);
+    for (const file of change.files ?? []) lines.push(`      ${sign(file.change)} ${file.path}${describeSizes(file.before?.size, file.after?.size)}${describeChunks(file)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -46,7 +46,7 @@ function renderMarkdown(diff: LockfileDiff, context: DiffContext): string {
   for (const change of diff.changes) {
     lines.push(`#### ${toCodeSpan(change.class)} ${escapeMarkdown(change.artifact ?? '(policy)')}`, '');
     if (change.files) {
-      for (const file of change.files) lines.push(`- ${file.change} ${toCodeSpan(file.path)}${describeSizes(file.before?.size, file.after?.size)}${file.after ? ` sha256 ${toCodeSpan(`${file.after.sha256.slice(0, 16)}…`)}` : ''}`);
+      for (const file of change.files) lines.push(`- ${file.change} ${toCodeSpan(file.path)}${describeSizes(file.before?.size, file.after?.size)}${file.after ? ` sha256 ${toCodeSpan(`${file.after.sha256.slice(0, 16)}…`)}` : ''}${escapeMarkdown(describeChunks(file))}`);
     } else {
       lines.push(`- ${escapeMarkdown(change.summary)}`);
     }
@@ -54,6 +54,17 @@ function renderMarkdown(diff: LockfileDiff, context: DiffContext): string {
   }
   lines.push('</details>', '', `Change digest: ${toCodeSpan(diff.changeDigest)} (${toCodeSpan(context.base)} → ${toCodeSpan(context.next)}). Approve with \`aisc approve\`.`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What moved in a modified file's chunk digests when its SHA-256 did not: verify accepts bytes that
+ * match the chunks, so chunks that appear or change under a known digest must be reviewed.
+ */
+function describeChunks(file: FileChange): string {
+  const [before, after] = [file.before, file.after];
+  if (file.change !== 'modified' || !before || !after || before.sha256 !== after.sha256 || before.chunks === after.chunks) return '';
+  const what = before.chunks === undefined ? 'added' : after.chunks === undefined ? 'removed' : 'changed';
+  return `; same SHA-256, chunk digests ${what} (verify checks the chunks: make sure they are of these bytes)`;
 }
 
 function sign(change: string): string {

@@ -1,6 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
+import type { Inspection } from '../formats/inspection.js';
+import type { FileChunks } from '../lockfile/types.js';
 import { AiscError, isAiscError } from '../errors.js';
 import { commitFile, discardFile, inPlace, openPartial, type WriteRoot } from '../io/index.js';
+import { describeByteRange, getChunkRange } from '../lockfile/chunks.js';
 import { ContentHasher } from './content-hash.js';
 import type { HttpResponse } from './http.js';
 import { describeNetworkError, redact } from './urls.js';
@@ -13,6 +16,8 @@ export interface Expected {
   sha256: string;
   /** Also check the git blob SHA-1 (a Hub file outside LFS). */
   gitOid?: string;
+  /** The locked chunk digests (of `chunkSize`-byte chunks), checked as each chunk completes. */
+  chunks?: FileChunks;
 }
 
 export interface DownloadOptions {
@@ -39,19 +44,29 @@ export interface DownloadOptions {
   check?: () => ContentCheck;
   /** Told when a partial download left on disk was not the locked bytes and was discarded. */
   onNote?: (message: string) => void;
+  /**
+   * Also the SHA-256 of each chunk of this many bytes, in the same pass; with `expected.chunks`
+   * each is held against the locked one as soon as it is complete, so bytes that differ stop the
+   * download there rather than at its end.
+   */
+  chunkSize?: number;
 }
 
 /** Sees every byte of a download once, in order, and may refuse it. */
 export interface ContentCheck {
   feed(chunk: Buffer): void;
-  /** Throws (an AiscError naming the file and why) when the bytes must not land. */
-  verify(): void;
+  /** Throws (an AiscError naming the file and why) when the bytes must not land; else what they are, when it looked. */
+  verify(): Inspection | void;
 }
 
 export interface Downloaded {
   sha256: string;
   size: number;
   gitOid?: string;
+  /** What the content gate found the bytes to be (with a check). */
+  inspection?: Inspection;
+  /** With `chunkSize`: the chunk digests of the bytes (of a download resumed, of all of them). */
+  chunks?: string[];
   etag?: string;
   /** Bytes taken from an earlier partial download rather than the network. */
   resumed: number;
@@ -123,15 +138,17 @@ async function downloadOnce(options: DownloadOptions, fresh: boolean): Promise<D
     // Without an expectation there is nothing to check a resumed prefix against: start over.
     let from = !fresh && expected && partial.size <= expected.size ? partial.size : 0;
     if (from === 0 && partial.size > 0) await handle.truncate(0);
-    const hasher = new ContentHasher(expected?.size ?? Number.MAX_SAFE_INTEGER, expected?.gitOid !== undefined);
+    const hasher = new ContentHasher(expected?.size ?? Number.MAX_SAFE_INTEGER, expected?.gitOid !== undefined, options.chunkSize);
     let check = options.check?.();
     if (from > 0) await hashPrefix(handle, hasher, from, check);
+    // A partial file whose complete chunks are not the locked ones is not resumed from.
+    if (from > 0 && getWrongChunk(options, hasher, 0)) throw new BadPartial('bytes', from);
     if (expected && from > 0 && from === expected.size) {
       // Every byte is already here (a run killed between its last write and the rename): no request.
       const digest = finish(options, hasher, from);
       closed = true;
-      await place(options, handle, check);
-      return { ...digest, size: from, resumed: from };
+      const inspection = await place(options, handle, check);
+      return { ...digest, size: from, resumed: from, ...(inspection ? { inspection } : {}) };
     }
     const response = await request(options, from, partial.size);
     if (from > 0 && response.status === 206 && !getRangeStart(response.headers['content-range'], from)) {
@@ -148,9 +165,9 @@ async function downloadOnce(options: DownloadOptions, fresh: boolean): Promise<D
     const written = await receive(options, response, handle, hasher, check, from);
     const digest = finish(options, hasher, from);
     closed = true;
-    await place(options, handle, check);
+    const inspection = await place(options, handle, check);
     const etag = response.headers.etag;
-    return { ...digest, size: written, resumed: from, ...(etag ? { etag } : {}) };
+    return { ...digest, size: written, resumed: from, ...(etag ? { etag } : {}), ...(inspection ? { inspection } : {}) };
   } finally {
     if (!closed) await handle.close();
   }
@@ -174,6 +191,8 @@ async function request(options: DownloadOptions, from: number, partialSize: numb
 async function receive(options: DownloadOptions, response: HttpResponse, handle: FileHandle, hasher: ContentHasher, check: ContentCheck | undefined, from: number): Promise<number> {
   const { expected } = options;
   let written = from;
+  // A resumed prefix's chunks were checked before the request.
+  let checkedChunks = hasher.completedChunks.length;
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
@@ -192,6 +211,12 @@ async function receive(options: DownloadOptions, response: HttpResponse, handle:
       if (!hasher.update(chunk)) {
         response.body.destroy();
         throw mismatchNow(options, `more than the ${expected?.size ?? 0} bytes locked`);
+      }
+      const wrong = getWrongChunk(options, hasher, checkedChunks);
+      checkedChunks = hasher.completedChunks.length;
+      if (wrong) {
+        response.body.destroy();
+        throw wrong;
       }
       check?.feed(chunk);
       pending.push(chunk);
@@ -225,13 +250,39 @@ function finish(options: DownloadOptions, hasher: ContentHasher, resumed: number
   if (wrong && resumed > 0) throw new BadPartial('bytes', resumed);
   if (expected && digest.sha256 !== expected.sha256) throw mismatchNow(options, `SHA-256 ${digest.sha256}, locked ${expected.sha256}`);
   if (expected?.gitOid !== undefined && digest.gitOid !== expected.gitOid) throw mismatchNow(options, `git blob ${digest.gitOid ?? '?'}, listed ${expected.gitOid}`);
-  return { sha256: digest.sha256, ...(digest.gitOid ? { gitOid: digest.gitOid } : {}) };
+  // The locked bytes, by their SHA-256, whose chunks are not the locked chunk digests: the lockfile contradicts itself.
+  const wrongChunk = expected?.chunks && options.chunkSize === expected.chunks.size ? (digest.chunks ?? []).findIndex((value, k) => value !== expected.chunks?.sha256[k]) : -1;
+  if (wrongChunk >= 0 && options.chunkSize !== undefined) {
+    throw mismatchNow(options, `the bytes have the locked SHA-256, but ${describeChunk(wrongChunk, options.chunkSize, expected?.size ?? 0)} hash to another digest than the lockfile's chunk digest: the lockfile's chunk digests are not those of its own file`);
+  }
+  return { sha256: digest.sha256, ...(digest.gitOid ? { gitOid: digest.gitOid } : {}), ...(digest.chunks ? { chunks: digest.chunks } : {}) };
+}
+
+/**
+ * A chunk completed since the last look whose digest is not the locked one: the download stops
+ * there (CONTENT_MISMATCH naming its bytes) rather than at its end.
+ */
+function getWrongChunk(options: DownloadOptions, hasher: ContentHasher, checked: number): AiscError | undefined {
+  const locked = options.expected?.chunks;
+  const size = options.chunkSize;
+  if (!locked || size === undefined || locked.size !== size) return undefined;
+  const done = hasher.completedChunks;
+  for (let k = checked; k < done.length; k++) {
+    if (done[k] !== locked.sha256[k]) return mismatchNow(options, `${describeChunk(k, size, options.expected?.size ?? 0)} hash to another SHA-256 than the locked chunk digest`);
+  }
+  return undefined;
+}
+
+function describeChunk(index: number, chunkSize: number, size: number): string {
+  const range = getChunkRange(index, chunkSize, size);
+  return describeByteRange(range.start, range.end);
 }
 
 /** The gate's verdict on the right bytes, then the rename into place; refused bytes are removed. */
-async function place(options: DownloadOptions, handle: FileHandle, check: ContentCheck | undefined): Promise<void> {
+async function place(options: DownloadOptions, handle: FileHandle, check: ContentCheck | undefined): Promise<Inspection | undefined> {
+  let inspection: Inspection | void;
   try {
-    check?.verify();
+    inspection = check?.verify();
   } catch (error) {
     // Refused bytes are the locked ones, but nothing of them lands, not even for a resume.
     await handle.close();
@@ -243,6 +294,7 @@ async function place(options: DownloadOptions, handle: FileHandle, check: Conten
   } finally {
     await handle.close();
   }
+  return inspection ?? undefined;
 }
 
 function mismatchNow(options: DownloadOptions, detail: string): AiscError {

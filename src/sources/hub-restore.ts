@@ -8,7 +8,7 @@ import type { Network } from './network.js';
 import { ensureTreeCache } from './hf-tree-cache.js';
 import { confineInCache, getHubCacheDir, getSnapshotFolder, toBlobLink, toCacheError, toCachedRepo, toCacheRoot, type CachedRepo } from './hf-cache.js';
 import type { HttpResponse } from './http.js';
-import { holdsLocked, type ContentGate, type RestorePlan, type Task } from './restore.js';
+import { getFetchChunkSize, holdsLocked, toExpected, toPlaced, type ContentGate, type RestorePlan, type Task } from './restore.js';
 
 /**
  * A Hub artifact into the Hugging Face cache: each file's blob is downloaded (or found) under a
@@ -23,12 +23,14 @@ export function planHub(name: string, artifact: FileArtifact, source: HubSource,
   const spec = { repoType: source.repoType, repo: source.repo, ref: source.ref };
   const tasks = artifact.files.map((file): Task => {
     const what = `${name}: ${file.path}`;
-    const expected: Expected = { size: file.size, sha256: file.sha256 };
+    const expected: Expected = toExpected(file);
+    const chunkSize = getFetchChunkSize(file, env);
     const check = (already?: string) => gate(file.path, file.size, already);
     return {
       artifact: name,
       what,
       expected,
+      ...(chunkSize === undefined ? {} : { chunkSize }),
       present: join(snapshot, ...file.path.split('/')),
       inside: blobs,
       check,
@@ -36,12 +38,12 @@ export function planHub(name: string, artifact: FileArtifact, source: HubSource,
         try {
           const dest = await confineInCache(cached, `blobs/${file.sha256}`);
           const lock = await confineInCache(cached, `${file.sha256}.aisc.lock`, { locks: true });
-          await withFileLock(lock, {}, async () => {
-            let blob = dest;
+          return await withFileLock(lock, {}, async () => {
             // A blob another snapshot brought is judged before this one links to it.
-            if (!(await holdsLocked(blob, expected, check()))) {
+            let placed = await holdsLocked(dest, expected, check(), chunkSize);
+            if (!placed) {
               let last: HttpResponse | undefined;
-              await downloadFile({
+              const got = await downloadFile({
                 dest,
                 partial: `${dest}.aisc.incomplete`,
                 root: toCacheRoot(cached),
@@ -51,10 +53,12 @@ export function planHub(name: string, artifact: FileArtifact, source: HubSource,
                 check,
                 onNote,
                 request: async (from) => (last = await (await network.hub()).download(spec, source.revision, file.path, from)),
+                ...(chunkSize === undefined ? {} : { chunkSize }),
               });
-              blob = await nameBlob(cached, dest, file.sha256, file.size, last);
+              placed = toPlaced(await nameBlob(cached, dest, file.sha256, file.size, last), got.size, got, chunkSize, got.inspection);
             }
-            await linkSnapshot(cached, source.revision, file.path, blob);
+            await linkSnapshot(cached, source.revision, file.path, placed.path);
+            return placed;
           });
         } catch (error) {
           throw toCacheError(error, what);

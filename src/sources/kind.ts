@@ -20,6 +20,8 @@ export interface SourceContext {
   keepAt?: string;
   /** Where the publisher's bundle is inside a remote artifact (model.sig, or --signature): listed whatever --include/--exclude select. */
   bundlePath?: string;
+  /** Bytes a chunk: a file downloaded while listing gets its chunk digests in the same pass (lockfile.md). */
+  chunkSize?: number;
   env?: NodeJS.ProcessEnv;
 }
 

@@ -1,4 +1,5 @@
 import type { Inspection } from '../formats/inspection.js';
+import type { FileChunks } from '../lockfile/types.js';
 
 /** One file as an origin lists it: a size, and whatever digest the origin already knows. */
 export interface ListedFile {
@@ -7,6 +8,8 @@ export interface ListedFile {
   size: number;
   /** Known without reading the bytes (a Hub LFS oid, a member hashed while the archive streamed). */
   sha256?: string;
+  /** Chunk digests hashed with `sha256`, from the same bytes (a file downloaded while listing). */
+  chunks?: FileChunks;
   /** The git blob SHA-1 the origin lists (a Hub file outside LFS): the bytes are checked against it. */
   gitOid?: string;
   /** A symlink on disk (followed inside the artifact). */

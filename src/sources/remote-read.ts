@@ -4,7 +4,10 @@ import { ContentInspector } from '../formats/inspect.js';
 import type { Inspection } from '../formats/inspection.js';
 import { AiscError } from '../errors.js';
 import { confine, discardFile, inPlace, renameInto, type WriteRoot } from '../io/index.js';
+import { ChunkDigests } from '../hashing/chunk-digests.js';
+import { wantsChunks } from '../lockfile/chunks.js';
 import { getPathProblem } from '../lockfile/paths.js';
+import type { FileChunks } from '../lockfile/types.js';
 import { downloadFile } from './download.js';
 import type { HttpResponse } from './http.js';
 import { toLocalSource } from './local.js';
@@ -16,6 +19,8 @@ export interface Fetched<T> {
   result?: T;
   sha256: string;
   size: number;
+  /** With a chunk size asked for and a file of at least two chunks: their digests, from the same pass. */
+  chunks?: FileChunks;
   etag?: string;
   /** With a place to keep it: puts the staged download there (the lock is being recorded). */
   commit(): Promise<void>;
@@ -48,14 +53,14 @@ export function toKept(keepAt: string | undefined, lockfile: string): Kept | und
  * a link) and read back from disk, and moved there only by `commit` (a refused lock leaves what
  * was there); without, read straight from the network. `consume` sees the bytes either way.
  */
-export async function fetchUrl<T = undefined>(url: URL, spec: string, kept: Kept | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<Fetched<T>> {
+export async function fetchUrl<T = undefined>(url: URL, spec: string, kept: Kept | undefined, network: Network, consume?: (body: AsyncIterable<Buffer>) => Promise<T>, chunkSize?: number): Promise<Fetched<T>> {
   if (kept !== undefined) {
     const keepAt = await confine(kept.root, kept.path).catch((error: unknown) => {
       throw inPlace(error, spec);
     });
     const staged = `${keepAt}.aisc-staged`;
     const request = async (): Promise<HttpResponse> => (await network.http()).send(url.href, { what: spec });
-    const downloaded = await downloadFile({ dest: staged, partial: `${keepAt}.aisc-download`, root: kept.root, what: spec, request }).catch((error: unknown) => {
+    const downloaded = await downloadFile({ dest: staged, partial: `${keepAt}.aisc-download`, root: kept.root, what: spec, request, ...(chunkSize === undefined ? {} : { chunkSize }) }).catch((error: unknown) => {
       throw inPlace(error, spec);
     });
     try {
@@ -64,6 +69,7 @@ export async function fetchUrl<T = undefined>(url: URL, spec: string, kept: Kept
         result,
         sha256: downloaded.sha256,
         size: downloaded.size,
+        ...toChunks(downloaded.size, chunkSize, downloaded.chunks),
         ...(downloaded.etag ? { etag: downloaded.etag } : {}),
         commit: () => renameInto(staged, keepAt, kept.root),
         discard: () => discardFile(staged),
@@ -74,25 +80,32 @@ export async function fetchUrl<T = undefined>(url: URL, spec: string, kept: Kept
     }
   }
   const response = await (await network.http()).send(url.href, { what: spec });
-  const hashed = await hashTee(response.body as AsyncIterable<Buffer>, consume ?? drain);
+  const hashed = await hashTee(response.body as AsyncIterable<Buffer>, consume ?? drain, chunkSize);
   const etag = response.headers.etag;
   const nothing = (): Promise<void> => Promise.resolve();
-  return { ...hashed, ...(etag ? { etag } : {}), commit: nothing, discard: nothing };
+  return { result: hashed.result, sha256: hashed.sha256, size: hashed.size, ...toChunks(hashed.size, chunkSize, hashed.chunks), ...(etag ? { etag } : {}), commit: nothing, discard: nothing };
 }
 
-/** SHA-256 and length of a stream while `consume` reads it too. */
-async function hashTee<T>(body: AsyncIterable<Buffer>, consume: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<{ result: T; sha256: string; size: number }> {
+/** Chunk digests worth recording: of a file of at least two chunks (lockfile.md). */
+function toChunks(size: number, chunkSize: number | undefined, digests: string[] | undefined): { chunks?: FileChunks } {
+  return chunkSize !== undefined && digests && wantsChunks(size, chunkSize) ? { chunks: { size: chunkSize, sha256: digests } } : {};
+}
+
+/** SHA-256, chunk digests and length of a stream while `consume` reads it too. */
+async function hashTee<T>(body: AsyncIterable<Buffer>, consume: (body: AsyncIterable<Buffer>) => Promise<T>, chunkSize: number | undefined): Promise<{ result: T; sha256: string; size: number; chunks?: string[] }> {
   const hash = createHash('sha256');
+  const chunks = chunkSize === undefined ? undefined : new ChunkDigests(chunkSize);
   let size = 0;
   async function* tap(): AsyncIterable<Buffer> {
     for await (const chunk of body) {
       hash.update(chunk);
+      chunks?.update(chunk);
       size += chunk.length;
       yield chunk;
     }
   }
   const result = await consume(tap());
-  return { result, sha256: hash.digest('hex'), size };
+  return { result, sha256: hash.digest('hex'), size, ...(chunks ? { chunks: chunks.end() } : {}) };
 }
 
 /** What a stream is, from its bytes: it is read to its end (from the network, the download being hashed). */

@@ -3,7 +3,10 @@ import { lstat, realpath } from 'node:fs/promises';
 import { AiscError, exitCodeFor, isAiscError } from '../errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { confine, inPlace, withFileLock, type WriteRoot } from '../io/index.js';
+import type { Inspection } from '../formats/inspection.js';
+import { getChunkSize, wantsChunks } from '../lockfile/chunks.js';
 import { getPathProblem } from '../lockfile/paths.js';
+import type { FileChunks, FileEntry } from '../lockfile/types.js';
 import { ContentHasher } from './content-hash.js';
 import { downloadFile, type ContentCheck, type Expected } from './download.js';
 import type { Network } from './network.js';
@@ -21,11 +24,28 @@ export interface RestorePlan {
   finish?: () => Promise<void>;
 }
 
+/**
+ * What a task hashed of the file it placed or found in place, all in the pass that checked it
+ * (its SHA-256, its chunk digests, what the gate found it to be): fetch keeps it in the hash
+ * record, so a later lock of the same file, unchanged, need not read it again.
+ */
+export interface Placed {
+  /** Where the bytes now lie (a blob of the HF cache, a kept file, a file of an OCI folder). */
+  path: string;
+  sha256: string;
+  size: number;
+  /** For a file of at least two chunks. */
+  chunks?: FileChunks;
+  inspection?: Inspection;
+}
+
 /** One file to bring: where it goes, what it must be, how to judge its bytes and how to get it. */
 export interface Task {
   artifact: string;
   what: string;
   expected: Expected;
+  /** Chunk digests of this size are computed in the same pass (the file's locked ones are checked). */
+  chunkSize?: number;
   /** Where it is read from when present (a snapshot path, or the kept file). */
   present: string;
   /** Not one of the artifact's files (a blob of an OCI image layout): not counted as a file. */
@@ -34,51 +54,78 @@ export interface Task {
   inside?: string;
   /** The content gate for this file's bytes, fresh for each pass over them; `already`: where they were found in place. */
   check(already?: string): ContentCheck;
-  fetch(onBytes: (n: number) => void): Promise<void>;
+  /** Brings the file; what it hashed of the bytes, where the task can say. */
+  fetch(onBytes: (n: number) => void): Promise<Placed | void>;
+}
+
+/**
+ * The chunk size fetch hashes a locked file's bytes by: its locked chunks', else aisc's own for a
+ * file of at least two chunks (for the hash record), else none.
+ */
+export function getFetchChunkSize(file: FileEntry, env: NodeJS.ProcessEnv): number | undefined {
+  if (file.chunks) return file.chunks.size;
+  const size = getChunkSize(env);
+  return wantsChunks(file.size, size) ? size : undefined;
+}
+
+/** What fetch expects of a locked file's bytes: its size and digest, and its chunk digests when locked. */
+export function toExpected(file: FileEntry): Expected {
+  return { size: file.size, sha256: file.sha256, ...(file.chunks ? { chunks: file.chunks } : {}) };
 }
 
 /**
  * The file is there (through links only into `inside`) and hashes to what is locked; the gate
  * reads the same bytes, and a refusal throws: what is already in place is named, not removed.
  */
-export async function isPresent(task: Task): Promise<boolean> {
+export async function isPresent(task: Task): Promise<Placed | undefined> {
   let path = task.present;
   try {
     const stats = await lstat(task.present);
     if (stats.isSymbolicLink()) {
       // A snapshot link counts only when it leads into the repo's own blobs/.
-      if (task.inside === undefined) return false;
+      if (task.inside === undefined) return undefined;
       const [real, inside] = [await realpath(task.present), await realpath(task.inside)];
-      if (!real.startsWith(`${inside}/`)) return false;
+      if (!real.startsWith(`${inside}/`)) return undefined;
       path = real;
     } else if (!stats.isFile()) {
-      return false;
+      return undefined;
     }
   } catch {
-    return false;
+    return undefined;
   }
-  return holdsLocked(path, task.expected, task.check(task.present));
+  return holdsLocked(path, task.expected, task.check(task.present), task.chunkSize);
 }
 
 /**
- * Whether `path` holds exactly the locked bytes, read once: hashed and, with a check, judged in
- * the same pass. False for anything unreadable or different; a refusal of the right bytes throws.
+ * Whether `path` holds exactly the locked bytes, read once: hashed (by chunks too, with a chunk
+ * size) and, with a check, judged in the same pass. Undefined for anything unreadable or
+ * different (chunks that are not the locked ones too); a refusal of the right bytes throws.
  */
-export async function holdsLocked(path: string, expected: Expected, check?: ContentCheck): Promise<boolean> {
+export async function holdsLocked(path: string, expected: Expected, check?: ContentCheck, chunkSize?: number): Promise<Placed | undefined> {
+  let digest: ReturnType<ContentHasher['digest']>;
   try {
     const stats = await lstat(path);
-    if (!stats.isFile() || stats.size !== expected.size) return false;
-    const hasher = new ContentHasher(expected.size, false);
+    if (!stats.isFile() || stats.size !== expected.size) return undefined;
+    const hasher = new ContentHasher(expected.size, false, chunkSize);
     for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
       hasher.update(chunk);
       check?.feed(chunk);
     }
-    if (hasher.digest().sha256 !== expected.sha256) return false;
+    digest = hasher.digest();
+    if (digest.sha256 !== expected.sha256) return undefined;
+    const locked = expected.chunks;
+    if (locked && locked.size === chunkSize && digest.chunks?.some((value, k) => value !== locked.sha256[k])) return undefined;
   } catch {
-    return false;
+    return undefined;
   }
-  check?.verify();
-  return true;
+  const inspection = check?.verify();
+  return toPlaced(path, expected.size, digest, chunkSize, inspection ?? undefined);
+}
+
+/** What a pass over a file's bytes found, as the hash record keeps it: chunks only for a file of at least two. */
+export function toPlaced(path: string, size: number, digest: { sha256: string; chunks?: string[] }, chunkSize: number | undefined, inspection: Inspection | undefined): Placed {
+  const chunks = chunkSize !== undefined && digest.chunks && wantsChunks(size, chunkSize) ? { chunks: { size: chunkSize, sha256: digest.chunks } } : {};
+  return { path, sha256: digest.sha256, size, ...chunks, ...(inspection ? { inspection } : {}) };
 }
 
 /** Runs every task with at most `limit` at once; every task runs, failures are collected. */
@@ -119,8 +166,8 @@ export function toFetchError(failures: readonly AiscError<string>[]): AiscError<
  * it, renamed into place on a match, under a lock on it. A lockfile from a pull request names the
  * path, so fetch writes only under the lockfile's folder and never through a link there.
  */
-export function planKeptDownload(options: { name: string; url: string; lockfile: string; path: string; expected: Expected; judgedAs: string; network: Network; gate: ContentGate; onNote?: (message: string) => void }): RestorePlan {
-  const { name, url, path, expected, network, onNote } = options;
+export function planKeptDownload(options: { name: string; url: string; lockfile: string; path: string; expected: Expected; chunkSize?: number; judgedAs: string; network: Network; gate: ContentGate; onNote?: (message: string) => void }): RestorePlan {
+  const { name, url, path, expected, network, onNote, chunkSize } = options;
   const root = toKeptRoot(name, path, options.lockfile);
   const dest = join(root.folder, ...path.split('/'));
   const check = (already?: string) => options.gate(options.judgedAs, expected.size, already);
@@ -130,17 +177,20 @@ export function planKeptDownload(options: { name: string; url: string; lockfile:
     what,
     expected,
     present: dest,
+    ...(chunkSize === undefined ? {} : { chunkSize }),
     check,
     fetch: async (onBytes) => {
       const confined = await confine(root, path).catch((error: unknown) => {
         throw inPlace(error, name);
       });
-      await withFileLock(`${confined}.aisc.lock`, {}, async () => {
-        if (await isPresent(task)) return;
+      return withFileLock(`${confined}.aisc.lock`, {}, async () => {
+        const present = await isPresent(task);
+        if (present) return present;
         const request = async (from: number) => (await network.http()).send(url, { what, from });
-        await downloadFile({ dest: confined, partial: `${confined}.aisc-download`, root, expected, what, onBytes, check, onNote, request }).catch((error: unknown) => {
+        const got = await downloadFile({ dest: confined, partial: `${confined}.aisc-download`, root, expected, what, onBytes, check, onNote, request, ...(chunkSize === undefined ? {} : { chunkSize }) }).catch((error: unknown) => {
           throw inPlace(error, what);
         });
+        return toPlaced(confined, got.size, got, chunkSize, got.inspection);
       });
     },
   };

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AiscError, isAiscError } from '../errors.js';
-import { getDeniableFormats, judgeContent, WEIGHT_FORMATS, type Inspection } from '../formats/index.js';
-import type { HashJob, HashResult } from '../hashing/types.js';
+import { getDeniableFormats, judgeContent, SETTLED_BY_START, WEIGHT_FORMATS, type Inspection } from '../formats/index.js';
+import type { AnyHashResult, HashJob } from '../hashing/types.js';
 import { compareCodePoints, computeRootDigest, sortFiles } from '../lockfile/index.js';
 import type { FileArtifact, FileEntry } from '../lockfile/types.js';
 import { listTarget, resolveLocalTarget, toIgnoreMatcher, toLockfileSkipper, type LocalTarget, type WalkEntry } from '../sources/index.js';
 import { toFinding, type Finding, type FindingFields } from '../findings.js';
+import { getChunkMismatch } from './chunk-mismatch.js';
 
 export interface ArtifactCheck {
   name: string;
@@ -107,12 +108,23 @@ export function checkPaths(name: string, artifact: FileArtifact, root: string, o
       add({ path: file.path, ...finding, ...(finding.code === 'MISSING_FILE' && options.hint ? { message: `${finding.message}: ${options.hint}` } : {}) });
       continue;
     }
-    check.jobs.push({ path, root: target.realRoot, linkRoot: options.linkRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks, inspect: true });
+    check.jobs.push({ path, root: target.realRoot, linkRoot: options.linkRoot, expectedSize: file.size, followSymlinks: options.allowSymlinks, inspect: true, ...toChunkJob(file) });
     check.files.push(file);
   }
   while (next < entries.length) extra(entries[next++] as WalkEntry);
   for (const path of check.hidden) check.jobs.push({ path, root: target.realRoot, followSymlinks: false, inspect: true });
   return check;
+}
+
+/**
+ * A file with chunk digests is checked by them, not by its whole-file digest: spread over every
+ * hashing thread when the format locked says its inspection needs only its first bytes (the
+ * lockfile's say is a hint; the bytes decide), else read in order by one thread.
+ */
+function toChunkJob(file: FileEntry): Pick<HashJob, 'chunks'> {
+  if (!file.chunks) return {};
+  const spread = file.format === undefined || SETTLED_BY_START.has(file.format);
+  return { chunks: { size: file.chunks.size, whole: false, ...(spread ? { spread } : {}) } };
 }
 
 /**
@@ -188,7 +200,7 @@ function describeExtra(type: WalkEntry['type']): string {
  * the file is from those same bytes: a format other than the one locked is FORMAT_CHANGED; what
  * the format gate must judge is kept for when the policy's allowlist is known.
  */
-export function checkDigest(check: ArtifactCheck, k: number, result: HashResult): void {
+export function checkDigest(check: ArtifactCheck, k: number, result: AnyHashResult): void {
   const file = check.files[k];
   if (!file) {
     const hidden = check.hidden[k - check.files.length];
@@ -204,8 +216,12 @@ export function checkDigest(check: ArtifactCheck, k: number, result: HashResult)
   }
   if (!result.ok) {
     check.findings.push(toFinding({ artifact: check.name, path: file.path, code: result.code, message: result.message, expected: result.code === 'SIZE_MISMATCH' ? file.size : undefined, actual: result.size }));
-  } else if (result.sha256 !== file.sha256) {
-    check.findings.push(toFinding({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 }));
+  } else if ('sha256' in result) {
+    if (result.sha256 !== file.sha256) check.findings.push(toFinding({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: 'content differs from the lockfile', expected: file.sha256, actual: result.sha256 }));
+  } else {
+    // Only the chunks were hashed: they must be exactly the locked ones (the whole digest was not computed).
+    const mismatch = file.chunks && result.chunks.length === file.chunks.sha256.length ? getChunkMismatch(file.size, file.chunks, result.chunks) : { message: 'its chunks could not be compared with the lockfile', expected: '', actual: '' };
+    if (mismatch) check.findings.push(toFinding({ artifact: check.name, path: file.path, code: 'DIGEST_MISMATCH', message: `content differs from the lockfile: ${mismatch.message}`, expected: mismatch.expected, actual: mismatch.actual }));
   }
 }
 

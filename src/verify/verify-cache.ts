@@ -1,10 +1,13 @@
-import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { AiscError, errnoCode } from '../errors.js';
 import { toSharedFormat, type Inspection } from '../formats/inspection.js';
-import { toIdentity, type FileIdentity, type HashJob, type HashResult } from '../hashing/index.js';
+import { toIdentity, type AnyHashResult, type FileIdentity, type HashJob } from '../hashing/index.js';
+import { statJobTarget } from '../hashing/stat-target.js';
+import { getPrivacyProblem } from '../io/private.js';
 import { makeFolderSync, readBoundedText, writeFileAtomic } from '../io/index.js';
-import { CONTENT_FORMATS, type ContentFormat } from '../lockfile/types.js';
+import { isChunkSize } from '../lockfile/chunks.js';
+import { CONTENT_FORMATS, type ContentFormat, type FileChunks } from '../lockfile/types.js';
 
 const CACHE_FILE = 'verify-cache.v1.jsonl';
 const HEADER = '{"aiscVerifyCache":1}';
@@ -15,8 +18,10 @@ const MAX_CACHE_BYTES = 1024 * 1024 * 1024;
  */
 const RACY_NS = 2_000_000_000n;
 
+/** A file read in full, by its whole-file digest, its chunk digests (a verify that compared only those), or both. */
 interface CacheRecord extends FileIdentity {
-  sha256: string;
+  sha256?: string;
+  chunks?: FileChunks;
   format?: ContentFormat;
   inspection?: Inspection;
 }
@@ -66,12 +71,17 @@ export class VerifyCache {
     return cache;
   }
 
-  /** The recorded result for a job whose file has the same identity now; undefined to read it. */
-  lookup(job: HashJob): HashResult | undefined {
+  /**
+   * The recorded result for a job whose file has the same identity now; undefined to read it. A
+   * record of chunk digests answers only a job that asks for chunks of the same size; one of the
+   * whole-file digest answers any (the bytes are then known whole).
+   */
+  lookup(job: HashJob): AnyHashResult | undefined {
     if (job.range) return undefined;
     const key = toKey(job);
     const record = this.records.get(key);
-    const now = record ? statTarget(job) : undefined;
+    const usable = record && (record.sha256 !== undefined || (record.chunks !== undefined && record.chunks.size === job.chunks?.size));
+    const now = usable ? statJobTarget(job) : undefined;
     if (!record || !now || !sameIdentity(record, now)) {
       this.stats.misses++;
       return undefined;
@@ -80,15 +90,21 @@ export class VerifyCache {
     this.roots.add(job.root);
     this.fresh.set(key, record);
     if (job.expectedSize !== undefined && record.size !== job.expectedSize) return { ok: false, code: 'SIZE_MISMATCH', message: 'size differs from the lockfile (not hashed)', size: record.size };
-    return { ok: true, sha256: record.sha256, size: record.size, ...(record.format ? { format: record.format } : {}), ...(record.inspection ? { inspection: record.inspection } : {}) };
+    const seen = { ...(record.format ? { format: record.format } : {}), ...(record.inspection ? { inspection: record.inspection } : {}) };
+    if (record.sha256 !== undefined) return { ok: true, sha256: record.sha256, size: record.size, ...seen };
+    return { ok: true, chunks: record.chunks?.sha256 ?? [], size: record.size, ...seen };
   }
 
   /** Remembers a file just read in full, unless it changed too recently to be sure of. */
-  remember(job: HashJob, result: HashResult, readAtNs: bigint): void {
+  remember(job: HashJob, result: AnyHashResult, readAtNs: bigint): void {
     this.roots.add(job.root);
     if (!result.ok || !result.identity || job.range) return;
     if (BigInt(result.identity.ctimeNs) > readAtNs - RACY_NS || BigInt(result.identity.mtimeNs) > readAtNs - RACY_NS) return;
-    this.fresh.set(toKey(job), { ...result.identity, sha256: result.sha256, ...(result.format ? { format: result.format } : {}), ...(result.inspection ? { inspection: result.inspection } : {}) });
+    const digests = {
+      ...('sha256' in result ? { sha256: result.sha256 } : {}),
+      ...(result.chunks && job.chunks ? { chunks: { size: job.chunks.size, sha256: result.chunks } } : {}),
+    };
+    this.fresh.set(toKey(job), { ...result.identity, ...digests, ...(result.format ? { format: result.format } : {}), ...(result.inspection ? { inspection: result.inspection } : {}) });
   }
 
   /**
@@ -116,31 +132,12 @@ export class VerifyCache {
 
 /** Another user who can write the cache could make any bytes pass: refuse a folder or file others may write. */
 function assertPrivate(path: string, stats: BigIntStats, what: string): void {
-  const uid = process.getuid?.();
-  if ((stats.mode & 0o022n) !== 0n || (uid !== undefined && stats.uid !== BigInt(uid))) {
-    throw new AiscError('CACHE_UNSAFE', `--cache: ${path}: the ${what} must be owned by this user and writable by no one else (mode ${(Number(stats.mode) & 0o777).toString(8)}); chmod go-w it, or use another folder`);
-  }
+  const problem = getPrivacyProblem(stats);
+  if (problem) throw new AiscError('CACHE_UNSAFE', `--cache: ${path}: the ${what} ${problem}`);
 }
 
 function toKey(job: HashJob): string {
   return `${job.root}\0${job.path}`;
-}
-
-/** The file the worker would open, stat'ed as it would reach it: never through a link unless it follows links, and then only inside its root. */
-function statTarget(job: HashJob): BigIntStats | undefined {
-  const absolute = join(job.root, job.path);
-  try {
-    if (!job.followSymlinks) {
-      const stats = lstatSync(absolute, { bigint: true });
-      return stats.isFile() ? stats : undefined;
-    }
-    const real = realpathSync(absolute);
-    if (!real.startsWith(`${job.linkRoot ?? job.root}/`) && !real.startsWith(`${job.root}/`)) return undefined;
-    const stats = statSync(real, { bigint: true });
-    return stats.isFile() ? stats : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function sameIdentity(record: FileIdentity, stats: BigIntStats): boolean {
@@ -148,22 +145,34 @@ function sameIdentity(record: FileIdentity, stats: BigIntStats): boolean {
   return record.dev === now.dev && record.ino === now.ino && record.size === now.size && record.mtimeNs === now.mtimeNs && record.ctimeNs === now.ctimeNs;
 }
 
+/** One JSON array a line; chunk digests, when recorded, come last (size, then their hex run together). */
 function toLine(key: string, record: CacheRecord): string {
   const at = key.indexOf('\0');
-  return JSON.stringify([key.slice(0, at), key.slice(at + 1), record.dev, record.ino, record.size, record.mtimeNs, record.ctimeNs, record.sha256, record.format ?? null, record.inspection ?? null]);
+  const fields: unknown[] = [key.slice(0, at), key.slice(at + 1), record.dev, record.ino, record.size, record.mtimeNs, record.ctimeNs, record.sha256 ?? null, record.format ?? null, record.inspection ?? null];
+  if (record.chunks) fields.push(record.chunks.size, record.chunks.sha256.join(''));
+  return JSON.stringify(fields);
 }
 
 function parseLine(line: string): { key: string; record: CacheRecord } | undefined {
   try {
-    const [root, path, dev, ino, size, mtimeNs, ctimeNs, sha256, format, inspection] = JSON.parse(line) as unknown[];
+    const [root, path, dev, ino, size, mtimeNs, ctimeNs, sha256, format, inspection, chunkSize, chunkHex] = JSON.parse(line) as unknown[];
     const digits = (value: unknown): value is string => typeof value === 'string' && /^\d{1,40}$/.test(value);
     if (typeof root !== 'string' || typeof path !== 'string' || !digits(dev) || !digits(ino) || !digits(mtimeNs) || !digits(ctimeNs)) return undefined;
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
+    const chunks = toChunks(chunkSize, chunkHex);
+    if (chunks === null || (sha256 === null && !chunks) || (sha256 !== null && (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)))) return undefined;
     if (format !== null && !(CONTENT_FORMATS as readonly unknown[]).includes(format)) return undefined;
     if (inspection !== null && (typeof inspection !== 'object' || (inspection as { format?: unknown }).format !== format)) return undefined;
-    const record: CacheRecord = { dev, ino, size, mtimeNs, ctimeNs, sha256, ...(format !== null ? { format: toSharedFormat(format as ContentFormat) } : {}), ...(inspection !== null ? { inspection: inspection as Inspection } : {}) };
+    const record: CacheRecord = { dev, ino, size, mtimeNs, ctimeNs, ...(sha256 !== null ? { sha256 } : {}), ...(chunks ? { chunks } : {}), ...(format !== null ? { format: toSharedFormat(format as ContentFormat) } : {}), ...(inspection !== null ? { inspection: inspection as Inspection } : {}) };
     return { key: `${root}\0${path}`, record };
   } catch {
     return undefined;
   }
+}
+
+/** A line's chunk fields: undefined when there are none, null when they do not read. */
+function toChunks(size: unknown, hex: unknown): FileChunks | undefined | null {
+  if (size === undefined && hex === undefined) return undefined;
+  if (typeof size !== 'number' || !isChunkSize(size) || typeof hex !== 'string' || hex.length === 0 || !/^(?:[0-9a-f]{64})+$/.test(hex)) return null;
+  return { size, sha256: Array.from({ length: hex.length / 64 }, (_, i) => hex.slice(i * 64, i * 64 + 64)) };
 }

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AiscError, isAiscError } from '../errors.js';
-import { acquireHashPool, type HashPool, type HashResult, type ProgressSource } from '../hashing/index.js';
+import { acquireHashPool, type AnyHashResult, type HashPool, type ProgressSource } from '../hashing/index.js';
 import { compareCodePoints, decodeLockfile, parseLockfile, readLockfileBytes, toManifestReader } from '../lockfile/index.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import type { FileArtifact, Lockfile, NpmArtifact } from '../lockfile/types.js';
@@ -129,7 +129,7 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
     owner.fill(c, start, start + check.jobs.length);
     start += check.jobs.length;
   });
-  const deliver = (index: number, result: HashResult): void => {
+  const deliver = (index: number, result: AnyHashResult): void => {
     const c = owner[index] ?? 0;
     const check = checks[c];
     if (check) checkDigest(check, index - (starts[c] ?? 0), result);
@@ -137,7 +137,7 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
   const part = split ? toJobParts(checks, split) : undefined;
   if (!part && !cache) {
     options.onHashing?.(pool, jobs.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
-    await pool.hashEach(jobs, deliver);
+    await pool.hashEachChunked(jobs, deliver);
     return;
   }
   // Only this shard's jobs, and of those only the ones the cache cannot answer, are read.
@@ -151,7 +151,7 @@ async function hashFiles(pool: HashPool, checks: ArtifactCheck[], options: Verif
   }
   const toRead = pending.map((i) => (cache ? { ...jobs[i]!, identify: true } : jobs[i]!));
   options.onHashing?.(pool, toRead.reduce((sum, job) => sum + (job.expectedSize ?? 0), 0));
-  await pool.hashEach(toRead, (k, result) => {
+  await pool.hashEachChunked(toRead, (k, result) => {
     const index = pending[k] ?? 0;
     deliver(index, result);
     cache?.remember(toRead[k]!, result, BigInt(Date.now()) * 1_000_000n);

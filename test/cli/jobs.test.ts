@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { getPrestartJobs, isPackageLockOnly } from '../../src/cli/jobs.js';
+import { getPrestartJobs, hasMuchToHash, isPackageLockOnly } from '../../src/cli/jobs.js';
+import { makeTempDir } from '../helpers/temp.js';
 
 describe('what bin/aisc.js decides before loading the CLI', () => {
   it('tells a lock of package-lock.json files only, skipping the values of flags', () => {
@@ -16,6 +19,24 @@ describe('what bin/aisc.js decides before loading the CLI', () => {
     expect(getPrestartJobs(['lock', 'models/tiny', '--kind', 'model'])).toEqual({});
     expect(getPrestartJobs(['lock', 'models/tiny', '--jobs', '2'])).toEqual({ jobs: 2 });
     expect(getPrestartJobs(['lock', 'package-lock.json', '--registry', 'http://127.0.0.1:4873/'])).toBeUndefined();
-    expect(getPrestartJobs(['verify'])).toBeUndefined();
+    expect(getPrestartJobs(['verify', '--lockfile', 'no/such/aisc.lock.json'])).toBeUndefined();
+  });
+
+  it('boots them early for a verify whose lockfile locks more than the main thread hashes alone, never with --cache', () => {
+    const dir = makeTempDir();
+    const lockfile = (name: string, sizes: number[], more = ''): string => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ lockfileVersion: 1, artifacts: { m: { files: sizes.map((size, i) => ({ path: `f${i}`, size, sha256: '0'.repeat(64) })) } } }, null, 2) + more);
+      return path;
+    };
+    const big = lockfile('big.json', [2 ** 31]);
+    const small = lockfile('small.json', [1024, 2048]);
+    const many = lockfile('many.json', Array.from({ length: 65 }, () => 10));
+    const manifest = lockfile('manifest.json', [], '\n"manifest"');
+    expect(getPrestartJobs(['verify', '--lockfile', big])).toEqual({});
+    expect(getPrestartJobs(['verify', `--lockfile=${big}`, '--jobs', '3'])).toEqual({ jobs: 3 });
+    expect([small, many, manifest].map((path) => hasMuchToHash(['--lockfile', path]))).toEqual([false, true, true]);
+    expect(hasMuchToHash(['--lockfile', big, '--cache', join(dir, 'cache')])).toBe(false);
+    expect(hasMuchToHash(['--lockfile', join(dir, 'missing.json')])).toBe(false);
   });
 });

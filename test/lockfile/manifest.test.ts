@@ -52,4 +52,25 @@ describe('manifests', () => {
     const edited = pinned(text);
     await expect(readManifest(edited.reader, edited.ref, 'x')).rejects.toMatchObject({ code: 'LOCKFILE_INVALID', message: expect.stringMatching(/line 3 has no known format$/) as unknown });
   });
+
+  it('v4 when a file has chunk digests: they round-trip, and a list that does not cover the file exactly is refused', async () => {
+    const dir = makeTempDir();
+    const MiB = 1024 * 1024;
+    const chunked: FileEntry[] = [files[0] as FileEntry, files[1] as FileEntry, { path: 'big.bin', size: 2 * MiB + 1, sha256: 'd'.repeat(64), format: 'unknown', chunks: { size: MiB, sha256: ['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)] } }];
+    const ref = await writeManifest(dir, chunked);
+    const text = readFileSync(join(dir, toManifestPath(ref.sha256)), 'utf8');
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      '# aisc manifest v4: sha256 size format inspected chunks path, one file a line, in code-point order of path',
+      `${'a'.repeat(64)} 3 safetensors yes - a.safetensors`,
+      `${'b'.repeat(64)} 12 json yes - b/c.json`,
+      `${'d'.repeat(64)} ${2 * MiB + 1} unknown yes ${MiB}:${'1'.repeat(64)}${'2'.repeat(64)}${'3'.repeat(64)} big.bin`,
+    ]);
+    expect(await readManifest(pinned(text).reader, ref, 'x')).toEqual([chunked[0], chunked[1], chunked[2]]);
+    const short = pinned(text.replace(`${'3'.repeat(64)} big.bin`, ' big.bin'));
+    await expect(readManifest(short.reader, short.ref, 'x')).rejects.toMatchObject({ code: 'LOCKFILE_INVALID', message: expect.stringMatching(/line 4: chunks: expected 3 digests of 1048576-byte chunks to cover 2097153 bytes, got 2$/) as unknown });
+    const odd = pinned(text.replace(`${MiB}:`, `${MiB + 1}:`));
+    await expect(readManifest(odd.reader, odd.ref, 'x')).rejects.toMatchObject({ code: 'LOCKFILE_INVALID', message: expect.stringMatching(/chunks: expected a chunk size that is a power of two/) as unknown });
+    const garbled = pinned(text.replace(`${MiB}:`, `${MiB}-`));
+    await expect(readManifest(garbled.reader, garbled.ref, 'x')).rejects.toMatchObject({ code: 'LOCKFILE_INVALID', message: expect.stringMatching(/expected chunks "-" or "<size>:<sha256 hex>\.\.\.", got/) as unknown });
+  });
 });

@@ -5,7 +5,7 @@ import { isArchivePath } from '../archive-path.js';
 import type { SourceKind } from '../kind.js';
 import { fromLockfileFolder } from '../local.js';
 import { fetchUrl, inspectStream, toKept } from '../remote-read.js';
-import { planKeptDownload } from '../restore.js';
+import { getFetchChunkSize, planKeptDownload, toExpected } from '../restore.js';
 import type { ListedFile } from '../source.js';
 import { parseHttpsUrl } from '../urls.js';
 
@@ -36,10 +36,10 @@ export const urlKind: SourceKind<UrlSource> = {
           name,
           async list() {
             if (listed) return listed;
-            const got = await fetchUrl(url, spec, kept, network, (body) => inspectStream(body, name));
+            const got = await fetchUrl(url, spec, kept, network, (body) => inspectStream(body, name), context.chunkSize);
             fetched = got;
             if (got.etag) source.etag = got.etag;
-            listed = [{ path: name, size: got.size, sha256: got.sha256, ...(got.result ? { inspection: got.result } : {}) }];
+            listed = [{ path: name, size: got.size, sha256: got.sha256, ...(got.chunks ? { chunks: got.chunks } : {}), ...(got.result ? { inspection: got.result } : {}) }];
             return listed;
           },
           commit: async () => fetched?.commit(),
@@ -61,11 +61,12 @@ export const urlKind: SourceKind<UrlSource> = {
       },
       mounted: () => ({}),
       ...(unfetchable ? { unfetchable } : {}),
-      restore({ name, artifact, lockfile, network, gate, onNote }) {
+      restore({ name, artifact, lockfile, network, gate, onNote, env }) {
         const file = artifact.files[0];
         if (source.path === undefined || !file) return Promise.reject(new AiscError('USAGE', `${name}: ${unfetchable ?? 'no file is locked'}; nothing to fetch`));
+        const chunkSize = getFetchChunkSize(file, env);
         // Judged under its locked name, as the loader that opens it would see it.
-        return Promise.resolve(planKeptDownload({ name, url: source.url, lockfile, path: source.path, expected: { size: file.size, sha256: file.sha256 }, judgedAs: file.path, network, gate, onNote }));
+        return Promise.resolve(planKeptDownload({ name, url: source.url, lockfile, path: source.path, expected: toExpected(file), ...(chunkSize === undefined ? {} : { chunkSize }), judgedAs: file.path, network, gate, onNote }));
       },
       compare: () => undefined,
       sbom: (artifact) => {

@@ -4,7 +4,7 @@ import { withFileLock } from '../../io/index.js';
 import type { FileArtifact, OciSource } from '../../lockfile/types.js';
 import { downloadFile, type ContentCheck, type Expected } from '../download.js';
 import type { Network } from '../network.js';
-import { holdsLocked, type ContentGate, type RestorePlan, type Task } from '../restore.js';
+import { getFetchChunkSize, holdsLocked, toExpected, toPlaced, type ContentGate, type RestorePlan, type Task } from '../restore.js';
 import { OciClient } from './client.js';
 import { getOciFolder, getOciPlace } from './folder.js';
 import { copyVerified, ensureBlob, prepareFile } from './blobs.js';
@@ -57,12 +57,14 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
 
   const tasks: Task[] = artifact.files.map((file): Task => {
     const dest = join(folder, ...file.path.split('/'));
-    const expected: Expected = { size: file.size, sha256: file.sha256 };
+    const expected: Expected = toExpected(file);
+    const chunkSize = getFetchChunkSize(file, context.env);
     const check = (already?: string): ContentCheck => gate(file.path, file.size, already);
     return {
       artifact: name,
       what: `${name}: ${file.path}`,
       expected,
+      ...(chunkSize === undefined ? {} : { chunkSize }),
       present: dest,
       check,
       fetch: async (onBytes) => {
@@ -75,11 +77,12 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
             await copyVerified(blobPath(layout, raw.digest), placed, expected, check(), `${name}: ${file.path}`, place.root);
             return;
           }
-          await withFileLock(`${placed}.aisc.lock`, {}, async () => {
-            if (await holdsLocked(placed, expected, check(placed))) return;
-            await downloadFile({ dest: placed, partial: `${placed}.aisc-download`, root: place.root, expected, what: `${name}: ${file.path}`, onBytes, check, request: (from) => pinned.client.blob(raw.digest, from) });
+          return withFileLock(`${placed}.aisc.lock`, {}, async () => {
+            const present = await holdsLocked(placed, expected, check(placed), chunkSize);
+            if (present) return present;
+            const got = await downloadFile({ dest: placed, partial: `${placed}.aisc-download`, root: place.root, expected, what: `${name}: ${file.path}`, onBytes, check, request: (from) => pinned.client.blob(raw.digest, from), ...(chunkSize === undefined ? {} : { chunkSize }) });
+            return toPlaced(placed, got.size, got, chunkSize, got.inspection);
           });
-          return;
         }
         // A member of a tar layer: every tar layer is extracted (once) until one held it.
         for (const layer of pinned.tars) {
