@@ -27,6 +27,20 @@ export type ReadBuffers = readonly [Buffer, Buffer];
 export type ReadMode = 'sync' | 'overlap' | 'yield';
 
 /**
+ * Another thread that hashes a file's chunk digests from the very buffers this one reads and hashes
+ * whole (lock of a big file with a thread to spare): each buffer crosses by transfer, never
+ * copied, and comes back to be read into again. Read once, hashed twice, on two cores.
+ */
+export interface ChunkHelper {
+  /** A free buffer to read into; waits for one to come back when all are lent. */
+  take(): Promise<Buffer>;
+  /** Lends a buffer holding `length` bytes just read (and already hashed here). */
+  lend(buffer: Buffer, length: number): void;
+  /** A buffer taken but not lent (the file ended). */
+  keep(buffer: Buffer): void;
+}
+
+/**
  * Hashes one file. The digest is of exactly the bytes read; a file whose size or times move while
  * it is read is reported as FILE_CHANGED rather than trusted. With `overlap`, a big file's next
  * chunk is read on another thread while this one is hashed, so one file can keep two cores busy.
@@ -34,10 +48,12 @@ export type ReadMode = 'sync' | 'overlap' | 'yield';
  * over the pool's threads always says which file it read (its identity), so the pool can tell that
  * every range was read from the same unchanged file.
  */
-export async function hashFile(job: WholeFileJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean): Promise<HashResult>;
-export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean): Promise<AnyHashResult>;
-export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode: ReadMode | boolean = 'sync'): Promise<AnyHashResult> {
+export async function hashFile(job: WholeFileJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean, helper?: ChunkHelper): Promise<HashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode?: ReadMode | boolean, helper?: ChunkHelper): Promise<AnyHashResult>;
+export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: number) => void, mode: ReadMode | boolean = 'sync', helper?: ChunkHelper): Promise<AnyHashResult> {
   const how: ReadMode = mode === true ? 'overlap' : mode === false ? 'sync' : mode;
+  // The helper hashes the chunks (the caller joins its digests to this result): the whole file here.
+  const helped = helper !== undefined && job.chunks?.whole === true && !job.range ? helper : undefined;
   const absolute = join(job.root, job.path);
   let fd: number;
   try {
@@ -58,7 +74,7 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
       return { ok: false, code: 'SIZE_MISMATCH', message: `range [${job.range.start}, ${job.range.end}) is outside the file's ${size} bytes`, size };
     }
     const whole = !job.chunks || job.chunks.whole ? createHash('sha256') : undefined;
-    const chunks = job.chunks ? new ChunkDigests(job.chunks.size) : undefined;
+    const chunks = job.chunks && !helped ? new ChunkDigests(job.chunks.size) : undefined;
     // What is judged is what was hashed: the inspector sees exactly the chunks the hash does. A
     // range is inspected only as the start of a spread file (an OMS shard is not inspected).
     const inspect = job.inspect === true && (!job.range || (job.chunks !== undefined && job.range.start === 0));
@@ -66,7 +82,9 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     const sink = toSink(whole, chunks, inspector);
     const expected = job.range ? job.range.end - job.range.start : size;
     const overlap = how === 'overlap' && expected >= OVERLAP_MIN_BYTES;
-    const total = how === 'yield'
+    const total = helped
+      ? await readLending(fd, sink, helped, onBytes)
+      : how === 'yield'
       ? await readYielding(fd, sink, buffers[0], job.range ?? { start: null, end: Number.MAX_SAFE_INTEGER }, onBytes)
       : job.range
         ? overlap
@@ -160,6 +178,29 @@ async function readYielding(fd: number, sink: ChunkSink, buffer: Buffer, range: 
     if (n === chunk.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return total;
+}
+
+/** Reads in order into buffers the helper lends out once they are hashed here. */
+async function readLending(fd: number, sink: ChunkSink, helper: ChunkHelper, onBytes: (n: number) => void): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const buffer = await helper.take();
+    let n: number;
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      helper.keep(buffer);
+      throw error;
+    }
+    if (n === 0) {
+      helper.keep(buffer);
+      return total;
+    }
+    sink(n === buffer.length ? buffer : buffer.subarray(0, n));
+    helper.lend(buffer, n);
+    total += n;
+    onBytes(n);
+  }
 }
 
 /** One read on libuv's threads: at `position`, or from the file's own position when null. */

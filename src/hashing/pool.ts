@@ -5,7 +5,8 @@ import { AiscError } from '../errors.js';
 import { toSharedFormat } from '../formats/inspection.js';
 import { getSpreadParts, SpreadJoin, toPartJob } from './spread.js';
 import type { ReadBuffers } from './hash-file.js';
-import type { AnyHashResult, HashJob, HashResult, HashTask, HashTaskResult } from './types.js';
+import { ChunkDigests } from './chunk-digests.js';
+import type { AnyHashResult, HashJob, HashResult, HashTask, HashTaskResult, LentBuffer, ReturnedBuffer } from './types.js';
 
 /** Each worker's two read buffers: big sequential reads, reused for every file. */
 export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -192,6 +193,13 @@ export class HashPool implements ProgressSource {
         if (++finished === tasks.length) settle();
       };
       const sent = new Map<Worker, number>();
+      /** The chunk digests this thread hashes for a worker's last task (lock of a big file), by task. */
+      const helping = new Map<number, ChunkDigests>();
+      /** The last task, one file that wants its chunks beside its whole digest: this thread will be free to hash those. */
+      const toHelp = (task: PlannedTask): ChunkDigests | undefined => {
+        const job = task.chunk === undefined && task.indexes.length === 1 && next === tasks.length ? jobs[task.indexes[0] ?? 0] : undefined;
+        return job?.chunks?.whole === true && !job.range ? new ChunkDigests(job.chunks.size) : undefined;
+      };
       /**
        * Keeps a worker's next task already with it while many are left (no idle round trip between
        * tasks); near the end one at a time, so no thread waits on a task queued at another.
@@ -206,7 +214,9 @@ export class HashPool implements ProgressSource {
           sent.set(worker, (sent.get(worker) ?? 0) + 1);
           // Only the last task, with a core idle, reads ahead on another thread.
           const overlap = next === tasks.length && active < threads;
-          worker.postMessage({ id: task.id, overlap, jobs: toJobs(task) } satisfies HashTask);
+          const helper = toHelp(task);
+          if (helper) helping.set(task.id, helper);
+          worker.postMessage({ id: task.id, overlap, jobs: toJobs(task), ...(helper ? { helped: true } : {}) } satisfies HashTask);
         }
       };
       /** This thread takes tasks as the workers do, with a turn of the event loop after each buffer to answer the workers. */
@@ -224,8 +234,19 @@ export class HashPool implements ProgressSource {
         }
       };
       for (const worker of this.workers) {
-        const onMessage = (reply: HashTaskResult): void => {
+        const onMessage = (reply: HashTaskResult | LentBuffer): void => {
+          if ('lent' in reply) {
+            // Hashed here, then given back to be read into again: never copied.
+            helping.get(reply.id)?.update(Buffer.from(reply.lent, 0, reply.length));
+            worker.postMessage({ returned: reply.lent } satisfies ReturnedBuffer, [reply.lent]);
+            return;
+          }
           sent.set(worker, (sent.get(worker) ?? 1) - 1);
+          const helper = helping.get(reply.id);
+          helping.delete(reply.id);
+          const [result] = reply.results;
+          // Every lent buffer came before the answer (one port, in order): the chunks are complete.
+          if (helper && result?.ok) result.chunks = helper.end();
           deliver(tasks[reply.id], reply.results);
           if (finished < tasks.length) feed(worker);
         };

@@ -69,6 +69,23 @@ export interface HashTask {
   jobs: HashJob[];
   /** A core is idle: read ahead on libuv's pool while hashing (pays off only with a spare core). */
   overlap: boolean;
+  /**
+   * The main thread is idle: it hashes the chunk digests of this task's one file (lock) from the
+   * buffers the worker read and hashed whole, lent to it (transferred, never copied) and returned.
+   */
+  helped?: boolean;
+}
+
+/** Worker to main thread: bytes [0, length) of a buffer lent for a helped task's chunk digests. */
+export interface LentBuffer {
+  id: number;
+  lent: ArrayBuffer;
+  length: number;
+}
+
+/** Main thread to worker: a lent buffer given back. */
+export interface ReturnedBuffer {
+  returned: ArrayBuffer;
 }
 
 export interface HashTaskResult {

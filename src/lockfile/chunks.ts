@@ -8,10 +8,10 @@ export const MIN_CHUNK_BYTES = MiB;
 /** Largest: beyond 4 GiB a chunk parallelizes nothing a whole file would not. */
 export const MAX_CHUNK_BYTES = 4096 * MiB;
 /**
- * The chunk size aisc records unless AISC_CHUNK_BYTES says otherwise (bench/chunks.js measured it):
- * a 2-core verify of a 2 GiB file took the same time with 16, 64 and 256 MiB chunks, and 64 MiB
- * keeps a 140 GB model's chunk list to about 150 KB of lockfile while a 16-core host still gets
- * five chunks a core from a 5 GB shard.
+ * The chunk size aisc records unless AISC_CHUNK_BYTES says otherwise (bench/chunks.js): a 2-core
+ * verify of a 2 GiB file took 0.995 s with 16, 64 or 256 MiB chunks (1.028 s with 4 MiB, 1.473 s
+ * whole). The largest of those that still spreads a 5 GB shard over a 16-core host (about five
+ * chunks a core; 256 MiB gives one), at about 85 bytes of lockfile a chunk: 180 KB for 140 GB.
  */
 export const DEFAULT_CHUNK_BYTES = 64 * MiB;
 /** A file gets chunk digests from this many whole chunks on: a smaller one is verified whole, as fast. */

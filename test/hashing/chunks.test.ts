@@ -148,6 +148,23 @@ describe('the pool spreads a file\'s chunks over its threads and joins them', ()
     }
   });
 
+  it('lock of one big file: a worker reads and hashes it whole, the main thread hashes its chunks from the same buffers, lent', async () => {
+    const { job } = setup();
+    const root = job('').root;
+    const data = randomBytes(9 * MiB + 7);
+    writeFileSync(join(root, 'w'), data);
+    const pool = new HashPool({ jobs: 2 });
+    try {
+      for (let round = 0; round < 2; round++) {
+        // Twice: the lent buffers came back and are read into again.
+        expect(await pool.hash([job('w', { expectedSize: data.length, inspect: true, chunks: { size: MiB, whole: true } })])).toEqual([{ ok: true, sha256: sha256(data), chunks: chunksOf(data, MiB), size: data.length, format: 'unknown' }]);
+      }
+      expect(pool.bytesDone()).toBe(2 * data.length);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('chunks read from two versions of a file (another inode or other times) are FILE_CHANGED, never joined', () => {
     const job: HashJob = { path: 'w', root: '/r', followSymlinks: false, expectedSize: 2 * MiB, chunks: { size: MiB, whole: false, spread: true } };
     const identity = { dev: '1', ino: '2', size: 2 * MiB, mtimeNs: '3', ctimeNs: '4' };
