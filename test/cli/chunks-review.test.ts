@@ -1,37 +1,10 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAisc } from '../helpers/cli.js';
-import { makeTempDir } from '../helpers/temp.js';
+import { chunkDigests, CHUNKED, lockedModel, MiB, readLock, sha256, weightsOf, type LockedFile } from '../helpers/chunked-model.js';
 
-const MiB = 1024 * 1024;
-const CHUNKED = { AISC_CHUNK_BYTES: String(MiB) };
-const SIZE = 12 * MiB + 12_345;
-
-interface LockedFile {
-  path: string;
-  sha256: string;
-  chunks?: { size: number; sha256: string[] };
-}
-type Lock = { lockfileVersion: number; artifacts: Record<string, { files: LockedFile[] }> };
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-const chunkDigests = (data: Buffer): string[] => Array.from({ length: Math.ceil(data.length / MiB) }, (_, k) => sha256(data.subarray(k * MiB, (k + 1) * MiB)));
-const readLock = (dir: string): Lock => JSON.parse(readFileSync(join(dir, 'aisc.lock.json'), 'utf8')) as Lock;
-const weightsOf = (lock: Lock): LockedFile | undefined => lock.artifacts.model?.files.find((file) => file.path === 'weights.bin');
-
-/** A model whose weights span 13 chunks of 1 MiB, locked (with chunk digests unless `env` says otherwise). */
-function lockedModel(env: Record<string, string> = CHUNKED): { dir: string; weights: Buffer; file: string } {
-  const dir = makeTempDir();
-  mkdirSync(join(dir, 'model'));
-  const weights = randomBytes(SIZE);
-  const file = join(dir, 'model', 'weights.bin');
-  writeFileSync(file, weights);
-  writeFileSync(join(dir, 'model', 'config.json'), '{"hidden_size": 16}\n');
-  expect(runAisc(['lock', 'model', '--kind', 'model'], dir, env).status).toBe(0);
-  return { dir, weights, file };
-}
 
 const POLICY = `version: 1
 reviewers:

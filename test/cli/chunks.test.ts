@@ -1,43 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { errorLines, runAisc } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/temp.js';
+import { chunkDigests, CHUNKED, lockedModel, MiB, readLock, sha256, SIZE, weightsOf, type LockedFile } from '../helpers/chunked-model.js';
 
-const MiB = 1024 * 1024;
-/** 1 MiB chunks: the smallest a lockfile may record, so test files stay small. */
-const CHUNKED = { AISC_CHUNK_BYTES: String(MiB) };
-const SIZE = 12 * MiB + 12_345;
-
-interface LockedFile {
-  path: string;
-  size: number;
-  sha256: string;
-  format?: string;
-  chunks?: { size: number; sha256: string[] };
-}
-type Lock = { lockfileVersion: number; artifacts: Record<string, { files: LockedFile[]; digest: string }> };
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-const chunkDigests = (data: Buffer, size = MiB): string[] => Array.from({ length: Math.ceil(data.length / size) }, (_, k) => sha256(data.subarray(k * size, (k + 1) * size)));
-const readLock = (dir: string, name = 'aisc.lock.json'): Lock => JSON.parse(readFileSync(join(dir, name), 'utf8')) as Lock;
-const weightsOf = (lock: Lock): LockedFile | undefined => lock.artifacts.model?.files.find((file) => file.path === 'weights.bin');
-
-/** A model folder whose weights span 13 chunks of 1 MiB (more than verify hashes on its own thread), locked with them. */
-function lockedModel(env: Record<string, string> = CHUNKED): { dir: string; weights: Buffer; file: string } {
-  const dir = makeTempDir();
-  mkdirSync(join(dir, 'model'));
-  const weights = randomBytes(SIZE);
-  const file = join(dir, 'model', 'weights.bin');
-  writeFileSync(file, weights);
-  writeFileSync(join(dir, 'model', 'config.json'), '{"hidden_size": 16}\n');
-  const locked = runAisc(['lock', 'model', '--kind', 'model'], dir, env);
-  expect(locked.stderr).toBe('');
-  expect(locked.status).toBe(0);
-  return { dir, weights, file };
-}
 
 function verifyJson(dir: string, args: string[] = []): { status: number | null; findings: { code: string; path?: string; message: string; expected?: string; actual?: string }[] } {
   const result = runAisc(['verify', '--format', 'json', ...args], dir);
