@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getLockfileValidator } from '../../src/lockfile/schema.js';
 import { parseLockfile, readLockfile } from '../../src/lockfile/read.js';
+import { toLockfileText } from '../../src/lockfile/write.js';
 import { sampleLockfile } from '../helpers/lockfile.js';
 import { makeTempDir } from '../helpers/temp.js';
 
@@ -24,6 +25,23 @@ describe('parseLockfile', () => {
     expect(error.code).toBe('LOCKFILE_INVALID');
     for (const line of [error.message, ...(error.problems ?? [])]) expect(line).not.toMatch(/[\n\r]/);
     expect(error.message).toContain('"a\\nb: forged line"');
+  });
+
+  it('round-trips chunk digests: the schema takes them, the reader checks them, the canonical bytes keep them', async () => {
+    const MiB = 1024 * 1024;
+    const lockfile = sampleLockfile();
+    const weights = lockfile.artifacts.tiny?.files[1];
+    if (!weights) throw new Error('sample has no weights');
+    weights.size = 2 * MiB + 1;
+    weights.chunks = { size: MiB, sha256: ['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)] };
+    const parsed = await parseLockfile(text(lockfile), 'aisc.lock.json');
+    expect(parsed.artifacts.get('tiny')).toEqual(lockfile.artifacts.tiny);
+    const canonical = toLockfileText(parsed);
+    expect(canonical).toContain(`"chunks": {\n            "sha256": [\n              "${'1'.repeat(64)}",`);
+    expect(toLockfileText(await parseLockfile(canonical, 'aisc.lock.json'))).toBe(canonical);
+    // The lockfile's digest (what approvals bind) covers them.
+    weights.chunks.sha256[2] = '4'.repeat(64);
+    expect(toLockfileText(await parseLockfile(text(lockfile), 'aisc.lock.json'))).not.toBe(canonical);
   });
 
   it('accepts a valid lockfile', async () => {
