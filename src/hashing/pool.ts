@@ -2,18 +2,13 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
-import { toSharedFormat } from '../formats/inspection.js';
-import { getSpreadParts, SpreadJoin, toPartJob } from './spread.js';
 import type { ReadBuffers } from './hash-file.js';
-import { ChunkDigests } from './chunk-digests.js';
-import type { AnyHashResult, HashJob, HashResult, HashTask, HashTaskResult, LentBuffer, ReturnedBuffer } from './types.js';
+import { planTasks, runTasks, type PlannedTask } from './run-tasks.js';
+import { getSpreadParts } from './spread.js';
+import type { AnyHashResult, HashJob, HashResult } from './types.js';
 
 /** Each worker's two read buffers: big sequential reads, reused for every file. */
 export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
-/** Files smaller than this travel in batches so 10,000 tiny files are not 10,000 round trips. */
-const SMALL_FILE_BYTES = 1024 * 1024;
-const BATCH_BYTES = 8 * 1024 * 1024;
-const BATCH_FILES = 256;
 /** Work this small is hashed on the calling thread when no worker is up: booting one costs more. */
 const INLINE_MAX_BYTES = 8 * 1024 * 1024;
 const INLINE_MAX_FILES = 64;
@@ -37,19 +32,13 @@ export interface ProgressSource {
   bytesDone(): number;
 }
 
-interface PlannedTask {
-  id: number;
-  indexes: number[];
-  /** One chunk of a job spread over the threads (then `indexes` is that one job). */
-  chunk?: number;
-}
-
 /**
  * Threads that hash files: this one and `jobs - 1` workers, started as soon as the pool is made so
- * that they boot while the caller lists files (this thread needs no boot, and its reads go to
- * libuv's threads so it keeps answering the workers while it hashes). Big files go first and alone (longest first keeps every core busy to the
- * end); small files go in batches; a file whose chunks are checked on their own (verify) goes as
- * its chunks, each to whichever thread is free, so one big file keeps every core busy.
+ * that they boot while the caller lists files (this thread needs no boot, and turns its event loop
+ * after each buffer so it keeps answering the workers while it hashes). Big files go first and
+ * alone (longest first keeps every core busy to the end); small files go in batches; a file whose
+ * chunks are checked on their own (verify) goes as its chunks, each to whichever thread is free,
+ * so one big file keeps every core busy.
  */
 export class HashPool implements ProgressSource {
   private workers: Worker[] = [];
@@ -57,7 +46,7 @@ export class HashPool implements ProgressSource {
   private readonly count: number;
   /** Bytes hashed on this thread. */
   private inlineBytes = 0;
-  /** This thread's two read buffers, made the first time it hashes big work. */
+  /** This thread's read buffer (twice: reads here are not double-buffered), made the first time it hashes beside the workers. */
   private buffers: ReadBuffers | undefined;
   private busy = false;
 
@@ -145,121 +134,18 @@ export class HashPool implements ProgressSource {
   }
 
   private run(jobs: readonly HashJob[], tasks: PlannedTask[], report: (index: number, result: AnyHashResult) => void): Promise<void> {
-    const joins = new Map<number, SpreadJoin>();
-    /** A chunk's result (undefined: skipped) joined into its job's; the job's result once all are in. */
-    const join = (task: PlannedTask, result: AnyHashResult | undefined): void => {
-      const index = task.indexes[0] ?? 0;
-      const job = jobs[index] as HashJob;
-      let spread = joins.get(index);
-      if (!spread) joins.set(index, (spread = new SpreadJoin(job, getSpreadParts(job, job.expectedSize ?? 0))));
-      const joined = spread.add(task.chunk ?? 0, result);
-      if (!joined) return;
-      joins.delete(index);
-      report(index, joined);
-    };
-    return new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let finished = 0;
-      let active = 0;
-      const threads = this.workers.length + 1;
-      const cleanups: (() => void)[] = [];
-      let settled = false;
-      const settle = (error?: AiscError): void => {
-        settled = true;
-        cleanups.forEach((cleanup) => cleanup());
-        if (error) reject(error);
-        else resolve();
-      };
-      /** The next task; the chunks of a file one of whose chunks failed are not read (it has its verdict). */
-      const take = (): PlannedTask | undefined => {
-        if (settled) return undefined;
-        let task = tasks[next++];
-        while (task?.chunk !== undefined && joins.get(task.indexes[0] ?? 0)?.failed) {
-          join(task, undefined);
-          if (++finished === tasks.length) settle();
-          task = tasks[next++];
-        }
-        return task;
-      };
-      const toJobs = (task: PlannedTask): HashJob[] => (task.chunk === undefined ? task.indexes.map((i) => jobs[i] as HashJob) : [toPartJob(jobs[task.indexes[0] ?? 0] as HashJob, task.chunk)]);
-      const deliver = (task: PlannedTask | undefined, results: readonly AnyHashResult[]): void => {
-        active--;
-        task?.indexes.forEach((jobIndex, k) => {
-          const result = results[k];
-          if (result?.ok && result.format) result.format = toSharedFormat(result.format);
-          if (task.chunk !== undefined) join(task, result);
-          else if (result) report(jobIndex, result);
-        });
-        if (++finished === tasks.length) settle();
-      };
-      const sent = new Map<Worker, number>();
-      /** The chunk digests this thread hashes for a worker's last task (lock of a big file), by task. */
-      const helping = new Map<number, ChunkDigests>();
-      /** The last task, one file that wants its chunks beside its whole digest: this thread will be free to hash those. */
-      const toHelp = (task: PlannedTask): ChunkDigests | undefined => {
-        const job = task.chunk === undefined && task.indexes.length === 1 && next === tasks.length ? jobs[task.indexes[0] ?? 0] : undefined;
-        return job?.chunks?.whole === true && !job.range ? new ChunkDigests(job.chunks.size) : undefined;
-      };
-      /**
-       * Keeps a worker's next task already with it while many are left (no idle round trip between
-       * tasks); near the end one at a time, so no thread waits on a task queued at another.
-       */
-      const feed = (worker: Worker): void => {
-        for (;;) {
-          const ahead = tasks.length - next > 2 * threads ? 2 : 1;
-          if ((sent.get(worker) ?? 0) >= ahead) return;
-          const task = take();
-          if (!task) return;
-          active++;
-          sent.set(worker, (sent.get(worker) ?? 0) + 1);
-          // Only the last task, with a core idle, reads ahead on another thread.
-          const overlap = next === tasks.length && active < threads;
-          const helper = toHelp(task);
-          if (helper) helping.set(task.id, helper);
-          worker.postMessage({ id: task.id, overlap, jobs: toJobs(task), ...(helper ? { helped: true } : {}) } satisfies HashTask);
-        }
-      };
-      /** This thread takes tasks as the workers do, with a turn of the event loop after each buffer to answer the workers. */
-      const here = async (): Promise<void> => {
-        const { hashFile } = await import('./hash-file.js');
-        // One buffer: reads here are not double-buffered.
-        const buffer = Buffer.allocUnsafe(HERE_BUFFER_BYTES);
-        this.buffers ??= [buffer, buffer];
-        const buffers = this.buffers;
-        for (let task = take(); task; task = take()) {
-          active++;
-          const results: AnyHashResult[] = [];
-          for (const job of toJobs(task)) results.push(await hashFile(job, buffers, (n) => (this.inlineBytes += n), 'yield'));
-          deliver(task, results);
-        }
-      };
-      for (const worker of this.workers) {
-        const onMessage = (reply: HashTaskResult | LentBuffer): void => {
-          if ('lent' in reply) {
-            // Hashed here, then given back to be read into again: never copied.
-            helping.get(reply.id)?.update(Buffer.from(reply.lent, 0, reply.length));
-            worker.postMessage({ returned: reply.lent } satisfies ReturnedBuffer, [reply.lent]);
-            return;
-          }
-          sent.set(worker, (sent.get(worker) ?? 1) - 1);
-          const helper = helping.get(reply.id);
-          helping.delete(reply.id);
-          const [result] = reply.results;
-          // Every lent buffer came before the answer (one port, in order): the chunks are complete.
-          if (helper && result?.ok) result.chunks = helper.end();
-          deliver(tasks[reply.id], reply.results);
-          if (finished < tasks.length) feed(worker);
-        };
-        const onError = (error: Error): void => settle(new AiscError('INTERNAL', `hashing worker failed: ${error.message}`, { cause: error }));
-        const onExit = (code: number): void => settle(new AiscError('INTERNAL', `hashing worker exited early with code ${code}`));
-        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-        cleanups.push(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
-        worker.ref();
-        cleanups.push(() => worker.unref());
-      }
-      for (const worker of this.workers) feed(worker);
-      here().catch((error: unknown) => settle(new AiscError('INTERNAL', `hashing on the main thread failed: ${String(error)}`, { cause: error })));
-    });
+    return runTasks({ jobs, tasks, workers: this.workers, report, hashHere: (job) => this.hashHere(job) });
+  }
+
+  /** One job on this thread, beside the workers: a turn of the event loop after each buffer, to answer them. */
+  private async hashHere(job: HashJob): Promise<AnyHashResult> {
+    const { hashFile } = await import('./hash-file.js');
+    // One buffer: reads here are not double-buffered.
+    if (!this.buffers) {
+      const buffer = Buffer.allocUnsafe(HERE_BUFFER_BYTES);
+      this.buffers = [buffer, buffer];
+    }
+    return hashFile(job, this.buffers, (n) => (this.inlineBytes += n), 'yield');
   }
 
   async close(): Promise<void> {
@@ -296,39 +182,3 @@ export async function hashFiles(jobs: readonly HashJob[], options: { jobs?: numb
     await pool.close();
   }
 }
-
-/**
- * Longest first: whole big files, then the chunks of spread files (each its own task, in order, so
- * a file's first chunk, which is inspected, starts first), then batches of small files.
- */
-function planTasks(sizes: readonly number[], spreadParts: (index: number) => number): PlannedTask[] {
-  const parts = sizes.map((_, i) => spreadParts(i));
-  // A spread file's tasks are chunk-sized: they sort as the size of a chunk.
-  const weight = (i: number): number => ((parts[i] ?? 0) > 0 ? Math.ceil((sizes[i] ?? 0) / (parts[i] ?? 1)) : (sizes[i] ?? 0));
-  const order = sizes.map((_, i) => i).sort((a, b) => weight(b) - weight(a));
-  const tasks: PlannedTask[] = [];
-  let batch: number[] = [];
-  let batchBytes = 0;
-  for (const index of order) {
-    const size = sizes[index] ?? 0;
-    const count = parts[index] ?? 0;
-    if (count > 0) {
-      for (let chunk = 0; chunk < count; chunk++) tasks.push({ id: tasks.length, indexes: [index], chunk });
-      continue;
-    }
-    if (size >= SMALL_FILE_BYTES) {
-      tasks.push({ id: tasks.length, indexes: [index] });
-      continue;
-    }
-    batch.push(index);
-    batchBytes += size;
-    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
-      tasks.push({ id: tasks.length, indexes: batch });
-      batch = [];
-      batchBytes = 0;
-    }
-  }
-  if (batch.length > 0) tasks.push({ id: tasks.length, indexes: batch });
-  return tasks;
-}
-
