@@ -4,7 +4,7 @@ import { inferKind } from '../formats/index.js';
 import { getNameProblem } from '../lockfile/index.js';
 import type { FileArtifactKind } from '../lockfile/types.js';
 import type { ArtifactSource, ListedFile, ResolvedSource } from '../sources/index.js';
-import { locateBundle, type LocatedBundle } from './publisher-signature.js';
+import { locateBundle, type LocatedBundle } from './bundle-location.js';
 
 /** What `aisc lock` asks of one source before anything is hashed. */
 export interface PlanOptions {
