@@ -11,8 +11,8 @@ export const MODEL_SIGNATURE = 'model.sig';
 /** Beside a single file: what `cosign sign-blob --bundle` and `aisc sign` name it. */
 export const FILE_SIGNATURE_SUFFIX = '.sigstore.json';
 
-/** One artifact as lock planned it (plan.ts's Planned, without importing it back). */
-export interface Planned {
+/** One artifact as lock plans it, before its bundle is looked for (plan.ts's Planned adds the bundle found). */
+export interface PlannedArtifact {
   name: string;
   kind: FileArtifactKind;
   spec: string;
@@ -42,7 +42,7 @@ export interface LocatedBundle {
  * disk, or inside a remote artifact), else model.sig at a folder's root, else FILE.sigstore.json
  * beside a single file. Undefined when there is none.
  */
-export function locateBundle(plan: Pick<Planned, 'spec' | 'resolved' | 'files'>, given: string | undefined): LocatedBundle | undefined {
+export function locateBundle(plan: Pick<PlannedArtifact, 'spec' | 'resolved' | 'files'>, given: string | undefined): LocatedBundle | undefined {
   const disk = plan.resolved.onDisk;
   if (disk) {
     if (given !== undefined) return takeInside(plan, resolve(given), given);
@@ -74,7 +74,7 @@ export function locateBundle(plan: Pick<Planned, 'spec' | 'resolved' | 'files'>,
 }
 
 /** A bundle on disk; inside the artifact's folder it leaves the file list (and the format gate still reads it). */
-function takeInside(plan: Pick<Planned, 'resolved' | 'files'>, absolute: string, where: string): LocatedBundle {
+function takeInside(plan: Pick<PlannedArtifact, 'resolved' | 'files'>, absolute: string, where: string): LocatedBundle {
   const disk = plan.resolved.onDisk;
   if (!disk || plan.resolved.layout !== 'directory') return { disk: absolute, where };
   let real: string;
@@ -94,7 +94,7 @@ function takeInside(plan: Pick<Planned, 'resolved' | 'files'>, absolute: string,
 }
 
 /** A bundle that will not be checked is a file of the artifact like any other: back in its list. */
-export function putBack(plan: Pick<Planned, 'resolved' | 'files'>, located: LocatedBundle): void {
+export function putBack(plan: Pick<PlannedArtifact, 'resolved' | 'files'>, located: LocatedBundle): void {
   if (!located.taken) return;
   plan.files.push(located.taken);
   const hidden = plan.resolved.onDisk?.hidden;
@@ -112,7 +112,7 @@ export function isFileOrLink(path: string): boolean {
 }
 
 /** The bundle's bytes, read once (bounded): what is verified, hashed and kept is the same. */
-export async function readLocated(plan: Planned, located: LocatedBundle): Promise<BundleFile> {
+export async function readLocated(plan: PlannedArtifact, located: LocatedBundle): Promise<BundleFile> {
   if (located.file) return located.file;
   const { MAX_BUNDLE_BYTES, readBundleFile } = await import('../signing/bundle.js');
   if (located.disk !== undefined) located.file = await readBundleFile(located.disk);

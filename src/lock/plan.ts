@@ -3,8 +3,8 @@ import { AiscError } from '../errors.js';
 import { inferKind } from '../formats/index.js';
 import { getNameProblem } from '../lockfile/index.js';
 import type { FileArtifactKind } from '../lockfile/types.js';
-import type { ArtifactSource, ListedFile, ResolvedSource } from '../sources/index.js';
-import { locateBundle, type LocatedBundle } from './bundle-location.js';
+import type { ArtifactSource } from '../sources/index.js';
+import { locateBundle, type LocatedBundle, type PlannedArtifact } from './bundle-location.js';
 
 /** What `aisc lock` asks of one source before anything is hashed. */
 export interface PlanOptions {
@@ -15,12 +15,7 @@ export interface PlanOptions {
 }
 
 /** A source resolved to something pinned and listed, named, with its kind. */
-export interface Planned {
-  name: string;
-  kind: FileArtifactKind;
-  spec: string;
-  resolved: ResolvedSource;
-  files: ListedFile[];
+export interface Planned extends PlannedArtifact {
   /** The publisher's signature bundle found with it, taken out of `files`. */
   bundle?: LocatedBundle;
 }

@@ -6,7 +6,7 @@ import type { PolicyIdentity } from '../policy/types.js';
 import type { BundleFile } from '../signing/bundle.js';
 import type { SignerPolicy } from '../signing/verify-bundle.js';
 import { toLockfileRoot, toRecorded } from '../sources/index.js';
-import { isFileOrLink, putBack, readLocated, type LocatedBundle, type Planned } from './bundle-location.js';
+import { isFileOrLink, putBack, readLocated, type LocatedBundle, type PlannedArtifact as Planned } from './bundle-location.js';
 import type { loadRules } from './rules.js';
 
 export { locateBundle, MODEL_SIGNATURE, readLocated, type LocatedBundle } from './bundle-location.js';
