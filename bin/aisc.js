@@ -15,20 +15,19 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.exit(0);
 }
 
-// Set here, not with `env -S` in the shebang (BusyBox env has no -S): V8 keeps a smaller heap
-// (10,000-file artifacts lock in ~118 MB instead of ~141 MB), at no measured cost in speed.
-// Not for `lock package-lock.json`: it holds 30 MB of registry JSON at a time, hashes no file, and
-// spends its time in the collector with the smaller heap.
 const jobs = await import('../dist/cli/jobs.js');
-const [command, ...rest] = process.argv.slice(2);
-if (!(command === 'lock' && jobs.isPackageLockOnly(rest))) (await import('node:v8')).setFlagsFromString('--optimize-for-size');
+const args = process.argv.slice(2);
 (await import('node:module')).enableCompileCache?.();
 
-// Commands that hash get their worker threads booting first, while the CLI loads (40-90 ms here),
+// Commands that hash get their worker threads booting first, while the CLI loads (30-60 ms here),
 // reads its arguments and plans its work; help, a --jobs the CLI will refuse and a verify with
 // little to read start none.
-const prestart = jobs.getPrestartJobs(process.argv.slice(2));
-if (prestart) (await import('../dist/cli-bundle/prestart.js')).prestartHashPool(prestart.jobs);
+const prestart = jobs.getPrestartJobs(args);
+if (prestart) (await import('../dist/cli-bundle/prestart.js')).prestartHashWorkers(prestart.jobs);
+
+// Set here, not with `env -S` in the shebang (BusyBox env has no -S); which commands get it, and
+// why not all: src/cli/jobs.ts wantsSmallHeap.
+if (jobs.wantsSmallHeap(args)) (await import('node:v8')).setFlagsFromString('--optimize-for-size');
 
 // The CLI, bundled (scripts/bundle.js): this entry loads the chunks each command needs.
 const cli = await import('../dist/cli-bundle/aisc.js');

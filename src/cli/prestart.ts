@@ -1,4 +1,4 @@
-// The first thing bin/aisc.js loads for a command that hashes: the pool's prestart alone, so the
+// The first thing bin/aisc.js loads for a command that hashes: the workers' start alone, so the
 // hash workers boot while the rest of the CLI loads (scripts/bundle.js: an entry of its own that
-// shares the pool's module with the CLI's).
-export { prestartHashPool } from '../hashing/pool.js';
+// shares that module with the CLI's, which imports nothing else of aisc).
+export { prestartHashWorkers } from '../hashing/spawn-workers.js';

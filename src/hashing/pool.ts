@@ -1,14 +1,11 @@
-import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { distFile } from '../built.js';
 import { AiscError } from '../errors.js';
 import type { ReadBuffers } from './hash-file.js';
 import { planTasks, runTasks, type PlannedTask } from './run-tasks.js';
 import { getSpreadParts } from './spread.js';
+import { getThreadCount, spawnHashWorkers, takePrestartedWorkers, type HashWorker } from './spawn-workers.js';
 import type { AnyHashResult, HashJob, HashResult } from './types.js';
 
-/** Each worker's two read buffers: big sequential reads, reused for every file. */
-export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Work this small is hashed on the calling thread when no worker is up: booting one costs more. */
 const INLINE_MAX_BYTES = 8 * 1024 * 1024;
 const INLINE_MAX_FILES = 64;
@@ -24,10 +21,6 @@ const HERE_BUFFER_BYTES = 256 * 1024;
 function isSmallWork(sizes: readonly number[]): boolean {
   return sizes.length <= INLINE_MAX_FILES && sizes.reduce((sum, size) => sum + size, 0) <= INLINE_MAX_BYTES;
 }
-/** A worker's heap holds only small result objects (read buffers live outside it): keep it small. */
-// Inspection keeps bounded state (a pickle memo of up to a million entries, a GGUF header of up to 64 MiB).
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 };
-
 export interface ProgressSource {
   bytesDone(): number;
 }
@@ -35,7 +28,7 @@ export interface ProgressSource {
 /**
  * Threads that hash files: this one and `jobs - 1` workers, started as soon as the pool is made so
  * that they boot while the caller lists files (this thread needs no boot, and turns its event loop
- * after each buffer so it keeps answering the workers while it hashes). Big files go first and
+ * every few MiB so it keeps answering the workers while it hashes). Big files go first and
  * alone (longest first keeps every core busy to the end); small files go in batches; a file whose
  * chunks are checked on their own (verify) goes as its chunks, each to whichever thread is free,
  * so one big file keeps every core busy.
@@ -50,25 +43,24 @@ export class HashPool implements ProgressSource {
   private buffers: ReadBuffers | undefined;
   private busy = false;
 
-  /** `start: false`: the workers boot only when work too big for this thread arrives. */
-  constructor(options: { jobs?: number; start?: boolean } = {}) {
-    this.count = Math.max(1, options.jobs ?? availableParallelism());
-    if (options.start !== false) this.startWorkers();
+  /**
+   * `start: false`: the workers boot only when work too big for this thread arrives. `workers`:
+   * ones already booting (prestarted), `jobs - 1` of them.
+   */
+  constructor(options: { jobs?: number; start?: boolean; workers?: HashWorker[] } = {}) {
+    this.count = getThreadCount(options.jobs);
+    if (options.workers) this.adopt(options.workers);
+    else if (options.start !== false) this.startWorkers();
   }
 
   private startWorkers(): void {
-    if (this.workers.length > 0 || this.count === 1) return;
-    const url = distFile('hashing/worker.js');
-    // Not imported at the top: a verify that hashes on this thread never loads worker_threads.
-    const { Worker } = process.getBuiltinModule('node:worker_threads');
     // This thread is the count's last.
-    this.workers = Array.from({ length: this.count - 1 }, () => {
-      const progress = new SharedArrayBuffer(8);
-      this.counters.push(new Float64Array(progress));
-      const worker = new Worker(url, { workerData: { bufferSize: READ_BUFFER_BYTES, progress }, resourceLimits: WORKER_LIMITS });
-      worker.unref();
-      return worker;
-    });
+    if (this.workers.length === 0 && this.count > 1) this.adopt(spawnHashWorkers(this.count - 1));
+  }
+
+  private adopt(workers: HashWorker[]): void {
+    this.workers = workers.map(({ worker }) => worker);
+    this.counters.push(...workers.map(({ counter }) => counter));
   }
 
   get size(): number {
@@ -137,7 +129,7 @@ export class HashPool implements ProgressSource {
     return runTasks({ jobs, tasks, workers: this.workers, report, hashHere: (job) => this.hashHere(job) });
   }
 
-  /** One job on this thread, beside the workers: a turn of the event loop after each buffer, to answer them. */
+  /** One job on this thread, beside the workers: a turn of the event loop every few MiB, to answer them. */
   private async hashHere(job: HashJob): Promise<AnyHashResult> {
     const { hashFile } = await import('./hash-file.js');
     // One buffer: reads here are not double-buffered.
@@ -153,22 +145,10 @@ export class HashPool implements ProgressSource {
   }
 }
 
-let prestarted: HashPool | undefined;
-
-/**
- * Starts the pool before the CLI has even loaded (bin/aisc.js), so that the workers' boot (about
- * 60 ms for two) overlaps with loading and listing rather than delaying the first hash.
- */
-export function prestartHashPool(jobs?: number): void {
-  prestarted ??= new HashPool({ jobs });
-}
-
-/** The prestarted pool when it has the size asked for, else a new one. */
+/** A pool with the workers bin/aisc.js prestarted when they are as many as asked for, else a new one. */
 export function acquireHashPool(options: { jobs?: number } = {}): HashPool {
-  const pool = prestarted;
-  prestarted = undefined;
-  if (pool && pool.size === Math.max(1, options.jobs ?? availableParallelism())) return pool;
-  void pool?.close();
+  const workers = takePrestartedWorkers(getThreadCount(options.jobs));
+  if (workers) return new HashPool({ ...options, workers });
   // Not prestarted: the workers boot when there is enough to hash, which a cached verify may not have.
   return new HashPool({ ...options, start: false });
 }

@@ -59,14 +59,20 @@ export function readRange(fd: number, sink: ChunkSink, buffer: Buffer, start: nu
   return position - start;
 }
 
+/** Bytes read between two turns of the event loop when reading on the main thread (~3 ms of hashing). */
+const TURN_BYTES = 4 * 1024 * 1024;
+
 /**
  * Reads on this thread, from `start` (null: the file's own position, to its end) to `end`, with a
- * turn of the event loop after each full buffer: no buffer hashes longer than a millisecond or so
- * before the thread can answer others. Small files (one short read) give no turn.
+ * turn of the event loop after every TURN_BYTES: the thread still answers the workers within a few
+ * milliseconds (each has its next task queued), and the turns cost little. Measured on two 1 GiB
+ * files: a turn after each 256 KiB took 3,870 epoll waits and ~40 ms more CPU than none. Small
+ * files (one short read) give no turn.
  */
 export async function readYielding(fd: number, sink: ChunkSink, buffer: Buffer, range: { start: number | null; end: number }, onBytes: (n: number) => void): Promise<number> {
   const chunk = buffer.length > SEQUENTIAL_READ_BYTES ? buffer.subarray(0, SEQUENTIAL_READ_BYTES) : buffer;
   let total = 0;
+  let sinceTurn = 0;
   const start = range.start;
   while (start === null || start + total < range.end) {
     const want = start === null ? chunk.length : Math.min(chunk.length, range.end - start - total);
@@ -75,7 +81,11 @@ export async function readYielding(fd: number, sink: ChunkSink, buffer: Buffer, 
     sink(n === chunk.length ? chunk : chunk.subarray(0, n));
     total += n;
     onBytes(n);
-    if (n === chunk.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    sinceTurn += n;
+    if (sinceTurn >= TURN_BYTES) {
+      sinceTurn = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
   return total;
 }

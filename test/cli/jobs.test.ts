@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { getPrestartJobs, hasMuchToHash, isPackageLockOnly } from '../../src/cli/jobs.js';
+import { getPrestartJobs, hasMuchToHash, isPackageLockOnly, wantsSmallHeap } from '../../src/cli/jobs.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 describe('what bin/aisc.js decides before loading the CLI', () => {
@@ -38,5 +38,23 @@ describe('what bin/aisc.js decides before loading the CLI', () => {
     expect([small, many, manifest].map((path) => hasMuchToHash(['--lockfile', path]))).toEqual([false, true, true]);
     expect(hasMuchToHash(['--lockfile', big, '--cache', join(dir, 'cache')])).toBe(false);
     expect(hasMuchToHash(['--lockfile', join(dir, 'missing.json')])).toBe(false);
+  });
+
+  it('keeps the small heap for many files and for lock, not for a verify of a few big files (it slows worker boot)', () => {
+    const dir = makeTempDir();
+    const lockfile = (name: string, count: number, more = ''): string => {
+      const path = join(dir, name);
+      const files = Array.from({ length: count }, (_, i) => ({ path: `f${i}`, size: 2 ** 30, sha256: '0'.repeat(64) }));
+      writeFileSync(path, JSON.stringify({ lockfileVersion: 1, artifacts: { m: { files } } }) + more);
+      return path;
+    };
+    expect(wantsSmallHeap(['verify', '--lockfile', lockfile('few.json', 2)])).toBe(false);
+    expect(wantsSmallHeap(['verify', `--lockfile=${lockfile('thousand.json', 1000)}`])).toBe(false);
+    expect(wantsSmallHeap(['verify', '--lockfile', lockfile('many.json', 1001)])).toBe(true);
+    expect(wantsSmallHeap(['verify', '--lockfile', lockfile('manifest.json', 1, '\n"manifest"')])).toBe(true);
+    expect(wantsSmallHeap(['verify', '--lockfile', join(dir, 'missing.json')])).toBe(true);
+    expect(wantsSmallHeap(['lock', 'models/tiny', '--kind', 'model'])).toBe(true);
+    expect(wantsSmallHeap(['lock', 'package-lock.json'])).toBe(false);
+    expect(wantsSmallHeap(['diff', 'a.json', 'b.json'])).toBe(true);
   });
 });
