@@ -1,8 +1,9 @@
 // Hashing benchmark, in one run on the same generated files: `aisc verify` (what a deployment runs,
 // files with chunk digests spread over every core) and `aisc lock` against model_signing's own
 // hashing code (files mode, as `model_signing sign` hashes a model), `openssl dgst -sha256` (one
-// process per core at once over its share of the files: the machine's parallel limit) and a Python
-// hashlib thread pool. Whole processes, medians of interleaved runs, warm page cache, aisc's peak RSS.
+// process per core at once over its share of the files: the machine's parallel limit), a Python
+// hashlib thread pool and the Node floor (bench/node-floor.js: the same bytes hashed on every core
+// by a Node program that does nothing else). Whole processes, medians of interleaved runs, warm page cache, aisc's peak RSS.
 //
 //   npm run bench                                  # data in a temp folder, removed afterwards
 //   AISC_BENCH_MODEL_SIGNING=/path/to/model-transparency/src npm run bench
@@ -25,6 +26,7 @@ const keep = Boolean(process.env.AISC_BENCH_DIR);
 const base = process.env.AISC_BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'aisc-bench-'));
 const aisc = fileURLToPath(new URL('../bin/aisc.js', import.meta.url));
 const driver = fileURLToPath(new URL('./model-signing-hash.py', import.meta.url));
+const floor = fileURLToPath(new URL('./node-floor.js', import.meta.url));
 const modelSigning = process.env.AISC_BENCH_MODEL_SIGNING;
 const cores = availableParallelism();
 // The targets of the chunk-digest work (issue 27), as ratios of whole-process medians.
@@ -160,9 +162,10 @@ for (const [key, set] of Object.entries(sets)) {
     [[aisc, ['lock', set.dir, '--kind', 'model', '--name', 'bench', '--lockfile', join(base, `${key}.relock.json`)], { AISC_REPORT_RSS: '1' }]],
     opensslGroups(files),
     [['python3', ['-c', PYTHON_POOL, set.dir]]],
+    [[process.execPath, [floor, set.dir]]],
     ...(modelSigning ? [[['python3', [driver, modelSigning, set.dir]]]] : []),
   ];
-  const [verify, lock, openssl, pool, ms] = await interleaved(commands);
+  const [verify, lock, openssl, pool, nodeFloor, ms] = await interleaved(commands);
   peak = Math.max(peak, verify.rssKiB, lock.rssKiB);
   const rate = (s) => `${(set.bytes / s / 1e9).toFixed(2)} GB/s`;
   const ratio = (a, b) => (b ? (a.seconds / b.seconds).toFixed(2) : '–');
@@ -173,13 +176,15 @@ for (const [key, set] of Object.entries(sets)) {
     model_signing: ms ? `${ms.seconds.toFixed(3)} s` : 'skipped',
     [`openssl ×${cores}`]: `${openssl.seconds.toFixed(3)} s`,
     'hashlib pool': `${pool.seconds.toFixed(3)} s`,
+    'Node floor': `${nodeFloor.seconds.toFixed(3)} s`,
     'verify ÷ model_signing': ratio(verify, ms),
+    'floor ÷ model_signing': ratio(nodeFloor, ms),
     'verify ÷ openssl': ratio(verify, openssl),
     'verify ÷ hashlib': ratio(verify, pool),
     'peak RSS verify / lock': `${(verify.rssKiB / 1024).toFixed(0)} / ${(lock.rssKiB / 1024).toFixed(0)} MB`,
   });
   const target = TARGETS[key];
-  if (target?.ms !== undefined && ms) verdicts.push(`${set.label}: verify ${ratio(verify, ms)}× model_signing (target ≤ ${target.ms}): ${verify.seconds / ms.seconds <= target.ms ? 'met' : 'NOT met'}`);
+  if (target?.ms !== undefined && ms) verdicts.push(`${set.label}: verify ${ratio(verify, ms)}× model_signing (target ≤ ${target.ms}): ${verify.seconds / ms.seconds <= target.ms ? 'met' : 'NOT met'}; the Node floor ${ratio(nodeFloor, ms)}×`);
   if (target?.openssl !== undefined) verdicts.push(`${set.label}: verify ${ratio(verify, openssl)}× ${cores} openssl at once (target ≤ ${target.openssl}): ${verify.seconds / openssl.seconds <= target.openssl ? 'met' : 'NOT met'}`);
 }
 console.table(table);
