@@ -1,20 +1,24 @@
 import { homedir } from 'node:os';
-import { lstatSync, statSync, type BigIntStats } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode } from '../errors.js';
+import { AiscError, errnoCode } from '../errors.js';
 import { toSharedFormat, type ContentFormat, type Inspection } from '../formats/inspection.js';
-import { makeFolderSync, readBoundedText, writeFileAtomic } from '../io/index.js';
+import { makeFolderSync, writeFileAtomic } from '../io/index.js';
 import { getPrivacyProblem } from '../io/private.js';
 import { isChunkSize } from '../lockfile/chunks.js';
 import { CONTENT_FORMATS, type FileChunks } from '../lockfile/types.js';
 import { toIdentity } from './hash-file.js';
+import { appendToRecord, MAX_RECORD_BYTES, readRecordFile, RECORD_HEADER, type RecordText } from './record-file.js';
 import type { FileIdentity } from './types.js';
 
 const RECORD_FILE = 'hashed.v1.jsonl';
-const HEADER = '{"aiscHashed":1}';
-const MAX_RECORD_BYTES = 256 * 1024 * 1024;
-/** Files remembered, the newest kept: each is at least two chunks (128 MiB by default). */
+/** Files remembered, the newest kept when the record is compacted: each is at least two chunks (128 MiB by default). */
 const MAX_RECORDS = 10_000;
+/** A compaction keeps at most this many bytes of lines, however many entries that is. */
+const KEEP_BYTES = MAX_RECORD_BYTES / 4;
+/** Appends go on until the record holds twice MAX_RECORDS lines or half MAX_RECORD_BYTES: then one save compacts it. */
+const COMPACT_LINES = 2 * MAX_RECORDS;
+const COMPACT_BYTES = MAX_RECORD_BYTES / 2;
 
 /** What aisc hashed of one file in the single pass that brought or checked its bytes. */
 export interface HashedFile {
@@ -38,10 +42,20 @@ export function getAiscCacheDir(env: NodeJS.ProcessEnv): string {
  * ctime), with its SHA-256, chunk digests and inspection, all from that one pass. `aisc lock` of
  * the same file, unchanged, takes them from here instead of reading it again. Only this user may
  * write it: a record is believed, so a record others can write is not used (nor written).
+ *
+ * Several fetches may run at once (two models pulled in parallel on one CI runner): each save
+ * appends only its own new lines (src/hashing/record-file.ts), so no writer's entries replace
+ * another's, and a reader takes the last line for a file. The file is rewritten (compacted to the
+ * newest entries, temp file and rename) only once it has grown well past MAX_RECORDS lines
+ * (COMPACT_LINES) or half the most that is read of it (COMPACT_BYTES).
  */
 export class HashRecord {
   private readonly entries = new Map<string, Entry>();
-  private changed = false;
+  /** What this process added, by key: all a save writes. */
+  private readonly added = new Map<string, Entry>();
+  /** Lines the file held when loaded, and whether a save may append to it (else it compacts). */
+  private loadedLines = 0;
+  private appendable = true;
 
   private constructor(private readonly file: string) {}
 
@@ -55,11 +69,9 @@ export class HashRecord {
       const unsafe = folder.isDirectory() ? getPrivacyProblem(folder) : 'is not a folder';
       if (unsafe) return { problem: `${dir} ${unsafe}` };
       const record = new HashRecord(join(dir, RECORD_FILE));
-      const existing = lstatSync(record.file, { bigint: true, throwIfNoEntry: false });
-      if (!existing) return record;
-      const problem = existing.isFile() ? getPrivacyProblem(existing) : 'is not a regular file';
-      if (problem) return { problem: `${record.file} ${problem}` };
-      record.load(await readBoundedText(record.file, { limit: MAX_RECORD_BYTES, what: 'hash record' }));
+      const read = await readRecordFile(record.file);
+      if (read && 'problem' in read) return read;
+      if (read) record.load(read);
       return record;
     } catch (error) {
       return { problem: `${dir}: cannot be used (${errnoCode(error) ?? (error as Error).message})` };
@@ -80,29 +92,70 @@ export class HashRecord {
     const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
     if (!stats?.isFile() || Number(stats.size) !== hashed.size) return;
     const identity = toIdentity(stats);
-    const key = toKey(identity);
-    // Newest last: the oldest go first when the record is full.
-    this.entries.delete(key);
-    this.entries.set(key, { ...identity, ...hashed });
-    this.changed = true;
+    const entry = { ...identity, ...hashed };
+    putLast(this.entries, entry);
+    putLast(this.added, entry);
   }
 
-  /** Writes the record whole (temp file and rename), the newest MAX_RECORDS entries. */
+  /**
+   * Appends what this process added (one write, see appendToRecord); compacts the record when it
+   * has grown past COMPACT_LINES or COMPACT_BYTES, or when it cannot be appended to (no header:
+   * not a record aisc wrote, or past MAX_RECORD_BYTES).
+   */
   async save(): Promise<void> {
-    if (!this.changed) return;
-    const lines = [HEADER, ...[...this.entries.values()].slice(-MAX_RECORDS).map(toLine)];
-    await writeFileAtomic(this.file, `${lines.join('\n')}\n`, { what: 'hash record' });
+    if (this.added.size === 0) return;
+    if (!this.appendable) return this.compact();
+    const size = await appendToRecord(this.file, [...this.added.values()].map(toLine));
+    if (size > COMPACT_BYTES || this.loadedLines + this.added.size > COMPACT_LINES) await this.compact();
   }
 
-  /** A record that does not read is no record: the files are read again. */
-  private load(text: string): void {
-    const lines = text.split('\n');
-    if (lines[0] !== HEADER) return;
-    for (const line of lines.slice(1)) {
+  /**
+   * Rewrites the record as its newest MAX_RECORDS entries (at most KEEP_BYTES), one line each,
+   * from the file as it is now (every writer's appends so far) plus this process's. What a
+   * compaction racing an append can lose: lines another process appends between this read and the
+   * rename go to the file being replaced, and are gone; of two compactions at once, the one renamed
+   * last wins, and lines appended between their two reads are gone too. A lost line is an
+   * optimisation lost (that file is read again by the next lock), never a verdict: an entry only
+   * ever spares the read of a file whose identity is unchanged since it was hashed.
+   */
+  private async compact(): Promise<void> {
+    const read = await readRecordFile(this.file);
+    if (read && 'problem' in read) throw new AiscError('WRITE_FAILED', read.problem);
+    const entries = new Map<string, Entry>();
+    for (const line of read?.lines ?? []) {
       const entry = line === '' ? undefined : parseLine(line);
-      if (entry) this.entries.set(toKey(entry), entry);
+      if (entry) putLast(entries, entry);
+    }
+    // This process's lines are in the file (appended), unless it was not appendable or a racing compaction dropped them.
+    for (const entry of this.added.values()) if (!entries.has(toKey(entry))) putLast(entries, entry);
+    const kept: string[] = [];
+    let bytes = 0;
+    for (const entry of [...entries.values()].reverse()) {
+      const line = toLine(entry);
+      bytes += Buffer.byteLength(line) + 1;
+      if (kept.length === MAX_RECORDS || bytes > KEEP_BYTES) break;
+      kept.push(line);
+    }
+    await writeFileAtomic(this.file, `${[RECORD_HEADER, ...kept.reverse()].join('\n')}\n`, { what: 'hash record' });
+  }
+
+  /** A record that does not read is no record: the files are read again (and the next save compacts it). */
+  private load({ lines, appendable }: RecordText): void {
+    this.appendable = appendable;
+    for (const line of lines) {
+      if (line === '') continue;
+      this.loadedLines++;
+      const entry = parseLine(line);
+      if (entry) putLast(this.entries, entry);
     }
   }
+}
+
+/** The last line for a file is its entry, and the newest: the oldest go first when the record is compacted. */
+function putLast(entries: Map<string, Entry>, entry: Entry): void {
+  const key = toKey(entry);
+  entries.delete(key);
+  entries.set(key, entry);
 }
 
 function toKey(identity: FileIdentity): string {

@@ -3,7 +3,7 @@ import { AiscError } from '../../errors.js';
 import { commitFile, confine, createFile, discardFile, withFileLock, type WriteRoot } from '../../io/index.js';
 import { ContentHasher } from '../content-hash.js';
 import { downloadFile, type ContentCheck, type Expected } from '../download.js';
-import { holdsLocked } from '../restore.js';
+import { holdsLocked, toPlaced, type Placed } from '../restore.js';
 import type { OciClient } from './client.js';
 import type { Descriptor } from './manifest.js';
 
@@ -31,21 +31,27 @@ export async function ensureBlob(client: OciClient, layout: string, layer: Descr
   return dest;
 }
 
-/** A blob's bytes into `dest` through a partial beside it (created exclusively, never through a link): hashed and judged in the same pass, renamed only on a match. */
-export async function copyVerified(from: string, dest: string, expected: Expected, check: ContentCheck, what: string, root: WriteRoot): Promise<void> {
+/**
+ * A blob's bytes into `dest` through a partial beside it (created exclusively, never through a
+ * link): hashed (with chunk digests when `chunkSize` is given) and judged in the same pass,
+ * renamed only on a match. What that pass found is returned for the hash record.
+ */
+export async function copyVerified(from: string, dest: string, expected: Expected, check: ContentCheck, what: string, root: WriteRoot, chunkSize?: number): Promise<Placed> {
   const partial = `${dest}.aisc-download`;
   await discardFile(partial);
   const handle = await createFile(partial);
-  const hasher = new ContentHasher(expected.size, false);
+  const hasher = new ContentHasher(expected.size, false, chunkSize);
   try {
     for await (const chunk of createReadStream(from, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
       if (!hasher.update(chunk)) break;
       check.feed(chunk);
       await handle.write(chunk);
     }
-    if (hasher.size !== expected.size || hasher.digest().sha256 !== expected.sha256) throw new AiscError('CONTENT_MISMATCH', `${what}: the layout's blob is not what is locked; nothing was placed`);
-    check.verify();
+    const digest = hasher.digest();
+    if (hasher.size !== expected.size || digest.sha256 !== expected.sha256) throw new AiscError('CONTENT_MISMATCH', `${what}: the layout's blob is not what is locked; nothing was placed`);
+    const inspection = check.verify();
     await commitFile(handle, partial, dest, root);
+    return toPlaced(dest, expected.size, digest, chunkSize, inspection ?? undefined);
   } catch (error) {
     await discardFile(partial).catch(() => undefined);
     throw error;

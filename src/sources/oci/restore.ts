@@ -74,8 +74,7 @@ export async function planOci(context: OciRestoreContext): Promise<RestorePlan> 
         if (raw) {
           if (layout !== undefined) {
             await ensureBlob(pinned.client, layout, raw, `${what}: blob ${raw.digest}`, onBytes);
-            await copyVerified(blobPath(layout, raw.digest), placed, expected, check(), `${name}: ${file.path}`, place.root);
-            return;
+            return copyVerified(blobPath(layout, raw.digest), placed, expected, check(), `${name}: ${file.path}`, place.root, chunkSize);
           }
           return withFileLock(`${placed}.aisc.lock`, {}, async () => {
             const present = await holdsLocked(placed, expected, check(placed), chunkSize);
