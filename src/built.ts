@@ -7,8 +7,17 @@ declare const AISC_BUNDLE: boolean | undefined;
  * src/ (then the built copy in dist/ is used).
  */
 export function distFile(path: string): URL {
-  const here = new URL(typeof AISC_BUNDLE === 'boolean' && AISC_BUNDLE ? '../' : './', import.meta.url);
+  const here = new URL(isBundled() ? '../' : './', import.meta.url);
   return new URL(path, here.href.endsWith('/src/') ? new URL('../dist/', here) : here);
+}
+
+/** A worker script: from the CLI's bundle its bundled copy (dist/cli-bundle/NAME.js), else the one tsc wrote (`path`). */
+export function workerFile(path: string, name: string): URL {
+  return distFile(isBundled() ? `cli-bundle/${name}.js` : path);
+}
+
+function isBundled(): boolean {
+  return typeof AISC_BUNDLE === 'boolean' && AISC_BUNDLE;
 }
 
 /** A file of the installed package outside dist/ (policies/). */

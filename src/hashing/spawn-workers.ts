@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { distFile } from '../built.js';
+import { workerFile } from '../built.js';
 
 // How hash workers are started, alone in a module that imports nothing else of aisc: bin/aisc.js
 // loads it before the CLI (src/cli/prestart.ts), so the workers boot while the rest loads.
@@ -24,7 +24,7 @@ export function getThreadCount(jobs?: number): number {
 
 /** Starts `count` workers; they wait for tasks, and do not keep the process alive until given some. */
 export function spawnHashWorkers(count: number): HashWorker[] {
-  const url = distFile('hashing/worker.js');
+  const url = workerFile('hashing/worker.js', 'hash-worker');
   // Not imported at the top: a verify that hashes on this thread never loads worker_threads.
   const { Worker } = process.getBuiltinModule('node:worker_threads');
   return Array.from({ length: count }, () => {

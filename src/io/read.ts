@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { AiscError, errnoCode, isAiscError } from '../errors.js';
 
 /** Codes of the neutral IO layer; each domain (lockfile, policy, bundle) names its own on top. */
@@ -14,26 +13,34 @@ export interface ReadOptions {
 
 /**
  * A regular file's bytes, refusing more than `limit`. The buffer is sized by what stat says (plus
- * one byte to notice growth), never by the limit, so a generous limit costs nothing.
+ * one byte to notice growth), never by the limit, so a generous limit costs nothing. Read with
+ * synchronous calls: these are files read whole before their command can go on (a lockfile, a
+ * policy, a bundle), and five trips through libuv's thread pool cost a verify ~4 ms of its start
+ * (measured on a 3.5 KB lockfile) where the calls themselves take microseconds.
  */
-export async function readBoundedBytes(path: string, { limit, what }: ReadOptions): Promise<Buffer> {
-  let handle: FileHandle;
+export function readBoundedBytes(path: string, options: ReadOptions): Promise<Buffer> {
+  // A throw in the executor rejects: callers see the same promise as before.
+  return new Promise((resolve) => resolve(readBoundedBytesNow(path, options)));
+}
+
+function readBoundedBytesNow(path: string, { limit, what }: ReadOptions): Buffer {
+  let fd: number;
   try {
     // O_NONBLOCK: a FIFO put where a file was expected is refused below, not waited on.
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') throw new AiscError('FILE_NOT_FOUND', `${path}: no such ${what}`, { cause: error });
     throw new AiscError('FILE_UNREADABLE', `${path}: cannot open the ${what} (${code ?? String(error)})`, { cause: error });
   }
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     if (!stat.isFile()) throw new AiscError('FILE_UNREADABLE', `${path}: expected the ${what} to be a regular file`);
     if (stat.size > limit) throw new AiscError('FILE_TOO_LARGE', `${path}: expected a ${what} of at most ${limit} bytes, got ${stat.size}`);
     const buffer = Buffer.alloc(Math.min(limit, stat.size) + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buffer.length) throw new AiscError('FILE_UNREADABLE', `${path}: the ${what} grew while it was read`);
@@ -43,7 +50,7 @@ export async function readBoundedBytes(path: string, { limit, what }: ReadOption
     if (error instanceof AiscError) throw error;
     throw new AiscError('FILE_UNREADABLE', `${path}: cannot read the ${what} (${errnoCode(error) ?? String(error)})`, { cause: error });
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
