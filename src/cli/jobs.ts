@@ -87,10 +87,19 @@ function glanceLockfile(args: readonly string[]): Glance | undefined {
 }
 
 function readGlance(lockfile: string): Glance | undefined {
-  const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+  const { closeSync, constants, fstatSync, openSync, readFileSync } = process.getBuiltinModule('node:fs');
+  let fd: number;
   try {
-    if (statSync(lockfile).size > GLANCE_BYTES) return { bytes: 0, files: 0, long: true };
-    const text = readFileSync(lockfile, 'latin1');
+    // O_NONBLOCK, and only a regular file is read: a FIFO named as the lockfile is the verify's to refuse, not a wait here.
+    fd = openSync(lockfile, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return undefined;
+    if (stats.size > GLANCE_BYTES) return { bytes: 0, files: 0, long: true };
+    const text = readFileSync(fd, 'latin1');
     // File lists kept in manifests: as many files as a long lockfile, for all the glance can tell.
     if (text.includes('"manifest"')) return { bytes: 0, files: 0, long: true };
     let bytes = 0;
@@ -102,6 +111,8 @@ function readGlance(lockfile: string): Glance | undefined {
     return { bytes, files, long: false };
   } catch {
     return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

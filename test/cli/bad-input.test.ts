@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,16 @@ const BAD_LOCKFILES: [string, string, string][] = [
 ];
 
 describe('bad input: exit 2, coded lines, no stack trace, nothing modified', () => {
+  it('verify refuses a FIFO named as the lockfile at once, with or without --cache (it never waits on it)', () => {
+    const dir = makeTempDir();
+    execFileSync('mkfifo', [join(dir, 'aisc.lock.json')]);
+    for (const args of [['verify'], ['verify', '--cache', join(dir, 'cache')]]) {
+      const result = runAisc(args, dir, {}, { timeoutMs: 20_000 });
+      expect(result.status).toBe(2);
+      expect(errorLines(result)).toEqual([expect.stringMatching(/^aisc: LOCKFILE_UNREADABLE aisc\.lock\.json: expected the lockfile to be a regular file/)]);
+    }
+  });
+
   it.each(BAD_LOCKFILES)('verify rejects a lockfile with %s', (_name, content, code) => {
     const dir = makeTempDir();
     writeFileSync(join(dir, 'aisc.lock.json'), content);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,5 +57,12 @@ describe('what bin/aisc.js decides before loading the CLI', () => {
     expect(wantsSmallHeap(['lock', 'models/tiny', '--kind', 'model'])).toBe(true);
     expect(wantsSmallHeap(['lock', 'package-lock.json'])).toBe(false);
     expect(wantsSmallHeap(['diff', 'a.json', 'b.json'])).toBe(true);
+  });
+
+  it('does not wait on a FIFO named as the lockfile (the verify refuses it)', () => {
+    const fifo = join(makeTempDir(), 'aisc.lock.json');
+    execFileSync('mkfifo', [fifo]);
+    expect(hasMuchToHash(['--lockfile', fifo])).toBe(false);
+    expect(wantsSmallHeap(['verify', '--lockfile', fifo])).toBe(true);
   });
 });

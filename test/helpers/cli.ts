@@ -11,8 +11,9 @@ export interface CliResult {
 }
 
 /** Runs the real CLI (bin/aisc.js → dist/) in `cwd`, as a user would. */
-export function runAisc(args: readonly string[], cwd: string, env: Record<string, string> = {}): CliResult {
-  const result = spawnSync(process.execPath, [AISC_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, AISC_DEBUG: '', ...env } });
+export function runAisc(args: readonly string[], cwd: string, env: Record<string, string> = {}, options: { timeoutMs?: number } = {}): CliResult {
+  // A timeout (killed: status null) for a test of something that must not hang; spawnSync blocks vitest's own timeout.
+  const result = spawnSync(process.execPath, [AISC_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, AISC_DEBUG: '', ...env }, timeout: options.timeoutMs });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
