@@ -1,8 +1,8 @@
-// The floor for any Node.js program on this machine: the least a Node process can do to hash the
-// same bytes as `aisc verify` — every file in 64 MiB ranges, SHA-256 by Node's crypto (OpenSSL),
-// 256 KiB reads, this thread and one worker per other core taking ranges from a shared counter —
-// and nothing else: no lockfile, no checks, no CLI, no report. bench/hash.js runs it beside aisc
-// and model_signing, so a target below this row is below what Node itself reaches here.
+// The Node floor: a minimal Node.js program that hashes the same bytes as `aisc verify` — every
+// file in 64 MiB ranges, SHA-256 by Node's crypto (OpenSSL), 256 KiB reads, this thread and one
+// worker per other core taking ranges from a shared counter — and does nothing else: no lockfile,
+// no checks, no CLI, no report. bench/hash.js runs it beside aisc and model_signing, so a target
+// below this row is below what Node itself reached on the machine (a measure, not a proven bound).
 //
 //   node bench/node-floor.js FOLDER
 import { createHash } from 'node:crypto';

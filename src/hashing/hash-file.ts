@@ -73,9 +73,8 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
     // on for the inspector alone: the other threads hash those chunks, this one judges them.
     if (inspector && job.range && total === expected && !inspector.settled) readRange(fd, (chunk) => inspector.feed(chunk), buffers[0], job.range.end, size, () => undefined);
     const after = fstatSync(fd, { bigint: true });
-    if (total !== expected || after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
-      return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read (${size} bytes at open, ${total} read, ${after.size} at close)`, size: total };
-    }
+    const moved = describeChange(before, after, total, expected);
+    if (moved) return { ok: false, code: 'FILE_CHANGED', message: `changed while it was read: ${moved}`, size: total };
     const identity = job.identify || (job.range && job.chunks) ? { identity: toIdentity(after) } : {};
     const digests = whole ? { sha256: whole.digest('hex'), ...(chunks ? { chunks: chunks.end() } : {}) } : { chunks: chunks?.end() ?? [] };
     // One range of a spread file reports the file's size: the pool joins the ranges into the file.
@@ -90,6 +89,17 @@ export async function hashFile(job: HashJob, buffers: ReadBuffers, onBytes: (n: 
   } finally {
     closeSync(fd);
   }
+}
+
+/** What moved between a file's open and close (its size, its times, or the bytes there were to read), or undefined. */
+function describeChange(before: BigIntStats, after: BigIntStats, total: number, expected: number): string | undefined {
+  const moved = [
+    after.size !== before.size ? `its size (${before.size} bytes at open, ${after.size} at close)` : '',
+    after.mtimeNs !== before.mtimeNs ? 'its modification time' : '',
+    after.ctimeNs !== before.ctimeNs ? 'its change time (ctime)' : '',
+    total !== expected ? `the bytes there were to read (${total} of ${expected})` : '',
+  ].filter(Boolean);
+  return moved.length > 0 ? moved.join(', ') : undefined;
 }
 
 /** One function a chunk: a chunk read is hashed whole, by chunk, and inspected, as the job asks. */

@@ -6,6 +6,10 @@ import type { BigIntStats } from 'node:fs';
  */
 export function getPrivacyProblem(stats: BigIntStats): string | undefined {
   const uid = process.getuid?.();
-  if ((stats.mode & 0o022n) === 0n && (uid === undefined || stats.uid === BigInt(uid))) return undefined;
-  return `must be owned by this user and writable by no one else (mode ${(Number(stats.mode) & 0o777).toString(8)}); chmod go-w it, or use another folder`;
+  const owned = uid === undefined || stats.uid === BigInt(uid);
+  const shared = (stats.mode & 0o022n) !== 0n;
+  if (owned && !shared) return undefined;
+  const mode = (Number(stats.mode) & 0o7777).toString(8);
+  const fix = [owned ? '' : `it is owned by uid ${stats.uid}, not this user (uid ${uid})`, shared ? `its mode ${mode} lets others write it (chmod go-w)` : ''].filter(Boolean).join(', and ');
+  return `must be owned by this user and writable by no one else: ${fix}; or use another folder`;
 }

@@ -81,7 +81,7 @@ describe('verify --cache DIR', () => {
     chmodSync(join(dir, 'shared'), 0o777);
     const unsafe = runAisc(['verify', '--cache', 'shared'], dir);
     expect(unsafe.status).toBe(2);
-    expect(unsafe.stderr).toMatch(/^aisc: CACHE_UNSAFE --cache: .*shared: the folder must be owned by this user and writable by no one else \(mode 777\)/);
+    expect(unsafe.stderr).toMatch(/^aisc: CACHE_UNSAFE --cache: .*shared: the folder must be owned by this user and writable by no one else: its mode 777 lets others write it \(chmod go-w\)/);
   });
 
   it('says a --cache that is a file is not a folder, and keeps the verdict when the cache cannot be saved', () => {

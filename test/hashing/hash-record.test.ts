@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -48,10 +48,17 @@ describe('the hash record', () => {
     appendFileSync(join(folder, 'hashed.v1.jsonl'), '["1","2",3,"4","5","nonsense"]\n');
     expect((await opened(env)).lookup(statSync(file, { bigint: true }))).toEqual(hashed);
     chmodSync(join(folder, 'hashed.v1.jsonl'), 0o666);
-    expect(await HashRecord.open(env, false)).toEqual({ problem: expect.stringMatching(/hashed\.v1\.jsonl must be owned by this user and writable by no one else \(mode 666\)/) as unknown });
+    expect(await HashRecord.open(env, false)).toEqual({ problem: expect.stringMatching(/hashed\.v1\.jsonl must be owned by this user and writable by no one else: its mode 666 lets others write it \(chmod go-w\); or use another folder$/) as unknown });
     chmodSync(join(folder, 'hashed.v1.jsonl'), 0o600);
-    chmodSync(folder, 0o777);
-    expect(await HashRecord.open(env, true)).toEqual({ problem: expect.stringMatching(/aisc must be owned by this user and writable by no one else \(mode 777\)/) as unknown });
+    chmodSync(folder, 0o1777);
+    expect(await HashRecord.open(env, true)).toEqual({ problem: expect.stringMatching(/aisc must be owned by this user and writable by no one else: its mode 1777 lets others write it/) as unknown });
+    chmodSync(folder, 0o700);
+    // Another owner is named as such (root can give the folder away; others cannot, and skip this).
+    if (process.getuid?.() === 0) {
+      chownSync(folder, 65534, 65534);
+      expect(await HashRecord.open(env, true)).toEqual({ problem: expect.stringMatching(/aisc must be owned by this user and writable by no one else: it is owned by uid 65534, not this user \(uid 0\); or use another folder$/) as unknown });
+      chownSync(folder, 0, 0);
+    }
   });
 
   it('is not believed nor written through a link, and not appended to once others may write it', async () => {
