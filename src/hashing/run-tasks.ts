@@ -9,6 +9,13 @@ import type { AnyHashResult, HashJob, HashTask, HashTaskResult, LentBuffer, Retu
 const SMALL_FILE_BYTES = 1024 * 1024;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 256;
+/**
+ * A worker gets a second task queued behind its first only while the first is at most this big (a
+ * 64 MiB chunk, a batch of small files): that spares the idle round trip between short tasks,
+ * while two whole big files queued at one worker would leave the other threads idle (measured: the
+ * scan benchmark's 1 GiB + 1 GiB + 512 MiB on two threads took 1.39 s instead of 1.05 s).
+ */
+const AHEAD_MAX_BYTES = 128 * 1024 * 1024;
 
 /** Work for one thread: a batch of jobs, or one chunk of a job spread over the threads. */
 export interface PlannedTask {
@@ -82,6 +89,13 @@ export function runTasks({ jobs, tasks, workers, report, hashHere }: RunContext)
       if (++finished === tasks.length) settle();
     };
     const sent = new Map<Worker, number>();
+    /** Bytes of the tasks a worker has been sent and not answered. */
+    const queued = new Map<Worker, number>();
+    const taskBytes = (task: PlannedTask): number => {
+      const first = jobs[task.indexes[0] ?? 0];
+      if (task.chunk !== undefined) return first?.chunks?.size ?? 0;
+      return task.indexes.reduce((sum, i) => sum + (jobs[i]?.expectedSize ?? 0), 0);
+    };
     /** The chunk digests this thread hashes for a worker's last task (lock of a big file), by task. */
     const helping = new Map<number, ChunkDigests>();
     /** The last task, one file that wants its chunks beside its whole digest: this thread will be free to hash those. */
@@ -96,11 +110,13 @@ export function runTasks({ jobs, tasks, workers, report, hashHere }: RunContext)
     const feed = (worker: Worker): void => {
       for (;;) {
         const ahead = tasks.length - next > 2 * threads ? 2 : 1;
-        if ((sent.get(worker) ?? 0) >= ahead) return;
+        const count = sent.get(worker) ?? 0;
+        if (count >= ahead || (count > 0 && (queued.get(worker) ?? 0) > AHEAD_MAX_BYTES)) return;
         const task = take();
         if (!task) return;
         active++;
-        sent.set(worker, (sent.get(worker) ?? 0) + 1);
+        sent.set(worker, count + 1);
+        queued.set(worker, (queued.get(worker) ?? 0) + taskBytes(task));
         // Only the last task, with a core idle, reads ahead on another thread.
         const overlap = next === tasks.length && active < threads;
         const helper = toHelp(task);
@@ -126,6 +142,8 @@ export function runTasks({ jobs, tasks, workers, report, hashHere }: RunContext)
           return;
         }
         sent.set(worker, (sent.get(worker) ?? 1) - 1);
+        const answered = tasks[reply.id];
+        if (answered) queued.set(worker, (queued.get(worker) ?? 0) - taskBytes(answered));
         const helper = helping.get(reply.id);
         helping.delete(reply.id);
         const [result] = reply.results;
