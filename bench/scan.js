@@ -111,7 +111,7 @@ try {
   await pool.close();
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const [p, s] = [median(plain), median(inspected)];
-  console.log(`scan cost: ${entries.length} files, 2.5 GiB, ${pool.size} workers, median of ${runs}`);
+  console.log(`scan cost: ${entries.length} files, 2.5 GiB, ${pool.size} hashing threads (this one and the workers), median of ${runs}`);
   console.log(`  hash only           ${p.toFixed(2)} s`);
   console.log(`  hash + inspect      ${s.toFixed(2)} s   (${((s / p - 1) * 100).toFixed(1)}% added; target at most 10%)`);
 } finally {
